@@ -1,0 +1,18 @@
+/* The backward sweep over a graph's tape. */
+#ifndef LT_BACKWARD_H
+#define LT_BACKWARD_H
+
+#include "core/graph.h"
+
+/* Back-propagates from the scalar `loss` (one element): gradients accumulate
+ * into every tensor that requires them (parameters: their gradient block; the
+ * caller zeroes it once per step). */
+lt_status lt_backward(lt_graph *g, lt_tensor *loss);
+/* As lt_backward from any tensor y, with dL/dy = seed (y's shape; NULL = ones). */
+lt_status lt_backward_from(lt_graph *g, lt_tensor *y, const float *seed);
+/* The op's name in the table ("?" if out of range). */
+const char *lt_op_name(int op);
+/* 1 if op has a backward in the table. */
+int lt_op_implemented(int op);
+
+#endif

@@ -1,0 +1,20 @@
+/* The registry of gradient-check cases: one list per op family. */
+#include "autograd/gradcheck.h"
+
+extern const lt_gc_case lti_gc_cases_matmul[];
+
+static const lt_gc_case *const lti_families[] = {
+    lti_gc_cases_matmul,
+};
+
+const lt_gc_case *const *lt_gc_cases(int64_t *n) {
+    static const lt_gc_case *all[256];
+    static int64_t count = -1;
+    if (count < 0) {
+        count = 0;
+        for (size_t f = 0; f < sizeof lti_families / sizeof lti_families[0]; f++)
+            for (const lt_gc_case *c = lti_families[f]; c->op && count < 256; c++) all[count++] = c;
+    }
+    *n = count;
+    return all;
+}

@@ -1,0 +1,46 @@
+/* latent — entry point and command table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/threads.h"
+
+static const lt_cmd lti_cmds[] = {
+    {"version", "print version, BLAS core and thread count", lt_cmd_version},
+    {"gradcheck", "finite-difference gradient check of every op", lt_cmd_gradcheck},
+};
+
+int lt_cli_error(lt_status s) {
+    fprintf(stderr, "latent: %s\n", lt_error_message());
+    return lt_status_exit_code(s);
+}
+
+int lt_cli_usage(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "latent %s: usage error: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+static void lti_help(FILE *f) {
+    fprintf(f, "usage: latent <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof lti_cmds / sizeof lti_cmds[0]; i++)
+        fprintf(f, "  %-12s %s\n", lti_cmds[i].name, lti_cmds[i].summary);
+    fprintf(f, "\n'latent <command> --help' for a command's options. Threads: --threads N or LATENT_THREADS.\n");
+}
+
+int main(int argc, char **argv) {
+    lt_threads_set(0);
+    if (argc < 2) { lti_help(stderr); return 2; }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) return lt_cmd_version(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { lti_help(stdout); return 0; }
+    for (size_t i = 0; i < sizeof lti_cmds / sizeof lti_cmds[0]; i++)
+        if (!strcmp(argv[1], lti_cmds[i].name)) return lti_cmds[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "latent: unknown command '%s'\n", argv[1]);
+    lti_help(stderr);
+    return 2;
+}

@@ -1,0 +1,138 @@
+#include "core/graph.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+lt_status lt_graph_init(lt_graph *g, size_t arena_bytes) {
+    memset(g, 0, sizeof *g);
+    lt_arena_init(&g->arena, arena_bytes ? arena_bytes : (1u << 20));
+    g->grad_enabled = 1;
+    g->cap_nodes = 256;
+    g->nodes = lt_malloc(sizeof(lti_node) * g->cap_nodes);
+    if (!g->nodes || !g->arena.head) {
+        lt_graph_free(g);
+        return lt_fail(LT_ERR_NOMEM, "out of memory creating a graph");
+    }
+    return LT_OK;
+}
+
+void lt_graph_free(lt_graph *g) {
+    lt_arena_free(&g->arena);
+    lt_free(g->nodes);
+    memset(g, 0, sizeof *g);
+}
+
+void lt_graph_reset(lt_graph *g) {
+    lt_arena_reset(&g->arena);
+    g->n_nodes = 0;
+    g->status = LT_OK;
+}
+
+int lt_graph_set_grad(lt_graph *g, int enabled) {
+    int old = g->grad_enabled;
+    g->grad_enabled = enabled;
+    return old;
+}
+
+lt_status lti_graph_fail(lt_graph *g, lt_status code, const char *fmt, ...) {
+    if (g->status) return g->status; /* keep the first, most specific message */
+    char buf[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    g->status = code;
+    return lt_fail(code, "%s", buf);
+}
+
+void *lt_graph_alloc(lt_graph *g, size_t bytes) {
+    void *p = lt_arena_alloc(&g->arena, bytes);
+    if (!p) lti_graph_fail(g, LT_ERR_NOMEM, "out of memory: arena request of %zu bytes", bytes);
+    return p;
+}
+
+lt_tensor *lt_graph_new(lt_graph *g, lt_dtype dtype, int ndim, const int64_t *shape) {
+    if (g->status) return NULL;
+    if (ndim < 0 || ndim > LT_MAX_DIMS) {
+        lti_graph_fail(g, LT_ERR_SHAPE, "tensor with %d dims (at most %d)", ndim, LT_MAX_DIMS);
+        return NULL;
+    }
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0) {
+            lti_graph_fail(g, LT_ERR_SHAPE, "negative dimension %lld", (long long)shape[i]);
+            return NULL;
+        }
+        n *= shape[i];
+    }
+    lt_tensor *t = lt_graph_alloc(g, sizeof *t);
+    void *d = lt_graph_alloc(g, (size_t)n * (dtype == LT_I64 ? 8 : 4));
+    if (!t || !d) return NULL;
+    memset(t, 0, sizeof *t);
+    t->data = d;
+    t->dtype = dtype;
+    t->ndim = ndim;
+    t->node = -1;
+    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    return t;
+}
+
+lt_tensor *lt_graph_zeros(lt_graph *g, lt_dtype dtype, int ndim, const int64_t *shape) {
+    lt_tensor *t = lt_graph_new(g, dtype, ndim, shape);
+    if (t) memset(t->data, 0, (size_t)lt_numel(t) * (dtype == LT_I64 ? 8 : 4));
+    return t;
+}
+
+lt_tensor *lt_graph_wrap(lt_graph *g, float *data, int ndim, const int64_t *shape) {
+    if (g->status) return NULL;
+    lt_tensor *t = lt_graph_alloc(g, sizeof *t);
+    if (t) *t = lt_tensor_wrap(data, ndim, shape);
+    return t;
+}
+
+lt_tensor *lt_graph_wrap_i64(lt_graph *g, int64_t *data, int ndim, const int64_t *shape) {
+    if (g->status) return NULL;
+    lt_tensor *t = lt_graph_alloc(g, sizeof *t);
+    if (t) *t = lt_tensor_wrap_i64(data, ndim, shape);
+    return t;
+}
+
+lt_tensor *lt_graph_scalar(lt_graph *g, float v) {
+    lt_tensor *t = lt_graph_new(g, LT_F32, 0, NULL);
+    if (t) t->data[0] = v;
+    return t;
+}
+
+lti_node *lti_graph_record(lt_graph *g, int op, lt_tensor *out, int nin, lt_tensor *const *in) {
+    if (!g->grad_enabled || g->status) return NULL;
+    int need = 0;
+    for (int i = 0; i < nin; i++) need |= in[i] && in[i]->requires_grad;
+    if (!need) return NULL;
+    if (g->n_nodes == g->cap_nodes) {
+        lti_node *n = lt_realloc(g->nodes, sizeof(lti_node) * g->cap_nodes * 2);
+        if (!n) {
+            lti_graph_fail(g, LT_ERR_NOMEM, "out of memory growing the tape");
+            return NULL;
+        }
+        g->nodes = n;
+        g->cap_nodes *= 2;
+    }
+    lti_node *node = &g->nodes[g->n_nodes];
+    memset(node, 0, sizeof *node);
+    node->op = op;
+    node->nin = nin;
+    node->out = out;
+    for (int i = 0; i < nin; i++) node->in[i] = in[i];
+    out->requires_grad = 1;
+    out->node = (int32_t)g->n_nodes++;
+    return node;
+}
+
+float *lti_grad(lt_graph *g, lt_tensor *t) {
+    if (!t->grad) t->grad = lt_arena_calloc(&g->arena, (size_t)lt_numel(t) * sizeof(float));
+    if (!t->grad) lti_graph_fail(g, LT_ERR_NOMEM, "out of memory allocating a gradient");
+    return t->grad;
+}

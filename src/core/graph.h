@@ -1,0 +1,73 @@
+/* The graph: a define-by-run tape plus the arena that holds one step's temporaries.
+ *
+ * Ops (src/ops) take a graph and input tensors and return a new tensor whose
+ * struct and data live in the graph's arena. When gradients are enabled and an
+ * input requires them, the op records a node on the tape; lt_backward
+ * (autograd/backward.h) walks the tape in reverse.
+ *
+ * Errors are sticky: the first failing op stores its status in the graph and
+ * returns NULL; every op given a NULL input returns NULL at once. So a model
+ * writes a chain of ops and checks lt_graph_status() once at the end.
+ *
+ * lt_graph_reset() ends a step: every tensor made from the graph dies. The graph
+ * owns its arena and tape; it never owns parameter tensors. */
+#ifndef LT_GRAPH_H
+#define LT_GRAPH_H
+
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/status.h"
+#include "core/tensor.h"
+
+#define LTI_MAX_IN 4
+
+typedef struct lti_node {
+    int32_t op;                /* lt_op (ops/op.h) */
+    int32_t nin;
+    lt_tensor *out;
+    lt_tensor *in[LTI_MAX_IN];
+    int64_t iarg[8];           /* op-specific integer arguments */
+    float farg[4];             /* op-specific float arguments */
+    void *saved;               /* op-specific saved data, in the arena */
+} lti_node;
+
+struct lt_rng;
+
+typedef struct lt_graph {
+    lt_arena arena;
+    lti_node *nodes;           /* the tape, heap; grows, never shrinks */
+    int64_t n_nodes, cap_nodes;
+    int grad_enabled;          /* 0: no-grad mode, nothing is recorded */
+    int training;              /* 1: dropout is active */
+    lt_status status;          /* first error since the last reset */
+    struct lt_rng *rng;        /* randomness for dropout; not owned, may be NULL */
+} lt_graph;
+
+lt_status lt_graph_init(lt_graph *g, size_t arena_bytes);
+void lt_graph_free(lt_graph *g);
+/* Ends a step: empties the tape and the arena, clears the sticky status. */
+void lt_graph_reset(lt_graph *g);
+/* Returns the previous setting. */
+int lt_graph_set_grad(lt_graph *g, int enabled);
+static inline lt_status lt_graph_status(const lt_graph *g) { return g->status; }
+
+/* A new uninitialized tensor in the arena (NULL and sticky error on failure). */
+lt_tensor *lt_graph_new(lt_graph *g, lt_dtype dtype, int ndim, const int64_t *shape);
+lt_tensor *lt_graph_zeros(lt_graph *g, lt_dtype dtype, int ndim, const int64_t *shape);
+/* A tensor struct in the arena describing caller memory (no copy, no grad). */
+lt_tensor *lt_graph_wrap(lt_graph *g, float *data, int ndim, const int64_t *shape);
+lt_tensor *lt_graph_wrap_i64(lt_graph *g, int64_t *data, int ndim, const int64_t *shape);
+lt_tensor *lt_graph_scalar(lt_graph *g, float v);
+void *lt_graph_alloc(lt_graph *g, size_t bytes);
+
+/* --- for op implementations --- */
+/* Stores the first error and returns it. */
+lt_status lti_graph_fail(lt_graph *g, lt_status code, const char *fmt, ...) LT_PRINTF(3, 4);
+/* Records a node producing `out` from inputs when gradients are on and some
+ * input requires them; returns NULL when nothing is recorded (or on error). */
+lti_node *lti_graph_record(lt_graph *g, int op, lt_tensor *out, int nin, lt_tensor *const *in);
+/* The gradient buffer of t, allocated zeroed from the arena on first use. */
+float *lti_grad(lt_graph *g, lt_tensor *t);
+
+#endif

@@ -1,0 +1,141 @@
+#include "core/rng.h"
+
+#include <math.h>
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+/* Philox4x32-10 of counter (c) under key (k): 4 outputs. */
+static void lti_philox(uint64_t ctr, uint64_t key, uint32_t out[4]) {
+    uint32_t c0 = (uint32_t)ctr, c1 = (uint32_t)(ctr >> 32), c2 = 0, c3 = 0;
+    uint32_t k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
+    for (int i = 0; i < 10; i++) {
+        uint64_t p0 = (uint64_t)PHILOX_M0 * c0, p1 = (uint64_t)PHILOX_M1 * c2;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint32_t)p1;
+        c3 = (uint32_t)p0;
+        c0 = n0;
+        c2 = n2;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+void lt_rng_seed(lt_rng *r, uint64_t seed) {
+    r->key = seed ^ 0x5DEECE66DULL;
+    r->counter = 0;
+}
+
+lt_rng lt_rng_fork(const lt_rng *r, uint64_t stream_id) {
+    uint32_t o[4];
+    lti_philox(stream_id, r->key ^ 0xA5A5A5A5F00DULL, o);
+    lt_rng s = {((uint64_t)o[0] << 32 | o[1]) ^ r->key, 0};
+    return s;
+}
+
+uint32_t lt_rng_u32(lt_rng *r) {
+    uint32_t o[4];
+    lti_philox(r->counter++, r->key, o);
+    return o[0];
+}
+
+uint64_t lt_rng_u64(lt_rng *r) {
+    uint32_t o[4];
+    lti_philox(r->counter++, r->key, o);
+    return (uint64_t)o[0] << 32 | o[1];
+}
+
+static inline float lti_u01(uint32_t x) { return (float)(x >> 8) * (1.0f / 16777216.0f); }
+
+float lt_rng_uniform(lt_rng *r) { return lti_u01(lt_rng_u32(r)); }
+
+uint64_t lt_rng_below(lt_rng *r, uint64_t n) {
+    /* Rejection keeps it exactly uniform. */
+    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
+    for (;;) {
+        uint64_t x = lt_rng_u64(r);
+        if (x < lim) return x % n;
+    }
+}
+
+void lt_rng_fill_uniform(lt_rng *r, float *out, int64_t n, float lo, float hi) {
+    uint64_t base = r->counter;
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t b = 0; b < (n + 3) / 4; b++) {
+        uint32_t o[4];
+        lti_philox(base + (uint64_t)b, r->key, o);
+        for (int j = 0; j < 4 && b * 4 + j < n; j++) out[b * 4 + j] = lo + (hi - lo) * lti_u01(o[j]);
+    }
+    r->counter = base + (uint64_t)(n + 3) / 4;
+}
+
+void lt_rng_fill_normal(lt_rng *r, float *out, int64_t n, float mean, float std) {
+    /* Box-Muller on pairs; one counter gives two pairs = four normals. */
+    uint64_t base = r->counter;
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t b = 0; b < (n + 3) / 4; b++) {
+        uint32_t o[4];
+        lti_philox(base + (uint64_t)b, r->key, o);
+        for (int j = 0; j < 2; j++) {
+            double u1 = ((o[2 * j] >> 8) + 1.0) / 16777217.0; /* (0,1] never 0 */
+            double u2 = (o[2 * j + 1] >> 8) / 16777216.0;
+            double rad = sqrt(-2.0 * log(u1)), th = 6.283185307179586 * u2;
+            int64_t i = b * 4 + 2 * j;
+            if (i < n) out[i] = mean + std * (float)(rad * cos(th));
+            if (i + 1 < n) out[i + 1] = mean + std * (float)(rad * sin(th));
+        }
+    }
+    r->counter = base + (uint64_t)(n + 3) / 4;
+}
+
+void lt_rng_fill_bernoulli(lt_rng *r, float *out, int64_t n, const float *p, float p0) {
+    uint64_t base = r->counter;
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t b = 0; b < (n + 3) / 4; b++) {
+        uint32_t o[4];
+        lti_philox(base + (uint64_t)b, r->key, o);
+        for (int j = 0; j < 4 && b * 4 + j < n; j++) {
+            int64_t i = b * 4 + j;
+            out[i] = lti_u01(o[j]) < (p ? p[i] : p0) ? 1.0f : 0.0f;
+        }
+    }
+    r->counter = base + (uint64_t)(n + 3) / 4;
+}
+
+void lt_rng_fill_gumbel(lt_rng *r, float *out, int64_t n) {
+    uint64_t base = r->counter;
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t b = 0; b < (n + 3) / 4; b++) {
+        uint32_t o[4];
+        lti_philox(base + (uint64_t)b, r->key, o);
+        for (int j = 0; j < 4 && b * 4 + j < n; j++) {
+            double u = ((o[j] >> 8) + 0.5) / 16777216.0; /* strictly inside (0,1) */
+            out[b * 4 + j] = (float)-log(-log(u));
+        }
+    }
+    r->counter = base + (uint64_t)(n + 3) / 4;
+}
+
+int64_t lt_rng_categorical(lt_rng *r, const float *w, int64_t k) {
+    double total = 0;
+    for (int64_t i = 0; i < k; i++) total += w[i];
+    double u = ((lt_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0)) * total;
+    double acc = 0;
+    for (int64_t i = 0; i < k; i++) {
+        acc += w[i];
+        if (u < acc) return i;
+    }
+    for (int64_t i = k - 1; i >= 0; i--) if (w[i] > 0) return i;
+    return k - 1;
+}
+
+void lt_rng_permutation(lt_rng *r, int64_t *out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = i;
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)lt_rng_below(r, (uint64_t)i + 1);
+        int64_t t = out[i]; out[i] = out[j]; out[j] = t;
+    }
+}

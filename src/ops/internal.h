@@ -1,0 +1,37 @@
+/* For op implementations only: the op table and shared helpers. */
+#ifndef LTI_OPS_INTERNAL_H
+#define LTI_OPS_INTERNAL_H
+
+#include <cblas.h>
+#undef I /* complex.h (via cblas.h) defines I; ops use it as a dimension name */
+
+#include "core/graph.h"
+#include "ops/ops.h"
+
+/* Adds the contributions of node->out->grad into the inputs' gradients. */
+typedef void (*lti_backward_fn)(lt_graph *g, lti_node *n);
+
+typedef struct lti_op_def {
+    const char *name;
+    lti_backward_fn backward;
+} lti_op_def;
+
+extern const lti_op_def lti_op_table[LT_OP_COUNT];
+
+/* The one dispatch point for GEMM (a future GPU backend replaces this). Row-major.
+ * C (M,N) = alpha·op(A)·op(B) + beta·C */
+void lti_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+              const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+/* Shared input checks: non-NULL (returns 0 silently: an earlier op failed), F32. */
+int lti_check_f32(lt_graph *g, const char *op, const lt_tensor *t);
+/* Output tensor with the same shape as a. */
+lt_tensor *lti_like(lt_graph *g, const lt_tensor *a);
+
+/* Backward functions, one per op, defined beside their forwards. */
+#define LTI_DECLARE_BACKWARD(name) void lti_##name##_backward(lt_graph *g, lti_node *n)
+LTI_DECLARE_BACKWARD(matmul);
+LTI_DECLARE_BACKWARD(linear);
+LTI_DECLARE_BACKWARD(masked_linear);
+
+#endif

@@ -1,0 +1,105 @@
+/* The ops: what models call, the way a PyTorch user calls torch.
+ *
+ * Every op takes the graph first and returns a new tensor from the graph's
+ * arena (valid until lt_graph_reset), or NULL after setting the graph's sticky
+ * error; an op given a NULL input returns NULL. Inputs are never modified.
+ * Shapes are in comments as (dims). Broadcasting follows NumPy: shapes are
+ * right-aligned and a dimension of 1 stretches. Float ops need LT_F32 inputs;
+ * index arguments are LT_I64 tensors. Ownership: see core/graph.h. */
+#ifndef LT_OPS_H
+#define LT_OPS_H
+
+#include "core/graph.h"
+#include "ops/op.h"
+
+/* ---- matmul.c ---- */
+/* a (M,K) or (B,M,K) [(K,M) / (B,K,M) when trans_a]; b (K,N) or (B,K,N)
+ * [(N,K)... when trans_b]; a 2-D operand is shared across the batch. -> (M,N) or (B,M,N) */
+lt_tensor *lt_matmul(lt_graph *g, lt_tensor *a, lt_tensor *b, int trans_a, int trans_b);
+/* x (N,I), w (O,I), bias (O) or NULL -> (N,O) = x·wᵀ + bias */
+lt_tensor *lt_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tensor *bias);
+/* As lt_linear with w ⊙ mask, mask (O,I) constant 0/1. The masked weight is
+ * cached in the arena once per step, and its gradient is masked in backward. */
+lt_tensor *lt_masked_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, const lt_tensor *mask, lt_tensor *bias);
+
+/* ---- binary.c (broadcasting) ---- */
+lt_tensor *lt_add(lt_graph *g, lt_tensor *a, lt_tensor *b);
+lt_tensor *lt_sub(lt_graph *g, lt_tensor *a, lt_tensor *b);
+lt_tensor *lt_mul(lt_graph *g, lt_tensor *a, lt_tensor *b);
+lt_tensor *lt_div(lt_graph *g, lt_tensor *a, lt_tensor *b);
+
+/* ---- unary.c (elementwise, same shape out) ---- */
+lt_tensor *lt_add_scalar(lt_graph *g, lt_tensor *a, float s);
+lt_tensor *lt_mul_scalar(lt_graph *g, lt_tensor *a, float s);
+lt_tensor *lt_neg(lt_graph *g, lt_tensor *a);
+lt_tensor *lt_exp(lt_graph *g, lt_tensor *a);
+lt_tensor *lt_log(lt_graph *g, lt_tensor *a);
+lt_tensor *lt_log1p(lt_graph *g, lt_tensor *a);
+lt_tensor *lt_sqrt(lt_graph *g, lt_tensor *a);
+lt_tensor *lt_pow(lt_graph *g, lt_tensor *a, float p);          /* a^p */
+lt_tensor *lt_abs(lt_graph *g, lt_tensor *a);
+lt_tensor *lt_clamp(lt_graph *g, lt_tensor *a, float lo, float hi); /* grad 0 outside [lo,hi] */
+lt_tensor *lt_sigmoid(lt_graph *g, lt_tensor *a);
+lt_tensor *lt_tanh(lt_graph *g, lt_tensor *a);
+lt_tensor *lt_relu(lt_graph *g, lt_tensor *a);
+lt_tensor *lt_leaky_relu(lt_graph *g, lt_tensor *a, float slope);
+lt_tensor *lt_softplus(lt_graph *g, lt_tensor *a);
+lt_tensor *lt_gelu(lt_graph *g, lt_tensor *a);                  /* tanh approximation */
+
+/* ---- reduce.c ---- axis may be negative (from the end); LT_AXIS_ALL reduces everything. */
+#define LT_AXIS_ALL 99
+lt_tensor *lt_sum(lt_graph *g, lt_tensor *a, int axis, int keepdim);
+lt_tensor *lt_mean(lt_graph *g, lt_tensor *a, int axis, int keepdim);
+lt_tensor *lt_max(lt_graph *g, lt_tensor *a, int axis, int keepdim); /* grad to the first argmax */
+lt_tensor *lt_logsumexp(lt_graph *g, lt_tensor *a, int axis, int keepdim);
+lt_tensor *lt_softmax(lt_graph *g, lt_tensor *a, int axis);
+lt_tensor *lt_log_softmax(lt_graph *g, lt_tensor *a, int axis);
+
+/* ---- loss.c ---- per-example results: summed over all dims but the first */
+/* logits, target (N,...) -> (N): Σ BCE(sigmoid(logits), target); target constant in [0,1] */
+lt_tensor *lt_bce_with_logits(lt_graph *g, lt_tensor *logits, const lt_tensor *target);
+/* logits (N,C), labels LT_I64 (N) -> (N): -log softmax(logits)[label] */
+lt_tensor *lt_cross_entropy(lt_graph *g, lt_tensor *logits, const lt_tensor *labels);
+/* mu, logvar (N,Z) -> (N): KL(N(mu, e^logvar) || N(0, I)) */
+lt_tensor *lt_kl_std_normal(lt_graph *g, lt_tensor *mu, lt_tensor *logvar);
+/* all (N,Z) -> (N): KL(N(mu1, e^lv1) || N(mu2, e^lv2)) */
+lt_tensor *lt_kl_normal(lt_graph *g, lt_tensor *mu1, lt_tensor *lv1, lt_tensor *mu2, lt_tensor *lv2);
+
+/* ---- shape.c ---- */
+/* one entry of shape may be -1 (inferred); the result shares nothing (copy-free view of data) */
+lt_tensor *lt_reshape(lt_graph *g, lt_tensor *a, int ndim, const int64_t *shape);
+lt_tensor *lt_permute(lt_graph *g, lt_tensor *a, const int *perm);
+lt_tensor *lt_transpose(lt_graph *g, lt_tensor *a, int d0, int d1);
+lt_tensor *lt_slice(lt_graph *g, lt_tensor *a, int axis, int64_t start, int64_t len);
+lt_tensor *lt_concat(lt_graph *g, int n, lt_tensor *const *ts, int axis);
+/* table (V,E), idx LT_I64 (...) -> (..., E); backward scatter-adds into table */
+lt_tensor *lt_embedding(lt_graph *g, lt_tensor *table, const lt_tensor *idx);
+
+/* ---- conv.c ---- NCHW; dilation 1 */
+/* x (N,C,H,W), w (O,C,KH,KW), bias (O)|NULL -> (N,O,H',W') */
+lt_tensor *lt_conv2d(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tensor *bias, int stride, int pad);
+/* x (N,C,H,W), w (C,O,KH,KW) (PyTorch layout), bias (O)|NULL -> (N,O,(H-1)s-2p+KH, ...) */
+lt_tensor *lt_conv_transpose2d(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tensor *bias, int stride, int pad);
+lt_tensor *lt_upsample_nearest(lt_graph *g, lt_tensor *x, int factor); /* (N,C,H,W) -> (N,C,fH,fW) */
+lt_tensor *lt_avg_pool2d(lt_graph *g, lt_tensor *x, int k, int stride);
+
+/* ---- norm.c ---- */
+/* x (N,C,...) , gamma/beta (C) or NULL */
+lt_tensor *lt_group_norm(lt_graph *g, lt_tensor *x, int groups, lt_tensor *gamma, lt_tensor *beta, float eps);
+/* x (...,C), gamma/beta (C) or NULL: normalizes over the last axis */
+lt_tensor *lt_layer_norm(lt_graph *g, lt_tensor *x, lt_tensor *gamma, lt_tensor *beta, float eps);
+/* inverted dropout with g->rng when g->training, identity otherwise */
+lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p);
+
+/* ---- attention.c ---- */
+/* scores (...,T,T) -> softmax over the last axis with entries j > i masked out */
+lt_tensor *lt_causal_softmax(lt_graph *g, lt_tensor *scores);
+
+/* ---- special.c ---- */
+lt_tensor *lt_stop_gradient(lt_graph *g, lt_tensor *a);
+/* value of a, gradient passed to b unchanged (a and b same shape): the VQ trick */
+lt_tensor *lt_straight_through(lt_graph *g, lt_tensor *a, lt_tensor *b);
+/* x (N,D), codebook (K,D) -> LT_I64 (N): argmin_k ||x_n - c_k||²; not differentiable */
+lt_tensor *lt_argmin_dist(lt_graph *g, const lt_tensor *x, const lt_tensor *codebook);
+
+#endif

@@ -33,5 +33,21 @@ lt_tensor *lti_like(lt_graph *g, const lt_tensor *a);
 LTI_DECLARE_BACKWARD(matmul);
 LTI_DECLARE_BACKWARD(linear);
 LTI_DECLARE_BACKWARD(masked_linear);
+/* shape.c, conv.c, norm.c, attention.c, special.c */
+LTI_DECLARE_BACKWARD(reshape);
+LTI_DECLARE_BACKWARD(permute);
+LTI_DECLARE_BACKWARD(slice);
+LTI_DECLARE_BACKWARD(concat);
+LTI_DECLARE_BACKWARD(embedding);
+LTI_DECLARE_BACKWARD(conv2d);
+LTI_DECLARE_BACKWARD(conv_transpose2d);
+LTI_DECLARE_BACKWARD(upsample_nearest);
+LTI_DECLARE_BACKWARD(avg_pool2d);
+LTI_DECLARE_BACKWARD(group_norm);
+LTI_DECLARE_BACKWARD(layer_norm);
+LTI_DECLARE_BACKWARD(dropout);
+LTI_DECLARE_BACKWARD(causal_softmax);
+LTI_DECLARE_BACKWARD(stop_gradient);
+LTI_DECLARE_BACKWARD(straight_through);
 
 #endif

@@ -66,7 +66,7 @@ lt_tensor *lt_kl_std_normal(lt_graph *g, lt_tensor *mu, lt_tensor *logvar);
 lt_tensor *lt_kl_normal(lt_graph *g, lt_tensor *mu1, lt_tensor *lv1, lt_tensor *mu2, lt_tensor *lv2);
 
 /* ---- shape.c ---- */
-/* one entry of shape may be -1 (inferred); the result shares nothing (copy-free view of data) */
+/* one entry of shape may be -1 (inferred); the result is a copy-free view: it shares a's data */
 lt_tensor *lt_reshape(lt_graph *g, lt_tensor *a, int ndim, const int64_t *shape);
 lt_tensor *lt_permute(lt_graph *g, lt_tensor *a, const int *perm);
 lt_tensor *lt_transpose(lt_graph *g, lt_tensor *a, int d0, int d1);

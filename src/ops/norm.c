@@ -1,0 +1,173 @@
+/* Normalization (group norm, layer norm) and dropout.
+ *
+ * Group norm and layer norm share one kernel. The input is read as R groups of
+ * M contiguous values, each normalized to mean 0, variance 1 (biased, + eps),
+ * then scaled and shifted per channel. The channel of element j of group r is
+ *     (r mod G)·cpg + j / S
+ * group norm of x (N,C,S...): R = N·G, cpg = C/G, S = spatial size;
+ * layer norm of x (...,C):   R = rows, G = 1, cpg = C, S = 1.
+ * Node: iarg G, cpg, S; farg eps; saved mean and rstd (R each); in x, gamma, beta. */
+#include <math.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "ops/internal.h"
+
+typedef struct {
+    int64_t R, M, G, cpg, S;
+} lti_norm_geom;
+
+static int64_t lti_norm_ch(const lti_norm_geom *q, int64_t r, int64_t j) { return (r % q->G) * q->cpg + j / q->S; }
+
+static lt_tensor *lti_norm(lt_graph *g, int op, lt_tensor *x, lti_norm_geom q, lt_tensor *gamma, lt_tensor *beta,
+                           float eps) {
+    lt_tensor *y = lti_like(g, x);
+    float *stats = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * q.R)); /* mean (R), rstd (R) */
+    if (!y || !stats) return NULL;
+    const float *ga = gamma ? gamma->data : NULL, *be = beta ? beta->data : NULL;
+    #pragma omp parallel for schedule(static) if (q.R * q.M > 65536)
+    for (int64_t r = 0; r < q.R; r++) {
+        const float *xr = x->data + r * q.M;
+        float *yr = y->data + r * q.M;
+        double s = 0, ss = 0;
+        for (int64_t j = 0; j < q.M; j++) s += xr[j];
+        double mean = s / (double)q.M;
+        for (int64_t j = 0; j < q.M; j++) ss += (xr[j] - mean) * (xr[j] - mean);
+        float rstd = (float)(1.0 / sqrt(ss / (double)q.M + eps)), m = (float)mean;
+        stats[r] = m;
+        stats[q.R + r] = rstd;
+        for (int64_t j = 0; j < q.M; j++) {
+            int64_t c = lti_norm_ch(&q, r, j);
+            yr[j] = (xr[j] - m) * rstd * (ga ? ga[c] : 1.0f) + (be ? be[c] : 0.0f);
+        }
+    }
+    lti_node *n = lti_graph_record(g, op, y, 3, (lt_tensor *[]){x, gamma, beta});
+    if (n) {
+        n->iarg[0] = q.G; n->iarg[1] = q.cpg; n->iarg[2] = q.S;
+        n->farg[0] = eps;
+        n->saved = stats;
+    }
+    return y;
+}
+
+static void lti_norm_backward(lt_graph *g, lti_node *n) {
+    lt_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
+    lti_norm_geom q = {0, n->iarg[1] * n->iarg[2], n->iarg[0], n->iarg[1], n->iarg[2]};
+    q.R = lt_numel(x) / q.M;
+    const float *dy = n->out->grad, *mean = n->saved, *rstd = mean + q.R, *ga = gamma ? gamma->data : NULL;
+    if (x->requires_grad) {
+        float *dx = lti_grad(g, x);
+        if (!dx) return;
+        /* dx = rstd·(d̂ - mean(d̂) - x̂·mean(d̂·x̂)) with d̂ = dy·gamma */
+        #pragma omp parallel for schedule(static) if (q.R * q.M > 65536)
+        for (int64_t r = 0; r < q.R; r++) {
+            const float *xr = x->data + r * q.M, *dyr = dy + r * q.M;
+            double a = 0, b = 0;
+            for (int64_t j = 0; j < q.M; j++) {
+                double d = dyr[j] * (ga ? ga[lti_norm_ch(&q, r, j)] : 1.0f);
+                a += d;
+                b += d * (xr[j] - mean[r]) * rstd[r];
+            }
+            a /= (double)q.M;
+            b /= (double)q.M;
+            for (int64_t j = 0; j < q.M; j++) {
+                double d = dyr[j] * (ga ? ga[lti_norm_ch(&q, r, j)] : 1.0f), xh = (xr[j] - mean[r]) * rstd[r];
+                dx[r * q.M + j] += (float)(rstd[r] * (d - a - xh * b));
+            }
+        }
+    }
+    float *dg = gamma && gamma->requires_grad ? lti_grad(g, gamma) : NULL;
+    float *db = beta && beta->requires_grad ? lti_grad(g, beta) : NULL;
+    if (g->status || (!dg && !db)) return;
+    for (int64_t r = 0; r < q.R; r++)
+        for (int64_t j = 0; j < q.M; j++) {
+            int64_t c = lti_norm_ch(&q, r, j), i = r * q.M + j;
+            if (dg) dg[c] += dy[i] * (x->data[i] - mean[r]) * rstd[r];
+            if (db) db[c] += dy[i];
+        }
+}
+
+/* gamma and beta, when given, must be float32 (C) */
+static int lti_norm_check_affine(lt_graph *g, const char *op, const lt_tensor *p, int64_t C) {
+    if (!p) return 1;
+    if (!lti_check_f32(g, op, p)) return 0;
+    if (p->ndim != 1 || p->shape[0] != C) {
+        char s[64];
+        lti_graph_fail(g, LT_ERR_SHAPE, "%s: gamma/beta must be (%lld), got %s", op, (long long)C,
+                       lt_shape_str(p, s, 64));
+        return 0;
+    }
+    return 1;
+}
+
+lt_tensor *lt_group_norm(lt_graph *g, lt_tensor *x, int groups, lt_tensor *gamma, lt_tensor *beta, float eps) {
+    if (!lti_check_f32(g, "group_norm", x)) return NULL;
+    char s[64];
+    if (x->ndim < 2 || groups < 1 || x->shape[1] % groups) {
+        lti_graph_fail(g, LT_ERR_SHAPE, "group_norm: want x (N,C,...) with C divisible by %d groups, got %s", groups,
+                       lt_shape_str(x, s, 64));
+        return NULL;
+    }
+    int64_t C = x->shape[1];
+    if (!lti_norm_check_affine(g, "group_norm", gamma, C) || !lti_norm_check_affine(g, "group_norm", beta, C))
+        return NULL;
+    lti_norm_geom q = {x->shape[0] * groups, 0, groups, C / groups, 1};
+    for (int d = 2; d < x->ndim; d++) q.S *= x->shape[d];
+    q.M = q.cpg * q.S;
+    return lti_norm(g, LT_OP_GROUP_NORM, x, q, gamma, beta, eps);
+}
+
+lt_tensor *lt_layer_norm(lt_graph *g, lt_tensor *x, lt_tensor *gamma, lt_tensor *beta, float eps) {
+    if (!lti_check_f32(g, "layer_norm", x)) return NULL;
+    if (x->ndim < 1 || x->shape[x->ndim - 1] < 1) {
+        char s[64];
+        lti_graph_fail(g, LT_ERR_SHAPE, "layer_norm: want x (...,C) with C >= 1, got %s", lt_shape_str(x, s, 64));
+        return NULL;
+    }
+    int64_t C = x->shape[x->ndim - 1];
+    if (!lti_norm_check_affine(g, "layer_norm", gamma, C) || !lti_norm_check_affine(g, "layer_norm", beta, C))
+        return NULL;
+    lti_norm_geom q = {lt_numel(x) / C, C, 1, C, 1};
+    return lti_norm(g, LT_OP_LAYER_NORM, x, q, gamma, beta, eps);
+}
+
+void lti_group_norm_backward(lt_graph *g, lti_node *n) { lti_norm_backward(g, n); }
+void lti_layer_norm_backward(lt_graph *g, lti_node *n) { lti_norm_backward(g, n); }
+
+/* ---- dropout ---- saved: the mask, 0 or 1/(1-p) per element */
+
+lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p) {
+    if (!lti_check_f32(g, "dropout", x)) return NULL;
+    if (!(p >= 0.0f && p < 1.0f)) {
+        lti_graph_fail(g, LT_ERR_ARG, "dropout: probability %g must be in [0, 1)", (double)p);
+        return NULL;
+    }
+    if (!g->training) return x;
+    if (!g->rng) {
+        lti_graph_fail(g, LT_ERR_ARG, "dropout: the graph is in training mode but has no rng (set g->rng)");
+        return NULL;
+    }
+    int64_t m = lt_numel(x);
+    lt_tensor *y = lti_like(g, x);
+    float *mask = lt_graph_alloc(g, sizeof(float) * (size_t)(m ? m : 1));
+    if (!y || !mask) return NULL;
+    lt_rng_fill_uniform(g->rng, mask, m, 0.0f, 1.0f);
+    const float scale = 1.0f / (1.0f - p);
+    for (int64_t i = 0; i < m; i++) {
+        mask[i] = mask[i] >= p ? scale : 0.0f;
+        y->data[i] = x->data[i] * mask[i];
+    }
+    lti_node *n = lti_graph_record(g, LT_OP_DROPOUT, y, 1, &x);
+    if (n) n->saved = mask;
+    return y;
+}
+
+void lti_dropout_backward(lt_graph *g, lti_node *n) {
+    lt_tensor *x = n->in[0];
+    if (!x->requires_grad) return;
+    float *dx = lti_grad(g, x);
+    if (!dx) return;
+    const float *mask = n->saved, *dy = n->out->grad;
+    int64_t m = lt_numel(x);
+    for (int64_t i = 0; i < m; i++) dx[i] += dy[i] * mask[i];
+}

@@ -1,0 +1,73 @@
+/* Image data sets from a directory of IDX files, kept as bytes in memory and
+ * converted to floats one batch at a time.
+ *
+ * A source directory holds either
+ *   train-, valid-, test-images-idx3-ubyte[.gz]     (e.g. binarized MNIST), or
+ *   train-, t10k-images-idx3-ubyte[.gz]             (MNIST naming; validation is
+ *                                                    the last 10,000 training images)
+ * with optional matching *-labels-idx1-ubyte[.gz] files.
+ *
+ * Pixel values: bytes that are all 0/1 are read as binary data (value = byte);
+ * otherwise value = byte/255. Binarization (per batch, never stored):
+ *   none        the values as they are;
+ *   threshold   value > 0.5;
+ *   stochastic  Bernoulli(value), drawn once from the seed: example i of a split
+ *               always gets the same image;
+ *   dynamic     Bernoulli(value), redrawn every epoch for training; evaluation
+ *               splits use the fixed (stochastic) draw.
+ * The draws are counter-based (example index → RNG counter), so they do not
+ * depend on batch composition or order.
+ *
+ * The lt_dataset owns every byte it points to; lt_dataset_free releases it. */
+#ifndef LT_DATASET_H
+#define LT_DATASET_H
+
+#include <stdint.h>
+
+#include "core/status.h"
+#include "data/idx.h"
+
+typedef enum lt_split_id { LT_SPLIT_TRAIN = 0, LT_SPLIT_VALID, LT_SPLIT_TEST, LT_SPLIT_COUNT } lt_split_id;
+
+typedef enum lt_binarize {
+    LT_BINARIZE_NONE = 0,
+    LT_BINARIZE_THRESHOLD,
+    LT_BINARIZE_STOCHASTIC,
+    LT_BINARIZE_DYNAMIC
+} lt_binarize;
+
+typedef struct lt_split {
+    const uint8_t *images;  /* (n, dim) bytes; points into the dataset's storage */
+    const uint8_t *labels;  /* (n) or NULL */
+    int64_t n;
+} lt_split;
+
+typedef struct lt_dataset {
+    int64_t height, width, dim;  /* dim = height * width */
+    int64_t n_classes;           /* 1 + the largest label (0 without labels) */
+    int binary;                  /* every stored pixel is 0 or 1 */
+    lt_split split[LT_SPLIT_COUNT];
+    lt_idx store_images[LT_SPLIT_COUNT]; /* owned; valid shares train's for MNIST naming */
+    lt_idx store_labels[LT_SPLIT_COUNT];
+} lt_dataset;
+
+/* Loads the three splits of DIR. A missing directory or file is LT_ERR_ARG, a
+ * malformed one LT_ERR_FORMAT; both name the file. limit > 0 keeps only the
+ * first `limit` examples of each split (tests, quick runs). */
+lt_status lt_dataset_open(const char *dir, int64_t limit, lt_dataset *out);
+void lt_dataset_free(lt_dataset *d);
+
+/* Fills x (n, dim) and, when y is not NULL and the split has labels, y (n) with
+ * examples idx[0..n) of a split. `epoch` selects the dynamic draw (ignored by
+ * the other modes). */
+void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, lt_binarize mode,
+                      uint64_t seed, int64_t epoch, float *x, int64_t *y);
+
+/* "none"/"threshold"/"stochastic"/"dynamic" → mode; -1 if unknown. */
+int lt_binarize_parse(const char *s);
+const char *lt_binarize_name(lt_binarize m);
+/* "train"/"valid"/"test" → split; -1 if unknown. */
+int lt_split_parse(const char *s);
+const char *lt_split_name(lt_split_id s);
+
+#endif

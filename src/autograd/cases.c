@@ -2,9 +2,21 @@
 #include "autograd/gradcheck.h"
 
 extern const lt_gc_case lti_gc_cases_matmul[];
+extern const lt_gc_case lti_gc_cases_shape[];
+extern const lt_gc_case lti_gc_cases_conv[];
+extern const lt_gc_case lti_gc_cases_norm[];
+extern const lt_gc_case lti_gc_cases_attention[];
+extern const lt_gc_case lti_gc_cases_special[];
+extern const lt_gc_case lti_gc_cases_nade[];
 
 static const lt_gc_case *const lti_families[] = {
     lti_gc_cases_matmul,
+    lti_gc_cases_shape,
+    lti_gc_cases_conv,
+    lti_gc_cases_norm,
+    lti_gc_cases_attention,
+    lti_gc_cases_special,
+    lti_gc_cases_nade,
 };
 
 const lt_gc_case *const *lt_gc_cases(int64_t *n) {

@@ -1,0 +1,73 @@
+/* Gradient-check cases for norm.c: group norm (groups > 1, with and without affine,
+ * batch > 1, spatial dims), layer norm, dropout with a fixed mask. */
+#include "autograd/gradcheck.h"
+#include "core/rng.h"
+#include "ops/ops.h"
+
+typedef struct { int groups, affine; } lti_norm_arg; /* groups 0: layer norm */
+
+static lt_tensor *lti_norm_build(lt_graph *g, lt_tensor *const *in, const void *arg) {
+    const lti_norm_arg *a = arg;
+    lt_tensor *ga = a->affine ? in[1] : NULL, *be = a->affine ? in[2] : NULL;
+    return a->groups ? lt_group_norm(g, in[0], a->groups, ga, be, 1e-5f) : lt_layer_norm(g, in[0], ga, be, 1e-5f);
+}
+
+static lt_status lti_norm_case(lt_rng *rng, lt_gc_result *res, lti_norm_arg a, int ndim, const int64_t *shape) {
+    lt_gc_pool p = {0};
+    int64_t C = a.groups ? shape[1] : shape[ndim - 1];
+    lt_tensor *in[3] = {lt_gc_pool_f32(&p, rng, ndim, shape, -2, 2, 0), lt_gc_pool_f32(&p, rng, 1, &C, 0.5f, 1.5f, 0),
+                        lt_gc_pool_f32(&p, rng, 1, &C, -1, 1, 0)};
+    lt_status st = lt_gradcheck(lti_norm_build, &a, a.affine ? 3 : 1, in, NULL, rng, res);
+    lt_gc_pool_free(&p);
+    return st;
+}
+
+static lt_status lti_gn_affine(lt_rng *r, lt_gc_result *s) {
+    return lti_norm_case(r, s, (lti_norm_arg){3, 1}, 4, (int64_t[]){2, 6, 3, 2});
+}
+static lt_status lti_gn_plain(lt_rng *r, lt_gc_result *s) {
+    return lti_norm_case(r, s, (lti_norm_arg){2, 0}, 3, (int64_t[]){3, 4, 5});
+}
+static lt_status lti_gn_one(lt_rng *r, lt_gc_result *s) {
+    return lti_norm_case(r, s, (lti_norm_arg){1, 1}, 4, (int64_t[]){2, 3, 2, 3});
+}
+static lt_status lti_ln_affine(lt_rng *r, lt_gc_result *s) {
+    return lti_norm_case(r, s, (lti_norm_arg){0, 1}, 2, (int64_t[]){4, 7});
+}
+static lt_status lti_ln_plain(lt_rng *r, lt_gc_result *s) {
+    return lti_norm_case(r, s, (lti_norm_arg){0, 0}, 3, (int64_t[]){2, 3, 5});
+}
+
+/* Dropout draws its mask from g->rng; every build reseeds a fresh rng the same way,
+ * so the analytic and all numeric evaluations see one mask. */
+static lt_tensor *lti_dropout_build(lt_graph *g, lt_tensor *const *in, const void *arg) {
+    (void)arg;
+    lt_rng r;
+    lt_rng_seed(&r, 1234);
+    lt_rng *old = g->rng;
+    int was = g->training;
+    g->rng = &r;
+    g->training = 1;
+    lt_tensor *y = lt_dropout(g, in[0], 0.3f);
+    g->rng = old;
+    g->training = was;
+    return y;
+}
+
+static lt_status lti_dropout_case(lt_rng *rng, lt_gc_result *res) {
+    lt_gc_pool p = {0};
+    lt_tensor *in[1] = {lt_gc_pool_f32(&p, rng, 2, (int64_t[]){5, 8}, -1, 1, 0)};
+    lt_status st = lt_gradcheck(lti_dropout_build, NULL, 1, in, NULL, rng, res);
+    lt_gc_pool_free(&p);
+    return st;
+}
+
+const lt_gc_case lti_gc_cases_norm[] = {
+    {"group_norm", "(2,6,3,2) 3 groups, gamma+beta", lti_gn_affine},
+    {"group_norm", "(3,4,5) 2 groups, no affine", lti_gn_plain},
+    {"group_norm", "(2,3,2,3) 1 group, gamma+beta", lti_gn_one},
+    {"layer_norm", "(4,7) gamma+beta", lti_ln_affine},
+    {"layer_norm", "(2,3,5) no affine", lti_ln_plain},
+    {"dropout", "(5,8) p 0.3, fixed mask", lti_dropout_case},
+    {0},
+};

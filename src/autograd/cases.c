@@ -2,6 +2,10 @@
 #include "autograd/gradcheck.h"
 
 extern const lt_gc_case lti_gc_cases_matmul[];
+extern const lt_gc_case lti_gc_cases_binary[];
+extern const lt_gc_case lti_gc_cases_unary[];
+extern const lt_gc_case lti_gc_cases_reduce[];
+extern const lt_gc_case lti_gc_cases_loss[];
 extern const lt_gc_case lti_gc_cases_shape[];
 extern const lt_gc_case lti_gc_cases_conv[];
 extern const lt_gc_case lti_gc_cases_norm[];
@@ -11,6 +15,10 @@ extern const lt_gc_case lti_gc_cases_nade[];
 
 static const lt_gc_case *const lti_families[] = {
     lti_gc_cases_matmul,
+    lti_gc_cases_binary,
+    lti_gc_cases_unary,
+    lti_gc_cases_reduce,
+    lti_gc_cases_loss,
     lti_gc_cases_shape,
     lti_gc_cases_conv,
     lti_gc_cases_norm,

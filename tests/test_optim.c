@@ -109,7 +109,7 @@ static void adagrad_matches_torch(void **state) {
 /* A block large enough for the threaded path; every optimizer must reach the minimum. */
 static void minimizes_a_quadratic(void **state) {
     (void)state;
-    const int64_t n = 100003;
+    const int64_t n = 40001; /* above the threaded-loop threshold */
     float *t = malloc(sizeof(float) * n), *c = malloc(sizeof(float) * n);
     for (int64_t i = 0; i < n; i++) {
         t[i] = (float)((i * 7919) % 201 - 100) / 50.0f;

@@ -63,15 +63,32 @@ void lt_optim_free(lt_optim *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* Adam and AdamW in one pass. l2 is added to the gradient (Adam's weight
- * decay); decay multiplies the parameter first (AdamW's decoupled decay). With
+/* The update loops run over spans [lo, hi) of the block; lti_par splits the
+ * block into LTI_SPANS spans of whole cache lines shared among the threads.
+ * CMakeLists.txt compiles this file with -fno-math-errno so that `omp simd`
+ * vectorizes the loops that call sqrtf. */
+#define LTI_SPANS 32
+#define LTI_SPAN_BOUNDS(n, k, lo, hi)                                                  \
+    int64_t span_ = (((n) + LTI_SPANS - 1) / LTI_SPANS + 15) & ~(int64_t)15;         \
+    int64_t lo = (k) * span_, hi = lo + span_ < (n) ? lo + span_ : (n)
+
+/* Adam and AdamW. l2 is added to the gradient (Adam's weight decay); decay
+ * multiplies the parameter first (AdamW's decoupled decay). With
  * a = lr/(1-b1^t) and b = 1/sqrt(1-b2^t), PyTorch's update is
  * p -= a·m / (sqrt(v)·b + eps). */
-static void lti_adam(float *restrict p, const float *restrict grad, float *restrict m, float *restrict v, int64_t n,
-                     float b1, float b2, float a, float b, float eps, float l2, float decay) {
-    const float c1 = 1.0f - b1, c2 = 1.0f - b2;
-    #pragma omp parallel for simd schedule(static) if (n >= LTI_OPTIM_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) {
+typedef struct lti_adam_args {
+    float *p, *m, *v;
+    const float *grad;
+    float b1, b2, a, b, eps, l2, decay;
+} lti_adam_args;
+
+static void lti_adam_span(const lti_adam_args *x, int64_t lo, int64_t hi) {
+    float *restrict p = x->p, *restrict m = x->m, *restrict v = x->v;
+    const float *restrict grad = x->grad;
+    const float b1 = x->b1, b2 = x->b2, c1 = 1.0f - x->b1, c2 = 1.0f - x->b2;
+    const float a = x->a, b = x->b, eps = x->eps, l2 = x->l2, decay = x->decay;
+    #pragma omp simd
+    for (int64_t i = lo; i < hi; i++) {
         float g = grad[i] + l2 * p[i];
         float mi = b1 * m[i] + c1 * g;
         float vi = b2 * v[i] + c2 * g * g;
@@ -82,31 +99,37 @@ static void lti_adam(float *restrict p, const float *restrict grad, float *restr
 }
 
 /* SGD: buf = momentum·buf + g (PyTorch's first step sets buf = g, the same
- * thing from buf = 0); p -= lr·buf. Without momentum, p -= lr·g. */
-static void lti_sgd(float *restrict p, const float *restrict grad, float *restrict buf, int64_t n, float lr,
-                    float mom, float l2) {
-    if (buf) {
-        #pragma omp parallel for simd schedule(static) if (n >= LTI_OPTIM_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) {
-            float b = mom * buf[i] + grad[i] + l2 * p[i];
-            buf[i] = b;
-            p[i] -= lr * b;
+ * thing from buf = 0); p -= lr·buf. Without momentum (buf NULL), p -= lr·g.
+ * Adagrad (sum in buf): sum += g²; p -= lr·g / (sqrt(sum) + eps). */
+typedef struct lti_simple_args {
+    float *p, *buf;
+    const float *grad;
+    float lr, mom, eps, l2;
+    int adagrad;
+} lti_simple_args;
+
+static void lti_simple_span(const lti_simple_args *x, int64_t lo, int64_t hi) {
+    float *restrict p = x->p, *restrict buf = x->buf;
+    const float *restrict grad = x->grad;
+    const float lr = x->lr, mom = x->mom, eps = x->eps, l2 = x->l2;
+    if (x->adagrad) {
+        #pragma omp simd
+        for (int64_t i = lo; i < hi; i++) {
+            float g = grad[i] + l2 * p[i];
+            float s = buf[i] + g * g;
+            buf[i] = s;
+            p[i] -= lr * g / (sqrtf(s) + eps);
+        }
+    } else if (buf) {
+        #pragma omp simd
+        for (int64_t i = lo; i < hi; i++) {
+            float d = mom * buf[i] + grad[i] + l2 * p[i];
+            buf[i] = d;
+            p[i] -= lr * d;
         }
     } else {
-        #pragma omp parallel for simd schedule(static) if (n >= LTI_OPTIM_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) p[i] -= lr * (grad[i] + l2 * p[i]);
-    }
-}
-
-/* Adagrad: sum += g²; p -= lr·g / (sqrt(sum) + eps). */
-static void lti_adagrad(float *restrict p, const float *restrict grad, float *restrict sum, int64_t n, float lr,
-                        float eps, float l2) {
-    #pragma omp parallel for simd schedule(static) if (n >= LTI_OPTIM_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) {
-        float g = grad[i] + l2 * p[i];
-        float s = sum[i] + g * g;
-        sum[i] = s;
-        p[i] -= lr * g / (sqrtf(s) + eps);
+        #pragma omp simd
+        for (int64_t i = lo; i < hi; i++) p[i] -= lr * (grad[i] + l2 * p[i]);
     }
 }
 
@@ -114,23 +137,26 @@ void lt_optim_step(lt_optim *o, lt_params *p, float lr) {
     const lt_optim_config *c = &o->cfg;
     int64_t n = o->n < p->total ? o->n : p->total;
     o->step++;
-    switch (c->kind) {
-    case LT_OPTIM_SGD:
-        lti_sgd(p->data, p->grad, o->m, n, lr, c->momentum, c->weight_decay);
-        break;
-    case LT_OPTIM_ADAM:
-    case LT_OPTIM_ADAMW: {
+    if (c->kind == LT_OPTIM_ADAM || c->kind == LT_OPTIM_ADAMW) {
         /* Bias corrections in double, once per step, as PyTorch computes them. */
         double bc1 = 1.0 - pow(c->beta1, (double)o->step), bc2 = 1.0 - pow(c->beta2, (double)o->step);
-        float a = (float)(lr / bc1), b = (float)(1.0 / sqrt(bc2));
         int w = c->kind == LT_OPTIM_ADAMW;
-        lti_adam(p->data, p->grad, o->m, o->v, n, c->beta1, c->beta2, a, b, c->eps, w ? 0.0f : c->weight_decay,
-                 w ? 1.0f - lr * c->weight_decay : 1.0f);
-        break;
-    }
-    case LT_OPTIM_ADAGRAD:
-        lti_adagrad(p->data, p->grad, o->m, n, lr, c->eps, c->weight_decay);
-        break;
+        lti_adam_args x = {p->data, o->m, o->v, p->grad, c->beta1, c->beta2, (float)(lr / bc1),
+                           (float)(1.0 / sqrt(bc2)), c->eps, w ? 0.0f : c->weight_decay,
+                           w ? 1.0f - lr * c->weight_decay : 1.0f};
+        #pragma omp parallel for schedule(static) if (n >= LTI_OPTIM_PAR_MIN)
+        for (int k = 0; k < LTI_SPANS; k++) {
+            LTI_SPAN_BOUNDS(n, k, lo, hi);
+            if (lo < hi) lti_adam_span(&x, lo, hi);
+        }
+    } else {
+        lti_simple_args x = {p->data, o->m, p->grad, lr, c->momentum, c->eps, c->weight_decay,
+                             c->kind == LT_OPTIM_ADAGRAD};
+        #pragma omp parallel for schedule(static) if (n >= LTI_OPTIM_PAR_MIN)
+        for (int k = 0; k < LTI_SPANS; k++) {
+            LTI_SPAN_BOUNDS(n, k, lo, hi);
+            if (lo < hi) lti_simple_span(&x, lo, hi);
+        }
     }
 }
 

@@ -62,7 +62,8 @@ void lti_bce_with_logits_backward(lt_graph *g, lti_node *n) {
     }
 }
 
-/* ---- cross-entropy ---- in[1]: the labels; saved: log Σ exp per row (N) */
+/* ---- cross-entropy ---- in[1]: the labels; saved: per row the max m and
+ * ls = log Σ exp(x - m), (2N), kept apart so that x - m stays exact for huge logits */
 
 lt_tensor *lt_cross_entropy(lt_graph *g, lt_tensor *logits, const lt_tensor *labels) {
     if (!lti_check_f32(g, "cross_entropy", logits) || !labels) return NULL;
@@ -81,7 +82,7 @@ lt_tensor *lt_cross_entropy(lt_graph *g, lt_tensor *logits, const lt_tensor *lab
             return NULL;
         }
     lt_tensor *y = lt_graph_new(g, LT_F32, 1, &N); /* (N) */
-    float *lse = lt_graph_alloc(g, sizeof(float) * (N ? N : 1)); /* (N) */
+    float *lse = lt_graph_alloc(g, sizeof(float) * (N ? 2 * N : 1)); /* (N,2): m, ls */
     if (!y || !lse) return NULL;
     #pragma omp parallel for schedule(static) if (N * C > LTI_PAR_MIN)
     for (int64_t i = 0; i < N; i++) {
@@ -90,8 +91,9 @@ lt_tensor *lt_cross_entropy(lt_graph *g, lt_tensor *logits, const lt_tensor *lab
         for (int64_t c = 0; c < C; c++) m = fmaxf(m, x[c]);
         double s = 0;
         for (int64_t c = 0; c < C; c++) s += expf(x[c] - m);
-        lse[i] = m + (float)log(s);
-        y->data[i] = lse[i] - x[labels->idata[i]];
+        lse[2 * i] = m;
+        lse[2 * i + 1] = (float)log(s);
+        y->data[i] = (m - x[labels->idata[i]]) + lse[2 * i + 1];
     }
     lti_node *n = lti_graph_record(g, LT_OP_CROSS_ENTROPY, y, 1, &logits);
     if (n) {
@@ -113,7 +115,7 @@ void lti_cross_entropy_backward(lt_graph *g, lti_node *n) {
     for (int64_t i = 0; i < N; i++) {
         const float *x = logits->data + i * C;
         float *d = dx + i * C;
-        for (int64_t c = 0; c < C; c++) d[c] += dy[i] * expf(x[c] - lse[i]);
+        for (int64_t c = 0; c < C; c++) d[c] += dy[i] * expf(x[c] - lse[2 * i] - lse[2 * i + 1]);
         d[labels->idata[i]] -= dy[i];
     }
 }

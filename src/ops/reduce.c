@@ -127,14 +127,18 @@ void lti_max_backward(lt_graph *g, lti_node *n) { lti_reduce_backward(g, n); }
 
 /* ---- logsumexp, softmax, log_softmax ---- iarg: axis, keepdim */
 
-/* log Σ_k exp(x[k·s]) over one lane, stable: max first. -inf for an empty or all -inf lane. */
-static float lti_lane_lse(const float *x, int64_t len, int64_t s) {
+/* Over one lane: m = max_k x[k·s] and ls = log Σ_k exp(x[k·s] - m), so logsumexp = m + ls.
+ * Kept apart so that softmax can use x - m (exact for nearby values) even when m is huge.
+ * An empty or all -inf lane gives m = -inf; m = +inf gives ls = 0. */
+static void lti_lane_lse(const float *x, int64_t len, int64_t s, float *m_out, float *ls_out) {
     float m = -INFINITY;
     for (int64_t k = 0; k < len; k++) m = fmaxf(m, x[k * s]);
-    if (m == -INFINITY || isinf(m)) return m;
+    *m_out = m;
+    *ls_out = 0.0f;
+    if (isinf(m)) return;
     double acc = 0;
     for (int64_t k = 0; k < len; k++) acc += expf(x[k * s] - m);
-    return m + (float)log(acc);
+    *ls_out = (float)log(acc);
 }
 
 lt_tensor *lt_logsumexp(lt_graph *g, lt_tensor *a, int axis, int keepdim) {
@@ -146,7 +150,11 @@ lt_tensor *lt_logsumexp(lt_graph *g, lt_tensor *a, int axis, int keepdim) {
     if (!y) return NULL;
     int64_t lanes = v.outer * v.inner;
     #pragma omp parallel for schedule(static) if (lanes * v.len > LTI_PAR_MIN && lanes > 1)
-    for (int64_t p = 0; p < lanes; p++) y->data[p] = lti_lane_lse(a->data + lti_lane(&v, p), v.len, v.inner);
+    for (int64_t p = 0; p < lanes; p++) {
+        float m, ls;
+        lti_lane_lse(a->data + lti_lane(&v, p), v.len, v.inner, &m, &ls);
+        y->data[p] = m + ls;
+    }
     lti_node *n = lti_graph_record(g, LT_OP_LOGSUMEXP, y, 1, &a);
     if (n) { n->iarg[0] = axis; n->iarg[1] = keepdim; }
     return y;
@@ -184,9 +192,10 @@ static lt_tensor *lti_softmax(lt_graph *g, lt_op opid, const char *name, lt_tens
     #pragma omp parallel for schedule(static) if (lanes * v.len > LTI_PAR_MIN && lanes > 1)
     for (int64_t p = 0; p < lanes; p++) {
         int64_t o = lti_lane(&v, p);
-        float lse = lti_lane_lse(a->data + o, v.len, v.inner);
+        float m, ls;
+        lti_lane_lse(a->data + o, v.len, v.inner, &m, &ls);
         for (int64_t k = 0; k < v.len; k++) {
-            float z = a->data[o + k * v.inner] - lse;
+            float z = a->data[o + k * v.inner] - m - ls;
             y->data[o + k * v.inner] = log ? z : expf(z);
         }
     }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# safetensors interop with PyTorch, both ways, using only json + struct + torch.frombuffer
+# on the python side: C writes -> python checks; python writes -> C checks.
+set -euo pipefail
+PY=""
+for p in python3 /usr/bin/python3; do
+  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch' >/dev/null 2>&1; then PY="$p"; break; fi
+done
+if [ -z "$PY" ]; then echo "skipped: python3-torch absent"; exit 77; fi
+TOOL="${LT_BUILD_DIR:?LT_BUILD_DIR not set}/st_tool"
+[ -x "$TOOL" ] || { echo "missing $TOOL (build the project first)" >&2; exit 1; }
+dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
+
+"$TOOL" write "$dir/c.safetensors"
+"$PY" - "$dir/c.safetensors" <<'PY'
+import json, struct, sys, torch
+raw = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack("<Q", raw[:8])
+assert n % 8 == 0, n
+header = json.loads(raw[8:8 + n])
+data = bytearray(raw[8 + n:])
+assert header.pop("__metadata__") == {"model": "mlp", "step": "7"}
+dtypes = {"F32": torch.float32, "I64": torch.int64, "U8": torch.uint8}
+def load(name):
+    h = header[name]
+    b, e = h["data_offsets"]
+    return torch.frombuffer(data[b:e], dtype=dtypes[h["dtype"]]).reshape(h["shape"]) if e > b else None
+assert sorted(header) == ["idx", "u", "w"], header
+w = load("w")
+assert w.shape == (3, 4) and torch.equal(w, (torch.arange(12, dtype=torch.float32) * 0.25 - 1.0).reshape(3, 4)), w
+assert load("idx").tolist() == [-7, 0, 1, 1 << 40, 123456789]
+assert load("u").tolist() == [0, 1, 127, 128, 254, 255]
+print("python: C checkpoint matches")
+PY
+
+"$PY" - "$dir/py.safetensors" <<'PY'
+import json, struct, sys, torch
+tensors = {"a": torch.arange(6, dtype=torch.float32).reshape(2, 3) * 0.5 - 1.0,
+           "b": torch.tensor([-3, 0, 1 << 40, 9], dtype=torch.int64),
+           "c": torch.tensor([1, 2, 255], dtype=torch.uint8)}
+names = {torch.float32: "F32", torch.int64: "I64", torch.uint8: "U8"}
+header, blobs, off = {"__metadata__": {"author": "torch"}}, [], 0
+for k, t in tensors.items():
+    b = t.contiguous().numpy().tobytes()
+    header[k] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+    blobs.append(b); off += len(b)
+h = json.dumps(header).encode()
+h += b" " * (-len(h) % 8)
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+PY
+"$TOOL" check "$dir/py.safetensors"
+echo "ok: safetensors interop with PyTorch both ways"

@@ -1,0 +1,127 @@
+/* NLL and Bayes classification over a split (see evaluate.h). */
+#include "train/evaluate.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+static lt_status lti_check(const lt_model *m, const lt_eval_data *d) {
+    const lt_split *sp = &d->data->split[d->split];
+    if (d->data->dim != m->dim || d->data->height != m->height || d->data->width != m->width)
+        return lt_fail(LT_ERR_ARG, "data has %lldx%lld images (%lld pixels), the model expects %lld pixels (%lldx%lld)",
+                       (long long)d->data->height, (long long)d->data->width, (long long)d->data->dim,
+                       (long long)m->dim, (long long)m->height, (long long)m->width);
+    if (sp->n < 1) return lt_fail(LT_ERR_ARG, "split '%s' has no examples", lt_split_name(d->split));
+    if (m->n_classes > 0 && !sp->labels)
+        return lt_fail(LT_ERR_ARG, "model '%s' is class-conditional but split '%s' has no labels", m->vt->name,
+                       lt_split_name(d->split));
+    if (m->n_classes > 0 && d->data->n_classes > m->n_classes)
+        return lt_fail(LT_ERR_ARG, "data has %lld classes, the model was trained with %lld",
+                       (long long)d->data->n_classes, (long long)m->n_classes);
+    return LT_OK;
+}
+
+/* Runs log_prob over the split; per batch calls fn(batch x/y, log p(x|y_true)). With
+ * all_classes, lp gets (B, n_classes) values: log p(x | y=c) for every c. */
+static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, int all_classes,
+                           const double *prior, lt_eval_result *out) {
+    lt_status st = lti_check(m, d);
+    if (st) return st;
+    const lt_split *sp = &d->data->split[d->split];
+    const int64_t B = d->batch > 0 ? d->batch : 100, D = m->dim, C = all_classes ? m->n_classes : 1;
+    float *x = lt_malloc((size_t)(B * D) * sizeof *x);          /* (B, D) */
+    int64_t *y = lt_malloc((size_t)B * sizeof *y);              /* (B) true labels */
+    int64_t *yc = lt_malloc((size_t)B * sizeof *yc);            /* (B) label tried */
+    int64_t *idx = lt_malloc((size_t)B * sizeof *idx);          /* (B) */
+    double *lp = lt_malloc((size_t)(B * (C + 1)) * sizeof *lp); /* (C+1, B) */
+    if (!x || !y || !yc || !idx || !lp) st = lt_fail(LT_ERR_NOMEM, "evaluation buffers for batch %lld", (long long)B);
+    double sum = 0, sumsq = 0, msum = 0;
+    int64_t correct = 0;
+    int grad = lt_graph_set_grad(g, 0);
+    for (int64_t start = 0; !st && start < sp->n; start += B) {
+        int64_t n = sp->n - start < B ? sp->n - start : B;
+        for (int64_t i = 0; i < n; i++) idx[i] = start + i;
+        lt_dataset_batch(d->data, d->split, idx, n, d->binarize, d->seed, 0, x, y);
+        lt_batch b = {x, m->n_classes > 0 ? y : NULL, n, D};
+        st = m->vt->log_prob(m, g, &b, o, lp);
+        lt_graph_reset(g);
+        for (int64_t c = 0; !st && c < (all_classes ? C : 0); c++) {
+            for (int64_t i = 0; i < n; i++) yc[i] = c;
+            lt_batch bc = {x, yc, n, D};
+            st = m->vt->log_prob(m, g, &bc, o, lp + (c + 1) * B);
+            lt_graph_reset(g);
+        }
+        for (int64_t i = 0; !st && i < n; i++) {
+            if (!isfinite(lp[i])) {
+                st = lt_fail(LT_ERR_NUMERIC, "split '%s' example %lld: log-likelihood is %g", lt_split_name(d->split),
+                             (long long)(start + i), lp[i]);
+                break;
+            }
+            sum += -lp[i];
+            sumsq += lp[i] * lp[i];
+            if (!all_classes) continue;
+            /* log p(x, y=c) = log p(x|c) + log p(c); argmax → class, log-sum-exp → marginal */
+            double best = -HUGE_VAL, mx = -HUGE_VAL;
+            int64_t arg = 0;
+            for (int64_t c = 0; c < C; c++) {
+                double v = lp[(c + 1) * B + i] + (prior[c] > 0 ? log(prior[c]) : -HUGE_VAL);
+                if (v > best) { best = v; arg = c; }
+                if (v > mx) mx = v;
+            }
+            double se = 0;
+            for (int64_t c = 0; c < C; c++) {
+                double v = lp[(c + 1) * B + i] + (prior[c] > 0 ? log(prior[c]) : -HUGE_VAL);
+                se += exp(v - mx);
+            }
+            msum += -(mx + log(se));
+            correct += arg == y[i];
+        }
+    }
+    lt_graph_set_grad(g, grad);
+    lt_free(x);
+    lt_free(y);
+    lt_free(yc);
+    lt_free(idx);
+    lt_free(lp);
+    if (st) return st;
+    const double n = (double)sp->n, mean = sum / n;
+    const double var = n > 1 ? (sumsq - n * mean * mean) / (n - 1) : 0.0;
+    memset(out, 0, sizeof *out);
+    out->examples = sp->n;
+    out->nll_nats = mean;
+    out->nll_stderr = sqrt(var > 0 ? var / n : 0.0);
+    out->bits_per_dim = mean / ((double)D * log(2.0));
+    if (all_classes) {
+        out->accuracy = (double)correct / n;
+        out->marginal_nll_nats = msum / n;
+    }
+    return LT_OK;
+}
+
+lt_status lt_evaluate_nll(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, lt_eval_result *out) {
+    return lti_sweep(m, g, d, o, 0, NULL, out);
+}
+
+lt_status lt_evaluate_classify(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o,
+                               const double *prior, lt_eval_result *out) {
+    if (m->n_classes < 1)
+        return lt_fail(LT_ERR_ARG, "--classify needs a class-conditional model (train with --conditional); '%s' is not",
+                       m->vt->name);
+    if (!prior) return lt_fail(LT_ERR_ARG, "--classify needs the class prior saved with the model");
+    return lti_sweep(m, g, d, o, 1, prior, out);
+}
+
+lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, double *prior) {
+    const lt_split *sp = &d->split[s];
+    if (!sp->labels) return lt_fail(LT_ERR_ARG, "split '%s' has no labels", lt_split_name(s));
+    for (int64_t c = 0; c < n_classes; c++) prior[c] = 0;
+    for (int64_t i = 0; i < sp->n; i++) {
+        if (sp->labels[i] >= n_classes)
+            return lt_fail(LT_ERR_ARG, "split '%s' example %lld: label %d, expected < %lld", lt_split_name(s),
+                           (long long)i, sp->labels[i], (long long)n_classes);
+        prior[sp->labels[i]] += 1;
+    }
+    for (int64_t c = 0; c < n_classes; c++) prior[c] /= (double)sp->n;
+    return LT_OK;
+}

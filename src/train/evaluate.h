@@ -1,0 +1,40 @@
+/* Evaluation over a data split: exact (or estimated) negative log-likelihood
+ * per example in nats, its standard error, bits per dimension, and Bayes
+ * classification p(y|x) ∝ p(x|y) p(y) for class-conditional models. */
+#ifndef LT_EVALUATE_H
+#define LT_EVALUATE_H
+
+#include "core/graph.h"
+#include "data/dataset.h"
+#include "models/model.h"
+
+typedef struct lt_eval_data {
+    const lt_dataset *data;
+    lt_split_id split;
+    lt_binarize binarize;
+    uint64_t seed;        /* the binarization seed (the run's) */
+    int64_t batch;        /* examples per log_prob call (0 = 100) */
+} lt_eval_data;
+
+typedef struct lt_eval_result {
+    int64_t examples;
+    double nll_nats;      /* mean -log p(x) (class-conditional: -log p(x|y) with the true label) */
+    double nll_stderr;    /* standard error of that mean: sd / sqrt(n) */
+    double bits_per_dim;  /* nll_nats / (D ln 2) */
+    double accuracy;      /* lt_evaluate_classify only */
+    double marginal_nll_nats; /* lt_evaluate_classify only: -log Σ_y p(x|y) p(y) */
+} lt_eval_result;
+
+/* NLL over the whole split. g is a scratch graph (reset per batch). */
+lt_status lt_evaluate_nll(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, lt_eval_result *out);
+
+/* Bayes classification with log prior log p(y) from `prior` (m->n_classes
+ * probabilities): accuracy, the marginal NLL, and the conditional NLL (as
+ * lt_evaluate_nll). The split must have labels and the model be class-conditional. */
+lt_status lt_evaluate_classify(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o,
+                               const double *prior, lt_eval_result *out);
+
+/* Class frequencies of a split's labels (n_classes doubles, summing to 1). */
+lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, double *prior);
+
+#endif

@@ -1,0 +1,362 @@
+/* The training loop (see trainer.h). */
+#include "train/trainer.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "autograd/backward.h"
+#include "core/alloc.h"
+#include "core/graph.h"
+#include "io/png.h"
+#include "models/model.h"
+#include "optim/optim.h"
+#include "train/evaluate.h"
+#include "train/rundir.h"
+
+/* Streams forked from the run's seed, one per purpose, so that e.g. writing a
+ * sample grid never shifts the training randomness. */
+enum { LTI_STREAM_TRAIN = 7, LTI_STREAM_PERM = 1000000, LTI_STREAM_SAMPLE = 2000000 };
+
+typedef struct lti_trainer {
+    json_t *cfg;               /* config.json (owned) */
+    const char *run_dir, *model_name, *data_dir;
+    int64_t limit, batch, epochs, patience, sample_n;
+    lt_binarize binarize;
+    double clip;
+    uint64_t seed;
+    int eval_masks;
+    lt_dataset data;
+    lt_model *m;
+    lt_optim opt;
+    int opt_ready;
+    lt_schedule sched;
+    lt_graph g;
+    int g_ready;
+    lt_train_state s;
+    double *prior;             /* (n_classes) class frequencies, or NULL */
+    float *x;                  /* (batch, D) */
+    int64_t *y;                /* (batch) */
+    int64_t *perm;             /* (N train) */
+    float *samples;            /* (sample_n, D) */
+    int64_t *sample_labels;    /* (sample_n) */
+    char path[4200];           /* scratch for file names */
+} lti_trainer;
+
+static double lti_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int64_t lti_get_i(const json_t *o, const char *k, int64_t def) {
+    json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : json_is_real(v) ? (int64_t)json_real_value(v) : def;
+}
+static double lti_get_f(const json_t *o, const char *k, double def) {
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+static const char *lti_get_s(const json_t *o, const char *k, const char *def) {
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : def;
+}
+
+/* config.json for a fresh run, from the caller's settings. The data's geometry
+ * is added to the model config once the data is open. */
+static lt_status lti_fresh_config(const lt_train_config *c, json_t **out) {
+    if (!c->model) return lt_fail(LT_ERR_ARG, "no model given (--model NAME)");
+    if (!c->data) return lt_fail(LT_ERR_ARG, "no data source given (--data DIR)");
+    if (c->model_config && !json_is_object(c->model_config))
+        return lt_fail(LT_ERR_ARG, "the model config must be a JSON object");
+    char abs[PATH_MAX];
+    const char *data = realpath(c->data, abs) ? abs : c->data;
+    json_t *mc = c->model_config ? json_deep_copy(c->model_config) : json_object();
+    json_t *o = json_pack("{s:s, s:o, s:s, s:I, s:s, s:b, s:I, s:I, s:s, s:f, s:f, s:s, s:f, s:I, s:I, s:I, s:i}",
+                          "model", c->model, "model_config", mc, "data", data, "limit", (json_int_t)c->limit,
+                          "binarize", c->binarize < 0 ? "auto" : lt_binarize_name((lt_binarize)c->binarize),
+                          "conditional", c->conditional, "epochs", (json_int_t)(c->epochs > 0 ? c->epochs : 10),
+                          "batch", (json_int_t)(c->batch > 0 ? c->batch : 100),
+                          "optimizer", c->optimizer ? c->optimizer : "adam", "lr", c->lr > 0 ? c->lr : 1e-3,
+                          "weight_decay", c->weight_decay, "schedule", c->schedule ? c->schedule : "constant",
+                          "clip", c->clip, "patience", (json_int_t)c->patience,
+                          "sample_n", (json_int_t)(c->sample_n == 0 ? 64 : c->sample_n < 0 ? 0 : c->sample_n),
+                          "seed", (json_int_t)c->seed, "eval_masks", c->eval_masks);
+    if (!o) return lt_fail(LT_ERR_NOMEM, "building config.json");
+    *out = o;
+    return LT_OK;
+}
+
+/* Everything but the run directory's files: data, model, optimizer, buffers. */
+static lt_status lti_setup(lti_trainer *t, int fresh) {
+    json_t *c = t->cfg;
+    t->model_name = lti_get_s(c, "model", NULL);
+    t->data_dir = lti_get_s(c, "data", NULL);
+    json_t *mc = json_object_get(c, "model_config");
+    if (!t->model_name || !t->data_dir || !json_is_object(mc))
+        return lt_fail(LT_ERR_FORMAT, "%s/config.json: expected 'model', 'data' and 'model_config'", t->run_dir);
+    t->limit = lti_get_i(c, "limit", 0);
+    t->batch = lti_get_i(c, "batch", 100);
+    t->epochs = lti_get_i(c, "epochs", 10);
+    t->patience = lti_get_i(c, "patience", 0);
+    t->sample_n = lti_get_i(c, "sample_n", 64);
+    t->clip = lti_get_f(c, "clip", 0);
+    t->seed = (uint64_t)lti_get_i(c, "seed", 0);
+    t->eval_masks = (int)lti_get_i(c, "eval_masks", 0);
+    if (t->batch < 1 || t->batch > 1000000) return lt_fail(LT_ERR_ARG, "batch size %lld: expected 1..1000000", (long long)t->batch);
+    if (t->epochs < 1) return lt_fail(LT_ERR_ARG, "epochs %lld: expected at least 1", (long long)t->epochs);
+    if (t->patience < 0) return lt_fail(LT_ERR_ARG, "patience %lld: expected >= 0", (long long)t->patience);
+    if (t->clip < 0 || !isfinite(t->clip)) return lt_fail(LT_ERR_ARG, "clip %g: expected a norm >= 0", t->clip);
+    if (t->sample_n > 1024) return lt_fail(LT_ERR_ARG, "sample grid of %lld images: expected at most 1024", (long long)t->sample_n);
+
+    lt_status st = lt_dataset_open(t->data_dir, t->limit, &t->data);
+    if (st) return st;
+    if (t->data.split[LT_SPLIT_VALID].n < 1)
+        return lt_fail(LT_ERR_ARG, "data source %s: expected validation examples, found none", t->data_dir);
+    const char *bin = lti_get_s(c, "binarize", "auto");
+    int b = !strcmp(bin, "auto") ? (t->data.binary ? LT_BINARIZE_NONE : LT_BINARIZE_STOCHASTIC) : lt_binarize_parse(bin);
+    if (b < 0) return lt_fail(LT_ERR_ARG, "--binarize %s: expected none, threshold, stochastic or dynamic", bin);
+    t->binarize = (lt_binarize)b;
+
+    if (fresh) {
+        /* The resolved binarization, the data's geometry and the seed become part of the run. */
+        json_object_set_new(c, "binarize", json_string(lt_binarize_name(t->binarize)));
+        json_object_set_new(mc, "height", json_integer(t->data.height));
+        json_object_set_new(mc, "width", json_integer(t->data.width));
+        json_object_set_new(mc, "dim", json_integer(t->data.dim));
+        json_object_set_new(mc, "seed", json_integer((json_int_t)t->seed));
+        if (json_is_true(json_object_get(c, "conditional"))) {
+            if (t->data.n_classes < 2)
+                return lt_fail(LT_ERR_ARG, "--conditional needs labeled data; %s has no *-labels-idx1-ubyte files",
+                               t->data_dir);
+            json_object_set_new(mc, "n_classes", json_integer(t->data.n_classes));
+        }
+    } else {
+        int64_t h = lti_get_i(mc, "height", 0), w = lti_get_i(mc, "width", 0);
+        if (h != t->data.height || w != t->data.width)
+            return lt_fail(LT_ERR_ARG, "data source %s has %lldx%lld images, the run was trained on %lldx%lld",
+                           t->data_dir, (long long)t->data.height, (long long)t->data.width, (long long)h, (long long)w);
+    }
+    st = lt_model_create(t->model_name, mc, &t->m);
+    if (st) return st;
+    if (t->m->n_classes > 0) {
+        if (t->data.n_classes > t->m->n_classes)
+            return lt_fail(LT_ERR_ARG, "data has %lld classes, the model %lld", (long long)t->data.n_classes,
+                           (long long)t->m->n_classes);
+        if (!(t->prior = lt_calloc((size_t)t->m->n_classes, sizeof *t->prior))) return lt_fail(LT_ERR_NOMEM, "class prior");
+        if ((st = lt_class_prior(&t->data, LT_SPLIT_TRAIN, t->m->n_classes, t->prior))) return st;
+    }
+
+    const char *oname = lti_get_s(c, "optimizer", "adam");
+    int kind = lt_optim_kind_parse(oname);
+    if (kind < 0) return lt_fail(LT_ERR_ARG, "--optimizer %s: expected adam, adamw, adagrad or sgd", oname);
+    double lr = lti_get_f(c, "lr", 1e-3), wd = lti_get_f(c, "weight_decay", 0);
+    if (!(lr > 0) || !isfinite(lr)) return lt_fail(LT_ERR_ARG, "--lr %g: expected a positive number", lr);
+    if (wd < 0 || !isfinite(wd)) return lt_fail(LT_ERR_ARG, "--weight-decay %g: expected >= 0", wd);
+    lt_optim_config oc = lt_optim_config_default((lt_optim_kind)kind, (float)lr);
+    oc.weight_decay = (float)wd;
+    if ((st = lt_optim_init(&t->opt, &oc, &t->m->params))) return st;
+    t->opt_ready = 1;
+    const int64_t N = t->data.split[LT_SPLIT_TRAIN].n, steps = (N + t->batch - 1) / t->batch;
+    if ((st = lt_schedule_parse(lti_get_s(c, "schedule", "constant"), (float)lr, &t->sched))) return st;
+    t->sched.total_steps = steps * t->epochs;
+
+    if ((st = lt_graph_init(&t->g, (size_t)1 << 20))) return st;
+    t->g_ready = 1;
+    const int64_t D = t->data.dim, S = t->sample_n > 0 ? t->sample_n : 1;
+    t->x = lt_malloc((size_t)(t->batch * D) * sizeof *t->x);
+    t->y = lt_malloc((size_t)t->batch * sizeof *t->y);
+    t->perm = lt_malloc((size_t)N * sizeof *t->perm);
+    t->samples = lt_malloc((size_t)(S * D) * sizeof *t->samples);
+    t->sample_labels = lt_malloc((size_t)S * sizeof *t->sample_labels);
+    if (!t->x || !t->y || !t->perm || !t->samples || !t->sample_labels)
+        return lt_fail(LT_ERR_NOMEM, "training buffers for batch %lld of %lld pixels", (long long)t->batch, (long long)D);
+    for (int64_t i = 0; i < S; i++) t->sample_labels[i] = t->m->n_classes > 0 ? i % t->m->n_classes : 0;
+    return LT_OK;
+}
+
+static void lti_teardown(lti_trainer *t) {
+    if (t->g_ready) lt_graph_free(&t->g);
+    if (t->opt_ready) lt_optim_free(&t->opt);
+    lt_model_destroy(t->m);
+    lt_dataset_free(&t->data);
+    lt_free(t->prior);
+    lt_free(t->x);
+    lt_free(t->y);
+    lt_free(t->perm);
+    lt_free(t->samples);
+    lt_free(t->sample_labels);
+    json_decref(t->cfg);
+}
+
+static const char *lti_ckpt(lti_trainer *t, const char *which) {
+    snprintf(t->path, sizeof t->path, "%s/checkpoints/%s.safetensors", t->run_dir, which);
+    return t->path;
+}
+
+static lt_status lti_write_samples(lti_trainer *t, int64_t epoch) {
+    if (t->sample_n <= 0) return LT_OK;
+    lt_rng root, r;
+    lt_rng_seed(&root, t->seed);
+    r = lt_rng_fork(&root, LTI_STREAM_SAMPLE + (uint64_t)epoch);
+    int grad = lt_graph_set_grad(&t->g, 0);
+    lt_status st = t->m->vt->sample(t->m, &t->g, &r, t->sample_n, t->m->n_classes > 0 ? t->sample_labels : NULL,
+                                    t->samples);
+    lt_graph_reset(&t->g);
+    lt_graph_set_grad(&t->g, grad);
+    if (st) return lt_fail_context(st, "sampling after epoch %lld: ", (long long)epoch);
+    snprintf(t->path, sizeof t->path, "%s/samples/epoch-%03lld.png", t->run_dir, (long long)epoch);
+    return lt_png_write_grid(t->path, t->samples, t->sample_n, 1, t->data.height, t->data.width,
+                             t->m->n_classes > 0 ? t->m->n_classes : 0);
+}
+
+static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_train_callbacks *cb) {
+    const lt_split *tr = &t->data.split[LT_SPLIT_TRAIN];
+    const int64_t N = tr->n, B = t->batch, D = t->data.dim, steps = (N + B - 1) / B;
+    lt_train_state *s = &t->s;
+    lt_rng root;
+    lt_rng_seed(&root, t->seed);
+    t->g.rng = &s->rng;
+    lt_eval_opts eo = {t->eval_masks, 0};
+    lt_eval_data ed = {&t->data, LT_SPLIT_VALID, t->binarize, t->seed, 100};
+    if (cb && cb->on_start) cb->on_start(cb->ud, t->run_dir, s->epoch, t->epochs, steps, t->m->params.total);
+    for (int64_t e = s->epoch; e < t->epochs; e++) {
+        if (t->patience > 0 && s->bad_epochs >= t->patience) break; /* a resumed run that had stopped early */
+        lt_rng pr = lt_rng_fork(&root, LTI_STREAM_PERM + (uint64_t)e);
+        lt_rng_permutation(&pr, t->perm, N);
+        const double t0 = lti_now();
+        const int64_t first = s->step_in_epoch;
+        double lr = 0;
+        for (int64_t k = first; k < steps; k++) {
+            const int64_t n = N - k * B < B ? N - k * B : B;
+            lt_dataset_batch(&t->data, LT_SPLIT_TRAIN, t->perm + k * B, n, t->binarize, t->seed, e, t->x, t->y);
+            lt_batch b = {t->x, t->m->n_classes > 0 ? t->y : NULL, n, D};
+            if (t->m->vt->on_step) t->m->vt->on_step(t->m, s->global_step);
+            lt_params_zero_grad(&t->m->params);
+            lt_tensor *loss = NULL;
+            lt_status st = t->m->vt->loss(t->m, &t->g, &b, &loss);
+            if (!st) st = lt_graph_status(&t->g);
+            if (st) return lt_fail_context(st, "epoch %lld step %lld: ", (long long)e + 1, (long long)k + 1);
+            const double lv = loss->data[0];
+            if (!isfinite(lv)) {
+                lt_graph_reset(&t->g);
+                return lt_fail(LT_ERR_NUMERIC,
+                               "training loss is %g at step %lld (epoch %lld, batch %lld): stopped; the last good "
+                               "checkpoint (after epoch %lld) is kept in %s/checkpoints",
+                               lv, (long long)s->global_step + 1, (long long)e + 1, (long long)k + 1,
+                               (long long)s->epoch, t->run_dir);
+            }
+            if ((st = lt_backward(&t->g, loss)))
+                return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);
+            if (t->clip > 0) lt_clip_grad_norm(&t->m->params, t->clip);
+            lr = lt_schedule_lr(&t->sched, s->global_step);
+            lt_optim_step(&t->opt, &t->m->params, (float)lr);
+            lt_graph_reset(&t->g);
+            s->global_step++;
+            s->step_in_epoch = k + 1;
+            s->loss_sum += lv;
+            if (cb && cb->on_step) {
+                const double el = lti_now() - t0, done = (double)(k + 1 - first);
+                const double eps = el > 0 ? done * (double)B / el : 0;
+                const double left = (double)(steps - k - 1) + (double)(t->epochs - e - 1) * (double)steps;
+                lt_train_progress p = {e + 1, t->epochs, k + 1, steps, s->global_step, s->loss_sum / (double)(k + 1),
+                                       eps, eps > 0 ? left * (double)B / eps : 0};
+                cb->on_step(cb->ud, &p);
+            }
+            if (c->stop && *c->stop) {
+                s->seconds += lti_now() - t0;
+                st = lt_checkpoint_save(lti_ckpt(t, "last"), t->m, &t->opt, s, t->prior);
+                if (st) return st;
+                return lt_fail(LT_ERR_INTERRUPTED,
+                               "interrupted at epoch %lld step %lld/%lld; saved %s (continue with --resume %s)",
+                               (long long)e + 1, (long long)k + 1, (long long)steps, t->path, t->run_dir);
+            }
+        }
+        const double t_train = lti_now() - t0;
+        lt_eval_result vr;
+        lt_status st = lt_evaluate_nll(t->m, &t->g, &ed, &eo, &vr);
+        if (st) return lt_fail_context(st, "validation after epoch %lld: ", (long long)e + 1);
+        const double train_loss = s->loss_sum / (double)steps;
+        s->epoch = e + 1;
+        s->step_in_epoch = 0;
+        s->loss_sum = 0;
+        const int best = vr.nll_nats < s->best_valid;
+        if (best) {
+            s->best_valid = vr.nll_nats;
+            s->best_epoch = e + 1;
+            s->bad_epochs = 0;
+        } else {
+            s->bad_epochs++;
+        }
+        const double secs = lti_now() - t0;
+        s->seconds += secs;
+        if (best && (st = lt_checkpoint_save(lti_ckpt(t, "best"), t->m, &t->opt, s, t->prior))) return st;
+        if ((st = lt_checkpoint_save(lti_ckpt(t, "last"), t->m, &t->opt, s, t->prior))) return st;
+        if ((st = lti_write_samples(t, e + 1))) return st;
+        const double eps = t_train > 0 ? (double)(N - first * B > 0 ? N - first * B : 0) / t_train : 0;
+        const int stop_early = t->patience > 0 && s->bad_epochs >= t->patience;
+        char line[768];
+        snprintf(line, sizeof line,
+                 "{\"epoch\": %lld, \"global_step\": %lld, \"train_loss\": %.6f, \"valid_nll\": %.6f, "
+                 "\"valid_stderr\": %.6f, \"valid_bits_per_dim\": %.6f, \"lr\": %.6g, \"seconds\": %.3f, "
+                 "\"examples_per_s\": %.1f, \"best\": %s, \"stop_early\": %s}",
+                 (long long)s->epoch, (long long)s->global_step, train_loss, vr.nll_nats, vr.nll_stderr,
+                 vr.bits_per_dim, lr, secs, eps, best ? "true" : "false", stop_early ? "true" : "false");
+        if ((st = lt_run_append_metrics(t->run_dir, s->epoch, line))) return st;
+        if (cb && cb->on_epoch) {
+            lt_epoch_report r = {s->epoch, t->epochs, s->global_step, train_loss, vr.nll_nats, vr.nll_stderr,
+                                 vr.bits_per_dim, vr.examples, lr, secs, eps, best, stop_early, line};
+            cb->on_epoch(cb->ud, &r);
+        }
+        if (c->stop && *c->stop)
+            return lt_fail(LT_ERR_INTERRUPTED, "interrupted after epoch %lld; saved %s/checkpoints (continue with --resume %s)",
+                           (long long)s->epoch, t->run_dir, t->run_dir);
+        if (stop_early) break;
+    }
+    return LT_OK;
+}
+
+lt_status lt_train(const lt_train_config *c, const lt_train_callbacks *cb) {
+    if (!c->run_dir || !*c->run_dir) return lt_fail(LT_ERR_ARG, "no run directory given (--out RUN)");
+    lti_trainer t;
+    memset(&t, 0, sizeof t);
+    t.run_dir = c->run_dir;
+    lt_status st;
+    char cfg_path[4200];
+    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", c->run_dir);
+    if (c->resume) {
+        st = lt_run_read_json(cfg_path, &t.cfg);
+        if (st) return lt_fail_context(st, "--resume %s: ", c->run_dir);
+        if (c->epochs > 0) json_object_set_new(t.cfg, "epochs", json_integer(c->epochs));
+        st = lti_setup(&t, 0);
+        if (!st) st = lt_checkpoint_load(lti_ckpt(&t, "last"), t.m, &t.opt, &t.s, t.prior);
+        if (!st && c->epochs > 0) st = lt_run_write_json(cfg_path, t.cfg);
+    } else {
+        if (!access(cfg_path, F_OK)) {
+            lti_teardown(&t);
+            return lt_fail(LT_ERR_ARG, "%s already holds a run (config.json); continue it with --resume %s or choose another --out",
+                           c->run_dir, c->run_dir);
+        }
+        st = lti_fresh_config(c, &t.cfg);
+        if (!st) st = lti_setup(&t, 1); /* all checks before the directory exists: bad input leaves nothing */
+        if (!st) {
+            lt_rng root;
+            lt_rng_seed(&root, t.seed);
+            t.s.rng = lt_rng_fork(&root, LTI_STREAM_TRAIN);
+            t.s.best_valid = HUGE_VAL;
+            char sub[4200];
+            snprintf(sub, sizeof sub, "%s/checkpoints", c->run_dir);
+            st = lt_run_mkdir(sub);
+            snprintf(sub, sizeof sub, "%s/samples", c->run_dir);
+            if (!st) st = lt_run_mkdir(sub);
+            if (!st) st = lt_run_write_json(cfg_path, t.cfg);
+        }
+    }
+    if (!st) st = lti_loop(&t, c, cb);
+    lti_teardown(&t);
+    return st;
+}

@@ -1,0 +1,85 @@
+/* The training loop for any model behind the model interface.
+ *
+ * A run directory RUN gets config.json (everything needed to resume or
+ * evaluate), metrics.jsonl (one JSON object per epoch), checkpoints/last and
+ * checkpoints/best (lowest validation NLL), and samples/epoch-NNN.png.
+ *
+ * Per step: a shuffled batch (a permutation per epoch from the seed), the
+ * model's on_step, loss, backward, optional gradient clipping, an optimizer
+ * step at the schedule's learning rate, graph reset. Buffers are allocated
+ * before the first step; a step allocates nothing beyond what the graph arena
+ * already holds. After each epoch: validation NLL, checkpoints, metrics, a
+ * sample grid, early stopping.
+ *
+ * The library never prints: progress goes to the caller's callbacks. */
+#ifndef LT_TRAINER_H
+#define LT_TRAINER_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "data/dataset.h"
+
+typedef struct lt_train_config {
+    const char *run_dir;       /* RUN */
+    /* Ignored when resuming (read back from RUN/config.json): */
+    const char *model;         /* "fvsbn", "nade", "made", ... */
+    const json_t *model_config;/* model-specific keys (hidden, masks, ...); not owned; NULL = {} */
+    const char *data;          /* data source directory */
+    int64_t limit;             /* > 0: first `limit` examples of each split */
+    int binarize;              /* lt_binarize, or -1: none for binary data, else stochastic */
+    int conditional;           /* p(x|y): n_classes from the data's labels */
+    int64_t batch;             /* examples per step (default 100) */
+    const char *optimizer;     /* "adam" (default), "adamw", "adagrad", "sgd" */
+    double lr;                 /* default 1e-3 */
+    double weight_decay;
+    const char *schedule;      /* lt_schedule_parse spec; NULL = "constant" */
+    double clip;               /* > 0: clip the gradient's global norm */
+    int64_t patience;          /* > 0: stop after this many epochs without a better validation NLL */
+    int64_t sample_n;          /* images in each epoch's grid (0 = 64; < 0 = none) */
+    uint64_t seed;
+    int eval_masks;            /* lt_eval_opts.n_masks for validation (0 = model default) */
+    /* Used both when starting and when resuming: */
+    int resume;                /* continue RUN from checkpoints/last */
+    int64_t epochs;            /* total epochs (resume: 0 = as configured) */
+    volatile sig_atomic_t *stop; /* polled after every step; non-zero = save last and stop */
+} lt_train_config;
+
+typedef struct lt_train_progress {
+    int64_t epoch, epochs;     /* the current epoch, 1-based, of epochs */
+    int64_t step, steps;       /* batches done in this epoch, of steps */
+    int64_t global_step;
+    double loss;               /* mean training loss so far this epoch */
+    double examples_per_s;     /* over this epoch so far */
+    double eta_s;              /* estimated seconds to the end of the last epoch */
+} lt_train_progress;
+
+typedef struct lt_epoch_report {
+    int64_t epoch, epochs, global_step;
+    double train_loss;         /* mean batch loss over the epoch (nats/example) */
+    double valid_nll, valid_stderr, valid_bits_per_dim;
+    int64_t valid_examples;
+    double lr;                 /* at the epoch's last step */
+    double seconds;            /* wall time of this epoch (training + validation) */
+    double examples_per_s;     /* training throughput of this epoch */
+    int is_best;
+    int stop_early;            /* patience ran out after this epoch */
+    const char *line;          /* the metrics.jsonl line for this epoch (valid during the call) */
+} lt_epoch_report;
+
+typedef struct lt_train_callbacks {
+    void *ud;
+    void (*on_start)(void *ud, const char *run_dir, int64_t start_epoch, int64_t epochs, int64_t steps_per_epoch,
+                     int64_t n_params);  /* may be NULL */
+    void (*on_step)(void *ud, const lt_train_progress *p);     /* after every step; may be NULL */
+    void (*on_epoch)(void *ud, const lt_epoch_report *r);      /* may be NULL */
+} lt_train_callbacks;
+
+/* Trains (or resumes) a run. LT_ERR_INTERRUPTED after *stop was seen (last saved
+ * at the step reached); LT_ERR_NUMERIC on a NaN/Inf loss (message names the step;
+ * checkpoints keep the last good state); LT_ERR_ARG for bad settings or data. */
+lt_status lt_train(const lt_train_config *cfg, const lt_train_callbacks *cb);
+
+#endif

@@ -216,6 +216,9 @@ static void failed_writes_leave_nothing(void **state) {
     assert_int_equal(lt_safetensors_write(target, &neg, 1, NULL, 0), LT_ERR_ARG);
     lt_st_entry reserved = {"__metadata__", LT_ST_F32, 1, {2}, w};
     assert_int_equal(lt_safetensors_write(target, &reserved, 1, NULL, 0), LT_ERR_ARG);
+    lt_st_kv twice[] = {{"k", "1"}, {"k", "2"}};
+    assert_int_equal(lt_safetensors_write(target, e, 1, twice, 2), LT_ERR_ARG);
+    assert_non_null(strstr(lt_error_message(), "'k'"));
     assert_false(exists(target));
     snprintf(tmp, sizeof tmp, "%s.tmp", target);
     assert_false(exists(tmp));

@@ -66,6 +66,10 @@ static lt_status lti_build_header(const char *path, const lt_st_entry *entries, 
                 st = lt_fail(LT_ERR_ARG, "%s: metadata entry %lld has no key or value", path, (long long)i);
                 goto done;
             }
+            if (json_object_get(m, meta[i].key)) {
+                st = lt_fail(LT_ERR_ARG, "%s: metadata key '%s' appears twice", path, meta[i].key);
+                goto done;
+            }
             if (json_object_set_new(m, meta[i].key, json_string(meta[i].value))) {
                 st = lt_fail(LT_ERR_ARG, "%s: metadata '%s' is not valid UTF-8", path, meta[i].key);
                 goto done;

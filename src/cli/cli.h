@@ -20,5 +20,8 @@ int lt_cli_usage(const char *cmd, const char *fmt, ...) LT_PRINTF(2, 3);
 
 int lt_cmd_version(int argc, char **argv);
 int lt_cmd_gradcheck(int argc, char **argv);
+int lt_cmd_train(int argc, char **argv);
+int lt_cmd_eval(int argc, char **argv);
+int lt_cmd_sample(int argc, char **argv);
 
 #endif

@@ -9,6 +9,9 @@
 static const lt_cmd lti_cmds[] = {
     {"version", "print version, BLAS core and thread count", lt_cmd_version},
     {"gradcheck", "finite-difference gradient check of every op", lt_cmd_gradcheck},
+    {"train", "train a model on a data source into a run directory", lt_cmd_train},
+    {"eval", "NLL (and Bayes classification accuracy) of a run on a split", lt_cmd_eval},
+    {"sample", "a PNG grid of samples from a run", lt_cmd_sample},
 };
 
 int lt_cli_error(lt_status s) {

@@ -1,0 +1,101 @@
+/* latent eval RUN: NLL (and Bayes classification accuracy) of a trained run on a split. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "core/alloc.h"
+#include "core/threads.h"
+#include "train/evaluate.h"
+#include "train/rundir.h"
+
+static void lti_usage(FILE *f) {
+    fprintf(f, "usage: latent eval RUN [--split valid|test] [--masks K] [--classify] [--json]\n"
+               "                [--checkpoint best|last] [--data DIR] [--batch B] [--threads T]\n");
+}
+
+int lt_cmd_eval(int argc, char **argv) {
+    static const char *cmd = "eval";
+    const char *run = NULL, *split_s = "test", *which = "best", *data_dir = NULL;
+    int64_t masks = 0, batch = 100, threads = 0;
+    int json = 0, classify = 0, r;
+    for (int i = 1; i < argc; i++) {
+        if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) { lti_usage(stdout); return 0; }
+        if (lt_arg_flag(argv, i, "--json")) { json = 1; continue; }
+        if (lt_arg_flag(argv, i, "--classify")) { classify = 1; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--split", &split_s))) { if (r < 0) return 2; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--checkpoint", &which))) { if (r < 0) return 2; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--data", &data_dir))) { if (r < 0) return 2; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--masks", 1, 1 << 20, &masks))) { if (r < 0) return 2; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--batch", 1, 100000, &batch))) { if (r < 0) return 2; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--threads", 1, 1024, &threads))) { if (r < 0) return 2; continue; }
+        if (argv[i][0] == '-' || run) return lt_cli_usage(cmd, "unexpected argument '%s' (see latent eval --help)", argv[i]);
+        run = argv[i];
+    }
+    if (!run) return lt_cli_usage(cmd, "which run? latent eval RUN");
+    int split = lt_split_parse(split_s);
+    if (split < 0) return lt_cli_usage(cmd, "--split %s: expected train, valid or test", split_s);
+    if (strcmp(which, "best") && strcmp(which, "last"))
+        return lt_cli_usage(cmd, "--checkpoint %s: expected best or last", which);
+    if (threads > 0) lt_threads_set((int)threads);
+
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", run);
+    json_t *cfg = NULL;
+    lt_model *m = NULL;
+    double *prior = NULL;
+    lt_dataset data;
+    memset(&data, 0, sizeof data);
+    lt_graph g;
+    int g_ready = 0, code;
+    lt_status st = lt_run_read_json(path, &cfg);
+    if (!st) st = lt_checkpoint_open_model(run, which, &m, &prior);
+    const char *bin = cfg ? json_string_value(json_object_get(cfg, "binarize")) : NULL;
+    if (!st && (!bin || lt_binarize_parse(bin) < 0))
+        st = lt_fail(LT_ERR_FORMAT, "%s: 'binarize' missing or unknown", path);
+    if (!data_dir && cfg) data_dir = json_string_value(json_object_get(cfg, "data"));
+    if (!st && !data_dir) st = lt_fail(LT_ERR_FORMAT, "%s: 'data' missing (or give --data DIR)", path);
+    json_t *lim = cfg ? json_object_get(cfg, "limit") : NULL;
+    if (!st) st = lt_dataset_open(data_dir, json_is_integer(lim) ? json_integer_value(lim) : 0, &data);
+    if (!st && !(st = lt_graph_init(&g, (size_t)1 << 20))) g_ready = 1;
+    lt_eval_result res;
+    if (!st) {
+        json_t *seed = json_object_get(cfg, "seed");
+        lt_eval_data ed = {&data, (lt_split_id)split, (lt_binarize)lt_binarize_parse(bin),
+                           json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 0, batch};
+        lt_eval_opts eo = {(int)masks, 0};
+        st = classify ? lt_evaluate_classify(m, &g, &ed, &eo, prior, &res) : lt_evaluate_nll(m, &g, &ed, &eo, &res);
+    }
+    if (st) {
+        code = lt_cli_error(st);
+    } else {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:f, s:f, s:f}", "model", m->vt->name, "split", split_s,
+                              "checkpoint", which, "examples", (json_int_t)res.examples, "nll_nats", res.nll_nats,
+                              "nll_stderr", res.nll_stderr, "bits_per_dim", res.bits_per_dim);
+        if (masks) json_object_set_new(o, "masks", json_integer(masks));
+        if (classify) {
+            json_object_set_new(o, "accuracy", json_real(res.accuracy));
+            json_object_set_new(o, "marginal_nll_nats", json_real(res.marginal_nll_nats));
+        }
+        if (json) {
+            char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+            printf("%s\n", s);
+            free(s);
+        } else {
+            printf("%s on %s (%lld examples, %s checkpoint): NLL %.3f ± %.3f nats, %.4f bits/dim\n", m->vt->name,
+                   split_s, (long long)res.examples, which, res.nll_nats, res.nll_stderr, res.bits_per_dim);
+            if (classify)
+                printf("Bayes classification accuracy %.2f%%; marginal NLL -log Σ p(x|y)p(y) %.3f nats\n",
+                       100 * res.accuracy, res.marginal_nll_nats);
+        }
+        json_decref(o);
+        code = 0;
+    }
+    if (g_ready) lt_graph_free(&g);
+    lt_dataset_free(&data);
+    lt_free(prior);
+    lt_model_destroy(m);
+    json_decref(cfg);
+    return code;
+}

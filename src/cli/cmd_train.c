@@ -1,0 +1,220 @@
+/* latent train: flags → model config + trainer config; progress on stderr
+ * (a bar on a terminal, one line per epoch otherwise), --json epochs on stdout;
+ * SIGINT/SIGTERM finish the step, save `last` and exit 130/143. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "core/threads.h"
+#include "data/dataset.h"
+#include "train/trainer.h"
+
+static volatile sig_atomic_t lti_stop;
+static volatile sig_atomic_t lti_signal;
+
+static void lti_on_signal(int sig) {
+    lti_signal = sig;
+    lti_stop = 1;
+}
+
+typedef struct lti_progress {
+    int tty, json;
+    double last_draw;
+} lti_progress;
+
+static double lti_clock(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void lti_fmt_time(char *buf, size_t cap, double s) {
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
+}
+
+static void lti_on_start(void *ud, const char *run, int64_t start, int64_t epochs, int64_t steps, int64_t n_params) {
+    (void)ud;
+    fprintf(stderr, "latent train: %s, %lld parameters, %lld steps per epoch, epochs %lld..%lld\n", run,
+            (long long)n_params, (long long)steps, (long long)start + 1, (long long)epochs);
+}
+
+static void lti_on_step(void *ud, const lt_train_progress *p) {
+    lti_progress *pr = ud;
+    if (!pr->tty) return;
+    double now = lti_clock();
+    if (now - pr->last_draw < 0.2 && p->step != p->steps) return; /* at most ~5 redraws a second */
+    pr->last_draw = now;
+    char bar[21], eta[32];
+    int fill = (int)(20 * p->step / (p->steps > 0 ? p->steps : 1));
+    for (int i = 0; i < 20; i++) bar[i] = i < fill ? '#' : '.';
+    bar[20] = 0;
+    lti_fmt_time(eta, sizeof eta, p->eta_s);
+    fprintf(stderr, "\r\033[Kepoch %lld/%lld [%s] %lld/%lld  loss %.3f  %.0f ex/s  ETA %s", (long long)p->epoch,
+            (long long)p->epochs, bar, (long long)p->step, (long long)p->steps, p->loss, p->examples_per_s, eta);
+    fflush(stderr);
+}
+
+static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
+    lti_progress *pr = ud;
+    if (pr->tty) fprintf(stderr, "\r\033[K");
+    fprintf(stderr, "epoch %lld/%lld  train loss %.3f  valid NLL %.3f ± %.3f nats (%.4f bits/dim)%s  %.0f ex/s  %.1fs%s\n",
+            (long long)r->epoch, (long long)r->epochs, r->train_loss, r->valid_nll, r->valid_stderr,
+            r->valid_bits_per_dim, r->is_best ? " *best*" : "", r->examples_per_s, r->seconds,
+            r->stop_early ? "  (early stop: no improvement within patience)" : "");
+    if (pr->json) {
+        printf("%s\n", r->line);
+        fflush(stdout);
+    }
+}
+
+static void lti_usage(FILE *f) {
+    fprintf(f,
+            "usage: latent train --model fvsbn|nade|made --data DIR --out RUN [options]\n"
+            "       latent train --resume RUN [--epochs N] [--threads T] [--json]\n"
+            "data:      --binarize none|threshold|stochastic|dynamic  --limit N (first N examples per split)\n"
+            "model:     --hidden 500[,500...]  --masks K  --order-agnostic  --direct  --conditional\n"
+            "training:  --epochs N (10)  --batch B (100)  --optimizer adam|adamw|adagrad|sgd  --lr X (1e-3)\n"
+            "           --weight-decay X  --schedule constant|step:SIZE:GAMMA|cosine[:MIN][,warmup:N]  --clip X\n"
+            "           --patience P  --seed S  --threads T  --samples N (grid per epoch, 0 = none)\n"
+            "           --eval-masks K (masks averaged for validation)\n"
+            "output:    --json (one JSON object per epoch on stdout)\n");
+}
+
+/* "500,500" → [500, 500]; NULL on a malformed list. */
+static json_t *lti_hidden(const char *s) {
+    json_t *a = json_array();
+    while (*s) {
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (end == s || v < 1 || v > (1 << 20) || (*end && *end != ',')) {
+            json_decref(a);
+            return NULL;
+        }
+        json_array_append_new(a, json_integer(v));
+        s = *end ? end + 1 : end;
+    }
+    if (!json_array_size(a)) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+int lt_cmd_train(int argc, char **argv) {
+    static const char *cmd = "train";
+    lt_train_config c = {0};
+    c.binarize = -1;
+    c.seed = 1;
+    json_t *mc = json_object();
+    const char *s = NULL, *resume = NULL;
+    int64_t v, threads = 0;
+    double f;
+    int json = 0, r, n_setup = 0; /* n_setup: flags that --resume does not take */
+    int code = 2;
+    for (int i = 1; i < argc; i++) {
+        if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) {
+            lti_usage(stdout);
+            json_decref(mc);
+            return 0;
+        }
+        if (lt_arg_flag(argv, i, "--json")) { json = 1; continue; }
+        if (lt_arg_flag(argv, i, "--order-agnostic")) { json_object_set_new(mc, "order_agnostic", json_true()); n_setup++; continue; }
+        if (lt_arg_flag(argv, i, "--direct")) { json_object_set_new(mc, "direct", json_true()); n_setup++; continue; }
+        if (lt_arg_flag(argv, i, "--conditional")) { c.conditional = 1; n_setup++; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--resume", &resume))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--out", &c.run_dir))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--epochs", 1, 1000000, &c.epochs))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--threads", 1, 1024, &threads))) { if (r < 0) goto out; continue; }
+        n_setup++;
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--model", &c.model))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--data", &c.data))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--binarize", &s))) {
+            if (r < 0) goto out;
+            if ((c.binarize = lt_binarize_parse(s)) < 0) {
+                lt_cli_usage(cmd, "--binarize %s: expected none, threshold, stochastic or dynamic", s);
+                goto out;
+            }
+            continue;
+        }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--hidden", &s))) {
+            json_t *h = r > 0 ? lti_hidden(s) : NULL;
+            if (!h) {
+                if (r > 0) lt_cli_usage(cmd, "--hidden %s: expected sizes like 500 or 500,500", s);
+                goto out;
+            }
+            json_object_set_new(mc, "hidden", h);
+            continue;
+        }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--masks", 1, 1 << 20, &v))) {
+            if (r < 0) goto out;
+            json_object_set_new(mc, "masks", json_integer(v));
+            continue;
+        }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--batch", 1, 1000000, &c.batch))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--optimizer", &c.optimizer))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_f64(cmd, argc, argv, &i, "--lr", &c.lr))) {
+            if (r < 0) goto out;
+            if (c.lr <= 0) { lt_cli_usage(cmd, "--lr %g: expected a positive number", c.lr); goto out; }
+            continue;
+        }
+        if ((r = lt_arg_f64(cmd, argc, argv, &i, "--weight-decay", &c.weight_decay))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--schedule", &c.schedule))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_f64(cmd, argc, argv, &i, "--clip", &c.clip))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--patience", 0, 1000000, &c.patience))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--seed", 0, INT64_MAX, &v))) { if (r < 0) goto out; c.seed = (uint64_t)v; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--limit", 1, INT64_MAX, &c.limit))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--samples", 0, 1024, &v))) { if (r < 0) goto out; c.sample_n = v ? v : -1; continue; }
+        if ((r = lt_arg_f64(cmd, argc, argv, &i, "--eval-masks", &f))) {
+            if (r < 0) goto out;
+            if (f < 1 || f > 100000 || f != (int)f) { lt_cli_usage(cmd, "--eval-masks %g: expected an integer >= 1", f); goto out; }
+            c.eval_masks = (int)f;
+            continue;
+        }
+        lt_cli_usage(cmd, "unknown option '%s' (see latent train --help)", argv[i]);
+        goto out;
+    }
+    if (resume) {
+        if (n_setup || c.run_dir) {
+            lt_cli_usage(cmd, "--resume RUN takes only --epochs, --threads and --json (the rest comes from RUN/config.json)");
+            goto out;
+        }
+        c.run_dir = resume;
+        c.resume = 1;
+    } else if (!c.model || !c.data || !c.run_dir) {
+        lt_cli_usage(cmd, "--model, --data and --out are required (or --resume RUN)");
+        goto out;
+    }
+    if (threads > 0) lt_threads_set((int)threads);
+    c.model_config = mc;
+    c.stop = &lti_stop;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = lti_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    lti_progress pr = {isatty(2), json, 0};
+    lt_train_callbacks cb = {&pr, lti_on_start, lti_on_step, lti_on_epoch};
+    lt_status st = lt_train(&c, &cb);
+    if (pr.tty) fprintf(stderr, "\r\033[K");
+    if (st == LT_ERR_INTERRUPTED) {
+        fprintf(stderr, "latent: %s\n", lt_error_message());
+        code = lti_signal == SIGTERM ? 143 : 130;
+    } else if (st) {
+        code = lt_cli_error(st);
+    } else {
+        fprintf(stderr, "latent train: done; run %s: config.json, metrics.jsonl, checkpoints/{best,last}.safetensors, samples/\n",
+                c.run_dir);
+        code = 0;
+    }
+out:
+    json_decref(mc);
+    return code;
+}

@@ -11,6 +11,8 @@
 uint32_t lt_crc32c(const void *data, size_t n);
 /* Continues a CRC: lt_crc32c_extend(lt_crc32c(a), b) == lt_crc32c(a ‖ b); start from 0. */
 uint32_t lt_crc32c_extend(uint32_t crc, const void *data, size_t n);
+/* The portable table implementation, always compiled (tests compare it with ISA-L). */
+uint32_t lt_crc32c_extend_portable(uint32_t crc, const void *data, size_t n);
 
 /* TFRecord's masked CRC: ((crc >> 15) | (crc << 17)) + 0xa282ead8, and its inverse. */
 static inline uint32_t lt_crc32c_mask(uint32_t crc) {

@@ -1,0 +1,43 @@
+/* Internal: protobuf wire-format primitives shared by the Example parser, encoder and
+ * printers (example*.c, cmd_tfrecord.c). Readers return 0 on malformed input and never
+ * read past `end`. */
+#ifndef LT_EXAMPLE_WIRE_H
+#define LT_EXAMPLE_WIRE_H
+
+#include <stdint.h>
+
+enum { LTI_WT_VARINT = 0, LTI_WT_I64 = 1, LTI_WT_LEN = 2, LTI_WT_SGROUP = 3, LTI_WT_EGROUP = 4, LTI_WT_I32 = 5 };
+
+/* A varint of at most 10 bytes. */
+static inline int lti_pb_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
+    const uint8_t *p = *pp;
+    if (p < end && *p < 0x80) { /* the common one-byte case */
+        *out = *p;
+        *pp = p + 1;
+        return 1;
+    }
+    uint64_t v = 0;
+    for (int shift = 0; shift < 70 && p < end; shift += 7) {
+        uint8_t b = *p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (b < 0x80) {
+            *out = v;
+            *pp = p;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A field tag: field number 1 .. 2^29-1 and a wire type. */
+static inline int lti_pb_tag(const uint8_t **pp, const uint8_t *end, uint32_t *tag) {
+    uint64_t v;
+    if (!lti_pb_varint(pp, end, &v) || v > UINT32_MAX || (v >> 3) == 0) return 0;
+    *tag = (uint32_t)v;
+    return 1;
+}
+
+/* Skips one field's value given its tag (groups nested up to protobuf's depth 100). */
+int lti_pb_skip(const uint8_t **pp, const uint8_t *end, uint32_t tag, int depth);
+
+#endif

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# conv2d, conv_transpose2d, group_norm, layer_norm and causal_softmax against PyTorch on
+# the same inputs and weights: outputs and the gradients of Σ r·y for every input.
+# Shapes and hyper-parameters are written here and, independently, in tests/tools/ops_tool.c.
+set -euo pipefail
+PY=""
+for p in python3 /usr/bin/python3; do
+  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch' >/dev/null 2>&1; then PY="$p"; break; fi
+done
+if [ -z "$PY" ]; then echo "skipped: python3-torch absent"; exit 77; fi
+TOOL="${LT_BUILD_DIR:?LT_BUILD_DIR not set}/ops_tool"
+[ -x "$TOOL" ] || { echo "missing $TOOL (build the project first)" >&2; exit 1; }
+dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
+
+"$PY" - "$dir" <<'PY'
+import sys, torch
+import torch.nn.functional as F
+torch.manual_seed(5)
+d = sys.argv[1]
+cases = {
+    "conv2d": ([(2, 3, 9, 8), (4, 3, 3, 2), (4,)], lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1)),
+    "conv_transpose2d": ([(2, 4, 5, 4), (4, 3, 4, 4), (3,)],
+                         lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1)),
+    "group_norm": ([(2, 6, 5, 4), (6,), (6,)], lambda x, g, b: F.group_norm(x, 3, g, b, eps=1e-5)),
+    "layer_norm": ([(3, 4, 7), (7,), (7,)], lambda x, g, b: F.layer_norm(x, (7,), g, b, eps=1e-5)),
+    "causal_softmax": ([(2, 5, 5)], lambda s: s.masked_fill(
+        torch.ones(5, 5, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)),
+}
+for name, (shapes, fn) in cases.items():
+    ins = [torch.empty(s).uniform_(-1, 1).requires_grad_() for s in shapes]
+    y = fn(*ins)
+    r = torch.empty(y.shape).uniform_(-1, 1)
+    open(f"{d}/{name}.in", "wb").write(b"".join(t.detach().numpy().tobytes() for t in ins + [r]))
+    (y * r).sum().backward()
+    torch.save([y.detach()] + [t.grad for t in ins], f"{d}/{name}.ref")
+PY
+
+"$TOOL" "$dir"
+
+"$PY" - "$dir" <<'PY'
+import sys, torch
+d = sys.argv[1]
+bad = 0
+for name in ["conv2d", "conv_transpose2d", "group_norm", "layer_norm", "causal_softmax"]:
+    ref = torch.load(f"{d}/{name}.ref")
+    got = torch.frombuffer(bytearray(open(f"{d}/{name}.out", "rb").read()), dtype=torch.float32)
+    want = torch.cat([t.reshape(-1) for t in ref])
+    assert got.numel() == want.numel(), (name, got.numel(), want.numel())
+    at = 0
+    for i, t in enumerate(ref):
+        g = got[at:at + t.numel()].reshape(t.shape)
+        at += t.numel()
+        err = (g - t).abs().max().item()
+        what = "output" if i == 0 else f"grad of input {i - 1}"
+        ok = err <= 1e-4 * (1 + t.abs().max().item())
+        print(f"{name:17s} {what:16s} max abs diff {err:.2e} {'ok' if ok else 'FAIL'}")
+        bad += not ok
+sys.exit(1 if bad else 0)
+PY

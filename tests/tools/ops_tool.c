@@ -1,0 +1,92 @@
+/* Helper of tests/test_torch_ops.sh: runs conv2d, conv_transpose2d, group_norm,
+ * layer_norm and causal_softmax on inputs PyTorch wrote, and writes the outputs
+ * and the gradients of Σ r·y back for PyTorch to compare.
+ *   ops_tool DIR   for each case NAME: reads DIR/NAME.in = the inputs then r, raw
+ *                  float32, shapes fixed below (and, independently, in the script);
+ *                  writes DIR/NAME.out = y, then the gradient of every input. */
+#include <stdio.h>
+#include <string.h>
+
+#include "autograd/backward.h"
+#include "ops/ops.h"
+
+typedef struct {
+    const char *name;
+    int nin;
+    int ndim[3];
+    int64_t shape[3][4];
+} tool_case;
+
+static const tool_case CASES[] = {
+    {"conv2d", 3, {4, 4, 1}, {{2, 3, 9, 8}, {4, 3, 3, 2}, {4}}},           /* stride 2 pad 1 */
+    {"conv_transpose2d", 3, {4, 4, 1}, {{2, 4, 5, 4}, {4, 3, 4, 4}, {3}}}, /* stride 2 pad 1 */
+    {"group_norm", 3, {4, 1, 1}, {{2, 6, 5, 4}, {6}, {6}}},                /* 3 groups, eps 1e-5 */
+    {"layer_norm", 3, {3, 1, 1}, {{3, 4, 7}, {7}, {7}}},                   /* eps 1e-5 */
+    {"causal_softmax", 1, {3}, {{2, 5, 5}}},
+};
+
+static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
+    switch (c) {
+    case 0: return lt_conv2d(g, in[0], in[1], in[2], 2, 1);
+    case 1: return lt_conv_transpose2d(g, in[0], in[1], in[2], 2, 1);
+    case 2: return lt_group_norm(g, in[0], 3, in[1], in[2], 1e-5f);
+    case 3: return lt_layer_norm(g, in[0], in[1], in[2], 1e-5f);
+    default: return lt_causal_softmax(g, in[0]);
+    }
+}
+
+static int fail(const char *name, const char *what) {
+    fprintf(stderr, "ops_tool %s: %s\n", name, what);
+    return 1;
+}
+
+static int run_case(const char *dir, int c) {
+    const tool_case *k = &CASES[c];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.in", dir, k->name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail(k->name, "cannot open the input file");
+    float buf[4096], *p = buf;
+    size_t got = fread(buf, sizeof(float), 4096, f);
+    fclose(f);
+    lt_graph g;
+    if (lt_graph_init(&g, 0)) return fail(k->name, lt_error_message());
+    lt_tensor in[3];
+    lt_tensor *ptr[3];
+    for (int i = 0; i < k->nin; i++) {
+        in[i] = lt_tensor_wrap(p, k->ndim[i], k->shape[i]);
+        in[i].requires_grad = 1;
+        lt_tensor *gz = lt_graph_zeros(&g, LT_F32, k->ndim[i], k->shape[i]);
+        if (!gz) { lt_graph_free(&g); return fail(k->name, lt_error_message()); }
+        in[i].grad = gz->data;
+        ptr[i] = &in[i];
+        p += lt_numel(&in[i]);
+    }
+    lt_tensor *y = build(&g, c, ptr);
+    int rc = 0;
+    if (!y) rc = fail(k->name, lt_error_message());
+    else if ((size_t)(p - buf) + (size_t)lt_numel(y) != got) rc = fail(k->name, "input file has the wrong size");
+    else if (lt_backward_from(&g, y, p)) rc = fail(k->name, lt_error_message());
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/%s.out", dir, k->name);
+        f = fopen(path, "wb");
+        if (!f) rc = fail(k->name, "cannot write the output file");
+        else {
+            fwrite(y->data, sizeof(float), (size_t)lt_numel(y), f);
+            for (int i = 0; i < k->nin; i++) fwrite(in[i].grad, sizeof(float), (size_t)lt_numel(&in[i]), f);
+            if (fclose(f)) rc = fail(k->name, "write failed");
+        }
+    }
+    lt_graph_free(&g);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: ops_tool DIR\n");
+        return 2;
+    }
+    int rc = 0;
+    for (int c = 0; c < (int)(sizeof CASES / sizeof CASES[0]); c++) rc |= run_case(argv[1], c);
+    return rc;
+}

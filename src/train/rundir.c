@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "io/safetensors.h"
+#include "train/checkpoint.h"
 
 #define LTI_CKPT_FORMAT "latent-checkpoint-1"
 
@@ -140,30 +141,6 @@ static int lti_parse_rng(const char *s, lt_rng *r) {
 
 lt_status lt_checkpoint_save(const char *path, const lt_model *m, const lt_optim *o, const lt_train_state *s,
                              const double *class_prior) {
-    int64_t n = m->params.n + m->buffers.n + 2;
-    lt_st_entry *e = lt_calloc((size_t)n, sizeof *e);
-    char *names = lt_malloc((size_t)n * (LT_PARAM_NAME_MAX + 8));
-    if (!e || !names) {
-        lt_free(e);
-        lt_free(names);
-        return lt_fail(LT_ERR_NOMEM, "saving %s", path);
-    }
-    int64_t k = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        const lt_params *p = pass ? &m->buffers : &m->params;
-        for (int64_t i = 0; i < p->n; i++, k++) {
-            char *nm = names + k * (LT_PARAM_NAME_MAX + 8);
-            snprintf(nm, LT_PARAM_NAME_MAX + 8, "%s.%s", pass ? "buffer" : "param", p->items[i]->name);
-            const lt_tensor *t = &p->items[i]->t;
-            e[k] = (lt_st_entry){.name = nm, .dtype = LT_ST_F32, .ndim = t->ndim, .data = t->data};
-            memcpy(e[k].shape, t->shape, sizeof t->shape);
-        }
-    }
-    if (o) {
-        e[k++] = (lt_st_entry){.name = "optim.m", .dtype = LT_ST_F32, .ndim = 1, .shape = {o->n}, .data = o->m};
-        if (o->v)
-            e[k++] = (lt_st_entry){.name = "optim.v", .dtype = LT_ST_F32, .ndim = 1, .shape = {o->n}, .data = o->v};
-    }
     char *cfg = json_dumps(m->config, JSON_COMPACT | JSON_SORT_KEYS);
     char *prior = NULL;
     if (class_prior && m->n_classes > 0) {
@@ -172,46 +149,39 @@ lt_status lt_checkpoint_save(const char *path, const lt_model *m, const lt_optim
         prior = json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(17));
         json_decref(a);
     }
-    char v[12][64];
-    lt_st_kv meta[20];
+    char v[10][64];
+    lt_st_kv meta[16];
     int nm = 0;
     meta[nm++] = (lt_st_kv){"format", LTI_CKPT_FORMAT};
     meta[nm++] = (lt_st_kv){"model", m->vt->name};
     meta[nm++] = (lt_st_kv){"config", cfg ? cfg : "{}"};
-    lti_fmt_rng(v[0], sizeof v[0], &m->rng);
-    meta[nm++] = (lt_st_kv){"model_rng", v[0]};
     if (prior) meta[nm++] = (lt_st_kv){"class_prior", prior};
-    if (o) {
-        snprintf(v[1], 64, "%lld", (long long)o->step);
-        meta[nm++] = (lt_st_kv){"optim_step", v[1]};
-        snprintf(v[2], 64, "%d", (int)o->cfg.kind);
-        meta[nm++] = (lt_st_kv){"optim_kind", v[2]};
-    }
     if (s) {
-        snprintf(v[3], 64, "%lld", (long long)s->epoch);
-        meta[nm++] = (lt_st_kv){"epoch", v[3]};
-        snprintf(v[4], 64, "%lld", (long long)s->step_in_epoch);
-        meta[nm++] = (lt_st_kv){"step_in_epoch", v[4]};
-        snprintf(v[5], 64, "%lld", (long long)s->global_step);
-        meta[nm++] = (lt_st_kv){"global_step", v[5]};
-        snprintf(v[6], 64, "%.17g", s->loss_sum);
-        meta[nm++] = (lt_st_kv){"loss_sum", v[6]};
-        snprintf(v[7], 64, "%.17g", s->best_valid);
-        meta[nm++] = (lt_st_kv){"best_valid", v[7]};
-        snprintf(v[8], 64, "%lld", (long long)s->best_epoch);
-        meta[nm++] = (lt_st_kv){"best_epoch", v[8]};
-        snprintf(v[9], 64, "%lld", (long long)s->bad_epochs);
-        meta[nm++] = (lt_st_kv){"bad_epochs", v[9]};
-        snprintf(v[10], 64, "%.6f", s->seconds);
-        meta[nm++] = (lt_st_kv){"seconds", v[10]};
-        lti_fmt_rng(v[11], sizeof v[11], &s->rng);
-        meta[nm++] = (lt_st_kv){"train_rng", v[11]};
+        snprintf(v[0], 64, "%lld", (long long)s->epoch);
+        meta[nm++] = (lt_st_kv){"epoch", v[0]};
+        snprintf(v[1], 64, "%lld", (long long)s->step_in_epoch);
+        meta[nm++] = (lt_st_kv){"step_in_epoch", v[1]};
+        snprintf(v[2], 64, "%lld", (long long)s->global_step);
+        meta[nm++] = (lt_st_kv){"global_step", v[2]};
+        snprintf(v[3], 64, "%.17g", s->loss_sum);
+        meta[nm++] = (lt_st_kv){"loss_sum", v[3]};
+        snprintf(v[4], 64, "%.17g", s->best_valid);
+        meta[nm++] = (lt_st_kv){"best_valid", v[4]};
+        snprintf(v[5], 64, "%lld", (long long)s->best_epoch);
+        meta[nm++] = (lt_st_kv){"best_epoch", v[5]};
+        snprintf(v[6], 64, "%lld", (long long)s->bad_epochs);
+        meta[nm++] = (lt_st_kv){"bad_epochs", v[6]};
+        snprintf(v[7], 64, "%.6f", s->seconds);
+        meta[nm++] = (lt_st_kv){"seconds", v[7]};
+        lti_fmt_rng(v[8], sizeof v[8], &s->rng);
+        meta[nm++] = (lt_st_kv){"train_rng", v[8]};
     }
-    lt_status st = cfg ? lt_safetensors_write(path, e, k, meta, nm) : lt_fail(LT_ERR_NOMEM, "saving %s", path);
+    /* The model's own RNG (masks, initialization) goes in the generic "rng" slot. */
+    lt_model *mm = (lt_model *)m;
+    lt_ckpt ck = {&mm->params, &mm->buffers, (lt_optim *)o, &mm->rng};
+    lt_status st = cfg ? lt_ckpt_save(path, &ck, meta, nm) : lt_fail(LT_ERR_NOMEM, "saving %s", path);
     free(cfg);
     free(prior);
-    lt_free(e);
-    lt_free(names);
     return st;
 }
 
@@ -241,27 +211,6 @@ lt_status lt_checkpoint_peek(const char *path, char *model_name, int cap, json_t
     return st;
 }
 
-static lt_status lti_load_f32(const char *path, const lt_st_file *f, const char *name, int ndim, const int64_t *shape,
-                              float *dst) {
-    const lt_st_entry *e = lt_safetensors_find(f, name);
-    if (!e) return lt_fail(LT_ERR_FORMAT, "%s: expected tensor '%s', found none", path, name);
-    int64_t n = 1;
-    int same = e->dtype == LT_ST_F32 && e->ndim == ndim;
-    for (int i = 0; i < ndim; i++) {
-        same = same && e->shape[i] == shape[i];
-        n *= shape[i];
-    }
-    if (!same) {
-        char a[96] = "", b[96] = "";
-        for (int i = 0; i < ndim; i++) snprintf(a + strlen(a), sizeof a - strlen(a), "%s%lld", i ? "," : "", (long long)shape[i]);
-        for (int i = 0; i < e->ndim; i++) snprintf(b + strlen(b), sizeof b - strlen(b), "%s%lld", i ? "," : "", (long long)e->shape[i]);
-        return lt_fail(LT_ERR_FORMAT, "%s: tensor '%s': expected f32 (%s), found %s(%s)", path, name, a,
-                       e->dtype == LT_ST_F32 ? "f32" : "non-f32 ", b);
-    }
-    memcpy(dst, e->data, (size_t)n * sizeof(float));
-    return LT_OK;
-}
-
 static lt_status lti_meta_i64(const char *path, const lt_st_file *f, const char *key, int64_t *out) {
     const char *s = lt_safetensors_meta(f, key);
     char *end;
@@ -285,41 +234,23 @@ static lt_status lti_meta_f64(const char *path, const lt_st_file *f, const char 
 lt_status lt_checkpoint_load(const char *path, lt_model *m, lt_optim *o, lt_train_state *s, double *class_prior) {
     lt_st_file f;
     if (access(path, F_OK)) return lt_fail(LT_ERR_ARG, "%s: no checkpoint (%s)", path, strerror(errno));
-    lt_status st = lt_safetensors_read(path, &f);
+    lt_ckpt ck = {&m->params, &m->buffers, o, &m->rng};
+    lt_status st = lt_ckpt_load(path, &ck, &f);
     if (st) return st;
-    char nm[LT_PARAM_NAME_MAX + 8];
-    for (int pass = 0; pass < 2 && !st; pass++) {
-        const lt_params *p = pass ? &m->buffers : &m->params;
-        for (int64_t i = 0; i < p->n && !st; i++) {
-            snprintf(nm, sizeof nm, "%s.%s", pass ? "buffer" : "param", p->items[i]->name);
-            const lt_tensor *t = &p->items[i]->t;
-            st = lti_load_f32(path, &f, nm, t->ndim, t->shape, t->data);
-        }
-    }
-    if (!st && !lti_parse_rng(lt_safetensors_meta(&f, "model_rng"), &m->rng))
-        st = lt_fail(LT_ERR_FORMAT, "%s: metadata 'model_rng' missing or malformed", path);
-    if (!st && o) {
-        int64_t kind = -1;
-        st = lti_meta_i64(path, &f, "optim_kind", &kind);
-        if (!st && kind != (int64_t)o->cfg.kind)
-            st = lt_fail(LT_ERR_FORMAT, "%s: optimizer state is for optimizer kind %lld, the run uses %d", path,
-                         (long long)kind, (int)o->cfg.kind);
-        if (!st) st = lti_meta_i64(path, &f, "optim_step", &o->step);
-        if (!st) st = lti_load_f32(path, &f, "optim.m", 1, &o->n, o->m);
-        if (!st && o->v) st = lti_load_f32(path, &f, "optim.v", 1, &o->n, o->v);
-    }
-    if (!st && s) {
-        memset(s, 0, sizeof *s);
-        if (!st) st = lti_meta_i64(path, &f, "epoch", &s->epoch);
-        if (!st) st = lti_meta_i64(path, &f, "step_in_epoch", &s->step_in_epoch);
-        if (!st) st = lti_meta_i64(path, &f, "global_step", &s->global_step);
-        if (!st) st = lti_meta_f64(path, &f, "loss_sum", &s->loss_sum);
-        if (!st) st = lti_meta_f64(path, &f, "best_valid", &s->best_valid);
-        if (!st) st = lti_meta_i64(path, &f, "best_epoch", &s->best_epoch);
-        if (!st) st = lti_meta_i64(path, &f, "bad_epochs", &s->bad_epochs);
-        if (!st) st = lti_meta_f64(path, &f, "seconds", &s->seconds);
-        if (!st && !lti_parse_rng(lt_safetensors_meta(&f, "train_rng"), &s->rng))
+    if (s) {
+        lt_train_state t;
+        memset(&t, 0, sizeof t);
+        if (!st) st = lti_meta_i64(path, &f, "epoch", &t.epoch);
+        if (!st) st = lti_meta_i64(path, &f, "step_in_epoch", &t.step_in_epoch);
+        if (!st) st = lti_meta_i64(path, &f, "global_step", &t.global_step);
+        if (!st) st = lti_meta_f64(path, &f, "loss_sum", &t.loss_sum);
+        if (!st) st = lti_meta_f64(path, &f, "best_valid", &t.best_valid);
+        if (!st) st = lti_meta_i64(path, &f, "best_epoch", &t.best_epoch);
+        if (!st) st = lti_meta_i64(path, &f, "bad_epochs", &t.bad_epochs);
+        if (!st) st = lti_meta_f64(path, &f, "seconds", &t.seconds);
+        if (!st && !lti_parse_rng(lt_safetensors_meta(&f, "train_rng"), &t.rng))
             st = lt_fail(LT_ERR_FORMAT, "%s: metadata 'train_rng' missing or malformed", path);
+        if (!st) *s = t;
     }
     if (!st && class_prior && m->n_classes > 0) {
         const char *pr = lt_safetensors_meta(&f, "class_prior");

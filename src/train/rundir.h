@@ -2,10 +2,10 @@
  * samples/. Every file is written to a temporary name and renamed into place,
  * so an interrupted run never leaves half a file.
  *
- * A checkpoint holds the model's parameters ("param.<name>") and buffers
- * ("buffer.<name>"), the optimizer state ("optim.m", "optim.v"), and in its
- * metadata the model name and config, the training position and RNG states
- * (lt_train_state) and the class prior of class-conditional models. */
+ * A checkpoint is train/checkpoint.h's layout (parameters, buffers, optimizer
+ * state, the model's RNG in "rng") plus metadata: "format", the model name and
+ * config, the training position and the trainer's RNG (lt_train_state) and
+ * the class prior of class-conditional models. */
 #ifndef LT_RUNDIR_H
 #define LT_RUNDIR_H
 

@@ -244,11 +244,14 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             const double lv = loss->data[0];
             if (!isfinite(lv)) {
                 lt_graph_reset(&t->g);
-                return lt_fail(LT_ERR_NUMERIC,
-                               "training loss is %g at step %lld (epoch %lld, batch %lld): stopped; the last good "
-                               "checkpoint (after epoch %lld) is kept in %s/checkpoints",
-                               lv, (long long)s->global_step + 1, (long long)e + 1, (long long)k + 1,
-                               (long long)s->epoch, t->run_dir);
+                char kept[4400];
+                if (s->epoch > 0 || first > 0)
+                    snprintf(kept, sizeof kept, "the last good checkpoint (epoch %lld) is kept in %s/checkpoints",
+                             (long long)s->epoch, t->run_dir);
+                else
+                    snprintf(kept, sizeof kept, "no checkpoint had been written yet");
+                return lt_fail(LT_ERR_NUMERIC, "training loss is %g at step %lld (epoch %lld, batch %lld): stopped; %s", lv,
+                               (long long)s->global_step + 1, (long long)e + 1, (long long)k + 1, kept);
             }
             if ((st = lt_backward(&t->g, loss)))
                 return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);

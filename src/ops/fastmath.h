@@ -2,7 +2,7 @@
  *
  * glibc's expf and log1pf are scalar calls (its SIMD variants need
  * -ffast-math), so a loop calling them does not vectorize. These are branch-free
- * (selects only) so the compiler turns loops over them into AVX code.
+ * (compare-selects only) so the compiler turns loops over them into AVX code.
  * Accuracy: lti_expf within 2 ulp of expf for x in [-87.3, 88.7], +inf above
  * 88.72, 0 below -87.3 (where expf gives denormals), NaN for NaN.
  * lti_log1pf within a few ulp for x in (-1, +inf) with x + 1 a normal float.
@@ -18,7 +18,9 @@ static inline float lti_bits_to_f(uint32_t u) { float f; memcpy(&f, &u, 4); retu
 static inline uint32_t lti_f_to_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 
 static inline float lti_expf(float x) {
-    float xc = fminf(fmaxf(x, -87.3f), 88.72f);
+    /* compare-selects, not fminf/fmaxf: GCC does not vectorize those; NaN becomes -87.3 here */
+    float xc = x > -87.3f ? x : -87.3f;
+    xc = xc < 88.72f ? xc : 88.72f;
     float k = floorf(xc * 1.44269504088896341f + 0.5f); /* round(x / ln 2), in [-126, 128] */
     float r = xc - k * 0.693359375f;                     /* x - k ln 2 in two parts */
     r = r - k * -2.12194440e-4f;
@@ -29,9 +31,8 @@ static inline float lti_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t ki = (int32_t)k;
-    p = ki > 127 ? p * 2.0f : p; /* 2^128 is not a float: take one factor 2 into p */
-    ki = ki > 127 ? 127 : ki;
+    p = k > 127.0f ? p * 2.0f : p; /* 2^128 is not a float: take one factor 2 into p */
+    int32_t ki = (int32_t)(k < 127.0f ? k : 127.0f); /* (float selects: int ones block vectorization) */
     float y = p * lti_bits_to_f((uint32_t)(ki + 127) << 23);
     y = x < -87.3f ? 0.0f : y;
     y = x > 88.72283905f ? INFINITY : y;

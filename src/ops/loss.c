@@ -38,7 +38,7 @@ lt_tensor *lt_bce_with_logits(lt_graph *g, lt_tensor *logits, const lt_tensor *t
         const float *x = X + i * D, *t = T + i * D;
         float s = 0.0f;
         #pragma omp simd reduction(+ : s)
-        for (int64_t j = 0; j < D; j++) s += fmaxf(x[j], 0.0f) - x[j] * t[j] + lti_log1p_exp_neg_abs(x[j]);
+        for (int64_t j = 0; j < D; j++) s += (x[j] > 0.0f ? x[j] : 0.0f) - x[j] * t[j] + lti_log1p_exp_neg_abs(x[j]);
         y->data[i] = s;
     }
     lti_node *n = lti_graph_record(g, LT_OP_BCE_LOGITS, y, 1, &logits);
@@ -58,6 +58,7 @@ void lti_bce_with_logits_backward(lt_graph *g, lti_node *n) {
     for (int64_t i = 0; i < N; i++) {
         const float *x = X + i * D, *t = T + i * D;
         float *d = dx + i * D, g_i = dy[i];
+        #pragma omp simd
         for (int64_t j = 0; j < D; j++) d[j] += g_i * (lti_sigmoidf(x[j]) - t[j]);
     }
 }

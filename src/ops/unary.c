@@ -10,6 +10,7 @@
 
 #define LTI_INLINE static inline __attribute__((always_inline))
 #define LTI_PAR_MIN 32768
+#define LTI_BLOCK 8192 /* elements per parallel work item */
 
 #define LTI_GELU_C 0.7978845608028654f /* sqrt(2/pi) */
 #define LTI_GELU_K 0.044715f
@@ -26,12 +27,12 @@ LTI_INLINE float lti_un_f(lt_op op, float x, float p, float q) {
     case LT_OP_SQRT: return sqrtf(x);
     case LT_OP_POW: return powf(x, p);
     case LT_OP_ABS: return fabsf(x);
-    case LT_OP_CLAMP: return fminf(fmaxf(x, p), q);
+    case LT_OP_CLAMP: return x < p ? p : (x > q ? q : x); /* NaN stays NaN */
     case LT_OP_SIGMOID: return lti_sigmoidf(x);
     case LT_OP_TANH: return tanhf(x);
     case LT_OP_RELU: return x > 0.0f ? x : 0.0f;
     case LT_OP_LEAKY_RELU: return x > 0.0f ? x : p * x;
-    case LT_OP_SOFTPLUS: return fmaxf(x, 0.0f) + lti_log1pf(lti_expf(-fabsf(x)));
+    case LT_OP_SOFTPLUS: return (x > 0.0f ? x : 0.0f) + lti_log1p_exp_neg_abs(x);
     default: /* LT_OP_GELU */
         return 0.5f * x * (1.0f + tanhf(LTI_GELU_C * (x + LTI_GELU_K * x * x * x)));
     }
@@ -62,28 +63,32 @@ LTI_INLINE float lti_un_df(lt_op op, float x, float y, float p, float q) {
     }
 }
 
-/* y (n) = f(x); or, when dy is given, dx (n) += dy · f'(x) */
-LTI_INLINE void lti_un_loop(lt_op op, int64_t n, const float *x, float *y, const float *dy, float *dx, float p,
-                            float q) {
-    if (!dy) {
-        #pragma omp parallel for schedule(static) if (n > LTI_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) y[i] = lti_un_f(op, x[i], p, q);
-    } else {
-        #pragma omp parallel for schedule(static) if (n > LTI_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * lti_un_df(op, x[i], y[i], p, q);
-    }
+/* Elements [i0,i1): y = f(x); or, when dy is given, dx += dy · f'(x). Inlined
+ * with a constant op, so each op's loop is its own vectorized code. */
+LTI_INLINE void lti_un_range(lt_op op, int64_t i0, int64_t i1, const float *x, float *y, const float *dy, float *dx,
+                             float p, float q) {
+    if (!dy)
+        for (int64_t i = i0; i < i1; i++) y[i] = lti_un_f(op, x[i], p, q);
+    else
+        for (int64_t i = i0; i < i1; i++) dx[i] += dy[i] * lti_un_df(op, x[i], y[i], p, q);
 }
 
-/* One instance of the loop per op. */
+/* Threads take blocks; the op is dispatched per block (OpenMP outlines the
+ * parallel body, which would hide a constant op from the vectorizer). */
 static void lti_un_run(lt_op op, int64_t n, const float *x, float *y, const float *dy, float *dx, float p, float q) {
-    switch (op) {
-#define LTI_CASE(o) case o: lti_un_loop(o, n, x, y, dy, dx, p, q); break
-    LTI_CASE(LT_OP_ADD_SCALAR); LTI_CASE(LT_OP_MUL_SCALAR); LTI_CASE(LT_OP_NEG); LTI_CASE(LT_OP_EXP);
-    LTI_CASE(LT_OP_LOG); LTI_CASE(LT_OP_LOG1P); LTI_CASE(LT_OP_SQRT); LTI_CASE(LT_OP_POW);
-    LTI_CASE(LT_OP_ABS); LTI_CASE(LT_OP_CLAMP); LTI_CASE(LT_OP_SIGMOID); LTI_CASE(LT_OP_TANH);
-    LTI_CASE(LT_OP_RELU); LTI_CASE(LT_OP_LEAKY_RELU); LTI_CASE(LT_OP_SOFTPLUS); LTI_CASE(LT_OP_GELU);
+    int64_t nb = (n + LTI_BLOCK - 1) / LTI_BLOCK;
+    #pragma omp parallel for schedule(static) if (n > LTI_PAR_MIN)
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t i0 = b * LTI_BLOCK, i1 = i0 + LTI_BLOCK < n ? i0 + LTI_BLOCK : n;
+        switch (op) {
+#define LTI_CASE(o) case o: lti_un_range(o, i0, i1, x, y, dy, dx, p, q); break
+        LTI_CASE(LT_OP_ADD_SCALAR); LTI_CASE(LT_OP_MUL_SCALAR); LTI_CASE(LT_OP_NEG); LTI_CASE(LT_OP_EXP);
+        LTI_CASE(LT_OP_LOG); LTI_CASE(LT_OP_LOG1P); LTI_CASE(LT_OP_SQRT); LTI_CASE(LT_OP_POW);
+        LTI_CASE(LT_OP_ABS); LTI_CASE(LT_OP_CLAMP); LTI_CASE(LT_OP_SIGMOID); LTI_CASE(LT_OP_TANH);
+        LTI_CASE(LT_OP_RELU); LTI_CASE(LT_OP_LEAKY_RELU); LTI_CASE(LT_OP_SOFTPLUS); LTI_CASE(LT_OP_GELU);
 #undef LTI_CASE
-    default: break;
+        default: break;
+        }
     }
 }
 

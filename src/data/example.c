@@ -108,6 +108,7 @@ static lt_status lti_list_count(lt_ex_kind kind, const uint8_t *p, const uint8_t
                     if (!lti_pb_varint(&q, qe, &v)) return lt_fail(LT_ERR_FORMAT, "bad varint in packed int64 values");
                     (*count)++;
                 }
+                p = qe;
                 continue;
             }
             p += v;

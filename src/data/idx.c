@@ -20,7 +20,7 @@ static int64_t lti_gz_read(gzFile f, const char *path, void *buf, int64_t n) {
         if (r < 0) {
             int errnum;
             const char *msg = gzerror(f, &errnum);
-            lt_fail(LT_ERR_FORMAT, "%s: corrupt gzip stream after %lld bytes: %s", path, (long long)got, msg);
+            lt_fail(LT_ERR_FORMAT, "%s: corrupt gzip stream (zlib: %s)", path, msg);
             return -1;
         }
         if (r == 0) break;
@@ -30,8 +30,7 @@ static int64_t lti_gz_read(gzFile f, const char *path, void *buf, int64_t n) {
     int errnum = Z_OK;
     const char *msg = gzerror(f, &errnum);
     if (errnum != Z_OK && errnum != Z_STREAM_END) {
-        lt_fail(LT_ERR_FORMAT, "%s: corrupt or truncated gzip stream after %lld bytes: %s", path, (long long)got,
-                msg);
+        lt_fail(LT_ERR_FORMAT, "%s: corrupt or truncated gzip stream (zlib: %s)", path, msg);
         return -1;
     }
     return got;

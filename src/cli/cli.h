@@ -23,5 +23,6 @@ int lt_cmd_gradcheck(int argc, char **argv);
 int lt_cmd_train(int argc, char **argv);
 int lt_cmd_eval(int argc, char **argv);
 int lt_cmd_sample(int argc, char **argv);
+int lt_cmd_features(int argc, char **argv);
 
 #endif

@@ -47,7 +47,10 @@ void lt_features_init_params(const lt_features *f, lt_rng *rng) {
 
 /* ---- batches ---- */
 
-void lt_feature_batch_init(lt_feature_batch *b) { memset(b, 0, sizeof *b); }
+void lt_feature_batch_init(lt_feature_batch *b) {
+    memset(b, 0, sizeof *b);
+    b->error_row = -1;
+}
 
 static void lti_batch_free_parts(lt_feature_batch *b) {
     for (int64_t i = 0; i < b->nbags; i++) {
@@ -398,14 +401,17 @@ lt_status lt_features_transform(const lt_features *f, lt_feature_lookup lookup, 
             }
             for (int64_t j = 0; j < s->n; j++) { /* bucketized: one-hot; indicator: counts or summed weights */
                 if (s->id[j] < 0) continue;
-                if (s->id[j] >= col->width)
+                if (s->id[j] >= col->width) {
+                    b->error_row = r.row;
                     return lti_rowfail(&r, LT_ERR_INTERNAL, "id %lld outside [0, %lld)", (long long)s->id[j],
                                        (long long)col->width);
+                }
                 if (col->kind == LTI_COL_BUCKETIZED) out[col->offset + s->id[j]] = 1.0f;
                 else out[col->offset + s->id[j]] += s->w[j];
             }
         }
     }
+    b->error_row = st ? r.row - 1 : -1;
     return st ? st : lti_bags_pad(b);
 }
 

@@ -157,6 +157,7 @@ typedef struct lt_feature_batch {
     lt_feature_bag *bags;  /* (nbags) one per embedding output column, in output order */
     int64_t nscratch;
     lti_fscratch *scratch; /* (nscratch) ids of one row, per categorical node */
+    int64_t error_row;     /* the row a failed transform stopped at, else -1 */
 } lt_feature_batch;
 
 void lt_feature_batch_init(lt_feature_batch *b);

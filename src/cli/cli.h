@@ -24,5 +24,6 @@ int lt_cmd_train(int argc, char **argv);
 int lt_cmd_eval(int argc, char **argv);
 int lt_cmd_sample(int argc, char **argv);
 int lt_cmd_features(int argc, char **argv);
+int lt_cmd_tfrecord(int argc, char **argv);
 
 #endif

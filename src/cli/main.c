@@ -13,6 +13,7 @@ static const lt_cmd lti_cmds[] = {
     {"eval", "NLL (and Bayes classification accuracy) of a run on a split", lt_cmd_eval},
     {"sample", "a PNG grid of samples from a run", lt_cmd_sample},
     {"features", "apply a feature-column spec to TFRecord files of tf.Examples", lt_cmd_features},
+    {"tfrecord", "convert IDX to TFRecord; cat, index and verify TFRecord files", lt_cmd_tfrecord},
 };
 
 int lt_cli_error(lt_status s) {

@@ -107,7 +107,7 @@ static void lti_reduce_backward(lt_graph *g, lti_node *n) {
     lti_axes v;
     int ond;
     int64_t oshape[LT_MAX_DIMS];
-    lti_reduce_plan(g, "", a, (int)n->iarg[0], (int)n->iarg[1], &v, &ond, oshape);
+    if (!lti_reduce_plan(g, "", a, (int)n->iarg[0], (int)n->iarg[1], &v, &ond, oshape)) return;
     const float *dy = n->out->grad;
     const int64_t *arg = n->saved;
     int64_t lanes = v.outer * v.inner;
@@ -169,7 +169,7 @@ void lti_logsumexp_backward(lt_graph *g, lti_node *n) {
     lti_axes v;
     int ond;
     int64_t oshape[LT_MAX_DIMS];
-    lti_reduce_plan(g, "", a, (int)n->iarg[0], (int)n->iarg[1], &v, &ond, oshape);
+    if (!lti_reduce_plan(g, "", a, (int)n->iarg[0], (int)n->iarg[1], &v, &ond, oshape)) return;
     int64_t lanes = v.outer * v.inner;
     #pragma omp parallel for schedule(static) if (lanes * v.len > LTI_PAR_MIN && lanes > 1)
     for (int64_t p = 0; p < lanes; p++) {
@@ -218,7 +218,7 @@ static void lti_softmax_common_backward(lt_graph *g, lti_node *n) {
     lti_axes v;
     int ond;
     int64_t oshape[LT_MAX_DIMS];
-    lti_reduce_plan(g, "", a, (int)n->iarg[0], 1, &v, &ond, oshape);
+    if (!lti_reduce_plan(g, "", a, (int)n->iarg[0], 1, &v, &ond, oshape)) return;
     int log = n->op == LT_OP_LOG_SOFTMAX;
     const float *dy = y->grad;
     int64_t lanes = v.outer * v.inner;

@@ -72,7 +72,8 @@ lt_tensor *lt_permute(lt_graph *g, lt_tensor *a, const int *perm);
 lt_tensor *lt_transpose(lt_graph *g, lt_tensor *a, int d0, int d1);
 lt_tensor *lt_slice(lt_graph *g, lt_tensor *a, int axis, int64_t start, int64_t len);
 lt_tensor *lt_concat(lt_graph *g, int n, lt_tensor *const *ts, int axis);
-/* table (V,E), idx LT_I64 (...) -> (..., E); backward scatter-adds into table */
+/* table (V,E), idx LT_I64 (...) -> (..., E); backward scatter-adds into table. An index outside
+ * [0,V) is LT_ERR_ARG. idx must stay alive until backward. */
 lt_tensor *lt_embedding(lt_graph *g, lt_tensor *table, const lt_tensor *idx);
 
 /* ---- conv.c ---- NCHW; dilation 1 */
@@ -88,7 +89,8 @@ lt_tensor *lt_avg_pool2d(lt_graph *g, lt_tensor *x, int k, int stride);
 lt_tensor *lt_group_norm(lt_graph *g, lt_tensor *x, int groups, lt_tensor *gamma, lt_tensor *beta, float eps);
 /* x (...,C), gamma/beta (C) or NULL: normalizes over the last axis */
 lt_tensor *lt_layer_norm(lt_graph *g, lt_tensor *x, lt_tensor *gamma, lt_tensor *beta, float eps);
-/* inverted dropout with g->rng when g->training, identity otherwise */
+/* inverted dropout with a mask drawn from g->rng when g->training (LT_ERR_ARG if g->rng is
+ * NULL); otherwise returns x itself and records nothing. p in [0,1). */
 lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p);
 
 /* ---- attention.c ---- */
@@ -96,6 +98,7 @@ lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p);
 lt_tensor *lt_causal_softmax(lt_graph *g, lt_tensor *scores);
 
 /* ---- special.c ---- */
+/* a view of a's values that does not require a gradient (nothing is recorded) */
 lt_tensor *lt_stop_gradient(lt_graph *g, lt_tensor *a);
 /* value of a, gradient passed to b unchanged (a and b same shape): the VQ trick */
 lt_tensor *lt_straight_through(lt_graph *g, lt_tensor *a, lt_tensor *b);

@@ -1,14 +1,17 @@
-/* latent tfrecord convert | cat | index | verify
+/* latent tfrecord convert | cat | index | verify | encode
  *
  * cat prints protobuf text format (map keys sorted, as Google's text_format does) or,
  * with --json, one object per line in protobuf's canonical JSON mapping (int64 values
  * as strings, bytes as base64), so json_format.Parse rebuilds the very message. */
+#define _DEFAULT_SOURCE /* getline */
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "cli/cli.h"
 #include "core/alloc.h"
@@ -20,6 +23,8 @@ static int lti_usage_all(FILE *f) {
     fprintf(f, "usage: latent tfrecord convert --from DIR --to PREFIX [--shards N] [--compression none|gzip|zlib]\n"
                "       latent tfrecord cat FILE... [--limit N] [--json] [--sequence] [--skip-corrupt N]\n"
                "       latent tfrecord index FILE...      (writes FILE.index: offset length per record)\n"
+               "       latent tfrecord encode IN.jsonl OUT [--compression C] [--sequence]\n"
+               "                                          (protobuf JSON, one message a line, to records)\n"
                "       latent tfrecord verify FILE...     (every CRC error with its offset; exit 1 if any)\n"
                "FILE may be a path, a glob, or NAME@N for the shards NAME-00000-of-0000N...\n");
     return f == stdout ? 0 : 2;
@@ -112,6 +117,7 @@ static void lti_float_str(float v, char *buf, size_t cap, int json) {
         snprintf(buf, cap, "%.*g", p, (double)v);
         if (strtof(buf, NULL) == v) break;
     }
+    if (fabs(strtod(buf, NULL)) > FLT_MAX) snprintf(buf, cap, "%.17g", (double)v); /* readers reject > FLT_MAX */
     if (!json && !strpbrk(buf, ".en")) strncat(buf, ".0", cap - strlen(buf) - 1);
 }
 
@@ -425,6 +431,165 @@ static int lti_verify(int argc, char **argv) {
     return total_err ? 1 : 0;
 }
 
+
+/* ------------------------------------------------------------------ encode (JSON lines to records) */
+
+static int lti_b64_val(int c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+/* Standard or URL-safe base64, padding optional; returns the length or -1. */
+static int64_t lti_b64_decode(const char *s, uint8_t *out) {
+    int64_t n = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (; *s && *s != '='; s++) {
+        int v = lti_b64_val((unsigned char)*s);
+        if (v < 0) return -1;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) { bits -= 8; out[n++] = (uint8_t)(acc >> bits); }
+    }
+    return n;
+}
+
+static json_t *lti_jget(json_t *o, const char *camel, const char *snake) {
+    json_t *v = json_object_get(o, camel);
+    return v ? v : json_object_get(o, snake);
+}
+
+/* One Feature object ({} or {"floatList": {"value": [...]}} ...) into the builder. */
+static lt_status lti_json_feature(lt_ex_builder *b, const char *key, json_t *f) {
+    static const char *camel[] = {"", "bytesList", "floatList", "int64List"};
+    static const char *snake[] = {"", "bytes_list", "float_list", "int64_list"};
+    if (!json_is_object(f)) return lt_fail(LT_ERR_FORMAT, "a Feature must be a JSON object");
+    for (int k = 1; k <= 3; k++) {
+        json_t *list = lti_jget(f, camel[k], snake[k]);
+        if (!list) continue;
+        json_t *vals = json_object_get(list, "value");
+        size_t n = vals ? json_array_size(vals) : 0;
+        void *buf = lt_malloc((n ? n : 1) * (k == 1 ? sizeof(lt_ex_bytes) : 8));
+        uint8_t *blob = NULL;
+        size_t blob_len = 0;
+        for (size_t i = 0; k == 1 && i < n; i++) blob_len += json_string_length(json_array_get(vals, i));
+        if (!buf || (k == 1 && !(blob = lt_malloc(blob_len + 1)))) {
+            lt_free(buf);
+            return lt_fail(LT_ERR_NOMEM, "no memory");
+        }
+        lt_status st = LT_OK;
+        size_t used = 0;
+        for (size_t i = 0; i < n && !st; i++) {
+            json_t *v = json_array_get(vals, i);
+            if (k == 1) {
+                int64_t len = json_is_string(v) ? lti_b64_decode(json_string_value(v), blob + used) : -1;
+                if (len < 0) st = lt_fail(LT_ERR_FORMAT, "feature '%s': bytes value %zu is not base64", key, i);
+                else { ((lt_ex_bytes *)buf)[i] = (lt_ex_bytes){blob + used, len}; used += (size_t)len; }
+            } else if (k == 2) {
+                const char *s = json_string_value(v);
+                float x = json_is_number(v) ? (float)json_number_value(v)
+                          : s && !strcmp(s, "NaN") ? NAN : s && !strcmp(s, "Infinity") ? INFINITY
+                          : s && !strcmp(s, "-Infinity") ? -INFINITY : s ? strtof(s, NULL) : 0;
+                if (!json_is_number(v) && !s) st = lt_fail(LT_ERR_FORMAT, "feature '%s': float value %zu is not a number", key, i);
+                ((float *)buf)[i] = x;
+            } else {
+                const char *s = json_string_value(v);
+                if (json_is_integer(v)) ((int64_t *)buf)[i] = json_integer_value(v);
+                else if (s) ((int64_t *)buf)[i] = strtoll(s, NULL, 10);
+                else st = lt_fail(LT_ERR_FORMAT, "feature '%s': int64 value %zu is not an integer", key, i);
+            }
+        }
+        if (!st) {
+            if (k == 1) st = lt_ex_builder_bytes(b, key, buf, (int64_t)n);
+            else if (k == 2) st = lt_ex_builder_floats(b, key, buf, (int64_t)n);
+            else st = lt_ex_builder_int64s(b, key, buf, (int64_t)n);
+        }
+        lt_free(buf);
+        lt_free(blob);
+        return st;
+    }
+    return lt_fail(LT_ERR_FORMAT, "feature '%s': a Feature without a list is not supported by encode", key);
+}
+
+static lt_status lti_json_features(lt_ex_builder *b, json_t *feats) {
+    json_t *map = feats ? json_object_get(feats, "feature") : NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(map, key, v) {
+        lt_status st = lti_json_feature(b, key, v);
+        if (st) return st;
+    }
+    return LT_OK;
+}
+
+static lt_status lti_json_message(lt_ex_builder *b, json_t *m, int sequence) {
+    lt_ex_builder_begin(b, sequence);
+    lt_status st = lti_json_features(b, json_object_get(m, sequence ? "context" : "features"));
+    json_t *fl = sequence ? lti_jget(m, "featureLists", "feature_lists") : NULL;
+    json_t *map = fl ? lti_jget(fl, "featureList", "feature_list") : NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(map, key, v) {
+        if (st || (st = lt_ex_builder_list_begin(b, key))) break;
+        json_t *steps = json_object_get(v, "feature");
+        for (size_t i = 0; i < json_array_size(steps) && !st; i++)
+            st = lti_json_feature(b, key, json_array_get(steps, i));
+        if (!st) st = lt_ex_builder_list_end(b);
+    }
+    return st;
+}
+
+static int lti_encode(int argc, char **argv) {
+    const char *in = NULL, *out = NULL;
+    int sequence = 0;
+    lt_tfr_compression comp = LT_TFR_NONE;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--sequence")) sequence = 1;
+        else if (!strcmp(argv[i], "--compression") && i + 1 < argc) {
+            if (lt_tfr_compression_parse(argv[++i], &comp) || comp == LT_TFR_AUTO)
+                return lt_cli_usage("tfrecord encode", "--compression must be none, gzip or zlib, got '%s'", argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1]) return lt_cli_usage("tfrecord encode", "unknown option '%s'", argv[i]);
+        else if (!in) in = argv[i];
+        else if (!out) out = argv[i];
+        else return lt_cli_usage("tfrecord encode", "unexpected argument '%s'", argv[i]);
+    }
+    if (!in || !out) return lt_cli_usage("tfrecord encode", "IN.jsonl and OUT are required");
+    FILE *f = strcmp(in, "-") ? fopen(in, "r") : stdin;
+    if (!f) { fprintf(stderr, "latent: file %s: cannot open\n", in); return 2; }
+    lt_tfr_writer *w;
+    lt_status st = lt_tfr_writer_open(&w, out, comp, -1);
+    lt_ex_builder b;
+    lt_ex_builder_init(&b);
+    char *line = NULL;
+    size_t cap = 0;
+    int64_t lineno = 0;
+    while (!st && getline(&line, &cap, f) > 0) {
+        lineno++;
+        if (strspn(line, " \t\r\n") == strlen(line)) continue;
+        json_error_t jerr;
+        json_t *m = json_loads(line, 0, &jerr);
+        if (!m) st = lt_fail(LT_ERR_FORMAT, "file %s line %lld: bad JSON: %s", in, (long long)lineno, jerr.text);
+        else if ((st = lti_json_message(&b, m, sequence)))
+            lt_fail_context(st, "file %s line %lld: ", in, (long long)lineno);
+        const uint8_t *data;
+        int64_t len;
+        if (!st && !(st = lt_ex_builder_finish(&b, &data, &len))) st = lt_tfr_writer_write(w, data, len);
+        json_decref(m);
+    }
+    free(line);
+    if (f != stdin) fclose(f);
+    lt_ex_builder_free(&b);
+    if (w) {
+        if (st) lt_tfr_writer_abort(w);
+        else st = lt_tfr_writer_close(w);
+    }
+    return st ? lt_cli_error(st) : 0;
+}
+
 int lt_cmd_tfrecord(int argc, char **argv) {
     if (argc < 2) return lti_usage_all(stderr);
     const char *sub = argv[1];
@@ -435,6 +600,7 @@ int lt_cmd_tfrecord(int argc, char **argv) {
     if (!strcmp(sub, "cat")) return lti_cat(argc - 1, argv + 1);
     if (!strcmp(sub, "index")) return lti_index(argc - 1, argv + 1);
     if (!strcmp(sub, "verify")) return lti_verify(argc - 1, argv + 1);
+    if (!strcmp(sub, "encode")) return lti_encode(argc - 1, argv + 1);
     fprintf(stderr, "latent tfrecord: unknown subcommand '%s'\n", sub);
     return lti_usage_all(stderr);
 }

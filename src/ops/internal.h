@@ -80,5 +80,6 @@ LTI_DECLARE_BACKWARD(dropout);
 LTI_DECLARE_BACKWARD(causal_softmax);
 LTI_DECLARE_BACKWARD(stop_gradient);
 LTI_DECLARE_BACKWARD(straight_through);
+LTI_DECLARE_BACKWARD(nade);
 
 #endif

@@ -27,6 +27,8 @@ typedef enum lt_op {
     LT_OP_CAUSAL_SOFTMAX,
     /* special.c */
     LT_OP_STOP_GRADIENT, LT_OP_STRAIGHT_THROUGH,
+    /* nade.c */
+    LT_OP_NADE,
     LT_OP_COUNT
 } lt_op;
 

@@ -105,4 +105,9 @@ lt_tensor *lt_straight_through(lt_graph *g, lt_tensor *a, lt_tensor *b);
 /* x (N,D), codebook (K,D) -> LT_I64 (N): argmin_k ||x_n - c_k||²; not differentiable */
 lt_tensor *lt_argmin_dist(lt_graph *g, const lt_tensor *x, const lt_tensor *codebook);
 
+/* ---- nade.c ---- NADE's hidden layer, one op with a hand-written backward (see nade.c):
+ * a_0 = a0, h_d = sigmoid(a_d), logits_d = b_d + V_d·h_d, a_{d+1} = a_d + W_d x_d.
+ * x (B,D) constant, a0 (H) or (B,H), W (D,H), V (D,H), b (D) -> logits (B,D) */
+lt_tensor *lt_nade(lt_graph *g, const lt_tensor *x, lt_tensor *a0, lt_tensor *W, lt_tensor *V, lt_tensor *b);
+
 #endif

@@ -51,5 +51,6 @@ const lti_op_def lti_op_table[LT_OP_COUNT] = {
     [LT_OP_CAUSAL_SOFTMAX] = {"causal_softmax", lti_causal_softmax_backward},
     [LT_OP_STOP_GRADIENT] = {"stop_gradient", lti_stop_gradient_backward},
     [LT_OP_STRAIGHT_THROUGH] = {"straight_through", lti_straight_through_backward},
+    [LT_OP_NADE] = {"nade", lti_nade_backward},
 };
 _Static_assert(sizeof lti_op_table / sizeof lti_op_table[0] == LT_OP_COUNT, "one entry per op");

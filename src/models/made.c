@@ -1,0 +1,299 @@
+/* MADE, the masked autoencoder for distribution estimation (Germain et al. 2015).
+ *
+ * An MLP x -> relu(hidden 1) -> ... -> relu(hidden L) -> logits whose weight
+ * matrices are masked so that logit d sees only the inputs before d in the
+ * mask's ordering. Masks come from degrees (the paper's m^l, 1-based):
+ *   inputs     m^0_d = position of pixel d in the ordering, in 1..D
+ *              (raster order: m^0_d = d+1; order-agnostic: a random permutation per mask);
+ *   hidden l   m^l_k ~ uniform integer in [min_j m^{l-1}_j, D-1];
+ *   hidden     unit k of layer l sees unit j of layer l-1 iff m^l_k >= m^{l-1}_j;
+ *   output     logit d sees hidden unit k of layer L iff m^0_d > m^L_k;
+ *   direct     (option) logit d sees input j iff m^0_d > m^0_j: a masked D x D linear added to the logits.
+ * Connectivity-agnostic training: K masks (config "masks"), generated from the
+ * seed, mask k = step mod K during training (on_step). Test time: log_prob
+ * averages PROBABILITIES over the first n masks (log-mean-exp of per-mask
+ * log-likelihoods; averaging logits would not give a density).
+ *
+ * State: parameters "W0".."W{L-1}" (H_l, H_{l-1}) with biases "b0".., "Wout" (D,H_L),
+ * "bout" (D), "A" (D,D) with "direct", and for a class-conditional model "Uy"
+ * (H_1,C) and "Vy" (D,C): the one-hot label is added, unmasked (it is not part of
+ * x, so it may reach every unit), to the first hidden pre-activation and to the
+ * logits (so even the first pixel in the ordering depends on y).
+ * Buffer "degrees" (K, D + ΣH) holds every mask's degrees (the masks in compact
+ * form; a checkpoint restores them). The dense masks of one mask index are
+ * cached in impl and rebuilt when the index or the degrees change, so log_prob
+ * and sample (which switch masks) must not run between a loss and its backward.
+ * Config: "hidden" (default 500; "500,500" or [500,500] for two layers),
+ * "masks" K (default 1), "direct" (default false), "order_agnostic" (default false). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "models/internal.h"
+#include "ops/ops.h"
+
+#define LTI_MADE_MAX_LAYERS 16
+
+typedef struct lti_made {
+    int L;                                  /* hidden layers */
+    int64_t H[LTI_MADE_MAX_LAYERS];         /* their sizes */
+    int64_t K;                              /* masks */
+    int direct, order_agnostic;
+    lt_tensor *W[LTI_MADE_MAX_LAYERS + 1];  /* W[l] (H_l, H_{l-1}) with H_{-1} = D; W[L] = Wout (D, H_{L-1}) */
+    lt_tensor *b[LTI_MADE_MAX_LAYERS + 1];  /* (H_l), b[L] = bout (D) */
+    lt_tensor *A, *Uy, *Vy;                 /* (D,D), (H_0,C), (D,C) or NULL */
+    lt_tensor *degrees;                     /* (K, D + ΣH) in m->buffers */
+    int64_t row;                            /* D + ΣH */
+    /* dense masks of mask index `cached` (owned, one block) */
+    float *mask_block;
+    lt_tensor mask[LTI_MADE_MAX_LAYERS + 1]; /* same shapes as W */
+    lt_tensor mask_direct;                   /* (D,D) */
+    float *cached_degrees;                   /* (row) the degrees the masks were built from */
+    int64_t cached;                          /* -1: none */
+    int64_t train_k;                         /* mask used by loss */
+    lt_graph scratch;                        /* log_prob and sample: reset per mask / per pixel */
+    int scratch_ready;
+} lti_made;
+
+/* Draws the degrees of every mask; deterministic in the seed and the config. */
+static void made_draw_degrees(lt_model *m, lti_made *z) {
+    const int64_t D = m->dim;
+    int64_t *perm = lt_malloc(sizeof(int64_t) * (size_t)D);
+    for (int64_t k = 0; k < z->K; k++) {
+        lt_rng r = lt_rng_fork(&m->rng, 0x4D41444500ULL + (uint64_t)k);
+        float *deg = z->degrees->data + k * z->row; /* (D + ΣH) */
+        if (z->order_agnostic && perm) {
+            lt_rng_permutation(&r, perm, D);
+            for (int64_t d = 0; d < D; d++) deg[perm[d]] = (float)(d + 1); /* perm[t] is the t-th pixel */
+        } else {
+            for (int64_t d = 0; d < D; d++) deg[d] = (float)(d + 1);
+        }
+        float *prev = deg, *cur = deg + D;
+        int64_t nprev = D;
+        for (int l = 0; l < z->L; l++) {
+            float lo = prev[0];
+            for (int64_t j = 1; j < nprev; j++) lo = fminf(lo, prev[j]);
+            uint64_t span = (uint64_t)(D - 1 - (int64_t)lo + 1); /* [lo, D-1] */
+            for (int64_t i = 0; i < z->H[l]; i++) cur[i] = lo + (float)lt_rng_below(&r, span);
+            prev = cur;
+            nprev = z->H[l];
+            cur += z->H[l];
+        }
+    }
+    lt_free(perm);
+}
+
+/* Makes the dense masks of mask k current. */
+static void made_build_masks(lt_model *m, lti_made *z, int64_t k) {
+    const float *deg = z->degrees->data + k * z->row;
+    if (z->cached == k && !memcmp(deg, z->cached_degrees, sizeof(float) * (size_t)z->row)) return;
+    const int64_t D = m->dim;
+    const float *prev = deg, *cur = deg + D;
+    int64_t nprev = D;
+    for (int l = 0; l <= z->L; l++) {
+        float *M = z->mask[l].data;
+        if (l < z->L) { /* hidden: m^l_i >= m^{l-1}_j */
+            for (int64_t i = 0; i < z->H[l]; i++)
+                for (int64_t j = 0; j < nprev; j++) M[i * nprev + j] = cur[i] >= prev[j] ? 1.0f : 0.0f;
+            prev = cur;
+            nprev = z->H[l];
+            cur += z->H[l];
+        } else { /* output: m^0_d > m^L_j */
+            for (int64_t d = 0; d < D; d++)
+                for (int64_t j = 0; j < nprev; j++) M[d * nprev + j] = deg[d] > prev[j] ? 1.0f : 0.0f;
+        }
+    }
+    if (z->direct)
+        for (int64_t d = 0; d < D; d++)
+            for (int64_t j = 0; j < D; j++) z->mask_direct.data[d * D + j] = deg[d] > deg[j] ? 1.0f : 0.0f;
+    memcpy(z->cached_degrees, deg, sizeof(float) * (size_t)z->row);
+    z->cached = k;
+}
+
+static lt_status made_create(lt_model *m) {
+    const int64_t D = m->dim, C = m->n_classes;
+    lti_made *z = lt_calloc(1, sizeof *z);
+    if (!z) return lt_fail(LT_ERR_NOMEM, "out of memory creating made");
+    m->impl = z;
+    z->cached = -1;
+    lt_status st;
+    if ((st = lti_cfg_hidden(m, 500, z->H, LTI_MADE_MAX_LAYERS, &z->L)) ||
+        (st = lti_cfg_int(m, "masks", 1, 1, 100000, &z->K)) || (st = lti_cfg_bool(m, "direct", 0, &z->direct)) ||
+        (st = lti_cfg_bool(m, "order_agnostic", 0, &z->order_agnostic)))
+        return st;
+    if (D < 2) return lt_fail(LT_ERR_ARG, "model 'made' needs at least 2 inputs, got dim %lld", (long long)D);
+    /* parameters */
+    int64_t nin = D, nmask = 0;
+    z->row = D;
+    for (int l = 0; l <= z->L; l++) {
+        int64_t nout = l < z->L ? z->H[l] : D;
+        char wn[32], bn[32];
+        snprintf(wn, sizeof wn, l < z->L ? "W%d" : "Wout", l);
+        snprintf(bn, sizeof bn, l < z->L ? "b%d" : "bout", l);
+        if (!(z->W[l] = lt_params_add(&m->params, wn, 2, (int64_t[]){nout, nin})) ||
+            !(z->b[l] = lt_params_add(&m->params, bn, 1, (int64_t[]){nout})))
+            return LT_ERR_NOMEM;
+        nmask += nout * nin;
+        if (l < z->L) z->row += nout;
+        nin = nout;
+    }
+    if (z->direct && !(z->A = lt_params_add(&m->params, "A", 2, (int64_t[]){D, D}))) return LT_ERR_NOMEM;
+    if (C > 0 && (!(z->Uy = lt_params_add(&m->params, "Uy", 2, (int64_t[]){z->H[0], C})) ||
+                  !(z->Vy = lt_params_add(&m->params, "Vy", 2, (int64_t[]){D, C}))))
+        return LT_ERR_NOMEM;
+    if (!(z->degrees = lt_params_add(&m->buffers, "degrees", 2, (int64_t[]){z->K, z->row}))) return LT_ERR_NOMEM;
+    if ((st = lt_params_finalize(&m->params)) || (st = lt_params_finalize(&m->buffers))) return st;
+    z->degrees->requires_grad = 0;
+    /* mask cache */
+    if (z->direct) nmask += D * D;
+    z->mask_block = lt_malloc(sizeof(float) * (size_t)nmask);
+    z->cached_degrees = lt_malloc(sizeof(float) * (size_t)z->row);
+    if (!z->mask_block || !z->cached_degrees)
+        return lt_fail(LT_ERR_NOMEM, "out of memory for made's masks (%lld floats)", (long long)nmask);
+    float *p = z->mask_block;
+    for (int l = 0; l <= z->L; l++) {
+        z->mask[l] = lt_tensor_wrap(p, 2, z->W[l]->shape);
+        p += lt_numel(z->W[l]);
+    }
+    if (z->direct) z->mask_direct = lt_tensor_wrap(p, 2, (int64_t[]){D, D});
+    /* init: PyTorch's nn.Linear weight scale U(±1/sqrt(fan_in)), biases 0 */
+    for (int l = 0; l <= z->L; l++) {
+        float s = 1.0f / sqrtf((float)z->W[l]->shape[1]);
+        lt_rng_fill_uniform(&m->rng, z->W[l]->data, lt_numel(z->W[l]), -s, s);
+    }
+    if (z->A) lt_rng_fill_uniform(&m->rng, z->A->data, D * D, -1.0f / sqrtf((float)D), 1.0f / sqrtf((float)D));
+    if (C > 0) {
+        float s = 1.0f / sqrtf((float)C);
+        lt_rng_fill_uniform(&m->rng, z->Uy->data, lt_numel(z->Uy), -s, s);
+        lt_rng_fill_uniform(&m->rng, z->Vy->data, lt_numel(z->Vy), -s, s);
+    }
+    made_draw_degrees(m, z);
+    return LT_OK;
+}
+
+/* Logits (n,D) of x (n,D) under mask k. Declared in models/internal.h for tests. */
+lt_tensor *lti_made_logits(lt_model *m, lt_graph *g, lt_tensor *x, const int64_t *labels, int64_t k) {
+    lti_made *z = m->impl;
+    made_build_masks(m, z, k);
+    lt_tensor *y1 = z->Uy || z->Vy ? lti_onehot(g, m, labels, x->shape[0]) : NULL; /* (n,C) */
+    lt_tensor *h = x;
+    for (int l = 0; l < z->L; l++) {
+        lt_tensor *pre = lt_masked_linear(g, h, z->W[l], &z->mask[l], z->b[l]); /* (n,H_l) */
+        if (l == 0 && z->Uy) pre = lt_add(g, pre, lt_linear(g, y1, z->Uy, NULL));
+        h = lt_relu(g, pre);
+    }
+    lt_tensor *logits = lt_masked_linear(g, h, z->W[z->L], &z->mask[z->L], z->b[z->L]); /* (n,D) */
+    if (z->A) logits = lt_add(g, logits, lt_masked_linear(g, x, z->A, &z->mask_direct, NULL));
+    if (z->Vy) logits = lt_add(g, logits, lt_linear(g, y1, z->Vy, NULL));
+    return logits;
+}
+
+static lt_status made_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tensor **loss) {
+    lti_made *z = m->impl;
+    lt_status st = lti_check_batch(m, b);
+    if (st) return st;
+    lt_tensor *x = lti_batch_x(g, b);
+    *loss = lti_bernoulli_nll_mean(g, lti_made_logits(m, g, x, b->y, z->train_k), x);
+    return lt_graph_status(g);
+}
+
+static lt_status made_scratch(lti_made *z) {
+    if (z->scratch_ready) return LT_OK;
+    lt_status st = lt_graph_init(&z->scratch, 1u << 22);
+    if (!st) z->scratch_ready = 1;
+    return st;
+}
+
+/* log p(x) = log (1/n Σ_k p_k(x)) over masks k < n, per example. */
+static lt_status made_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, const lt_eval_opts *o, double *out) {
+    (void)g;
+    lti_made *z = m->impl;
+    lt_status st = lti_check_batch(m, b);
+    if (st || (st = made_scratch(z))) return st;
+    int64_t n = o && o->n_masks > 0 ? o->n_masks : z->K, B = b->n;
+    if (n > z->K)
+        return lt_fail(LT_ERR_ARG, "made: %lld masks asked for at test time, the model was trained with %lld",
+                       (long long)n, (long long)z->K);
+    double *lp = lt_malloc(sizeof(double) * (size_t)(n * B)); /* (n, B) per-mask log-likelihoods */
+    if (!lp) return lt_fail(LT_ERR_NOMEM, "out of memory for made's ensemble");
+    lt_graph *s = &z->scratch;
+    lt_graph_set_grad(s, 0);
+    for (int64_t k = 0; k < n && !st; k++) {
+        lt_graph_reset(s);
+        lt_tensor *x = lti_batch_x(s, b);
+        lt_tensor *logits = lti_made_logits(m, s, x, b->y, k);
+        st = lt_graph_status(s);
+        if (!st) st = lti_bernoulli_log_prob(s, logits, x, lp + k * B);
+    }
+    lt_graph_reset(s);
+    for (int64_t i = 0; i < B && !st; i++) {
+        double mx = -INFINITY, sum = 0.0;
+        for (int64_t k = 0; k < n; k++) mx = fmax(mx, lp[k * B + i]);
+        for (int64_t k = 0; k < n; k++) sum += exp(lp[k * B + i] - mx);
+        out[i] = mx + log(sum) - log((double)n);
+    }
+    lt_free(lp);
+    return st;
+}
+
+/* Pixel by pixel in mask 0's ordering: D passes of the network, each fixing one more pixel. */
+static lt_status made_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels, float *out) {
+    (void)g;
+    lti_made *z = m->impl;
+    const int64_t D = m->dim;
+    lt_batch chk = {out, labels, n, D};
+    lt_status st = lti_check_batch(m, &chk);
+    if (st || (st = made_scratch(z))) return st;
+    int64_t *order = lt_malloc(sizeof(int64_t) * (size_t)D); /* order[t] = the t-th pixel of mask 0 */
+    if (!order) return lt_fail(LT_ERR_NOMEM, "out of memory sampling made");
+    for (int64_t d = 0; d < D; d++) {
+        int64_t t = (int64_t)z->degrees->data[d] - 1;
+        order[t < 0 ? 0 : (t >= D ? D - 1 : t)] = d;
+    }
+    memset(out, 0, sizeof(float) * (size_t)(n * D));
+    lt_graph *s = &z->scratch;
+    lt_graph_set_grad(s, 0);
+    for (int64_t t = 0; t < D && !st; t++) {
+        lt_graph_reset(s);
+        lt_tensor *x = lt_graph_wrap(s, out, 2, (int64_t[]){n, D});
+        lt_tensor *logits = lti_made_logits(m, s, x, labels, 0);
+        if ((st = lt_graph_status(s))) break;
+        int64_t d = order[t];
+        for (int64_t i = 0; i < n; i++) {
+            float p = 1.0f / (1.0f + expf(-logits->data[i * D + d]));
+            out[i * D + d] = lt_rng_uniform(rng) < p ? 1.0f : 0.0f;
+        }
+    }
+    lt_graph_reset(s);
+    lt_free(order);
+    return st;
+}
+
+static void made_on_step(lt_model *m, int64_t step) {
+    lti_made *z = m->impl;
+    z->train_k = step % z->K;
+}
+
+static void made_destroy(lt_model *m) {
+    lti_made *z = m->impl;
+    if (!z) return;
+    if (z->scratch_ready) lt_graph_free(&z->scratch);
+    lt_free(z->mask_block);
+    lt_free(z->cached_degrees);
+    lt_free(z);
+    m->impl = NULL;
+}
+
+static const char *const made_keys[] = {"hidden", "masks", "direct", "order_agnostic", NULL};
+
+const lt_model_vtable lti_model_made = {
+    .name = "made",
+    .config_keys = made_keys,
+    .create = made_create,
+    .loss = made_loss,
+    .log_prob = made_log_prob,
+    .sample = made_sample,
+    .on_step = made_on_step,
+    .destroy = made_destroy,
+};

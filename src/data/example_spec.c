@@ -159,9 +159,8 @@ static lt_status lti_add_item(lt_ex_batch *b, int64_t i, const lt_example *ex) {
         c->splits[row + 1] = c->nvalues;
         return LT_OK;
     }
-    char shape[96];
-    lti_shape_str(it, shape, sizeof shape);
-    if (!f && !it->default_value)
+    char shape[96] = ""; /* built only on the error paths below: snprintf per row is costly */
+    if (!f && !it->default_value && (lti_shape_str(it, shape, sizeof shape), 1))
         return lt_fail(LT_ERR_FORMAT, "feature '%s': required feature is missing (fixed-length %s %s, no default)",
                        it->key, lt_ex_kind_name(it->dtype), shape);
     if (it->raw) {
@@ -172,17 +171,17 @@ static lt_status lti_add_item(lt_ex_batch *b, int64_t i, const lt_example *ex) {
             return LT_OK;
         }
         lt_ex_bytes v;
-        if (f->count != 1)
+        if (f->count != 1 && (lti_shape_str(it, shape, sizeof shape), 1))
             return lt_fail(LT_ERR_FORMAT, "feature '%s': wrong length: expected 1 bytes value of %lld bytes (shape %s), "
                            "found %lld values", it->key, (long long)w, shape, (long long)f->count);
         lt_ex_feature_bytes(f, &v, 1);
-        if (v.len != w)
+        if (v.len != w && (lti_shape_str(it, shape, sizeof shape), 1))
             return lt_fail(LT_ERR_FORMAT, "feature '%s': wrong length: expected %lld bytes (shape %s), found %lld",
                            it->key, (long long)w, shape, (long long)v.len);
         memcpy(dst, v.data, (size_t)w);
         return LT_OK;
     }
-    if (f && f->count != w)
+    if (f && f->count != w && (lti_shape_str(it, shape, sizeof shape), 1))
         return lt_fail(LT_ERR_FORMAT, "feature '%s': wrong length: expected %lld values (shape %s), found %lld",
                        it->key, (long long)w, shape, (long long)f->count);
     if (it->dtype == LT_EX_BYTES) return lti_put_strings(c, it, f, it->default_value, it->default_count, w);
@@ -197,11 +196,9 @@ static lt_status lti_add_item(lt_ex_batch *b, int64_t i, const lt_example *ex) {
 }
 
 lt_status lt_ex_batch_add(lt_ex_batch *b, const lt_example *ex, const char *file, int64_t record) {
-    char where[600];
-    if (file) snprintf(where, sizeof where, "file %s record %lld", file, (long long)record);
-    else snprintf(where, sizeof where, "record %lld", (long long)record);
     if (b->rows == b->max_rows)
-        return lt_fail(LT_ERR_ARG, "%s: the batch is full (%lld rows)", where, (long long)b->max_rows);
+        return lt_fail(LT_ERR_ARG, "%s%s record %lld: the batch is full (%lld rows)", file ? "file " : "",
+                       file ? file : "", (long long)record, (long long)b->max_rows);
     for (int64_t i = 0; i < b->nitems; i++) {
         lt_status st = lti_add_item(b, i, ex);
         if (st) {
@@ -210,7 +207,8 @@ lt_status lt_ex_batch_add(lt_ex_batch *b, const lt_example *ex, const char *file
                 if (c->splits) c->nvalues = c->splits[b->rows];
                 else if (c->offsets) c->nvalues = b->rows * c->width;
             }
-            return lt_fail_context(st, "%s ", where);
+            return lt_fail_context(st, "%s%s%srecord %lld ", file ? "file " : "", file ? file : "", file ? " " : "",
+                                   (long long)record);
         }
     }
     b->rows++;

@@ -6,7 +6,7 @@
  * (doubling), so a lying length field in a stream can make us allocate at most twice
  * the bytes that actually arrived; for uncompressed files and memory the length is
  * checked against the bytes that remain before anything is read or allocated. */
-#define _DEFAULT_SOURCE /* mkstemp, fchmod, fsync */
+#define _DEFAULT_SOURCE /* mkstemp, fchmod, fsync, madvise */
 #include "data/tfrecord.h"
 
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -81,7 +82,8 @@ struct lt_tfr_reader {
     lt_tfr_options opt;
     lt_tfr_compression comp; /* resolved */
     int fd;                  /* -1: memory source */
-    const uint8_t *mem;      /* memory source */
+    const uint8_t *mem;      /* memory source (caller's, or map) */
+    void *map;               /* an uncompressed file mapped read-only; owned */
     int64_t mem_len;
     int64_t raw_size;        /* source size when known (regular file, memory), else -1 */
     int64_t raw_pos;         /* source bytes taken so far */
@@ -450,14 +452,28 @@ static lt_status lti_open(lt_tfr_reader **out, const char *name, int fd, const v
                          "name the compression): %s", name, strerror(errno));
         r->raw_pos = 0;
     }
+    if (!st && fd >= 0 && r->comp == LT_TFR_NONE && r->raw_size > 0) {
+        /* Uncompressed regular file: map it and hand out views into the mapping (no copy).
+         * Falls back to read() where mapping fails. */
+        int populate = r->raw_size <= ((int64_t)1 << 30) ? MAP_POPULATE : 0; /* one bulk fault-in */
+        void *m = mmap(NULL, (size_t)r->raw_size, PROT_READ, MAP_PRIVATE | populate, fd, 0);
+        if (m != MAP_FAILED) {
+            madvise(m, (size_t)r->raw_size, MADV_SEQUENTIAL);
+            r->map = m;
+            r->mem = m;
+            r->mem_len = r->raw_size;
+            close(fd);
+            r->fd = fd = -1;
+        }
+    }
     if (!st) {
         r->own_buf = !(fd < 0 && r->comp == LT_TFR_NONE);
         if (r->own_buf) {
             r->cap = LTI_BUF_INIT;
             if (!(r->buf = lt_malloc((size_t)r->cap))) st = lt_fail(LT_ERR_NOMEM, "file %s: no memory", name);
         } else {
-            r->buf = (uint8_t *)mem;
-            r->cap = mem_len;
+            r->buf = (uint8_t *)r->mem;
+            r->cap = r->mem_len;
         }
         if (!st && r->comp != LT_TFR_NONE && fd >= 0 && !(r->in = lt_malloc((size_t)LTI_BUF_INIT)))
             st = lt_fail(LT_ERR_NOMEM, "file %s: no memory", name);
@@ -519,6 +535,7 @@ lt_status lt_tfr_reader_seek(lt_tfr_reader *r, int64_t offset, int64_t index) {
 void lt_tfr_reader_close(lt_tfr_reader *r) {
     if (!r) return;
     if (r->fd >= 0) close(r->fd);
+    if (r->map) munmap(r->map, (size_t)r->mem_len);
     if (r->own_buf) lt_free(r->buf);
     lt_free(r->in);
     if (r->z_live) inflateEnd(&r->z);

@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 DATA ?= /usr/share/datasets/fashion-mnist
 
-.PHONY: all deps build run test sanitize bench clean
+.PHONY: all deps build run test sanitize bench fuzz clean
 
 all: build
 
@@ -35,5 +35,11 @@ bench: build
 	@scripts/deps.sh test
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b; done
 
+# libFuzzer targets (record framing, tf.Example parser, feature specs) under ASan/UBSan,
+# FUZZ_SECONDS each; not part of `make test`. See fuzz/run.sh.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@fuzz/run.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-san
+	rm -rf $(BUILD) build-san build-fuzz

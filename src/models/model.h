@@ -3,9 +3,27 @@
  * CLI only ever call through it, never into a model's internals.
  *
  * Configuration is a JSON object (jansson) so it can be stored in config.json and
- * in checkpoint metadata; create() rejects keys it does not accept with
- * LT_ERR_ARG ("--masks does not apply to model fvsbn"). The lt_model owns its
- * params, buffers, config copy and impl; lt_model_destroy frees all of them. */
+ * in checkpoint metadata; lt_model_create rejects keys the model does not accept
+ * with LT_ERR_ARG ("option 'masks' does not apply to model 'fvsbn'"). The lt_model
+ * owns its params, buffers, config copy and impl; lt_model_destroy frees all of them.
+ *
+ * Config keys. Common: "dim" (or "height" and "width": dim = height*width when
+ * dim is absent), "n_classes" (> 0: class-conditional, batches must carry labels
+ * in [0, n_classes)), "seed" (initialization and masks; default 0).
+ *   fvsbn  (none)
+ *   nade   "hidden": H (default 500)
+ *   made   "hidden": 500 | [500, 500] | "500,500" (default 500); "masks": K (default 1);
+ *          "direct": bool (input->output connections); "order_agnostic": bool
+ * Integers may be JSON integers or integral reals; bools may be true/false or 0/1.
+ *
+ * Class-conditional p(x|y): the one-hot label is an extra input (fvsbn: to the
+ * logits; nade: to the initial hidden pre-activation; made: to the first hidden
+ * layer and the logits). Bayes classification calls log_prob once per label.
+ *
+ * Models run on the caller's graph for loss and log_prob and leave no state in it
+ * beyond the tensors they return; MADE's log_prob and sample use a scratch graph of
+ * their own (reset per mask / per pixel) and switch MADE's current mask, so call
+ * them between training steps, never between a loss and its backward. */
 #ifndef LT_MODEL_H
 #define LT_MODEL_H
 
@@ -36,11 +54,16 @@ typedef struct lt_model_vtable {
     lt_status (*create)(lt_model *m);
     /* Training loss (mean nats per example, scalar, recorded on g) for a batch. */
     lt_status (*loss)(lt_model *m, lt_graph *g, const lt_batch *b, lt_tensor **loss);
-    /* Per-example log-likelihood in nats (exact, or a bound/estimate), no gradients. out (n) */
+    /* Per-example log-likelihood in nats (exact, or a bound/estimate), no gradients. out (n).
+     * o may be NULL (defaults). MADE: log-mean-exp over masks 0..n_masks-1 (default
+     * all K trained masks; n_masks > K is LT_ERR_ARG). A batch whose dim differs from
+     * the model's is LT_ERR_SHAPE; missing or out-of-range labels are LT_ERR_ARG. */
     lt_status (*log_prob)(lt_model *m, lt_graph *g, const lt_batch *b, const lt_eval_opts *o, double *out);
-    /* n samples into out (n, dim); labels (n) for class-conditional models, else NULL. */
+    /* n samples into out (n, dim), pixel by pixel, binary {0,1}; labels (n) for
+     * class-conditional models, else NULL. MADE samples in mask 0's ordering. */
     lt_status (*sample)(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels, float *out);
-    /* Called before each training step (e.g. to cycle MADE masks). May be NULL. */
+    /* Called before each training step with the global step (MADE: mask = step mod K).
+     * May be NULL. */
     void (*on_step)(lt_model *m, int64_t step);
     void (*destroy)(lt_model *m);    /* frees impl only */
 } lt_model_vtable;
@@ -51,7 +74,8 @@ struct lt_model {
     int64_t dim, height, width;  /* data geometry: dim = height*width (*channels) */
     int64_t n_classes;   /* > 0: class-conditional p(x|y) */
     lt_params params;    /* trained parameters */
-    lt_params buffers;   /* saved, not trained (masks, orderings, statistics) */
+    lt_params buffers;   /* saved, not trained (MADE: "degrees" (K, D+ΣH), every mask's
+                          * connectivity; load them with the params and the model follows) */
     lt_rng rng;          /* the model's own randomness (initialization, masks) */
     void *impl;
 };

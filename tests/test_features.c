@@ -288,6 +288,16 @@ static void spec_errors_are_clear(void **state) {
                       "\"num_buckets\": 3}, {\"type\": \"categorical_column_with_identity\", \"key\": \"b\", "
                       "\"num_buckets\": 4}]}]}", "categorical_columns[1]", "same number of buckets");
     expect_spec_error("[]", "expected an object", NULL);
+    /* sizes that would overflow are refused before any arithmetic on them */
+    expect_spec_error("{\"columns\": [{\"type\": \"embedding_column\", \"dimension\": 9223372036854775807, "
+                      "\"categorical_column\": {\"type\": \"categorical_column_with_identity\", \"key\": \"b\", "
+                      "\"num_buckets\": 4}}]}", "columns[0]", "more than 2^31 values");
+    expect_spec_error("{\"columns\": [{\"type\": \"indicator_column\", \"categorical_column\": {\"type\": "
+                      "\"categorical_column_with_vocabulary_list\", \"key\": \"c\", \"vocabulary_list\": [\"x\"], "
+                      "\"num_oov_buckets\": 9223372036854775807}}]}", "num_oov_buckets", "at most 2^40");
+    expect_spec_error("{\"columns\": [{\"type\": \"indicator_column\", \"categorical_column\": {\"type\": "
+                      "\"categorical_column_with_identity\", \"key\": \"c\", \"num_buckets\": 9223372036854775807}}, "
+                      "{\"type\": \"numeric_column\", \"key\": \"d\"}]}", "more than 2^31 output values", NULL);
 }
 
 static void expect_row_error(const char *json, const trow *rows, const char *want1, const char *want2) {

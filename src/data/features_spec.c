@@ -486,7 +486,9 @@ static lt_status lti_parse_cat(lti_spec_ctx *ctx, json_t *o, const char *path, l
         if (!(st = lti_check_keys(o, path, t, is_file ? fkeys : lkeys)) && !(st = lti_get_str(o, "key", path, 1, &key)) &&
             !(st = lti_get_int(o, "num_oov_buckets", path, 0, 0, &c->num_oov)) &&
             !(st = lti_get_int(o, "default_value", path, 0, -1, &c->default_value))) {
-            if (c->num_oov > 0 && json_object_get(o, "default_value"))
+            if (c->num_oov > ((int64_t)1 << 40))
+                st = lti_bad(path, "key 'num_oov_buckets' must be at most 2^40");
+            else if (c->num_oov > 0 && json_object_get(o, "default_value"))
                 st = lti_bad(path, "give num_oov_buckets or default_value, not both (as TensorFlow)");
             else if (!is_file) {
                 json_t *l = json_object_get(o, "vocabulary_list");
@@ -548,7 +550,7 @@ static lt_status lti_add_table(lti_spec_ctx *ctx, const char *name, int64_t rows
     lt_features *f = ctx->f;
     if (strlen(name) + 9 >= LT_PARAM_NAME_MAX)
         return lti_bad(path, "embedding table name 'features/%.80s' is longer than %s characters", name, "63");
-    if ((uint64_t)rows * (uint64_t)dim > ((uint64_t)1 << 31))
+    if (rows > ((int64_t)1 << 31) || dim > ((int64_t)1 << 31) || (uint64_t)rows * (uint64_t)dim > ((uint64_t)1 << 31))
         return lti_bad(path, "embedding table '%.80s' would hold more than 2^31 values%s", name, "");
     if (!lti_grow((void **)&f->tables, &f->cap_tables, f->ntables + 1, sizeof *f->tables)) return lti_nomem();
     lti_table *t = &f->tables[f->ntables];
@@ -712,8 +714,10 @@ lt_status lt_features_parse(const char *json, size_t len, const char *base_dir, 
                 st = lt_fail(LT_ERR_ARG, "feature spec: two columns are named '%s' (names must be unique, as in "
                              "TensorFlow)", f->cols[i].name);
             f->cols[i].offset = f->width;
-            f->width += f->cols[i].width;
-            if (f->width > ((int64_t)1 << 31)) st = lt_fail(LT_ERR_ARG, "feature spec: more than 2^31 output values");
+            if (f->cols[i].width > ((int64_t)1 << 31) - f->width)
+                st = lt_fail(LT_ERR_ARG, "feature spec: more than 2^31 output values (column '%s' has %lld)",
+                             f->cols[i].name, (long long)f->cols[i].width);
+            else f->width += f->cols[i].width;
         }
     }
     if (st) { lt_features_free(f); return st; }

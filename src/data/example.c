@@ -65,6 +65,8 @@ int lti_pb_skip_group(const uint8_t **pp, const uint8_t *end, uint32_t field, in
 static int lti_utf8_ok(const uint8_t *s, int64_t n) {
     int64_t i = 0;
     while (i < n) {
+        uint64_t w8;
+        if (n - i >= 8 && (memcpy(&w8, s + i, 8), !(w8 & 0x8080808080808080ull))) { i += 8; continue; } /* ASCII */
         uint8_t c = s[i];
         if (c < 0x80) { i++; continue; }
         int len;

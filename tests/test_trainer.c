@@ -295,6 +295,34 @@ static void bad_settings_leave_nothing(void **state) {
     json_decref(mc);
 }
 
+static void early_stopping_with_patience(void **state) {
+    (void)state;
+    json_t *mc = made_config();
+    lt_train_config c = base_config("patience", mc);
+    c.lr = 0.3; /* far too large: validation NLL jumps around, so it stops improving early */
+    c.epochs = 40;
+    c.patience = 2;
+    c.sample_n = -1;
+    lt_status st = lt_train(&c, NULL);
+    if (st) fail_msg("%s", lt_error_message());
+    char *m = read_file(c.run_dir, "metrics.jsonl");
+    int n = count_lines(m);
+    printf("stopped after %d epochs\n", n);
+    assert_true(n >= 3 && n < 40);
+    assert_non_null(strstr(strrchr(m, '{'), "\"stop_early\": true"));
+    /* the best epoch is exactly `patience` epochs before the end, with the lowest NLL */
+    double best = metric(m, n - 2, "valid_nll");
+    for (int e = 1; e <= n; e++) assert_true(metric(m, e, "valid_nll") >= best);
+    assert_false(exists(c.run_dir, "samples/epoch-001.png"));
+    /* resuming a run that stopped early trains no further */
+    lt_train_config r = {0};
+    r.run_dir = c.run_dir;
+    r.resume = 1;
+    assert_int_equal(lt_train(&r, NULL), LT_OK);
+    assert_int_equal(count_lines(read_file(c.run_dir, "metrics.jsonl")), n);
+    json_decref(mc);
+}
+
 static void bayes_classification(void **state) {
     (void)state;
     json_t *mc = made_config();
@@ -341,6 +369,7 @@ int main(void) {
         cmocka_unit_test(steps_do_not_allocate),
         cmocka_unit_test(nan_loss_stops_and_keeps_checkpoint),
         cmocka_unit_test(bad_settings_leave_nothing),
+        cmocka_unit_test(early_stopping_with_patience),
         cmocka_unit_test(bayes_classification),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

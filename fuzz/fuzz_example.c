@@ -103,7 +103,11 @@ out:
     lt_ex_builder_free(&b);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+/* tests/test_fuzz_corpus.c includes this file under another entry name to replay the corpora. */
+#ifndef LT_FUZZ_ENTRY
+#define LT_FUZZ_ENTRY LLVMFuzzerTestOneInput
+#endif
+int LT_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     lt_example ex;
     lt_example_init(&ex);
     if (lt_example_parse(&ex, data, (int64_t)size) == LT_OK) {

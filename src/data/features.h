@@ -16,18 +16,22 @@
  *                           j·(len(boundaries)+1) + bucket.
  *   categorical_column_with_identity         key, num_buckets, default_value
  *   categorical_column_with_vocabulary_list  key, vocabulary_list (strings or
- *                           integers), num_oov_buckets, default_value (-1)
+ *                           integers), num_oov_buckets, default_value (-1, or
+ *                           in [0, vocabulary size); not with num_oov_buckets)
  *   categorical_column_with_vocabulary_file  key, vocabulary_file (relative to
  *                           the spec's directory), vocabulary_size, dtype
  *                           ("string" | "int64"), num_oov_buckets, default_value
- *   categorical_column_with_hash_bucket      key, hash_bucket_size
- *   crossed_column          keys (feature names or categorical columns, >= 2),
- *                           hash_bucket_size, hash_key (default 0xDECAFCAFFE)
+ *   categorical_column_with_hash_bucket      key, hash_bucket_size, dtype
+ *   crossed_column          keys (>= 2 feature names or categorical columns, not
+ *                           hash-bucket or weighted ones, as in TF; nested
+ *                           crosses are flattened), hash_bucket_size, hash_key
+ *                           (default 0xDECAFCAFFE; a string "0x..." for keys
+ *                           above 2^63)
  *   weighted_categorical_column  categorical_column, weight_feature_key
  *   indicator_column        categorical_column
  *   embedding_column        categorical_column, dimension, combiner
  *                           ("mean" default | "sum" | "sqrtn")
- *   shared_embedding_columns  categorical_columns (>= 2, same num_buckets),
+ *   shared_embedding_columns  categorical_columns (same num_buckets),
  *                           dimension, combiner, shared_embedding_collection_name
  *
  * Ids (TensorFlow's rules): identity ids outside [0, num_buckets) take
@@ -39,7 +43,7 @@
  * as h = hash_key, h = FingerprintCat64(h, v) per input, v = Fingerprint64 of a
  * string or the raw 64 bits of an integer or id, bucket = h mod
  * hash_bucket_size. A missing categorical feature is an empty list; a missing
- * numeric feature takes default_value or is an error.
+ * or empty numeric feature takes default_value or is an error.
  *
  * Dense output: only numeric, bucketized, indicator and embedding columns (and the
  * columns of shared_embedding_columns) may appear at the top level, as in
@@ -51,7 +55,8 @@
  *              weighted), dropped ids (-1) contribute nothing;
  *   embedding: dimension; with weights w (1 when unweighted) and rows e of the
  *              table, sum = Σ w·e, mean = Σ w·e / Σ w, sqrtn = Σ w·e / sqrt(Σ w²);
- *              a row with no ids gives zeros.
+ *              as TF's safe_embedding_lookup_sparse, ids < 0 are pruned and, for
+ *              mean and sqrtn, weights <= 0 too; a row left empty gives zeros.
  * Names: numeric = key; bucketized = source + "_bucketized"; indicator = cat +
  * "_indicator"; embedding = cat + "_embedding"; shared = cat + "_shared_embedding";
  * weighted = cat + "_weighted_by_" + weight key; crossed = the sorted names of its

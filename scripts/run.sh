@@ -23,7 +23,8 @@ echo "== training MADE 784-500-784 on binarized Fashion-MNIST ($DATA), $EPOCHS e
 trained=$(date +%s)
 
 echo "== evaluating on the test split" >&2
-"$LATENT" eval "$RUN" --split test --threads "$THREADS" --json >"$RUN/eval-test.json"
+"$LATENT" eval "$RUN" --split test --threads "$THREADS" --json >"$RUN/eval-test.json.tmp"
+mv "$RUN/eval-test.json.tmp" "$RUN/eval-test.json"
 "$LATENT" eval "$RUN" --split test --threads "$THREADS"
 
 echo "== sampling" >&2

@@ -74,6 +74,7 @@ int lt_cmd_eval(int argc, char **argv) {
                               "checkpoint", which, "examples", (json_int_t)res.examples, "nll_nats", res.nll_nats,
                               "nll_stderr", res.nll_stderr, "bits_per_dim", res.bits_per_dim);
         if (masks) json_object_set_new(o, "masks", json_integer(masks));
+        if (m->n_classes > 0) json_object_set_new(o, "given_label", json_true()); /* nll is -log p(x|y) */
         if (classify) {
             json_object_set_new(o, "accuracy", json_real(res.accuracy));
             json_object_set_new(o, "marginal_nll_nats", json_real(res.marginal_nll_nats));

@@ -14,7 +14,7 @@ TOOL="${LT_BUILD_DIR:?LT_BUILD_DIR not set}/nade_tool"
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 
 for C in 0 3; do
-  D=784 H=60 B=24
+  D=400 H=60 B=24
   "$PY" - "$dir" $D $H $C $B write <<'PY'
 import sys, torch
 d, D, H, C, B = sys.argv[1], *map(int, sys.argv[2:6])

@@ -57,13 +57,14 @@ typedef struct lti_made {
 } lti_made;
 
 /* Draws the degrees of every mask; deterministic in the seed and the config. */
-static void made_draw_degrees(lt_model *m, lti_made *z) {
+static lt_status made_draw_degrees(lt_model *m, lti_made *z) {
     const int64_t D = m->dim;
     int64_t *perm = lt_malloc(sizeof(int64_t) * (size_t)D);
+    if (!perm) return lt_fail(LT_ERR_NOMEM, "out of memory drawing made's orderings");
     for (int64_t k = 0; k < z->K; k++) {
         lt_rng r = lt_rng_fork(&m->rng, 0x4D41444500ULL + (uint64_t)k);
         float *deg = z->degrees->data + k * z->row; /* (D + ΣH) */
-        if (z->order_agnostic && perm) {
+        if (z->order_agnostic) {
             lt_rng_permutation(&r, perm, D);
             for (int64_t d = 0; d < D; d++) deg[perm[d]] = (float)(d + 1); /* perm[t] is the t-th pixel */
         } else {
@@ -82,6 +83,7 @@ static void made_draw_degrees(lt_model *m, lti_made *z) {
         }
     }
     lt_free(perm);
+    return LT_OK;
 }
 
 /* Makes the dense masks of mask k current. */
@@ -168,8 +170,7 @@ static lt_status made_create(lt_model *m) {
         lt_rng_fill_uniform(&m->rng, z->Uy->data, lt_numel(z->Uy), -s, s);
         lt_rng_fill_uniform(&m->rng, z->Vy->data, lt_numel(z->Vy), -s, s);
     }
-    made_draw_degrees(m, z);
-    return LT_OK;
+    return made_draw_degrees(m, z);
 }
 
 /* Logits (n,D) of x (n,D) under mask k. Declared in models/internal.h for tests. */

@@ -57,7 +57,8 @@ int lt_cmd_eval(int argc, char **argv) {
     if (!data_dir && cfg) data_dir = json_string_value(json_object_get(cfg, "data"));
     if (!st && !data_dir) st = lt_fail(LT_ERR_FORMAT, "%s: 'data' missing (or give --data DIR)", path);
     json_t *lim = cfg ? json_object_get(cfg, "limit") : NULL;
-    if (!st) st = lt_dataset_open(data_dir, json_is_integer(lim) ? json_integer_value(lim) : 0, &data);
+    const char *features = cfg ? json_string_value(json_object_get(cfg, "features")) : NULL;
+    if (!st) st = lt_dataset_open_source(data_dir, features, json_is_integer(lim) ? json_integer_value(lim) : 0, &data);
     if (!st && !(st = lt_graph_init(&g, (size_t)1 << 20))) g_ready = 1;
     lt_eval_result res;
     if (!st) {

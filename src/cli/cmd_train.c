@@ -76,9 +76,10 @@ static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
 
 static void lti_usage(FILE *f) {
     fprintf(f,
-            "usage: latent train --model fvsbn|nade|made --data DIR --out RUN [options]\n"
+            "usage: latent train --model fvsbn|nade|made --data DIR|tfrecord:PREFIX --out RUN [options]\n"
             "       latent train --resume RUN [--epochs N] [--threads T] [--json]\n"
             "data:      --binarize none|threshold|stochastic|dynamic  --limit N (first N examples per split)\n"
+            "           --features SPEC.json (with --data tfrecord:PREFIX or tfrecord:PATTERN-with-{split})\n"
             "model:     --hidden 500[,500...]  --masks K  --order-agnostic  --direct  --conditional\n"
             "training:  --epochs N (10)  --batch B (100)  --optimizer adam|adamw|adagrad|sgd  --lr X (1e-3)\n"
             "           --weight-decay X  --schedule constant|step:SIZE:GAMMA|cosine[:MIN][,warmup:N]  --clip X\n"
@@ -135,6 +136,7 @@ int lt_cmd_train(int argc, char **argv) {
         n_setup++;
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--model", &c.model))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--data", &c.data))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--features", &c.features))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--binarize", &s))) {
             if (r < 0) goto out;
             if ((c.binarize = lt_binarize_parse(s)) < 0) {

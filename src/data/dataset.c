@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/alloc.h"
 #include "core/rng.h"
 
 #define LTI_MNIST_VALID 10000
@@ -98,12 +99,12 @@ lt_status lt_dataset_open(const char *dir, int64_t limit, lt_dataset *out) {
         if (!st) {
             int64_t n = d->store_images[0].dims[0], nt = n - LTI_MNIST_VALID;
             const uint8_t *lab = d->store_labels[0].data;
-            d->split[LT_SPLIT_TRAIN] = (lt_split){d->store_images[0].data, lab, nt};
+            d->split[LT_SPLIT_TRAIN] = (lt_split){d->store_images[0].data, lab, nt, NULL};
             d->split[LT_SPLIT_VALID] = (lt_split){d->store_images[0].data + nt * d->dim, lab ? lab + nt : NULL,
-                                                  LTI_MNIST_VALID};
+                                                  LTI_MNIST_VALID, NULL};
             d->split[LT_SPLIT_TEST] = (lt_split){d->store_images[LT_SPLIT_TEST].data,
                                                  d->store_labels[LT_SPLIT_TEST].data,
-                                                 d->store_images[LT_SPLIT_TEST].dims[0]};
+                                                 d->store_images[LT_SPLIT_TEST].dims[0], NULL};
         }
     }
     if (st) {
@@ -130,6 +131,7 @@ void lt_dataset_free(lt_dataset *d) {
     for (int s = 0; s < LT_SPLIT_COUNT; s++) {
         lt_idx_free(&d->store_images[s]);
         lt_idx_free(&d->store_labels[s]);
+        lt_free(d->store_values[s]);
     }
     memset(d, 0, sizeof *d);
 }
@@ -148,9 +150,16 @@ void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, in
     lt_rng stream = lt_rng_fork(&base, (uint64_t)s);
     const uint64_t per_example = (uint64_t)(dim + 3) / 4;
     for (int64_t r = 0; r < n; r++) {
-        const uint8_t *src = sp->images + idx[r] * dim;
         float *dst = x + r * dim; /* (dim) */
-        for (int64_t j = 0; j < dim; j++) dst[j] = src[j] * scale;
+        if (sp->values) {
+            memcpy(dst, sp->values + idx[r] * dim, sizeof(float) * (size_t)dim);
+        } else if (d->has_lut) {
+            const uint8_t *src = sp->images + idx[r] * dim;
+            for (int64_t j = 0; j < dim; j++) dst[j] = d->lut[src[j]];
+        } else {
+            const uint8_t *src = sp->images + idx[r] * dim;
+            for (int64_t j = 0; j < dim; j++) dst[j] = src[j] * scale;
+        }
         if (mode == LT_BINARIZE_THRESHOLD) {
             for (int64_t j = 0; j < dim; j++) dst[j] = dst[j] > 0.5f ? 1.0f : 0.0f;
         } else if (mode == LT_BINARIZE_STOCHASTIC || mode == LT_BINARIZE_DYNAMIC) {

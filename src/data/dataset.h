@@ -18,6 +18,17 @@
  * The draws are counter-based (example index → RNG counter), so they do not
  * depend on batch composition or order.
  *
+ * A source "tfrecord:PATTERN" reads tf.Examples through a feature spec instead
+ * (lt_dataset_open_source; docs/tfrecord.md): PATTERN is a PREFIX whose splits are
+ * PREFIX-train-*, PREFIX-valid-*, PREFIX-test-* (as `latent tfrecord convert --to
+ * PREFIX` writes them), or contains "{split}", replaced by train, valid and test
+ * (each then a glob, NAME@N or a path, as lt_tfr_files_add reads them). Records are
+ * read in file order; the int64 feature "label" (one value in 0..255), when the
+ * first record of a split has it, gives that split's labels. When the spec is one
+ * numeric_column decoding raw uint8 bytes (lt_features_as_u8) the bytes are kept,
+ * as for IDX, and `lut` maps them to the spec's values per batch; any other spec
+ * (without embedding columns) is applied once and its float rows are kept.
+ *
  * The lt_dataset owns every byte it points to; lt_dataset_free releases it. */
 #ifndef LT_DATASET_H
 #define LT_DATASET_H
@@ -40,6 +51,7 @@ typedef struct lt_split {
     const uint8_t *images;  /* (n, dim) bytes; points into the dataset's storage */
     const uint8_t *labels;  /* (n) or NULL */
     int64_t n;
+    const float *values;    /* (n, dim) rows of a float source (images is then NULL), or NULL */
 } lt_split;
 
 typedef struct lt_dataset {
@@ -49,12 +61,18 @@ typedef struct lt_dataset {
     lt_split split[LT_SPLIT_COUNT];
     lt_idx store_images[LT_SPLIT_COUNT]; /* owned; valid shares train's for MNIST naming */
     lt_idx store_labels[LT_SPLIT_COUNT];
+    float *store_values[LT_SPLIT_COUNT]; /* owned: a float source's rows */
+    int has_lut;                 /* bytes map through lut (a tfrecord source), not byte·scale */
+    float lut[256];
 } lt_dataset;
 
 /* Loads the three splits of DIR. A missing directory or file is LT_ERR_ARG, a
  * malformed one LT_ERR_FORMAT; both name the file. limit > 0 keeps only the
  * first `limit` examples of each split (tests, quick runs). */
 lt_status lt_dataset_open(const char *dir, int64_t limit, lt_dataset *out);
+/* A directory (features must be NULL) or "tfrecord:PATTERN" with the feature spec
+ * file `features` (required). Errors name the split, file, record and offset. */
+lt_status lt_dataset_open_source(const char *source, const char *features, int64_t limit, lt_dataset *out);
 void lt_dataset_free(lt_dataset *d);
 
 /* Fills x (n, dim) and, when y is not NULL and the split has labels, y (n) with

@@ -12,6 +12,34 @@
 /* ---- accessors ---- */
 
 int64_t lt_features_width(const lt_features *f) { return f->width; }
+
+int lt_features_as_u8(const lt_features *f, const char **key, float lut[256]) {
+    if (f->ncols != 1 || f->cols[0].kind != LTI_COL_NUMERIC) return 0;
+    const lti_numeric *n = &f->cols[0].num;
+    if (!n->raw_u8 || n->def) return 0;
+    for (int64_t i = 1; n->norm != LTI_NORM_NONE && i < n->size; i++) /* one normalizer for every element */
+        if (memcmp(&n->norm_a[i], &n->norm_a[0], sizeof(float)) || memcmp(&n->norm_b[i], &n->norm_b[0], sizeof(float)))
+            return 0;
+    for (int k = 0; k < 256; k++) { /* the expressions of lti_numeric_values, so the values are identical */
+        float x = (float)k;
+        if (n->norm == LTI_NORM_ZSCORE) x = (x - n->norm_a[0]) / n->norm_b[0];
+        else if (n->norm == LTI_NORM_MINMAX) x = (x - n->norm_a[0]) / (n->norm_b[0] - n->norm_a[0]);
+        lut[k] = x;
+    }
+    *key = n->key;
+    return 1;
+}
+
+int lt_features_image_shape(const lt_features *f, int64_t *height, int64_t *width) {
+    if (f->ncols != 1 || f->cols[0].kind != LTI_COL_NUMERIC) return 0;
+    const lti_numeric *n = &f->cols[0].num;
+    if (n->ndim == 2 || (n->ndim == 3 && n->shape[2] == 1)) {
+        *height = n->shape[0];
+        *width = n->shape[1];
+        return 1;
+    }
+    return 0;
+}
 int64_t lt_features_ncolumns(const lt_features *f) { return f->ncols; }
 int64_t lt_features_ntables(const lt_features *f) { return f->ntables; }
 lt_tensor *lt_features_table(const lt_features *f, int64_t t) { return t >= 0 && t < f->ntables ? f->tables[t].t : NULL; }
@@ -146,6 +174,14 @@ static lt_status lti_numeric_values(const lti_row *r, const lti_numeric *n, floa
     if (v.n == 0) { /* absent or empty: TF's FixedLenFeature takes the default */
         if (!n->def) return lti_rowfail(r, LT_ERR_FORMAT, "required feature '%s' is missing (no default_value)", n->key);
         memcpy(out, n->def, sizeof(float) * (size_t)n->size);
+    } else if (n->raw_u8) { /* decode_raw uint8: exactly one string of size bytes */
+        if (v.kind != LT_EX_BYTES)
+            return lti_rowfail(r, LT_ERR_FORMAT, "feature '%s' is %s, expected one bytes value (decode_raw uint8)", n->key,
+                               lti_kind_name(v.kind));
+        if (v.n != 1 || v.b[0].len != n->size)
+            return lti_rowfail(r, LT_ERR_FORMAT, "feature '%s' has %lld bytes values of %lld bytes, expected 1 of %lld "
+                               "(decode_raw uint8)", n->key, (long long)v.n, (long long)v.b[0].len, (long long)n->size);
+        for (int64_t i = 0; i < n->size; i++) out[i] = (float)v.b[0].data[i];
     } else if (v.kind == LT_EX_BYTES) {
         return lti_rowfail(r, LT_ERR_FORMAT, "feature '%s' is a bytes list, expected float or int64 values", n->key);
     } else if (v.n != n->size) {

@@ -9,6 +9,11 @@
  *                           "mean", "std"} | {"type": "min_max", "min", "max"}
  *                           (numbers, or lists with one entry per element).
  *                           FloatList and Int64List values are both accepted.
+                           latent's extension decode_raw "uint8": the feature is
+                           one bytes value of prod(shape) bytes, read as the
+                           numbers 0..255 (tf.io.decode_raw(v, tf.uint8) then a
+                           cast to float32; default_value and the normalizer
+                           apply to those numbers).
  *   bucketized_column       source_column (a numeric_column), boundaries
  *                           (strictly increasing; float32 as in TF). Element x
  *                           goes to bucket i when boundaries[i-1] <= x <
@@ -128,6 +133,15 @@ int64_t lt_features_ncolumns(const lt_features *f);
  * index and width. */
 void lt_features_column(const lt_features *f, int64_t i, const char **name, int64_t *offset, int64_t *width);
 int64_t lt_features_ntables(const lt_features *f);
+
+/* When the whole output is one numeric_column with decode_raw "uint8", no
+ * default_value and one normalizer for every element: returns 1, its feature key
+ * (owned by f) and lut[b] = the output value of byte b, bit-identical to what
+ * lt_features_transform computes; so a consumer may keep the bytes and convert per
+ * batch. Else 0. */
+int lt_features_as_u8(const lt_features *f, const char **key, float lut[256]);
+/* When the output is one numeric_column of shape [H, W] or [H, W, 1]: 1 and (H, W). */
+int lt_features_image_shape(const lt_features *f, int64_t *height, int64_t *width);
 
 /* Adds the embedding tables to p (before lt_params_finalize). */
 lt_status lt_features_declare_params(lt_features *f, lt_params *p);

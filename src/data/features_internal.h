@@ -19,6 +19,7 @@ typedef struct lti_numeric {
     int ndim;
     int64_t shape[LTI_FEAT_MAX_DIMS];
     float *def;                         /* (size) default_value, or NULL: required */
+    int raw_u8;                         /* decode_raw "uint8": one bytes value of size bytes */
     enum { LTI_NORM_NONE = 0, LTI_NORM_ZSCORE, LTI_NORM_MINMAX } norm;
     float *norm_a, *norm_b;             /* (size) z-score: mean, std; min-max: min, max */
 } lti_numeric;

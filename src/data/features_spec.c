@@ -303,14 +303,19 @@ static const char *lti_type(json_t *obj, const char *path, lt_status *st) {
 }
 
 static lt_status lti_parse_numeric(json_t *o, const char *path, lti_numeric *n) {
-    static const char *const keys[] = {"key", "shape", "default_value", "normalizer", "dtype", NULL};
+    static const char *const keys[] = {"key", "shape", "default_value", "normalizer", "dtype", "decode_raw", NULL};
     lt_status st = lti_check_keys(o, path, "numeric_column", keys);
-    const char *key = NULL, *dtype = NULL;
+    const char *key = NULL, *dtype = NULL, *raw = NULL;
     if (!st) st = lti_get_str(o, "key", path, 1, &key);
     if (!st) st = lti_get_str(o, "dtype", path, 0, &dtype);
     if (!st && dtype && strcmp(dtype, "float32") && strcmp(dtype, "int64"))
         st = lti_bad(path, "key 'dtype' must be \"float32\" or \"int64\", found '%.40s'%s", dtype, "");
+    /* latent's extension: tf.io.decode_raw(value, tf.uint8) before the column */
+    if (!st) st = lti_get_str(o, "decode_raw", path, 0, &raw);
+    if (!st && raw && strcmp(raw, "uint8"))
+        st = lti_bad(path, "key 'decode_raw' must be \"uint8\", found '%.40s'%s", raw, "");
     if (st) return st;
+    n->raw_u8 = raw != NULL;
     if (!(n->key = lt_strdup(key))) return lti_nomem();
     json_t *shape = json_object_get(o, "shape");
     n->ndim = 1;

@@ -73,8 +73,13 @@ static lt_status lti_fresh_config(const lt_train_config *c, json_t **out) {
     if (!c->data) return lt_fail(LT_ERR_ARG, "no data source given (--data DIR)");
     if (c->model_config && !json_is_object(c->model_config))
         return lt_fail(LT_ERR_ARG, "the model config must be a JSON object");
-    char abs[PATH_MAX];
+    char abs[PATH_MAX], fabs_[PATH_MAX], cwd[PATH_MAX];
     const char *data = realpath(c->data, abs) ? abs : c->data;
+    /* a relative tfrecord: pattern is kept relative to the directory training started in */
+    if (!strncmp(c->data, "tfrecord:", 9) && c->data[9] != '/' && getcwd(cwd, sizeof cwd) &&
+        snprintf(abs, sizeof abs, "tfrecord:%s/%s", cwd, c->data + 9) < (int)sizeof abs)
+        data = abs;
+    const char *features = c->features ? (realpath(c->features, fabs_) ? fabs_ : c->features) : NULL;
     json_t *mc = c->model_config ? json_deep_copy(c->model_config) : json_object();
     json_t *o = json_pack("{s:s, s:o, s:s, s:I, s:s, s:b, s:I, s:I, s:s, s:f, s:f, s:s, s:f, s:I, s:I, s:I, s:i}",
                           "model", c->model, "model_config", mc, "data", data, "limit", (json_int_t)c->limit,
@@ -87,6 +92,7 @@ static lt_status lti_fresh_config(const lt_train_config *c, json_t **out) {
                           "sample_n", (json_int_t)(c->sample_n == 0 ? 64 : c->sample_n < 0 ? 0 : c->sample_n),
                           "seed", (json_int_t)c->seed, "eval_masks", c->eval_masks);
     if (!o) return lt_fail(LT_ERR_NOMEM, "building config.json");
+    if (features) json_object_set_new(o, "features", json_string(features));
     *out = o;
     return LT_OK;
 }
@@ -113,7 +119,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if (t->clip < 0 || !isfinite(t->clip)) return lt_fail(LT_ERR_ARG, "clip %g: expected a norm >= 0", t->clip);
     if (t->sample_n > 1024) return lt_fail(LT_ERR_ARG, "sample grid of %lld images: expected at most 1024", (long long)t->sample_n);
 
-    lt_status st = lt_dataset_open(t->data_dir, t->limit, &t->data);
+    lt_status st = lt_dataset_open_source(t->data_dir, lti_get_s(c, "features", NULL), t->limit, &t->data);
     if (st) return st;
     if (t->data.split[LT_SPLIT_VALID].n < 1)
         return lt_fail(LT_ERR_ARG, "data source %s: expected validation examples, found none", t->data_dir);
@@ -131,7 +137,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
         json_object_set_new(mc, "seed", json_integer((json_int_t)t->seed));
         if (json_is_true(json_object_get(c, "conditional"))) {
             if (t->data.n_classes < 2)
-                return lt_fail(LT_ERR_ARG, "--conditional needs labeled data; %s has no *-labels-idx1-ubyte files",
+                return lt_fail(LT_ERR_ARG, "--conditional needs labeled data; %s has no *-labels-idx1-ubyte files (or 'label' features)",
                                t->data_dir);
             json_object_set_new(mc, "n_classes", json_integer(t->data.n_classes));
         }

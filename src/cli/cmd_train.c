@@ -1,5 +1,6 @@
 /* latent train: flags → model config + trainer config; progress on stderr
- * (a bar on a terminal, one line per epoch otherwise), --json epochs on stdout;
+ * (a bar on a terminal; otherwise a plain line every 30 s and one per epoch;
+ * nothing but errors with --quiet), --json epochs on stdout;
  * SIGINT/SIGTERM finish the step, save `last` and exit 130/143. */
 #include <signal.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ static void lti_on_signal(int sig) {
 }
 
 typedef struct lti_progress {
-    int tty, json;
+    int tty, json, quiet;
     double last_draw;
 } lti_progress;
 
@@ -40,18 +41,28 @@ static void lti_fmt_time(char *buf, size_t cap, double s) {
 }
 
 static void lti_on_start(void *ud, const char *run, int64_t start, int64_t epochs, int64_t steps, int64_t n_params) {
-    (void)ud;
+    lti_progress *pr = ud;
+    pr->last_draw = lti_clock();
+    if (pr->quiet) return;
     fprintf(stderr, "latent train: %s, %lld parameters, %lld steps per epoch, epochs %lld..%lld\n", run,
             (long long)n_params, (long long)steps, (long long)start + 1, (long long)epochs);
 }
 
 static void lti_on_step(void *ud, const lt_train_progress *p) {
     lti_progress *pr = ud;
-    if (!pr->tty) return;
+    if (pr->quiet) return;
     double now = lti_clock();
+    char bar[21], eta[32];
+    if (!pr->tty) { /* a log file: a plain line now and then */
+        if (now - pr->last_draw < 30 || p->step == p->steps) return;
+        pr->last_draw = now;
+        lti_fmt_time(eta, sizeof eta, p->eta_s);
+        fprintf(stderr, "epoch %lld/%lld step %lld/%lld  loss %.3f  %.0f ex/s  ETA %s\n", (long long)p->epoch,
+                (long long)p->epochs, (long long)p->step, (long long)p->steps, p->loss, p->examples_per_s, eta);
+        return;
+    }
     if (now - pr->last_draw < 0.2 && p->step != p->steps) return; /* at most ~5 redraws a second */
     pr->last_draw = now;
-    char bar[21], eta[32];
     int fill = (int)(20 * p->step / (p->steps > 0 ? p->steps : 1));
     for (int i = 0; i < 20; i++) bar[i] = i < fill ? '#' : '.';
     bar[20] = 0;
@@ -63,8 +74,9 @@ static void lti_on_step(void *ud, const lt_train_progress *p) {
 
 static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
     lti_progress *pr = ud;
-    if (pr->tty) fprintf(stderr, "\r\033[K");
-    fprintf(stderr, "epoch %lld/%lld  train loss %.3f  valid NLL %.3f ± %.3f nats (%.4f bits/dim)%s  %.0f ex/s  %.1fs%s\n",
+    if (pr->tty && !pr->quiet) fprintf(stderr, "\r\033[K");
+    if (!pr->quiet)
+        fprintf(stderr, "epoch %lld/%lld  train loss %.3f  valid NLL %.3f ± %.3f nats (%.4f bits/dim)%s  %.0f ex/s  %.1fs%s\n",
             (long long)r->epoch, (long long)r->epochs, r->train_loss, r->valid_nll, r->valid_stderr,
             r->valid_bits_per_dim, r->is_best ? " *best*" : "", r->examples_per_s, r->seconds,
             r->stop_early ? "  (early stop: no improvement within patience)" : "");
@@ -77,7 +89,7 @@ static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
 static void lti_usage(FILE *f) {
     fprintf(f,
             "usage: latent train --model fvsbn|nade|made --data DIR|tfrecord:PREFIX --out RUN [options]\n"
-            "       latent train --resume RUN [--epochs N] [--threads T] [--json]\n"
+            "       latent train --resume RUN [--epochs N] [--threads T] [--json] [--log-every N] [--keep N|all] [--quiet]\n"
             "data:      --binarize none|threshold|stochastic|dynamic  --limit N (first N examples per split)\n"
             "           --features SPEC.json (with --data tfrecord:PREFIX or tfrecord:PATTERN-with-{split})\n"
             "model:     --hidden 500[,500...]  --masks K  --order-agnostic  --direct  --conditional\n"
@@ -85,7 +97,9 @@ static void lti_usage(FILE *f) {
             "           --weight-decay X  --schedule constant|step:SIZE:GAMMA|cosine[:MIN][,warmup:N]  --clip X\n"
             "           --patience P  --seed S  --threads T  --samples N (grid per epoch, 0 = none)\n"
             "           --eval-masks K (masks averaged for validation)\n"
-            "output:    --json (one JSON object per epoch on stdout)\n");
+            "output:    --json (one JSON object per epoch on stdout)  --quiet (no progress on stderr)\n"
+            "           --log-every N (training scalars to the TensorBoard event file every N steps; 50)\n"
+            "           --keep N|all (periodic checkpoints epoch-NNN kept besides the best epoch's; 5)\n");
 }
 
 /* "500,500" → [500, 500]; NULL on a malformed list. */
@@ -117,7 +131,7 @@ int lt_cmd_train(int argc, char **argv) {
     const char *s = NULL, *resume = NULL;
     int64_t v, threads = 0;
     double f;
-    int json = 0, r, n_setup = 0; /* n_setup: flags that --resume does not take */
+    int json = 0, quiet = 0, r, n_setup = 0; /* n_setup: flags that --resume does not take */
     int code = 2;
     for (int i = 1; i < argc; i++) {
         if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) {
@@ -126,6 +140,17 @@ int lt_cmd_train(int argc, char **argv) {
             return 0;
         }
         if (lt_arg_flag(argv, i, "--json")) { json = 1; continue; }
+        if (lt_arg_flag(argv, i, "--quiet") || lt_arg_flag(argv, i, "-q")) { quiet = 1; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--log-every", 1, INT64_MAX, &c.log_every))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--keep", &s))) {
+            if (r < 0) goto out;
+            char *end;
+            long long k = strtoll(s, &end, 10);
+            if (!strcmp(s, "all")) c.keep = -1;
+            else if (end != s && !*end && k >= 1) c.keep = k;
+            else { lt_cli_usage(cmd, "--keep %s: expected a count >= 1 or 'all'", s); goto out; }
+            continue;
+        }
         if (lt_arg_flag(argv, i, "--order-agnostic")) { json_object_set_new(mc, "order_agnostic", json_true()); n_setup++; continue; }
         if (lt_arg_flag(argv, i, "--direct")) { json_object_set_new(mc, "direct", json_true()); n_setup++; continue; }
         if (lt_arg_flag(argv, i, "--conditional")) { c.conditional = 1; n_setup++; continue; }
@@ -184,7 +209,8 @@ int lt_cmd_train(int argc, char **argv) {
     }
     if (resume) {
         if (n_setup || c.run_dir) {
-            lt_cli_usage(cmd, "--resume RUN takes only --epochs, --threads and --json (the rest comes from RUN/config.json)");
+            lt_cli_usage(cmd, "--resume RUN takes only --epochs, --threads, --json, --quiet, --log-every and --keep (the rest "
+                              "comes from RUN/config.json)");
             goto out;
         }
         c.run_dir = resume;
@@ -203,18 +229,19 @@ int lt_cmd_train(int argc, char **argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    lti_progress pr = {isatty(2), json, 0};
+    lti_progress pr = {isatty(2), json, quiet, 0};
     lt_train_callbacks cb = {&pr, lti_on_start, lti_on_step, lti_on_epoch};
     lt_status st = lt_train(&c, &cb);
-    if (pr.tty) fprintf(stderr, "\r\033[K");
+    if (pr.tty && !quiet) fprintf(stderr, "\r\033[K");
     if (st == LT_ERR_INTERRUPTED) {
         fprintf(stderr, "latent: %s\n", lt_error_message());
         code = lti_signal == SIGTERM ? 143 : 130;
     } else if (st) {
         code = lt_cli_error(st);
     } else {
-        fprintf(stderr, "latent train: done; run %s: config.json, metrics.jsonl, checkpoints/{best,last}.safetensors, samples/\n",
-                c.run_dir);
+        if (!quiet)
+            fprintf(stderr, "latent train: done; run %s: config.json, metrics.jsonl, checkpoints/, samples/, "
+                            "events.out.tfevents.* (tensorboard --logdir %s)\n", c.run_dir, c.run_dir);
         code = 0;
     }
 out:

@@ -1,6 +1,8 @@
 /* The training loop (see trainer.h). */
 #include "train/trainer.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "models/model.h"
 #include "optim/optim.h"
 #include "train/evaluate.h"
+#include "train/events.h"
 #include "train/rundir.h"
 
 /* Streams forked from the run's seed, one per purpose, so that e.g. writing a
@@ -44,6 +47,10 @@ typedef struct lti_trainer {
     int64_t *perm;             /* (N train) */
     float *samples;            /* (sample_n, D) */
     int64_t *sample_labels;    /* (sample_n) */
+    lt_events *ev;             /* this session's TensorBoard event file */
+    int64_t log_every, keep;
+    double win_loss, win_secs; /* training loss and step time since the last logged scalars */
+    int64_t win_steps, win_examples;
     char path[4200];           /* scratch for file names */
 } lti_trainer;
 
@@ -196,6 +203,7 @@ static void lti_teardown(lti_trainer *t) {
     lt_free(t->perm);
     lt_free(t->samples);
     lt_free(t->sample_labels);
+    lt_events_close(t->ev); /* write errors were reported at the last flush */
     json_decref(t->cfg);
 }
 
@@ -220,6 +228,119 @@ static lt_status lti_write_samples(lti_trainer *t, int64_t epoch) {
                              t->m->n_classes > 0 ? t->m->n_classes : 0);
 }
 
+/* config.json as Markdown for TensorBoard's text plugin: an indented code block. */
+static lt_status lti_log_config(lti_trainer *t, int64_t step) {
+    char *js = json_dumps(t->cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    if (!js) return lt_fail(LT_ERR_NOMEM, "config as text");
+    size_t n = strlen(js), lines = 1;
+    for (size_t i = 0; i < n; i++) lines += js[i] == '\n';
+    char *md = lt_malloc(n + 4 * lines + 1);
+    if (!md) {
+        free(js); /* jansson allocates with malloc */
+        return lt_fail(LT_ERR_NOMEM, "config as text");
+    }
+    char *o = md;
+    for (const char *p = js; *p;) {
+        memcpy(o, "    ", 4);
+        o += 4;
+        while (*p && *p != '\n') *o++ = *p++;
+        if (*p) *o++ = *p++;
+    }
+    *o = 0;
+    free(js);
+    lt_status st = lt_events_text(t->ev, step, "config", md);
+    lt_free(md);
+    return st;
+}
+
+/* The epoch's sample grid, as written to samples/, into the event file. */
+static lt_status lti_log_samples(lti_trainer *t, int64_t epoch, int64_t step) {
+    if (t->sample_n <= 0) return LT_OK;
+    snprintf(t->path, sizeof t->path, "%s/samples/epoch-%03lld.png", t->run_dir, (long long)epoch);
+    FILE *f = fopen(t->path, "rb");
+    if (!f) return lt_fail(LT_ERR_IO, "cannot read back %s: %s", t->path, strerror(errno));
+    long n = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
+    uint8_t *png = n > 33 ? lt_malloc((size_t)n) : NULL;
+    int ok = png && fseek(f, 0, SEEK_SET) == 0 && fread(png, 1, (size_t)n, f) == (size_t)n;
+    fclose(f);
+    /* IHDR follows the 8-byte signature: length, "IHDR", width, height (big-endian), depth, colour type. */
+    if (!ok || memcmp(png + 12, "IHDR", 4)) {
+        lt_free(png);
+        return lt_fail(LT_ERR_IO, "cannot read back %s as a PNG", t->path);
+    }
+    const int64_t w = (int64_t)png[16] << 24 | png[17] << 16 | png[18] << 8 | png[19];
+    const int64_t h = (int64_t)png[20] << 24 | png[21] << 16 | png[22] << 8 | png[23];
+    const int colorspace = png[25] == 0 ? 1 : png[25] == 4 ? 2 : png[25] == 6 ? 4 : 3;
+    lt_status st = lt_events_image(t->ev, step, "samples", png, n, h, w, colorspace);
+    lt_free(png);
+    return st;
+}
+
+static int lti_cmp_desc(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* checkpoints/epoch-NNN: a hard link to the `last` just written (rename-on-save
+ * leaves the link on the old contents), a copy where links are refused; then
+ * drops all but the `keep` newest and the best epoch's. */
+static lt_status lti_periodic_checkpoint(lti_trainer *t, int64_t epoch) {
+    char dst[4200], name[64];
+    snprintf(dst, sizeof dst, "%s/checkpoints/epoch-%03lld.safetensors", t->run_dir, (long long)epoch);
+    remove(dst); /* a resumed run redoing this epoch */
+    if (link(lti_ckpt(t, "last"), dst)) {
+        lt_status st = lt_checkpoint_save(dst, t->m, &t->opt, &t->s, t->prior);
+        if (st) return st;
+    }
+    if (t->keep < 0) return LT_OK;
+    snprintf(dst, sizeof dst, "%s/checkpoints", t->run_dir);
+    DIR *d = opendir(dst);
+    if (!d) return lt_fail(LT_ERR_IO, "cannot list %s: %s", dst, strerror(errno));
+    int64_t *ep = NULL, n = 0, cap = 0;
+    lt_status st = LT_OK;
+    for (struct dirent *e; (e = readdir(d));) {
+        long long k;
+        int used = 0;
+        if (sscanf(e->d_name, "epoch-%lld.safetensors%n", &k, &used) != 1 || e->d_name[used] || used == 0) continue;
+        snprintf(name, sizeof name, "epoch-%03lld.safetensors", k);
+        if (strcmp(name, e->d_name)) continue;
+        if (n == cap) {
+            int64_t *g = lt_realloc(ep, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *ep);
+            if (!g) { st = lt_fail(LT_ERR_NOMEM, "listing %s", dst); break; }
+            ep = g;
+        }
+        ep[n++] = k;
+    }
+    closedir(d);
+    if (!st) {
+        qsort(ep, (size_t)n, sizeof *ep, lti_cmp_desc);
+        for (int64_t i = t->keep; i < n; i++) {
+            if (ep[i] == t->s.best_epoch) continue;
+            snprintf(dst, sizeof dst, "%s/checkpoints/epoch-%03lld.safetensors", t->run_dir, (long long)ep[i]);
+            if (remove(dst) && errno != ENOENT) {
+                st = lt_fail(LT_ERR_IO, "cannot remove %s: %s", dst, strerror(errno));
+                break;
+            }
+        }
+    }
+    lt_free(ep);
+    return st;
+}
+
+/* Training scalars for the steps since the last call. */
+static lt_status lti_log_steps(lti_trainer *t, double lr, double grad_norm) {
+    lt_events *ev = t->ev;
+    const int64_t step = t->s.global_step;
+    lt_status st = lt_events_scalar(ev, step, "train/loss", t->win_loss / (double)t->win_steps);
+    if (!st) st = lt_events_scalar(ev, step, "train/lr", lr);
+    if (!st) st = lt_events_scalar(ev, step, "train/grad_norm", grad_norm);
+    if (!st && t->win_secs > 0)
+        st = lt_events_scalar(ev, step, "train/examples_per_sec", (double)t->win_examples / t->win_secs);
+    t->win_loss = t->win_secs = 0;
+    t->win_steps = t->win_examples = 0;
+    return st;
+}
+
 static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_train_callbacks *cb) {
     const lt_split *tr = &t->data.split[LT_SPLIT_TRAIN];
     const int64_t N = tr->n, B = t->batch, D = t->data.dim, steps = (N + B - 1) / B;
@@ -229,6 +350,10 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
     t->g.rng = &s->rng;
     lt_eval_opts eo = {t->eval_masks, 0};
     lt_eval_data ed = {&t->data, LT_SPLIT_VALID, t->binarize, t->seed, 100};
+    lt_status st0 = lt_events_open(t->run_dir, &t->ev);
+    if (!st0) st0 = lti_log_config(t, s->global_step);
+    if (!st0) st0 = lt_events_flush(t->ev);
+    if (st0) return st0;
     if (cb && cb->on_start) cb->on_start(cb->ud, t->run_dir, s->epoch, t->epochs, steps, t->m->params.total);
     for (int64_t e = s->epoch; e < t->epochs; e++) {
         if (t->patience > 0 && s->bad_epochs >= t->patience) break; /* a resumed run that had stopped early */
@@ -239,6 +364,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         double lr = 0;
         for (int64_t k = first; k < steps; k++) {
             const int64_t n = N - k * B < B ? N - k * B : B;
+            const double ts = lti_now();
             lt_dataset_batch(&t->data, LT_SPLIT_TRAIN, t->perm + k * B, n, t->binarize, t->seed, e, t->x, t->y);
             lt_batch b = {t->x, t->m->n_classes > 0 ? t->y : NULL, n, D};
             if (t->m->vt->on_step) t->m->vt->on_step(t->m, s->global_step);
@@ -261,13 +387,20 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             }
             if ((st = lt_backward(&t->g, loss)))
                 return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);
-            if (t->clip > 0) lt_clip_grad_norm(&t->m->params, t->clip);
+            const int log_now = (s->global_step + 1) % t->log_every == 0;
+            const double gnorm = t->clip > 0 ? lt_clip_grad_norm(&t->m->params, t->clip)
+                                 : log_now ? sqrt(lt_params_grad_sqnorm(&t->m->params)) : 0;
             lr = lt_schedule_lr(&t->sched, s->global_step);
             lt_optim_step(&t->opt, &t->m->params, (float)lr);
             lt_graph_reset(&t->g);
             s->global_step++;
             s->step_in_epoch = k + 1;
             s->loss_sum += lv;
+            t->win_loss += lv;
+            t->win_steps++;
+            t->win_examples += n;
+            t->win_secs += lti_now() - ts;
+            if (log_now && (st = lti_log_steps(t, lr, gnorm))) return st;
             if (cb && cb->on_step) {
                 const double el = lti_now() - t0, done = (double)(k + 1 - first);
                 const double eps = el > 0 ? done * (double)B / el : 0;
@@ -306,6 +439,15 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         if (best && (st = lt_checkpoint_save(lti_ckpt(t, "best"), t->m, &t->opt, s, t->prior))) return st;
         if ((st = lt_checkpoint_save(lti_ckpt(t, "last"), t->m, &t->opt, s, t->prior))) return st;
         if ((st = lti_write_samples(t, e + 1))) return st;
+        if (t->keep != 0 && (st = lti_periodic_checkpoint(t, e + 1))) return st;
+        lt_events *ev = t->ev;
+        const int64_t gs = s->global_step;
+        if ((st = lt_events_scalar(ev, gs, "valid/nll", vr.nll_nats)) ||
+            (st = lt_events_scalar(ev, gs, "valid/bits_per_dim", vr.bits_per_dim)) ||
+            (st = lt_events_scalar(ev, gs, "train/epoch_loss", train_loss)) ||
+            (st = lt_events_scalar(ev, gs, "epoch", (double)s->epoch)) || (st = lti_log_samples(t, e + 1, gs)) ||
+            (st = lt_events_flush(ev)))
+            return st;
         const double eps = t_train > 0 ? (double)(N - first * B > 0 ? N - first * B : 0) / t_train : 0;
         const int stop_early = t->patience > 0 && s->bad_epochs >= t->patience;
         char line[768];
@@ -334,6 +476,8 @@ lt_status lt_train(const lt_train_config *c, const lt_train_callbacks *cb) {
     lti_trainer t;
     memset(&t, 0, sizeof t);
     t.run_dir = c->run_dir;
+    t.log_every = c->log_every > 0 ? c->log_every : 50;
+    t.keep = c->keep == 0 ? LT_TRAIN_KEEP_DEFAULT : c->keep;
     lt_status st;
     char cfg_path[4200];
     snprintf(cfg_path, sizeof cfg_path, "%s/config.json", c->run_dir);

@@ -2,7 +2,11 @@
  *
  * A run directory RUN gets config.json (everything needed to resume or
  * evaluate), metrics.jsonl (one JSON object per epoch), checkpoints/last and
- * checkpoints/best (lowest validation NLL), and samples/epoch-NNN.png.
+ * checkpoints/best (lowest validation NLL), periodic checkpoints
+ * checkpoints/epoch-NNN (the `keep` newest plus the best epoch's),
+ * samples/epoch-NNN.png, and a TensorBoard event file per session
+ * (train/events.h): scalars every `log_every` steps, validation scalars and
+ * the sample grid after every epoch (then flushed), the configuration as text.
  *
  * Per step: a shuffled batch (a permutation per epoch from the seed), the
  * model's on_step, loss, backward, optional gradient clipping, an optimizer
@@ -21,6 +25,8 @@
 
 #include "core/status.h"
 #include "data/dataset.h"
+
+enum { LT_TRAIN_KEEP_DEFAULT = 5 };
 
 typedef struct lt_train_config {
     const char *run_dir;       /* RUN */
@@ -45,6 +51,9 @@ typedef struct lt_train_config {
     /* Used both when starting and when resuming: */
     int resume;                /* continue RUN from checkpoints/last */
     int64_t epochs;            /* total epochs (resume: 0 = as configured) */
+    int64_t log_every;         /* training scalars to the event file every N steps (0 = 50) */
+    int64_t keep;              /* periodic checkpoints kept: N newest plus the best epoch's
+                                  (0 = LT_TRAIN_KEEP_DEFAULT, < 0 = all) */
     volatile sig_atomic_t *stop; /* polled after every step; non-zero = save last and stop */
 } lt_train_config;
 

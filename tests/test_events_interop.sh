@@ -1,0 +1,34 @@
+#!/bin/bash
+# TensorBoard event files read back with Google's protobuf runtime (python3-protobuf,
+# protobuf-compiler, python3-crc32c): a tiny MADE run, then a resumed session
+# (a second event file), tags, steps and values against metrics.jsonl, the sample
+# grids as PNG images, the configuration as text; --keep prunes periodic checkpoints.
+set -euo pipefail
+: "${LATENT:?set LATENT to the latent binary}" "${LT_SOURCE_DIR:?}"
+PY=/usr/bin/python3 # Debian's python, where python3-protobuf lives
+if ! command -v protoc >/dev/null || ! $PY -c 'import google.protobuf, crc32c' 2>/dev/null; then
+    echo "SKIP: event interop needs protobuf-compiler, python3-protobuf and python3-crc32c (apt-get install them)"
+    exit 77
+fi
+T=$(mktemp -d /tmp/lt_test_events.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+SRC=$LT_SOURCE_DIR/tests/py
+protoc --python_out="$T" -I"$SRC" "$SRC/event.proto"
+$PY "$SRC/write_idx.py" "$T/d" 200 50 50 8
+
+R=$T/run # 200 examples / batch 50 = 4 steps per epoch; scalars every 2 steps
+"$LATENT" train --model made --data "$T/d" --hidden 16 --epochs 2 --batch 50 --lr 0.01 --samples 16 \
+    --threads 1 --log-every 2 --keep 1 --quiet --out "$R"
+$PY "$SRC/events_interop.py" "$T" "$R" 2 4 1
+sleep 1 # a new second: the resumed session's file gets its own time in the name
+"$LATENT" train --resume "$R" --epochs 3 --threads 1 --log-every 2 --keep 1 --quiet
+$PY "$SRC/events_interop.py" "$T" "$R" 2 4 2
+
+# --keep 1: the newest periodic checkpoint plus the best epoch's
+best=$($PY -c 'import json,sys; m=[json.loads(l) for l in open(sys.argv[1])]; print(min(m, key=lambda r: r["valid_nll"])["epoch"])' "$R/metrics.jsonl")
+want=$(printf 'epoch-%03d.safetensors\n' 3 "$best" | sort -u | tr '\n' ' ')
+got=$(cd "$R/checkpoints" && ls epoch-*.safetensors | sort | tr '\n' ' ')
+[ "$got" = "$want" ] || { echo "FAIL --keep 1 (best epoch $best): checkpoints $got, expected $want"; exit 1; }
+cmp -s "$R/checkpoints/epoch-003.safetensors" "$R/checkpoints/last.safetensors" ||
+    { echo "FAIL epoch-003 differs from last after the final epoch"; exit 1; }
+echo "keep: ok ($got)"

@@ -25,5 +25,6 @@ int lt_cmd_eval(int argc, char **argv);
 int lt_cmd_sample(int argc, char **argv);
 int lt_cmd_features(int argc, char **argv);
 int lt_cmd_tfrecord(int argc, char **argv);
+int lt_cmd_report(int argc, char **argv);
 
 #endif

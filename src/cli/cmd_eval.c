@@ -1,4 +1,6 @@
-/* latent eval RUN: NLL (and Bayes classification accuracy) of a trained run on a split. */
+/* latent eval RUN: NLL (and Bayes classification accuracy) of a trained run on a split.
+ * The result is also recorded in RUN/eval.json under the split's name (for
+ * latent report), unless --data points the run at other data. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,7 @@ int lt_cmd_eval(int argc, char **argv) {
     if (strcmp(which, "best") && strcmp(which, "last"))
         return lt_cli_usage(cmd, "--checkpoint %s: expected best or last", which);
     if (threads > 0) lt_threads_set((int)threads);
+    const int own_data = data_dir == NULL;
 
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", run);
@@ -90,6 +93,16 @@ int lt_cmd_eval(int argc, char **argv) {
             if (classify)
                 printf("Bayes classification accuracy %.2f%%; marginal NLL -log Σ p(x|y)p(y) %.3f nats\n",
                        100 * res.accuracy, res.marginal_nll_nats);
+        }
+        if (own_data) { /* RUN/eval.json: {"test": {...}, "valid": {...}}, rewritten atomically */
+            json_t *all = NULL;
+            snprintf(path, sizeof path, "%s/eval.json", run);
+            if (lt_run_read_json(path, &all) == LT_ERR_FORMAT) lt_error_clear(); /* a broken file is replaced */
+            if (!all) all = json_object();
+            json_object_set(all, split_s, o);
+            if (lt_run_write_json(path, all))
+                fprintf(stderr, "latent eval: warning: result not recorded: %s\n", lt_error_message());
+            json_decref(all);
         }
         json_decref(o);
         code = 0;

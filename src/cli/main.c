@@ -12,6 +12,7 @@ static const lt_cmd lti_cmds[] = {
     {"train", "train a model on a data source into a run directory", lt_cmd_train},
     {"eval", "NLL (and Bayes classification accuracy) of a run on a split", lt_cmd_eval},
     {"sample", "a PNG grid of samples from a run", lt_cmd_sample},
+    {"report", "one HTML page comparing runs: curves, samples, a table", lt_cmd_report},
     {"features", "apply a feature-column spec to TFRecord files of tf.Examples", lt_cmd_features},
     {"tfrecord", "convert IDX to TFRecord; cat, index and verify TFRecord files", lt_cmd_tfrecord},
 };

@@ -56,6 +56,8 @@ static lt_status lti_write_atomic(const char *path, const char *bytes, size_t n)
     return LT_OK;
 }
 
+lt_status lt_run_write_file(const char *path, const void *bytes, size_t n) { return lti_write_atomic(path, bytes, n); }
+
 lt_status lt_run_write_json(const char *path, const json_t *v) {
     char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     if (!s) return lt_fail(LT_ERR_NOMEM, "cannot serialize %s", path);

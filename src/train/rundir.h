@@ -10,6 +10,7 @@
 #define LT_RUNDIR_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/rng.h"
@@ -31,6 +32,8 @@ typedef struct lt_train_state {
 
 /* Makes DIR (and parents) if needed. */
 lt_status lt_run_mkdir(const char *dir);
+/* Writes n bytes to PATH atomically (PATH.tmp, fsync, rename). */
+lt_status lt_run_write_file(const char *path, const void *bytes, size_t n);
 /* Writes a JSON value to PATH atomically (PATH.tmp + rename), pretty-printed. */
 lt_status lt_run_write_json(const char *path, const json_t *v);
 /* Reads a JSON object; a missing file is LT_ERR_ARG, bad JSON LT_ERR_FORMAT. Caller decrefs. */

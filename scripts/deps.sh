@@ -5,11 +5,12 @@ set -euo pipefail
 BUILD="cmake make gcc g++ pkg-config libopenblas-dev libopenblas-openmp-dev zlib1g-dev libisal-dev libjansson-dev libstb-dev libfarmhash-dev libcmocka-dev"
 DATA="dataset-fashion-mnist"
 PEERS="python3 python3-numpy python3-torch python3-protobuf protobuf-compiler python3-crc32c"
+BROWSER="chromium" # tests/test_report.sh opens the HTML report headless
 EXTRA="clang libclang-rt-14-dev"
 case "${1:-build}" in
   build) want="$BUILD $DATA" ;;
-  test)  want="$BUILD $DATA $PEERS" ;;
-  all)   want="$BUILD $DATA $PEERS $EXTRA" ;;
+  test)  want="$BUILD $DATA $PEERS $BROWSER" ;;
+  all)   want="$BUILD $DATA $PEERS $BROWSER $EXTRA" ;;
   *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
 esac
 missing=""

@@ -14,6 +14,19 @@
  *   nade   "hidden": H (default 500)
  *   made   "hidden": 500 | [500, 500] | "500,500" (default 500); "masks": K (default 1);
  *          "direct": bool (input->output connections); "order_agnostic": bool
+ *   vae    "hidden" (default "500,500": encoder D-500-500-2Z, decoder Z-500-500-D),
+ *          "latent": Z (50), "activation": softplus|relu|tanh (softplus), "iw": K (1; > 1
+ *          trains on the IWAE bound with K samples)
+ *   gsvae  "hidden" (default "512,256"; the decoder mirrors it), "latent": M variables
+ *          (20; 200 for Bernoulli), "classes": K (10), "latent_type": categorical|bernoulli,
+ *          "activation" (relu), "estimator" (gumbel; see dist/estimator.h), "tau0" (1),
+ *          "tau_min" (0.5), "anneal_rate" (3e-5), "anneal_every" (1000),
+ *          "baseline_hidden" (100, score-nn's baseline MLP), "baseline_momentum" (0.9)
+ * Latent models' log_prob is an importance-sampled estimate with
+ * lt_eval_opts.iw_samples samples (default 10: cheap validation; `latent eval --iw 5000`
+ * for the reported number): for gsvae a multi-sample bound
+ * with hard one-hot samples from q. Their elbo entry is the single-sample ELBO
+ * averaged over 10 draws.
  * Integers may be JSON integers or integral reals; bools may be true/false or 0/1.
  *
  * Class-conditional p(x|y): the one-hot label is an extra input (fvsbn: to the
@@ -66,6 +79,16 @@ typedef struct lt_model_vtable {
      * May be NULL. */
     void (*on_step)(lt_model *m, int64_t step);
     void (*destroy)(lt_model *m);    /* frees impl only */
+    /* ---- Optional, latent-variable models only (NULL elsewhere). Each runs on the
+     * caller's graph with gradients off and leaves only arena data there. ---- */
+    /* Per-example evidence lower bound in nats (a Monte-Carlo estimate), out (n). */
+    lt_status (*elbo)(lt_model *m, lt_graph *g, const lt_batch *b, const lt_eval_opts *o, double *out);
+    /* Floats per example of the code encode() writes and decode() reads. */
+    int64_t (*code_size)(const lt_model *m);
+    /* The mean of q(z|x) (vae: mu; gsvae: class probabilities) into out (n, code_size). */
+    lt_status (*encode)(lt_model *m, lt_graph *g, const lt_batch *b, float *out);
+    /* Pixel probabilities of p(x|z) for codes z (n, code_size) into out (n, dim). */
+    lt_status (*decode)(lt_model *m, lt_graph *g, const float *z, int64_t n, float *out);
 } lt_model_vtable;
 
 struct lt_model {

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Run-directory behaviour of latent train: a NaN/Inf loss stops the run with a
+# message naming the step and leaves the last good checkpoints untouched; --quiet
+# prints nothing on success; --keep and --log-every reject bad values (exit 2).
+set -uo pipefail
+: "${LATENT:?set LATENT to the latent binary}" "${LT_SOURCE_DIR:?}"
+command -v python3 > /dev/null || { echo "SKIP: python3 needed to write test data"; exit 77; }
+T=$(mktemp -d /tmp/lt_test_train_runs.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+python3 "$LT_SOURCE_DIR/tests/py/write_idx.py" "$T/d" 200 50 50 8
+R=$T/run
+
+"$LATENT" train --model made --data "$T/d" --hidden 16 --epochs 1 --batch 50 --lr 0.01 --samples 4 --threads 1 \
+    --quiet --out "$R" > "$T/out" 2> "$T/err"
+rc=$?
+[ $rc = 0 ] && [ ! -s "$T/out" ] && [ ! -s "$T/err" ] && ok "--quiet: nothing on stdout or stderr" ||
+    bad "--quiet: exit $rc, stderr: $(head -c 300 "$T/err")"
+
+# A learning rate of 1e30 makes the next epoch's loss non-finite.
+cp "$R/checkpoints/last.safetensors" "$T/last.before"
+cp "$R/checkpoints/best.safetensors" "$T/best.before"
+python3 - "$R/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["lr"] = 1e30
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
+"$LATENT" train --resume "$R" --epochs 3 --threads 1 > /dev/null 2> "$T/err"
+rc=$?
+msg=$(grep "latent:" "$T/err")
+{ [ $rc = 1 ] && echo "$msg" | grep -Eq "loss is -?(nan|inf) at step [0-9]+ \(epoch 2, batch [0-9]+\)" &&
+  echo "$msg" | grep -q "epoch 1) is kept"; } && ok "NaN/Inf loss: exit 1, $msg" || bad "NaN/Inf loss: exit $rc, $(cat "$T/err")"
+cmp -s "$T/last.before" "$R/checkpoints/last.safetensors" && cmp -s "$T/best.before" "$R/checkpoints/best.safetensors" &&
+    ok "last and best checkpoints are the epoch-1 ones" || bad "a checkpoint changed after the non-finite loss"
+[ "$(wc -l < "$R/metrics.jsonl")" = 1 ] && ok "metrics.jsonl still has one epoch" || bad "metrics.jsonl: $(cat "$R/metrics.jsonl")"
+
+for args in "--keep 0" "--keep x" "--keep -3" "--log-every 0" "--log-every many"; do
+    "$LATENT" train --model made --data "$T/d" --out "$T/r2" $args > /dev/null 2> "$T/err"
+    rc=$?
+    [ $rc = 2 ] && [ ! -e "$T/r2" ] && ok "$args: exit 2 ($(head -c 120 "$T/err"))" || bad "$args: exit $rc"
+done
+[ $fails = 0 ] || { echo "$fails failures"; exit 1; }
+echo "train runs: ok"

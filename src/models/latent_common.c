@@ -82,3 +82,11 @@ void lti_log_mean_exp(const double *lw, int64_t K, int64_t n, double *out, doubl
         if (mean) mean[i] = sum / (double)K;
     }
 }
+
+lt_tensor *lti_tile(lt_graph *g, lt_tensor *t, int64_t K) {
+    if (K == 1 || !t) return t;
+    lt_tensor **ts = lt_graph_alloc(g, sizeof(lt_tensor *) * (size_t)K);
+    if (!ts) return NULL;
+    for (int64_t k = 0; k < K; k++) ts[k] = t;
+    return lt_concat(g, (int)K, ts, 0);
+}

@@ -33,6 +33,10 @@ lt_status lti_cfg_str(const lt_model *m, const char *key, const char *def, const
 /* A real option in [lo, hi] or def. */
 lt_status lti_cfg_real(const lt_model *m, const char *key, double def, double lo, double hi, double *out);
 
+/* K copies of t (N,...) stacked on axis 0: (K·N, ...), copy k in rows k·N..; recorded
+ * (gradients sum over the copies). */
+lt_tensor *lti_tile(lt_graph *g, lt_tensor *t, int64_t K);
+
 /* out[i] = log (1/K Σ_k exp(lw[k*n + i])) and, when mean != NULL, mean[i] = 1/K Σ_k lw[k*n + i]. lw (K, n) */
 void lti_log_mean_exp(const double *lw, int64_t K, int64_t n, double *out, double *mean);
 

@@ -20,7 +20,7 @@
  *   gsvae  "hidden" (default "512,256"; the decoder mirrors it), "latent": M variables
  *          (20; 200 for Bernoulli), "classes": K (10), "latent_type": categorical|bernoulli,
  *          "activation" (relu), "estimator" (gumbel; see dist/estimator.h), "tau0" (1),
- *          "tau_min" (0.5), "anneal_rate" (3e-5), "anneal_every" (1000),
+ *          "tau_min" (0.5), "anneal_rate" (3e-5), "anneal_every" (500),
  *          "baseline_hidden" (100, score-nn's baseline MLP), "baseline_momentum" (0.9)
  * Latent models' log_prob is an importance-sampled estimate with
  * lt_eval_opts.iw_samples samples (default 10: cheap validation; `latent eval --iw 5000`

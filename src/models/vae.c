@@ -64,22 +64,13 @@ static void vae_encode_t(lt_graph *g, const lti_vae *v, lt_tensor *x, lt_tensor 
     *lv = lt_slice(g, h, 1, v->Z, v->Z);
 }
 
-/* K copies of t (N,C) stacked: (K·N, C), copy k in rows k·N..; recorded (gradients sum over copies). */
-static lt_tensor *vae_tile(lt_graph *g, lt_tensor *t, int64_t K) {
-    if (K == 1 || !t) return t;
-    lt_tensor **ts = lt_graph_alloc(g, sizeof(lt_tensor *) * (size_t)K);
-    if (!ts) return NULL;
-    for (int64_t k = 0; k < K; k++) ts[k] = t;
-    return lt_concat(g, (int)K, ts, 0);
-}
-
 /* log w = log p(x|z) + log p(z) − log q(z|x) for K samples per example: (K·N), rows k·N + i.
  * rsample: reparameterized (training), else constant samples. */
 static lt_tensor *vae_log_w(lt_graph *g, lt_rng *r, const lti_vae *v, lt_tensor *x, int64_t K, int rsample) {
     lt_tensor *mu, *lv;
     vae_encode_t(g, v, x, &mu, &lv);
-    lt_tensor *mur = vae_tile(g, mu, K), *lvr = vae_tile(g, lv, K); /* (K·N, Z) */
-    lt_tensor *xr = vae_tile(g, x, K);                               /* (K·N, D) constant */
+    lt_tensor *mur = lti_tile(g, mu, K), *lvr = lti_tile(g, lv, K); /* (K·N, Z) */
+    lt_tensor *xr = lti_tile(g, x, K);                               /* (K·N, D) constant */
     lt_tensor *z = rsample ? lt_normal_rsample(g, r, mur, lvr) : lt_normal_sample(g, r, mur, lvr);
     lt_tensor *lpx = lt_bernoulli_log_prob(g, lti_mlp_forward(g, &v->dec, z), xr);
     return lt_sub(g, lt_add(g, lpx, lt_normal_log_prob(g, z, NULL, NULL)), lt_normal_log_prob(g, z, mur, lvr));
@@ -128,9 +119,9 @@ static lt_status vae_samples(lt_model *m, const lt_batch *b, int64_t K, int mode
         } else {
             lt_tensor *mu, *lv;
             vae_encode_t(s, v, x, &mu, &lv);
-            lt_tensor *z = lt_normal_sample(s, &v->eval_rng, vae_tile(s, mu, kc), vae_tile(s, lv, kc));
-            lt_tensor *lpx = lt_bernoulli_log_prob(s, lti_mlp_forward(s, &v->dec, z), vae_tile(s, x, kc));
-            out = lt_sub(s, lpx, vae_tile(s, lt_normal_kl_std(s, mu, lv), kc));
+            lt_tensor *z = lt_normal_sample(s, &v->eval_rng, lti_tile(s, mu, kc), lti_tile(s, lv, kc));
+            lt_tensor *lpx = lt_bernoulli_log_prob(s, lti_mlp_forward(s, &v->dec, z), lti_tile(s, x, kc));
+            out = lt_sub(s, lpx, lti_tile(s, lt_normal_kl_std(s, mu, lv), kc));
         }
         if ((st = lt_graph_status(s))) break;
         for (int64_t i = 0; i < kc * n; i++) lw[k0 * n + i] = out->data[i];

@@ -172,6 +172,67 @@ static void packed_unpacked_and_unknown_fields(void **state) {
     lt_example_free(&ex);
 }
 
+/* Values in one piece (a bytes value, a packed chunk) are copied from a view kept by the
+ * parse; several pieces, unpacked values and oneof switches must still give every value. */
+static void single_piece_views(void **state) {
+    (void)state;
+    pb bl = {0}, f = {0}, rec = {0};
+    pstr(&bl, 1, "ab");
+    plen(&f, 1, &bl);
+    wrap_example(&rec, "b", &f);
+    lt_example ex;
+    lt_example_init(&ex);
+    lt_ex_bytes v[3];
+    assert_int_equal(lt_example_parse(&ex, rec.b, rec.n), LT_OK);
+    assert_int_equal(lt_ex_feature_bytes(lt_example_get(&ex, "b"), v, 3), 1);
+    assert_true(v[0].len == 2 && !memcmp(v[0].data, "ab", 2));
+    assert_int_equal(lt_ex_feature_bytes(lt_example_get(&ex, "b"), v, 0), 0);
+    pstr(&bl, 1, "cde"); /* two values */
+    f.n = rec.n = 0;
+    plen(&f, 1, &bl);
+    wrap_example(&rec, "b", &f);
+    assert_int_equal(lt_example_parse(&ex, rec.b, rec.n), LT_OK);
+    assert_int_equal(lt_ex_feature_bytes(lt_example_get(&ex, "b"), v, 3), 2);
+    assert_true(v[1].len == 3 && !memcmp(v[1].data, "cde", 3));
+    /* int64: one packed chunk [7, 300, 2]; then a chunk plus an unpacked value */
+    pb chunk = {0}, il = {0};
+    pv(&chunk, 7); pv(&chunk, 300); pv(&chunk, 2);
+    plen(&il, 1, &chunk);
+    f.n = rec.n = 0;
+    plen(&f, 3, &il);
+    wrap_example(&rec, "i", &f);
+    int64_t iv[4];
+    assert_int_equal(lt_example_parse(&ex, rec.b, rec.n), LT_OK);
+    assert_int_equal(lt_ex_feature_int64s(lt_example_get(&ex, "i"), iv, 2), 2);
+    assert_int_equal(lt_ex_feature_int64s(lt_example_get(&ex, "i"), iv, 4), 3);
+    assert_true(iv[0] == 7 && iv[1] == 300 && iv[2] == 2);
+    ptag(&il, 1, 0); pv(&il, 9);
+    f.n = rec.n = 0;
+    plen(&f, 3, &il);
+    wrap_example(&rec, "i", &f);
+    assert_int_equal(lt_example_parse(&ex, rec.b, rec.n), LT_OK);
+    assert_int_equal(lt_ex_feature_int64s(lt_example_get(&ex, "i"), iv, 4), 4);
+    assert_true(iv[2] == 2 && iv[3] == 9);
+    /* float chunk {1, 2}, an int64 list (oneof switch), a float chunk {3}: only {3} */
+    pb fc = {0}, fl = {0}, fc2 = {0}, fl2 = {0};
+    pf32(&fc, 1); pf32(&fc, 2);
+    plen(&fl, 1, &fc);
+    pf32(&fc2, 3);
+    plen(&fl2, 1, &fc2);
+    f.n = rec.n = 0;
+    plen(&f, 2, &fl);
+    plen(&f, 3, &il);
+    plen(&f, 2, &fl2);
+    wrap_example(&rec, "x", &f);
+    float fv[3];
+    assert_int_equal(lt_example_parse(&ex, rec.b, rec.n), LT_OK);
+    assert_int_equal(lt_example_get(&ex, "x")->count, 1);
+    assert_int_equal(lt_ex_feature_floats(lt_example_get(&ex, "x"), fv, 3), 1);
+    assert_true(fv[0] == 3);
+    assert_int_equal(lt_ex_feature_int64s(lt_example_get(&ex, "x"), iv, 4), 0); /* wrong kind */
+    lt_example_free(&ex);
+}
+
 static void duplicates_oneof_and_merging(void **state) {
     (void)state;
     /* two entries "k": the last one wins; then a oneof switch and a same-kind merge */
@@ -416,6 +477,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(builder_round_trip),
         cmocka_unit_test(packed_unpacked_and_unknown_fields),
+        cmocka_unit_test(single_piece_views),
         cmocka_unit_test(duplicates_oneof_and_merging),
         cmocka_unit_test(sequence_examples),
         cmocka_unit_test(parse_specs),

@@ -99,6 +99,7 @@ static void crc32c_known_vectors(void **state) {
         assert_int_equal(lt_crc32c_extend_portable(0, big, 4099), a);
     }
     assert_int_equal(lt_crc32c_unmask(lt_crc32c_mask(0x12345678u)), 0x12345678u);
+    for (int k = 0; k + 8 <= 4099; k += 37) assert_int_equal(lt_crc32c_8(big + k), lt_crc32c(big + k, 8)); /* inline header CRC */
 }
 
 static void round_trip(lt_tfr_compression c, lt_tfr_compression open_as) {

@@ -63,6 +63,11 @@ int lti_pb_skip_group(const uint8_t **pp, const uint8_t *end, uint32_t field, in
 
 /* proto3 strings must be UTF-8 (no overlongs, surrogates or code points > U+10FFFF). */
 static int lti_utf8_ok(const uint8_t *s, int64_t n) {
+    if (n <= 32) { /* feature names: one branch-free ASCII test before the careful walk */
+        uint8_t any = 0;
+        for (int64_t k = 0; k < n; k++) any |= s[k];
+        if (any < 0x80) return 1;
+    }
     int64_t i = 0;
     while (i < n) {
         uint64_t w8;
@@ -89,8 +94,21 @@ static int lti_utf8_ok(const uint8_t *s, int64_t n) {
 
 /* ------------------------------------------------------------------ Feature bodies */
 
-/* Validates a BytesList / FloatList / Int64List body and counts its values. */
-static lt_status lti_list_count(lt_ex_kind kind, const uint8_t *p, const uint8_t *end, int64_t *count) {
+/* Notes a value-carrying piece of f: the first is kept as f->one, a second clears it. */
+static void lti_piece(lt_ex_feature *f, const uint8_t *p, int64_t n) {
+    if (!f->one && f->one_len == 0) {
+        f->one = p;
+        f->one_len = n;
+    } else {
+        f->one = NULL;
+        f->one_len = -1;
+    }
+}
+
+/* Validates a BytesList / FloatList / Int64List body of f and counts its values. */
+static lt_status lti_list_count(lt_ex_feature *f, const uint8_t *p, const uint8_t *end) {
+    const lt_ex_kind kind = f->kind;
+    int64_t *count = &f->count;
     while (p < end) {
         uint32_t tag;
         uint64_t v;
@@ -99,6 +117,7 @@ static lt_status lti_list_count(lt_ex_kind kind, const uint8_t *p, const uint8_t
         if ((tag >> 3) == 1 && wt == LTI_WT_LEN) {
             if (!lti_pb_varint(&p, end, &v) || v > (uint64_t)(end - p))
                 return lt_fail(LT_ERR_FORMAT, "a %s list value runs past its message", lt_ex_kind_name(kind));
+            lti_piece(f, p, (int64_t)v);
             if (kind == LT_EX_BYTES) (*count)++;
             else if (kind == LT_EX_FLOAT) {
                 if (v % 4) return lt_fail(LT_ERR_FORMAT, "packed floats of %llu bytes (not a multiple of 4)",
@@ -116,6 +135,8 @@ static lt_status lti_list_count(lt_ex_kind kind, const uint8_t *p, const uint8_t
             p += v;
         } else if ((tag >> 3) == 1 && ((kind == LT_EX_FLOAT && wt == LTI_WT_I32) || (kind == LT_EX_INT64 && wt == LTI_WT_VARINT))) {
             if (!lti_pb_skip(&p, end, tag, 0)) return lt_fail(LT_ERR_FORMAT, "truncated %s value", lt_ex_kind_name(kind));
+            f->one = NULL; /* unpacked values: no single piece */
+            f->one_len = -1;
             (*count)++;
         } else if (!lti_pb_skip(&p, end, tag, 0)) {
             return lt_fail(LT_ERR_FORMAT, "bad unknown field %u (wire type %u) in a %s list", tag >> 3, wt,
@@ -141,8 +162,10 @@ static lt_status lti_feature_merge(lt_ex_feature *f, const uint8_t *p, const uin
                 f->kind = (lt_ex_kind)field;
                 f->count = 0;
                 f->from = at;
+                f->one = NULL;
+                f->one_len = 0;
             }
-            lt_status st = lti_list_count(f->kind, p, p + v, &f->count);
+            lt_status st = lti_list_count(f, p, p + v);
             if (st) return st;
             p += v;
         } else if (!lti_pb_skip(&p, end, tag, 0)) {
@@ -210,8 +233,7 @@ static lt_status lti_map_put(lt_ex_map *m, lt_ex_bytes key, lt_ex_entry **out) {
             m->cap = ncap;
         }
         e = &m->entries[m->n++];
-        memset(e, 0, sizeof *e);
-        e->key = key;
+        e->key = key; /* the caller sets feature and list (no memset: it costs more than the parse of a key) */
         if (m->n == LTI_LINEAR_MAX + 1 || (m->n > LTI_LINEAR_MAX && 2 * m->n > m->nslots)) {
             int64_t ns = 64;
             while (ns < 2 * m->n) ns *= 2;
@@ -472,6 +494,11 @@ int lt_ex_iter_bytes(lt_ex_iter *it, lt_ex_bytes *out) {
 
 int64_t lt_ex_feature_floats(const lt_ex_feature *f, float *out, int64_t cap) {
     if (f->kind != LT_EX_FLOAT) return 0;
+    if (f->one) { /* one packed chunk */
+        int64_t m = f->one_len / 4 < cap ? f->one_len / 4 : cap;
+        if (m > 0) memcpy(out, f->one, (size_t)m * 4);
+        return m;
+    }
     lt_ex_iter it;
     lt_ex_iter_init(&it, f);
     const uint8_t *v;
@@ -487,6 +514,13 @@ int64_t lt_ex_feature_floats(const lt_ex_feature *f, float *out, int64_t cap) {
 }
 
 int64_t lt_ex_feature_int64s(const lt_ex_feature *f, int64_t *out, int64_t cap) {
+    if (f->kind == LT_EX_INT64 && f->one) { /* one packed chunk, validated by the parse */
+        const uint8_t *q = f->one, *qe = q + f->one_len;
+        int64_t k = 0;
+        uint64_t x;
+        while (k < cap && q < qe && lti_pb_varint(&q, qe, &x)) out[k++] = (int64_t)x;
+        return k;
+    }
     lt_ex_iter it;
     lt_ex_iter_init(&it, f);
     int64_t k = 0;
@@ -495,6 +529,11 @@ int64_t lt_ex_feature_int64s(const lt_ex_feature *f, int64_t *out, int64_t cap) 
 }
 
 int64_t lt_ex_feature_bytes(const lt_ex_feature *f, lt_ex_bytes *out, int64_t cap) {
+    if (f->kind == LT_EX_BYTES && f->one) { /* exactly one value */
+        if (cap < 1) return 0;
+        out[0] = (lt_ex_bytes){f->one, f->one_len};
+        return 1;
+    }
     lt_ex_iter it;
     lt_ex_iter_init(&it, f);
     int64_t k = 0;

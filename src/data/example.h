@@ -53,6 +53,9 @@ typedef struct lt_ex_feature {
     int64_t n;
     const uint8_t *from; /* internal: values before this point were cleared by a oneof switch */
     int wrapped;         /* internal: p is a map entry (values inside its value fields) */
+    const uint8_t *one;  /* internal: when the values sit in one piece (a bytes value or a packed
+                            chunk), that piece [one, one + one_len), so copies skip the re-walk */
+    int64_t one_len;     /* internal: -1 once a second piece is seen */
 } lt_ex_feature;
 
 /* Copy up to cap values (kind must match, else 0 are copied); return the number copied. */
@@ -182,6 +185,7 @@ typedef struct lt_ex_column {
     uint8_t *bytes;   /* BYTES: string contents, concatenated */
     int64_t *offsets; /* BYTES: (nvalues+1); string i is bytes[offsets[i], offsets[i+1]) */
     int64_t cap_values, cap_bytes; /* internal */
+    int64_t keylen, hint;          /* internal: strlen(key); the entry that held it last row */
 } lt_ex_column;
 
 typedef struct lt_ex_batch {

@@ -47,6 +47,8 @@ lt_status lt_ex_batch_init(lt_ex_batch *b, const lt_ex_spec_item *items, int64_t
     for (int64_t i = 0; i < nitems; i++) {
         const lt_ex_spec_item *it = &items[i];
         lt_ex_column *c = &b->cols[i];
+        c->keylen = it->key ? (int64_t)strlen(it->key) : 0;
+        c->hint = -1;
         lt_status st = lti_check_item(it, &c->width);
         for (int64_t j = 0; !st && j < i; j++)
             if (!strcmp(items[j].key, it->key)) st = lt_fail(LT_ERR_ARG, "parse spec: feature '%s' listed twice", it->key);
@@ -139,7 +141,14 @@ static void lti_shape_str(const lt_ex_spec_item *it, char *buf, size_t cap) {
 static lt_status lti_add_item(lt_ex_batch *b, int64_t i, const lt_example *ex) {
     const lt_ex_spec_item *it = &b->items[i];
     lt_ex_column *c = &b->cols[i];
-    const lt_ex_feature *f = lt_example_get(ex, it->key);
+    /* records usually list their features in one order: try last row's entry first */
+    const lt_ex_map *m = &ex->features;
+    const lt_ex_entry *e = c->hint >= 0 && c->hint < m->n ? &m->entries[c->hint] : NULL;
+    if (!e || e->key.len != c->keylen || memcmp(e->key.data, it->key, (size_t)c->keylen)) {
+        e = lt_ex_map_find(m, it->key, c->keylen);
+        c->hint = e ? e - m->entries : -1;
+    }
+    const lt_ex_feature *f = e ? &e->feature : NULL;
     int64_t row = b->rows, w = c->width;
     if (f && f->kind == LT_EX_NONE) f = NULL; /* a Feature with no list set counts as absent */
     if (f && f->kind != it->dtype)

@@ -308,7 +308,7 @@ lt_status lt_tfr_reader_next(lt_tfr_reader *r, lt_tfr_record *rec, int *have) {
         }
         const uint8_t *h = r->buf + r->lo;
         uint64_t len = lti_le64(h);
-        int header_ok = !r->opt.verify_crc || lt_crc32c_mask(lt_crc32c(h, 8)) == lti_le32(h + 8);
+        int header_ok = !r->opt.verify_crc || lt_crc32c_mask(lt_crc32c_8(h)) == lti_le32(h + 8);
         if (resync) {
             int fits = r->raw_size < 0 || r->comp != LT_TFR_NONE || len + 4 <= (uint64_t)(r->raw_size - off - 12);
             if (!header_ok || !fits) { lti_consume(r, 1); continue; }
@@ -316,7 +316,7 @@ lt_status lt_tfr_reader_next(lt_tfr_reader *r, lt_tfr_record *rec, int *have) {
         }
         if (!header_ok) {
             if ((st = lti_bad(r, off, &sk, "length CRC mismatch (stored 0x%08x, computed 0x%08x)",
-                              lti_le32(h + 8), lt_crc32c_mask(lt_crc32c(h, 8)))))
+                              lti_le32(h + 8), lt_crc32c_mask(lt_crc32c_8(h)))))
                 return st;
             r->record++;
             lti_consume(r, 1);

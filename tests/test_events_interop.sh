@@ -2,7 +2,8 @@
 # TensorBoard event files read back with Google's protobuf runtime (python3-protobuf,
 # protobuf-compiler, python3-crc32c): a tiny MADE run, then a resumed session
 # (a second event file), tags, steps and values against metrics.jsonl, the sample
-# grids as PNG images, the configuration as text; --keep prunes periodic checkpoints.
+# grids as PNG images, the configuration as text; --keep prunes periodic checkpoints;
+# a VAE adds valid/elbo and reconstructions.
 set -euo pipefail
 : "${LATENT:?set LATENT to the latent binary}" "${LT_SOURCE_DIR:?}"
 PY=/usr/bin/python3 # Debian's python, where python3-protobuf lives
@@ -32,3 +33,8 @@ got=$(cd "$R/checkpoints" && ls epoch-*.safetensors | sort | tr '\n' ' ')
 cmp -s "$R/checkpoints/epoch-003.safetensors" "$R/checkpoints/last.safetensors" ||
     { echo "FAIL epoch-003 differs from last after the final epoch"; exit 1; }
 echo "keep: ok ($got)"
+
+# A model with a bound and an encoder/decoder: valid/elbo and reconstructions too
+"$LATENT" train --model vae --data "$T/d" --hidden 16 --epochs 2 --batch 50 --samples 4 --threads 1 --log-every 2 \
+    --quiet --out "$T/vae"
+$PY "$SRC/events_interop.py" "$T" "$T/vae" 2 4 1

@@ -125,3 +125,44 @@ lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, 
     for (int64_t c = 0; c < n_classes; c++) prior[c] /= (double)sp->n;
     return LT_OK;
 }
+
+lt_status lt_evaluate_elbo(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, double *mean,
+                           double *stderr_out) {
+    if (!m->vt->elbo) return lt_fail(LT_ERR_ARG, "model '%s' has no evidence lower bound", m->vt->name);
+    lt_status st = lti_check(m, d);
+    if (st) return st;
+    const lt_split *sp = &d->data->split[d->split];
+    const int64_t B = d->batch > 0 ? d->batch : 100, D = m->dim;
+    float *x = lt_malloc((size_t)(B * D) * sizeof *x); /* (B, D) */
+    int64_t *y = lt_malloc((size_t)B * sizeof *y);     /* (B) */
+    int64_t *idx = lt_malloc((size_t)B * sizeof *idx); /* (B) */
+    double *v = lt_malloc((size_t)B * sizeof *v);      /* (B) per-example ELBO */
+    if (!x || !y || !idx || !v) st = lt_fail(LT_ERR_NOMEM, "evaluation buffers for batch %lld", (long long)B);
+    double sum = 0, sumsq = 0;
+    int grad = lt_graph_set_grad(g, 0);
+    for (int64_t start = 0; !st && start < sp->n; start += B) {
+        int64_t n = sp->n - start < B ? sp->n - start : B;
+        for (int64_t i = 0; i < n; i++) idx[i] = start + i;
+        lt_dataset_batch(d->data, d->split, idx, n, d->binarize, d->seed, 0, x, y);
+        lt_batch b = {x, m->n_classes > 0 ? y : NULL, n, D};
+        st = m->vt->elbo(m, g, &b, o, v);
+        lt_graph_reset(g);
+        for (int64_t i = 0; !st && i < n; i++) {
+            if (!isfinite(v[i]))
+                st = lt_fail(LT_ERR_NUMERIC, "split '%s' example %lld: ELBO is %g", lt_split_name(d->split),
+                             (long long)(start + i), v[i]);
+            sum += v[i];
+            sumsq += v[i] * v[i];
+        }
+    }
+    lt_graph_set_grad(g, grad);
+    lt_free(x);
+    lt_free(y);
+    lt_free(idx);
+    lt_free(v);
+    if (st) return st;
+    const double nn = (double)sp->n, mu = sum / nn, var = nn > 1 ? (sumsq - nn * mu * mu) / (nn - 1) : 0;
+    *mean = mu;
+    *stderr_out = sqrt(var > 0 ? var / nn : 0);
+    return LT_OK;
+}

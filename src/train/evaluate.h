@@ -34,6 +34,11 @@ lt_status lt_evaluate_nll(lt_model *m, lt_graph *g, const lt_eval_data *d, const
 lt_status lt_evaluate_classify(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o,
                                const double *prior, lt_eval_result *out);
 
+/* Mean per-example ELBO in nats (m->vt->elbo, a Monte-Carlo estimate) over the
+ * whole split, and its standard error; LT_ERR_ARG for a model without a bound. */
+lt_status lt_evaluate_elbo(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, double *mean,
+                           double *stderr_out);
+
 /* Class frequencies of a split's labels (n_classes doubles, summing to 1). */
 lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, double *prior);
 

@@ -253,10 +253,8 @@ static lt_status lti_log_config(lti_trainer *t, int64_t step) {
     return st;
 }
 
-/* The epoch's sample grid, as written to samples/, into the event file. */
-static lt_status lti_log_samples(lti_trainer *t, int64_t epoch, int64_t step) {
-    if (t->sample_n <= 0) return LT_OK;
-    snprintf(t->path, sizeof t->path, "%s/samples/epoch-%03lld.png", t->run_dir, (long long)epoch);
+/* A PNG written under samples/ (the path in t->path) into the event file as image `tag`. */
+static lt_status lti_log_png(lti_trainer *t, const char *tag, int64_t step) {
     FILE *f = fopen(t->path, "rb");
     if (!f) return lt_fail(LT_ERR_IO, "cannot read back %s: %s", t->path, strerror(errno));
     long n = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
@@ -271,8 +269,62 @@ static lt_status lti_log_samples(lti_trainer *t, int64_t epoch, int64_t step) {
     const int64_t w = (int64_t)png[16] << 24 | png[17] << 16 | png[18] << 8 | png[19];
     const int64_t h = (int64_t)png[20] << 24 | png[21] << 16 | png[22] << 8 | png[23];
     const int colorspace = png[25] == 0 ? 1 : png[25] == 4 ? 2 : png[25] == 6 ? 4 : 3;
-    lt_status st = lt_events_image(t->ev, step, "samples", png, n, h, w, colorspace);
+    lt_status st = lt_events_image(t->ev, step, tag, png, n, h, w, colorspace);
     lt_free(png);
+    return st;
+}
+
+/* The epoch's sample grid, as written to samples/, into the event file. */
+static lt_status lti_log_samples(lti_trainer *t, int64_t epoch, int64_t step) {
+    if (t->sample_n <= 0) return LT_OK;
+    snprintf(t->path, sizeof t->path, "%s/samples/epoch-%03lld.png", t->run_dir, (long long)epoch);
+    return lti_log_png(t, "samples", step);
+}
+
+/* Models with an encoder and a decoder: the first validation images and their
+ * reconstructions (decoder probabilities at the mean code) in alternating rows
+ * of 8, to samples/recon-epoch-NNN.png and the event file. */
+static lt_status lti_log_recons(lti_trainer *t, int64_t epoch, int64_t step) {
+    const lt_model_vtable *vt = t->m->vt;
+    if (t->sample_n <= 0 || !vt->encode || !vt->decode || !vt->code_size) return LT_OK;
+    const int64_t D = t->data.dim, K = vt->code_size(t->m), cols = 8;
+    int64_t n = t->data.split[LT_SPLIT_VALID].n < 16 ? t->data.split[LT_SPLIT_VALID].n : 16;
+    float *x = lt_malloc((size_t)(n * D) * sizeof *x);        /* (n, D) originals */
+    float *r = lt_malloc((size_t)(n * D) * sizeof *r);        /* (n, D) reconstructions */
+    float *grid = lt_malloc((size_t)(2 * n * D) * sizeof *x); /* (2n, D) */
+    float *z = lt_malloc((size_t)(n * (K > 0 ? K : 1)) * sizeof *z); /* (n, K) */
+    int64_t *idx = lt_malloc((size_t)n * sizeof *idx), *y = lt_malloc((size_t)n * sizeof *y);
+    lt_status st = x && r && grid && z && idx && y ? LT_OK : lt_fail(LT_ERR_NOMEM, "reconstruction buffers");
+    if (!st) {
+        for (int64_t i = 0; i < n; i++) idx[i] = i;
+        lt_dataset_batch(&t->data, LT_SPLIT_VALID, idx, n, t->binarize, t->seed, 0, x, y);
+        lt_batch b = {x, t->m->n_classes > 0 ? y : NULL, n, D};
+        int grad = lt_graph_set_grad(&t->g, 0);
+        st = vt->encode(t->m, &t->g, &b, z);
+        lt_graph_reset(&t->g);
+        if (!st) st = vt->decode(t->m, &t->g, z, n, r);
+        lt_graph_reset(&t->g);
+        lt_graph_set_grad(&t->g, grad);
+        if (st) st = lt_fail_context(st, "reconstructions after epoch %lld: ", (long long)epoch);
+    }
+    if (!st) {
+        int64_t k = 0; /* rows of up to 8 originals, each followed by their reconstructions */
+        for (int64_t row = 0; row < n; row += cols) {
+            const int64_t m = n - row < cols ? n - row : cols;
+            memcpy(grid + k * D, x + row * D, (size_t)(m * D) * sizeof *x);
+            memcpy(grid + (k + m) * D, r + row * D, (size_t)(m * D) * sizeof *x);
+            k += 2 * m;
+        }
+        snprintf(t->path, sizeof t->path, "%s/samples/recon-epoch-%03lld.png", t->run_dir, (long long)epoch);
+        st = lt_png_write_grid(t->path, grid, 2 * n, 1, t->data.height, t->data.width, n < cols ? n : cols);
+    }
+    if (!st) st = lti_log_png(t, "reconstructions", step);
+    lt_free(x);
+    lt_free(r);
+    lt_free(grid);
+    lt_free(z);
+    lt_free(idx);
+    lt_free(y);
     return st;
 }
 
@@ -422,6 +474,9 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         lt_eval_result vr;
         lt_status st = lt_evaluate_nll(t->m, &t->g, &ed, &eo, &vr);
         if (st) return lt_fail_context(st, "validation after epoch %lld: ", (long long)e + 1);
+        double elbo = 0, elbo_se = 0; /* models with a bound: its mean over the validation split */
+        if (t->m->vt->elbo && (st = lt_evaluate_elbo(t->m, &t->g, &ed, &eo, &elbo, &elbo_se)))
+            return lt_fail_context(st, "validation ELBO after epoch %lld: ", (long long)e + 1);
         const double train_loss = s->loss_sum / (double)steps;
         s->epoch = e + 1;
         s->step_in_epoch = 0;
@@ -446,6 +501,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             (st = lt_events_scalar(ev, gs, "valid/bits_per_dim", vr.bits_per_dim)) ||
             (st = lt_events_scalar(ev, gs, "train/epoch_loss", train_loss)) ||
             (st = lt_events_scalar(ev, gs, "epoch", (double)s->epoch)) || (st = lti_log_samples(t, e + 1, gs)) ||
+            (t->m->vt->elbo && (st = lt_events_scalar(ev, gs, "valid/elbo", elbo))) || (st = lti_log_recons(t, e + 1, gs)) ||
             (st = lt_events_flush(ev)))
             return st;
         const double eps = t_train > 0 ? (double)(N - first * B > 0 ? N - first * B : 0) / t_train : 0;
@@ -457,6 +513,10 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
                  "\"examples_per_s\": %.1f, \"best\": %s, \"stop_early\": %s}",
                  (long long)s->epoch, (long long)s->global_step, train_loss, vr.nll_nats, vr.nll_stderr,
                  vr.bits_per_dim, lr, secs, eps, best ? "true" : "false", stop_early ? "true" : "false");
+        if (t->m->vt->elbo) {
+            size_t k = strlen(line) - 1; /* over the closing brace */
+            snprintf(line + k, sizeof line - k, ", \"valid_elbo\": %.6f, \"valid_elbo_stderr\": %.6f}", elbo, elbo_se);
+        }
         if ((st = lt_run_append_metrics(t->run_dir, s->epoch, line))) return st;
         if (cb && cb->on_epoch) {
             lt_epoch_report r = {s->epoch, t->epochs, s->global_step, train_loss, vr.nll_nats, vr.nll_stderr,

@@ -117,6 +117,9 @@ epochs = len(metrics)
 total = epochs * steps_per_epoch
 want_tags = {"train/loss", "train/lr", "train/grad_norm", "train/examples_per_sec", "valid/nll",
              "valid/bits_per_dim", "train/epoch_loss", "epoch"}
+has_elbo = "valid_elbo" in metrics[0]  # models with a bound (and an encoder/decoder: reconstructions)
+if has_elbo:
+    want_tags.add("valid/elbo")
 if set(scalars) != want_tags:
     fail(f"scalar tags {sorted(scalars)}, expected {sorted(want_tags)}")
 log_steps = list(range(log_every, total + 1, log_every))
@@ -131,7 +134,7 @@ f32 = lambda x: struct.unpack("<f", struct.pack("<f", x))[0]  # noqa: E731
 for m in metrics:
     step = m["epoch"] * steps_per_epoch
     for tag, key in (("valid/nll", "valid_nll"), ("valid/bits_per_dim", "valid_bits_per_dim"),
-                     ("train/epoch_loss", "train_loss")):
+                     ("train/epoch_loss", "train_loss")) + ((("valid/elbo", "valid_elbo"),) if has_elbo else ()):
         got = scalars[tag].get(step)
         if got is None or abs(got - f32(m[key])) > 1e-5 * abs(m[key]) + 1e-6:
             fail(f"{tag} at step {step}: {got}, metrics.jsonl says {m[key]}")
@@ -141,16 +144,17 @@ for m in metrics:
         w = [scalars["train/loss"][s] for s in range(step - steps_per_epoch + log_every, step + 1, log_every)]
         if abs(sum(w) / len(w) - m["train_loss"]) > 1e-4 * m["train_loss"]:
             fail(f"epoch {m['epoch']}: mean of train/loss {w} != train_loss {m['train_loss']}")
-    img = images.get(("samples", step))
-    if img is None:
-        fail(f"no samples image at step {step}; images at {sorted(images)}")
-    w, h, chans = png_size(img.encoded_image_string)
-    if (w, h) != (img.width, img.height) or img.colorspace != {1: 1, 3: 3}[chans]:
-        fail(f"image {img.width}x{img.height} colorspace {img.colorspace}, PNG is {w}x{h}x{chans}")
-    png = open(os.path.join(run, "samples", f"epoch-{m['epoch']:03d}.png"), "rb").read()
-    if png != img.encoded_image_string:
-        fail(f"image at step {step} differs from samples/epoch-{m['epoch']:03d}.png")
-if len(images) != epochs:
+    for tag, stem in (("samples", "epoch"), ("reconstructions", "recon-epoch"))[:2 if has_elbo else 1]:
+        img = images.get((tag, step))
+        if img is None:
+            fail(f"no {tag} image at step {step}; images at {sorted(images)}")
+        w, h, chans = png_size(img.encoded_image_string)
+        if (w, h) != (img.width, img.height) or img.colorspace != {1: 1, 3: 3}[chans]:
+            fail(f"image {img.width}x{img.height} colorspace {img.colorspace}, PNG is {w}x{h}x{chans}")
+        name = f"{stem}-{m['epoch']:03d}.png"
+        if open(os.path.join(run, "samples", name), "rb").read() != img.encoded_image_string:
+            fail(f"{tag} image at step {step} differs from samples/{name}")
+if len(images) != epochs * (2 if has_elbo else 1):
     fail(f"{len(images)} images for {epochs} epochs")
 if len(texts) != n_files:
     fail(f"expected the config as text once per file, found {len(texts)}")

@@ -25,6 +25,7 @@ int lt_cmd_eval(int argc, char **argv);
 int lt_cmd_sample(int argc, char **argv);
 int lt_cmd_reconstruct(int argc, char **argv);   /* cmd_latent.c */
 int lt_cmd_interpolate(int argc, char **argv);   /* cmd_latent.c */
+int lt_cmd_estimators(int argc, char **argv);
 int lt_cmd_features(int argc, char **argv);
 int lt_cmd_tfrecord(int argc, char **argv);
 int lt_cmd_report(int argc, char **argv);

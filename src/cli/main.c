@@ -14,6 +14,7 @@ static const lt_cmd lti_cmds[] = {
     {"sample", "a PNG grid of samples from a run", lt_cmd_sample},
     {"reconstruct", "test images beside their reconstructions (vae, gsvae)", lt_cmd_reconstruct},
     {"interpolate", "decodings along lines between test images' latent means (vae, gsvae)", lt_cmd_interpolate},
+    {"estimators", "gradient estimators' variance and bias on toys with exact gradients", lt_cmd_estimators},
     {"report", "one HTML page comparing runs: curves, samples, a table", lt_cmd_report},
     {"features", "apply a feature-column spec to TFRecord files of tf.Examples", lt_cmd_features},
     {"tfrecord", "convert IDX to TFRecord; cat, index and verify TFRecord files", lt_cmd_tfrecord},

@@ -1,6 +1,8 @@
 /* latent eval RUN: NLL (and Bayes classification accuracy) of a trained run on a split.
  * The result is also recorded in RUN/eval.json under the split's name (for
- * latent report), unless --data points the run at other data. */
+ * latent report), unless --data points the run at other data. Latent-variable
+ * models: --iw K importance samples for nll_nats; "elbo_nats" is the NEGATIVE
+ * ELBO (comparable with nll_nats, which it bounds from above). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +15,14 @@
 #include "train/rundir.h"
 
 static void lti_usage(FILE *f) {
-    fprintf(f, "usage: latent eval RUN [--split valid|test] [--masks K] [--classify] [--json]\n"
+    fprintf(f, "usage: latent eval RUN [--split valid|test] [--masks K] [--iw K] [--classify] [--json]\n"
                "                [--checkpoint best|last] [--data DIR] [--batch B] [--threads T]\n");
 }
 
 int lt_cmd_eval(int argc, char **argv) {
     static const char *cmd = "eval";
     const char *run = NULL, *split_s = "test", *which = "best", *data_dir = NULL;
-    int64_t masks = 0, batch = 100, threads = 0;
+    int64_t masks = 0, batch = 100, threads = 0, iw = 0;
     int json = 0, classify = 0, r;
     for (int i = 1; i < argc; i++) {
         if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) { lti_usage(stdout); return 0; }
@@ -30,6 +32,7 @@ int lt_cmd_eval(int argc, char **argv) {
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--checkpoint", &which))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--data", &data_dir))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--masks", 1, 1 << 20, &masks))) { if (r < 0) return 2; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--iw", 1, 1 << 24, &iw))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--batch", 1, 100000, &batch))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--threads", 1, 1024, &threads))) { if (r < 0) return 2; continue; }
         if (argv[i][0] == '-' || run) return lt_cli_usage(cmd, "unexpected argument '%s' (see latent eval --help)", argv[i]);
@@ -64,12 +67,14 @@ int lt_cmd_eval(int argc, char **argv) {
     if (!st) st = lt_dataset_open_source(data_dir, features, json_is_integer(lim) ? json_integer_value(lim) : 0, &data);
     if (!st && !(st = lt_graph_init(&g, (size_t)1 << 20))) g_ready = 1;
     lt_eval_result res;
+    double elbo = 0, elbo_se = 0; /* models with a bound: mean ELBO and its standard error */
     if (!st) {
         json_t *seed = json_object_get(cfg, "seed");
         lt_eval_data ed = {&data, (lt_split_id)split, (lt_binarize)lt_binarize_parse(bin),
                            json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 0, batch};
-        lt_eval_opts eo = {(int)masks, 0};
+        lt_eval_opts eo = {(int)masks, (int)iw}; /* iw: importance samples of latent models */
         st = classify ? lt_evaluate_classify(m, &g, &ed, &eo, prior, &res) : lt_evaluate_nll(m, &g, &ed, &eo, &res);
+        if (!st && m->vt->elbo) st = lt_evaluate_elbo(m, &g, &ed, &eo, &elbo, &elbo_se);
     }
     if (st) {
         code = lt_cli_error(st);
@@ -78,6 +83,11 @@ int lt_cmd_eval(int argc, char **argv) {
                               "checkpoint", which, "examples", (json_int_t)res.examples, "nll_nats", res.nll_nats,
                               "nll_stderr", res.nll_stderr, "bits_per_dim", res.bits_per_dim);
         if (masks) json_object_set_new(o, "masks", json_integer(masks));
+        if (m->vt->elbo) {
+            if (iw) json_object_set_new(o, "iw_samples", json_integer(iw));
+            json_object_set_new(o, "elbo_nats", json_real(-elbo)); /* the negative ELBO, as nll_nats */
+            json_object_set_new(o, "elbo_stderr", json_real(elbo_se));
+        }
         if (m->n_classes > 0) json_object_set_new(o, "given_label", json_true()); /* nll is -log p(x|y) */
         if (classify) {
             json_object_set_new(o, "accuracy", json_real(res.accuracy));
@@ -90,6 +100,9 @@ int lt_cmd_eval(int argc, char **argv) {
         } else {
             printf("%s on %s (%lld examples, %s checkpoint): NLL %.3f ± %.3f nats, %.4f bits/dim\n", m->vt->name,
                    split_s, (long long)res.examples, which, res.nll_nats, res.nll_stderr, res.bits_per_dim);
+            if (m->vt->elbo)
+                printf("negative ELBO %.3f ± %.3f nats (the NLL is importance-sampled with %lld samples)\n", -elbo,
+                       elbo_se, (long long)(iw ? iw : 10));
             if (classify)
                 printf("Bayes classification accuracy %.2f%%; marginal NLL -log Σ p(x|y)p(y) %.3f nats\n",
                        100 * res.accuracy, res.marginal_nll_nats);

@@ -4,13 +4,9 @@
 # NADE backward vs autograd through the per-dimension loop (as in torch_ref.py's
 # NADELoop), unconditional and class-conditional (a_0 = c + U[:, y]).
 set -euo pipefail
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch' >/dev/null 2>&1; then PY="$p"; break; fi
-done
-if [ -z "$PY" ]; then echo "skipped: python3-torch absent"; exit 77; fi
-TOOL="${LT_BUILD_DIR:?LT_BUILD_DIR not set}/nade_tool"
-[ -x "$TOOL" ] || { echo "missing $TOOL (build the project first)" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/python.sh"
+lt_python_or_skip "python3-torch absent" torch
+lt_tool nade_tool
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 
 for C in 0 3; do

@@ -2,13 +2,9 @@
 # safetensors interop with PyTorch, both ways, using only json + struct + torch.frombuffer
 # on the python side: C writes -> python checks; python writes -> C checks.
 set -euo pipefail
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch' >/dev/null 2>&1; then PY="$p"; break; fi
-done
-if [ -z "$PY" ]; then echo "skipped: python3-torch absent"; exit 77; fi
-TOOL="${LT_BUILD_DIR:?LT_BUILD_DIR not set}/st_tool"
-[ -x "$TOOL" ] || { echo "missing $TOOL (build the project first)" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/python.sh"
+lt_python_or_skip "python3-torch absent" torch
+lt_tool st_tool
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 
 "$TOOL" write "$dir/c.safetensors"

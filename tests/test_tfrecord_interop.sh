@@ -4,11 +4,10 @@
 # through `latent tfrecord cat`, and files latent writes parse with Google's runtime.
 set -euo pipefail
 : "${LATENT:?set LATENT to the latent binary}" "${LT_SOURCE_DIR:?}"
-PY=/usr/bin/python3 # Debian's python, where python3-protobuf lives
-if ! command -v protoc >/dev/null || ! $PY -c 'import google.protobuf, crc32c' 2>/dev/null; then
-    echo "SKIP: tfrecord interop needs protobuf-compiler, python3-protobuf and python3-crc32c (apt-get install them)"
-    exit 77
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib/python.sh"
+need="tfrecord interop needs protobuf-compiler, python3-protobuf and python3-crc32c (apt-get install them)"
+command -v protoc > /dev/null || lt_skip "$need"
+lt_python_or_skip "$need" google.protobuf crc32c # Debian's python3-protobuf
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 SRC=$LT_SOURCE_DIR/tests/py

@@ -3,13 +3,9 @@
 # the same inputs and weights: outputs and the gradients of Σ r·y for every input.
 # Shapes and hyper-parameters are written here and, independently, in tests/tools/ops_tool.c.
 set -euo pipefail
-PY=""
-for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch' >/dev/null 2>&1; then PY="$p"; break; fi
-done
-if [ -z "$PY" ]; then echo "skipped: python3-torch absent"; exit 77; fi
-TOOL="${LT_BUILD_DIR:?LT_BUILD_DIR not set}/ops_tool"
-[ -x "$TOOL" ] || { echo "missing $TOOL (build the project first)" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/python.sh"
+lt_python_or_skip "python3-torch absent" torch
+lt_tool ops_tool
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 
 "$PY" - "$dir" <<'PY'

@@ -12,6 +12,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "data/dataset.h"
 #include "io/png.h"
 
@@ -23,12 +25,7 @@ static void write_idx(const char *sub, const char *name, int64_t n, int h, int w
     snprintf(p, sizeof p, "%s/%s", dir, sub);
     mkdir(p, 0755);
     snprintf(p, sizeof p, "%s/%s/%s", dir, sub, name);
-    gzFile f = gzopen(p, "wb1");
-    assert_non_null(f);
-    unsigned char head[16] = {0, 0, 8, h ? 3 : 1, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
-                              (unsigned char)(n >> 8), (unsigned char)n, 0, 0, 0, (unsigned char)h, 0, 0, 0,
-                              (unsigned char)w};
-    gzwrite(f, head, h ? 16 : 8);
+    gzFile f = test_idx_open(p, n, h, w);
     for (int64_t i = 0; i < n; i++) {
         if (!h) {
             unsigned char y = (unsigned char)(i % 3);
@@ -45,8 +42,7 @@ static void write_idx(const char *sub, const char *name, int64_t n, int h, int w
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/lt_test_dataset_XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_tmpdir(dir, sizeof dir, "test_dataset"), 0);
     /* tvt: binary 3x4 images, train/valid/test naming, no labels */
     write_idx("tvt", "train-images-idx3-ubyte.gz", 50, 3, 4, 0);
     write_idx("tvt", "valid-images-idx3-ubyte.gz", 20, 3, 4, 0);
@@ -72,9 +68,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_rmtree(dir);
 }
 
 static void open_sub(const char *sub, int64_t limit, lt_dataset *d) {

@@ -11,6 +11,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "data/idx.h"
 
 static char dir[256];
@@ -45,16 +47,12 @@ static size_t make_images(unsigned char *b) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/lt_test_idx_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return 0;
+    return test_tmpdir(dir, sizeof dir, "test_idx");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_rmtree(dir);
 }
 
 static void expect_error(const char *name, lt_status code, const char *needle) {

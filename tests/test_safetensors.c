@@ -10,28 +10,23 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "io/safetensors.h"
 
 static char dir[64];
 
 static int setup(void **state) {
     (void)state;
-    strcpy(dir, "/tmp/lt_st_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return test_tmpdir(dir, sizeof dir, "st");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return test_rmtree(dir);
 }
 
-static const char *path_of(const char *name) {
-    static char buf[256];
-    snprintf(buf, sizeof buf, "%s/%s", dir, name);
-    return buf;
-}
+static const char *path_of(const char *name) { return test_path(dir, name); }
 
 static int exists(const char *p) {
     struct stat sb;

@@ -14,31 +14,24 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "core/alloc.h"
 #include "data/crc32c.h"
 #include "data/tfrecord.h"
 
 static char tmpdir[256];
 
-static const char *tpath(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
+static const char *tpath(const char *name) { return test_path(tmpdir, name); }
 
 static int setup(void **state) {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/lt_tfrec_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return test_tmpdir(tmpdir, sizeof tmpdir, "tfrec");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
+    return test_rmtree(tmpdir);
 }
 
 /* Record i: len(i) bytes of a pattern; lengths include 0 and one over the 1 MiB buffer. */

@@ -15,6 +15,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "core/alloc.h"
 #include "core/graph.h"
 #include "train/evaluate.h"
@@ -35,14 +37,9 @@ static double urand(void) {
 static void write_split(const char *stem, int n) {
     char p[512];
     snprintf(p, sizeof p, "%s/%s-images-idx3-ubyte.gz", data, stem);
-    gzFile fi = gzopen(p, "wb1");
+    gzFile fi = test_idx_open(p, n, H, W);
     snprintf(p, sizeof p, "%s/%s-labels-idx1-ubyte.gz", data, stem);
-    gzFile fl = gzopen(p, "wb1");
-    assert_true(fi && fl);
-    unsigned char hi[16] = {0, 0, 8, 3, 0, 0, (unsigned char)(n >> 8), (unsigned char)n, 0, 0, 0, H, 0, 0, 0, W};
-    unsigned char hl[8] = {0, 0, 8, 1, 0, 0, (unsigned char)(n >> 8), (unsigned char)n};
-    gzwrite(fi, hi, 16);
-    gzwrite(fl, hl, 8);
+    gzFile fl = test_idx_open(p, n, 0, 0);
     for (int i = 0; i < n; i++) {
         unsigned char y = (unsigned char)(i % 3), img[H * W];
         for (int r = 0; r < H; r++)
@@ -59,8 +56,7 @@ static void write_split(const char *stem, int n) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/lt_test_trainer_XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_tmpdir(dir, sizeof dir, "test_trainer"), 0);
     snprintf(data, sizeof data, "%s/data", dir);
     mkdir(data, 0755);
     write_split("train", 600);
@@ -71,9 +67,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_rmtree(dir);
 }
 
 static lt_train_config base_config(const char *run, json_t *mc) {

@@ -116,6 +116,67 @@ static void rng_is_deterministic_and_sane(void **state) {
     free(b);
 }
 
+/* The fills' streams pinned for seed 42 (values from the implementation before its
+ * loops were shared): block layout, the tails of n % 4 != 0, the counters consumed,
+ * and the parallel path (n > 65536). Standard parameters, so no fused multiply-add
+ * can change a bit between build types. */
+static void rng_fill_streams_are_pinned(void **state) {
+    (void)state;
+    static const float uni[7] = {0x1.bf8682p-1f, 0x1.d5ddfp-1f, 0x1.67463cp-1f, 0x1.535d88p-3f,
+                                 0x1.3756f6p-1f, 0x1.170c18p-3f, 0x1.81d6bcp-1f};
+    static const float nrm[6] = {-0x1.13c168p-3f, 0x1.ffd59ap-3f, -0x1.01893ep+0f,
+                                 -0x1.b69d9ap-2f, 0x1.c666b6p-3f, 0x1.33125ap-1f};
+    static const float bp[9] = {0, 1, 1, 0, 0, 1, 0, 0, 0}, bp0[9] = {1, 0, 0, 1, 1, 1, 0, 1, 0};
+    static const float gum[5] = {0x1.9710ccp-1f, 0x1.c07802p-1f, 0x1.cd3f04p+0f, 0x1.ee6a7p-5f,
+                                 0x1.4b7ca6p+0f};
+    float a[9]; /* (9) */
+    lt_rng r, r2;
+    lt_rng_seed(&r, 42);
+    r2 = r;
+    lt_rng_fill_uniform(&r, a, 7, 0, 1);
+    assert_memory_equal(a, uni, sizeof uni);
+    assert_int_equal(r.counter, 2);
+    lt_rng_fill_uniform(&r2, a, 7, -1, 3); /* the same stream, scaled */
+    for (int i = 0; i < 7; i++) assert_true(fabsf(a[i] - (-1 + 4 * uni[i])) < 1e-6f);
+    r2 = r;
+    lt_rng_fill_normal(&r, a, 6, 0, 1);
+    assert_memory_equal(a, nrm, sizeof nrm);
+    assert_int_equal(r.counter, 4);
+    lt_rng_fill_normal(&r2, a, 6, 2, 0.5f);
+    for (int i = 0; i < 6; i++) assert_true(fabsf(a[i] - (2 + 0.5f * nrm[i])) < 1e-6f);
+    const float p[9] = {0, 1, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f}; /* (9) */
+    lt_rng_fill_bernoulli(&r, a, 9, p, 0);
+    assert_memory_equal(a, bp, sizeof bp);
+    lt_rng_fill_bernoulli(&r, a, 9, NULL, 0.5f);
+    assert_memory_equal(a, bp0, sizeof bp0);
+    assert_int_equal(r.counter, 10);
+    lt_rng_fill_gumbel(&r, a, 5);
+    assert_memory_equal(a, gum, sizeof gum);
+    assert_int_equal(r.counter, 12);
+
+    enum { N = 70001 };
+    float *big = malloc(sizeof(float) * N); /* (N) */
+    assert_non_null(big);
+    static const float want[3][3] = {{0x1.14b688p-3f, 0x1.428ecap-1f, 0x1.e78aeep-1f},
+                                     {0x1.6a49eep+0f, -0x1.0ccfdp+0f, 0x1.0072aap+0f},
+                                     {-0x1.897052p-4f, 0x1.1cb8bp+0f, 0x1.8f845ap-3f}};
+    for (int k = 0; k < 3; k++) {
+        if (k == 0) lt_rng_fill_uniform(&r, big, N, 0, 1);
+        if (k == 1) lt_rng_fill_normal(&r, big, N, 0, 1);
+        if (k == 2) lt_rng_fill_gumbel(&r, big, N);
+        const float got[3] = {big[0], big[35001], big[N - 1]};
+        assert_memory_equal(got, want[k], sizeof got);
+        assert_int_equal(r.counter, 12 + (uint64_t)(k + 1) * 17501);
+    }
+    lt_rng_fill_bernoulli(&r, big, N, NULL, 0.3f);
+    double ones = 0;
+    for (int i = 0; i < N; i++) ones += big[i];
+    assert_int_equal((int64_t)ones, 21129);
+    assert_int_equal(r.counter, 70016);
+    assert_int_equal(lt_rng_u32(&r), 3228273443u);
+    free(big);
+}
+
 static void graph_errors_are_sticky(void **state) {
     (void)state;
     lt_graph g;
@@ -167,6 +228,7 @@ int main(void) {
         cmocka_unit_test(out_of_memory_is_reported),
         cmocka_unit_test(params_are_one_block),
         cmocka_unit_test(rng_is_deterministic_and_sane),
+        cmocka_unit_test(rng_fill_streams_are_pinned),
         cmocka_unit_test(graph_errors_are_sticky),
         cmocka_unit_test(no_grad_records_nothing_and_grads_accumulate),
     };

@@ -1,6 +1,7 @@
 #include "core/rng.h"
 
 #include <math.h>
+#include <stddef.h>
 
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
@@ -61,62 +62,76 @@ uint64_t lt_rng_below(lt_rng *r, uint64_t n) {
     }
 }
 
-void lt_rng_fill_uniform(lt_rng *r, float *out, int64_t n, float lo, float hi) {
+/* Each block's step turns one counter block's four outputs o into out[i .. i + m), m = min(4, n - i).
+ * A fill's parameters: (lo, hi) uniform, (mean, std) normal, p or the constant a bernoulli. */
+typedef struct {
+    float a, b;
+    const float *p;
+} lti_fill_args;
+
+static void lti_uniform_block(const uint32_t o[4], float *out, int64_t i, int m, const lti_fill_args *arg) {
+    for (int j = 0; j < m; j++) out[i + j] = arg->a + (arg->b - arg->a) * lti_u01(o[j]);
+}
+
+/* Box-Muller on pairs; one counter gives two pairs = four normals. */
+static void lti_normal_block(const uint32_t o[4], float *out, int64_t i, int m, const lti_fill_args *arg) {
+    for (int j = 0; j < 2; j++) {
+        double u1 = ((o[2 * j] >> 8) + 1.0) / 16777217.0; /* (0,1] never 0 */
+        double u2 = (o[2 * j + 1] >> 8) / 16777216.0;
+        double rad = sqrt(-2.0 * log(u1)), th = 6.283185307179586 * u2;
+        if (2 * j < m) out[i + 2 * j] = arg->a + arg->b * (float)(rad * cos(th));
+        if (2 * j + 1 < m) out[i + 2 * j + 1] = arg->a + arg->b * (float)(rad * sin(th));
+    }
+}
+
+static void lti_bernoulli_block(const uint32_t o[4], float *out, int64_t i, int m, const lti_fill_args *arg) {
+    for (int j = 0; j < m; j++) out[i + j] = lti_u01(o[j]) < (arg->p ? arg->p[i + j] : arg->a) ? 1.0f : 0.0f;
+}
+
+static void lti_gumbel_block(const uint32_t o[4], float *out, int64_t i, int m) {
+    for (int j = 0; j < m; j++) {
+        double u = ((o[j] >> 8) + 0.5) / 16777216.0; /* strictly inside (0,1) */
+        out[i + j] = (float)-log(-log(u));
+    }
+}
+
+typedef enum { LTI_UNIFORM, LTI_NORMAL, LTI_BERNOULLI, LTI_GUMBEL } lti_dist;
+
+/* out[0..n) from ceil(n/4) counter blocks, out[4b..4b+4) from counter base + b: the split
+ * across threads never changes a value, and the stream continues after the last block.
+ * A switch, not a function pointer, so each block's step inlines into the parallel loop. */
+static void lti_fill(lt_rng *r, float *out, int64_t n, lti_dist d, const lti_fill_args *arg) {
     uint64_t base = r->counter;
     #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t b = 0; b < (n + 3) / 4; b++) {
         uint32_t o[4];
         lti_philox(base + (uint64_t)b, r->key, o);
-        for (int j = 0; j < 4 && b * 4 + j < n; j++) out[b * 4 + j] = lo + (hi - lo) * lti_u01(o[j]);
+        int64_t i = b * 4;
+        int m = n - i < 4 ? (int)(n - i) : 4; /* out[i .. i + m) */
+        switch (d) {
+        case LTI_UNIFORM: lti_uniform_block(o, out, i, m, arg); break;
+        case LTI_NORMAL: lti_normal_block(o, out, i, m, arg); break;
+        case LTI_BERNOULLI: lti_bernoulli_block(o, out, i, m, arg); break;
+        case LTI_GUMBEL: lti_gumbel_block(o, out, i, m); break;
+        }
     }
     r->counter = base + (uint64_t)(n + 3) / 4;
+}
+
+void lt_rng_fill_uniform(lt_rng *r, float *out, int64_t n, float lo, float hi) {
+    lti_fill(r, out, n, LTI_UNIFORM, &(lti_fill_args){lo, hi, NULL});
 }
 
 void lt_rng_fill_normal(lt_rng *r, float *out, int64_t n, float mean, float std) {
-    /* Box-Muller on pairs; one counter gives two pairs = four normals. */
-    uint64_t base = r->counter;
-    #pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t b = 0; b < (n + 3) / 4; b++) {
-        uint32_t o[4];
-        lti_philox(base + (uint64_t)b, r->key, o);
-        for (int j = 0; j < 2; j++) {
-            double u1 = ((o[2 * j] >> 8) + 1.0) / 16777217.0; /* (0,1] never 0 */
-            double u2 = (o[2 * j + 1] >> 8) / 16777216.0;
-            double rad = sqrt(-2.0 * log(u1)), th = 6.283185307179586 * u2;
-            int64_t i = b * 4 + 2 * j;
-            if (i < n) out[i] = mean + std * (float)(rad * cos(th));
-            if (i + 1 < n) out[i + 1] = mean + std * (float)(rad * sin(th));
-        }
-    }
-    r->counter = base + (uint64_t)(n + 3) / 4;
+    lti_fill(r, out, n, LTI_NORMAL, &(lti_fill_args){mean, std, NULL});
 }
 
 void lt_rng_fill_bernoulli(lt_rng *r, float *out, int64_t n, const float *p, float p0) {
-    uint64_t base = r->counter;
-    #pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t b = 0; b < (n + 3) / 4; b++) {
-        uint32_t o[4];
-        lti_philox(base + (uint64_t)b, r->key, o);
-        for (int j = 0; j < 4 && b * 4 + j < n; j++) {
-            int64_t i = b * 4 + j;
-            out[i] = lti_u01(o[j]) < (p ? p[i] : p0) ? 1.0f : 0.0f;
-        }
-    }
-    r->counter = base + (uint64_t)(n + 3) / 4;
+    lti_fill(r, out, n, LTI_BERNOULLI, &(lti_fill_args){p0, 0, p});
 }
 
 void lt_rng_fill_gumbel(lt_rng *r, float *out, int64_t n) {
-    uint64_t base = r->counter;
-    #pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t b = 0; b < (n + 3) / 4; b++) {
-        uint32_t o[4];
-        lti_philox(base + (uint64_t)b, r->key, o);
-        for (int j = 0; j < 4 && b * 4 + j < n; j++) {
-            double u = ((o[j] >> 8) + 0.5) / 16777216.0; /* strictly inside (0,1) */
-            out[b * 4 + j] = (float)-log(-log(u));
-        }
-    }
-    r->counter = base + (uint64_t)(n + 3) / 4;
+    lti_fill(r, out, n, LTI_GUMBEL, &(lti_fill_args){0, 0, NULL});
 }
 
 int64_t lt_rng_categorical(lt_rng *r, const float *w, int64_t k) {

@@ -48,6 +48,19 @@ static int lti_reduce_plan(lt_graph *g, const char *name, const lt_tensor *a, in
     return 1;
 }
 
+/* Every backward's prologue: da, the gradient buffer of the input a = n->in[0], and v, the
+ * lane view of the recorded axis (n->iarg[0]); NULL when a needs no gradient or the graph
+ * has failed. keepdim changes only the output shape, never the view. */
+static float *lti_reduce_grad(lt_graph *g, lti_node *n, lti_axes *v) {
+    lt_tensor *a = n->in[0];
+    if (!a->requires_grad) return NULL;
+    float *da = lti_grad(g, a);
+    if (!da) return NULL;
+    int ond;
+    int64_t oshape[LT_MAX_DIMS];
+    return lti_reduce_plan(g, "", a, (int)n->iarg[0], 1, v, &ond, oshape) ? da : NULL;
+}
+
 /* ---- sum, mean, max: one value per lane ---- iarg: axis, keepdim; saved: argmax (max) */
 
 enum { LTI_SUM, LTI_MEAN, LTI_MAX };
@@ -100,14 +113,9 @@ lt_tensor *lt_max(lt_graph *g, lt_tensor *a, int axis, int keepdim) { return lti
 
 /* sum: da += dy at every element of the lane; mean: dy/len; max: dy at the argmax */
 static void lti_reduce_backward(lt_graph *g, lti_node *n) {
-    lt_tensor *a = n->in[0];
-    if (!a->requires_grad) return;
-    float *da = lti_grad(g, a);
-    if (!da) return;
     lti_axes v;
-    int ond;
-    int64_t oshape[LT_MAX_DIMS];
-    if (!lti_reduce_plan(g, "", a, (int)n->iarg[0], (int)n->iarg[1], &v, &ond, oshape)) return;
+    float *da = lti_reduce_grad(g, n, &v);
+    if (!da) return;
     const float *dy = n->out->grad;
     const int64_t *arg = n->saved;
     int64_t lanes = v.outer * v.inner;
@@ -163,13 +171,9 @@ lt_tensor *lt_logsumexp(lt_graph *g, lt_tensor *a, int axis, int keepdim) {
 /* da += dy · exp(x - lse) */
 void lti_logsumexp_backward(lt_graph *g, lti_node *n) {
     lt_tensor *a = n->in[0], *y = n->out;
-    if (!a->requires_grad) return;
-    float *da = lti_grad(g, a);
-    if (!da) return;
     lti_axes v;
-    int ond;
-    int64_t oshape[LT_MAX_DIMS];
-    if (!lti_reduce_plan(g, "", a, (int)n->iarg[0], (int)n->iarg[1], &v, &ond, oshape)) return;
+    float *da = lti_reduce_grad(g, n, &v);
+    if (!da) return;
     int64_t lanes = v.outer * v.inner;
     #pragma omp parallel for schedule(static) if (lanes * v.len > LTI_PAR_MIN && lanes > 1)
     for (int64_t p = 0; p < lanes; p++) {
@@ -211,14 +215,10 @@ lt_tensor *lt_log_softmax(lt_graph *g, lt_tensor *a, int axis) {
 
 /* softmax: da += y·(dy - Σ dy·y); log_softmax: da += dy - softmax·Σ dy */
 static void lti_softmax_common_backward(lt_graph *g, lti_node *n) {
-    lt_tensor *a = n->in[0], *y = n->out;
-    if (!a->requires_grad) return;
-    float *da = lti_grad(g, a);
-    if (!da) return;
+    lt_tensor *y = n->out;
     lti_axes v;
-    int ond;
-    int64_t oshape[LT_MAX_DIMS];
-    if (!lti_reduce_plan(g, "", a, (int)n->iarg[0], 1, &v, &ond, oshape)) return;
+    float *da = lti_reduce_grad(g, n, &v);
+    if (!da) return;
     int log = n->op == LT_OP_LOG_SOFTMAX;
     const float *dy = y->grad;
     int64_t lanes = v.outer * v.inner;

@@ -22,6 +22,22 @@ static lt_status lti_check(const lt_model *m, const lt_eval_data *d) {
     return LT_OK;
 }
 
+/* Examples [start, start + n) of the split into x (n, D) and y (n), via idx (n); the
+ * model's view of them (labels only for a class-conditional model). */
+static lt_batch lti_load(const lt_model *m, const lt_eval_data *d, int64_t start, int64_t n, int64_t *idx, float *x,
+                         int64_t *y) {
+    for (int64_t i = 0; i < n; i++) idx[i] = start + i;
+    lt_dataset_batch(d->data, d->split, idx, n, d->binarize, d->seed, 0, x, y);
+    return (lt_batch){x, m->n_classes > 0 ? y : NULL, n, m->dim};
+}
+
+/* The mean of count values and its standard error, from their sum and sum of squares. */
+static void lti_mean_stderr(double sum, double sumsq, int64_t count, double *mean, double *se) {
+    const double n = (double)count, mu = sum / n, var = n > 1 ? (sumsq - n * mu * mu) / (n - 1) : 0.0;
+    *mean = mu;
+    *se = sqrt(var > 0 ? var / n : 0.0);
+}
+
 /* Runs log_prob over the split; per batch calls fn(batch x/y, log p(x|y_true)). With
  * all_classes, lp gets (B, n_classes) values: log p(x | y=c) for every c. */
 static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, int all_classes,
@@ -41,9 +57,7 @@ static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
     int grad = lt_graph_set_grad(g, 0);
     for (int64_t start = 0; !st && start < sp->n; start += B) {
         int64_t n = sp->n - start < B ? sp->n - start : B;
-        for (int64_t i = 0; i < n; i++) idx[i] = start + i;
-        lt_dataset_batch(d->data, d->split, idx, n, d->binarize, d->seed, 0, x, y);
-        lt_batch b = {x, m->n_classes > 0 ? y : NULL, n, D};
+        lt_batch b = lti_load(m, d, start, n, idx, x, y);
         st = m->vt->log_prob(m, g, &b, o, lp);
         lt_graph_reset(g);
         for (int64_t c = 0; !st && c < (all_classes ? C : 0); c++) {
@@ -85,13 +99,11 @@ static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
     lt_free(idx);
     lt_free(lp);
     if (st) return st;
-    const double n = (double)sp->n, mean = sum / n;
-    const double var = n > 1 ? (sumsq - n * mean * mean) / (n - 1) : 0.0;
+    const double n = (double)sp->n;
     memset(out, 0, sizeof *out);
     out->examples = sp->n;
-    out->nll_nats = mean;
-    out->nll_stderr = sqrt(var > 0 ? var / n : 0.0);
-    out->bits_per_dim = mean / ((double)D * log(2.0));
+    lti_mean_stderr(sum, sumsq, sp->n, &out->nll_nats, &out->nll_stderr);
+    out->bits_per_dim = out->nll_nats / ((double)D * log(2.0));
     if (all_classes) {
         out->accuracy = (double)correct / n;
         out->marginal_nll_nats = msum / n;
@@ -142,9 +154,7 @@ lt_status lt_evaluate_elbo(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
     int grad = lt_graph_set_grad(g, 0);
     for (int64_t start = 0; !st && start < sp->n; start += B) {
         int64_t n = sp->n - start < B ? sp->n - start : B;
-        for (int64_t i = 0; i < n; i++) idx[i] = start + i;
-        lt_dataset_batch(d->data, d->split, idx, n, d->binarize, d->seed, 0, x, y);
-        lt_batch b = {x, m->n_classes > 0 ? y : NULL, n, D};
+        lt_batch b = lti_load(m, d, start, n, idx, x, y);
         st = m->vt->elbo(m, g, &b, o, v);
         lt_graph_reset(g);
         for (int64_t i = 0; !st && i < n; i++) {
@@ -161,8 +171,6 @@ lt_status lt_evaluate_elbo(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
     lt_free(idx);
     lt_free(v);
     if (st) return st;
-    const double nn = (double)sp->n, mu = sum / nn, var = nn > 1 ? (sumsq - nn * mu * mu) / (nn - 1) : 0;
-    *mean = mu;
-    *stderr_out = sqrt(var > 0 ? var / nn : 0);
+    lti_mean_stderr(sum, sumsq, sp->n, mean, stderr_out);
     return LT_OK;
 }

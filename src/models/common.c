@@ -120,3 +120,22 @@ lt_status lti_bernoulli_log_prob(lt_graph *g, lt_tensor *logits, lt_tensor *x, d
     for (int64_t i = 0; i < nll->shape[0]; i++) out[i] = -(double)nll->data[i];
     return LT_OK;
 }
+
+lt_status lti_logits_loss(lt_model *m, lt_graph *g, const lt_batch *b, lti_logits_fn logits, lt_tensor **loss) {
+    lt_status st = lti_check_batch(m, b);
+    if (st) return st;
+    lt_tensor *x = lti_batch_x(g, b);
+    *loss = lti_bernoulli_nll_mean(g, logits(m, g, x, b->y), x);
+    return lt_graph_status(g);
+}
+
+lt_status lti_logits_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, lti_logits_fn logits, double *out) {
+    lt_status st = lti_check_batch(m, b);
+    if (st) return st;
+    int old = lt_graph_set_grad(g, 0);
+    lt_tensor *x = lti_batch_x(g, b);
+    lt_tensor *lg = logits(m, g, x, b->y); /* (n,D) */
+    lt_graph_set_grad(g, old);
+    if (lt_graph_status(g)) return lt_graph_status(g);
+    return lti_bernoulli_log_prob(g, lg, x, out);
+}

@@ -53,23 +53,12 @@ static lt_tensor *fvsbn_logits(lt_model *m, lt_graph *g, lt_tensor *x, const int
 }
 
 static lt_status fvsbn_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tensor **loss) {
-    lt_status st = lti_check_batch(m, b);
-    if (st) return st;
-    lt_tensor *x = lti_batch_x(g, b);
-    *loss = lti_bernoulli_nll_mean(g, fvsbn_logits(m, g, x, b->y), x);
-    return lt_graph_status(g);
+    return lti_logits_loss(m, g, b, fvsbn_logits, loss);
 }
 
 static lt_status fvsbn_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, const lt_eval_opts *o, double *out) {
     (void)o;
-    lt_status st = lti_check_batch(m, b);
-    if (st) return st;
-    int old = lt_graph_set_grad(g, 0);
-    lt_tensor *x = lti_batch_x(g, b);
-    lt_tensor *logits = fvsbn_logits(m, g, x, b->y);
-    lt_graph_set_grad(g, old);
-    if (lt_graph_status(g)) return lt_graph_status(g);
-    return lti_bernoulli_log_prob(g, logits, x, out);
+    return lti_logits_log_prob(m, g, b, fvsbn_logits, out);
 }
 
 /* Pixel by pixel; each logit is one dot product with the pixels drawn so far. */

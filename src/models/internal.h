@@ -27,6 +27,13 @@ lt_tensor *lti_bernoulli_nll_mean(lt_graph *g, lt_tensor *logits, lt_tensor *x);
 /* out[i] = -Σ_d BCE(logits_i, x_i) = log p(x_i) in nats, from no-grad logits (n,D). */
 lt_status lti_bernoulli_log_prob(lt_graph *g, lt_tensor *logits, lt_tensor *x, double *out);
 
+/* The loss and log_prob of a model whose pixels are independent Bernoullis given
+ * logits(m, g, x, labels) (n,D) computed in one pass (FVSBN, NADE): loss is
+ * lti_bernoulli_nll_mean, log_prob lti_bernoulli_log_prob of logits taken without grad. */
+typedef lt_tensor *(*lti_logits_fn)(lt_model *m, lt_graph *g, lt_tensor *x, const int64_t *labels);
+lt_status lti_logits_loss(lt_model *m, lt_graph *g, const lt_batch *b, lti_logits_fn logits, lt_tensor **loss);
+lt_status lti_logits_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, lti_logits_fn logits, double *out);
+
 /* MADE's logits (n,D) of x (n,D) under mask k (made.c; tests use it to check the
  * autoregressive property by gradients). */
 lt_tensor *lti_made_logits(lt_model *m, lt_graph *g, lt_tensor *x, const int64_t *labels, int64_t k);

@@ -63,10 +63,22 @@ int lti_pb_skip_group(const uint8_t **pp, const uint8_t *end, uint32_t field, in
 
 /* proto3 strings must be UTF-8 (no overlongs, surrogates or code points > U+10FFFF). */
 static int lti_utf8_ok(const uint8_t *s, int64_t n) {
-    if (n <= 32) { /* feature names: one branch-free ASCII test before the careful walk */
-        uint8_t any = 0;
-        for (int64_t k = 0; k < n; k++) any |= s[k];
-        if (any < 0x80) return 1;
+    if (n <= 32) { /* feature names: an ASCII test on (overlapping) words before the careful walk */
+        uint64_t any = 0, w;
+        uint32_t w4;
+        if (n >= 8) {
+            for (int64_t k = 0; k + 8 < n; k += 8) { memcpy(&w, s + k, 8); any |= w; }
+            memcpy(&w, s + n - 8, 8);
+            any |= w;
+        } else if (n >= 4) {
+            memcpy(&w4, s, 4);
+            any = w4;
+            memcpy(&w4, s + n - 4, 4);
+            any |= w4;
+        } else {
+            for (int64_t k = 0; k < n; k++) any |= s[k];
+        }
+        if (!(any & 0x8080808080808080ull)) return 1;
     }
     int64_t i = 0;
     while (i < n) {
@@ -188,7 +200,7 @@ static uint64_t lti_hash(const uint8_t *p, int64_t n) {
 static void lti_map_reset(lt_ex_map *m) { m->n = 0; }
 
 static int lti_key_eq(const lt_ex_bytes *a, const void *key, int64_t len) {
-    return a->len == len && !memcmp(a->data, key, (size_t)len);
+    return a->len == len && lti_bytes_eq(a->data, key, len);
 }
 
 static int64_t lti_slot_find(const lt_ex_map *m, const void *key, int64_t len) {
@@ -247,6 +259,28 @@ static lt_status lti_map_put(lt_ex_map *m, lt_ex_bytes key, lt_ex_entry **out) {
     return LT_OK;
 }
 
+/* The layout every writer emits for a Features entry: the key (field 1, length < 128), then
+ * the value (field 2) filled by exactly one list field of the Feature. Reads that framing
+ * straight through and counts the list as lti_feature_merge would, so the general loop in
+ * lti_entry (which gives the same key and f for these bytes) is skipped. Returns 0 without
+ * touching anything for any other layout; 1 with *st the list's status otherwise. */
+static int lti_entry_canonical(const uint8_t *p, const uint8_t *end, lt_ex_bytes *key, lt_ex_feature *f,
+                               lt_status *st) {
+    uint64_t vlen, llen;
+    if (end - p < 4 || p[0] != 0x0a || p[1] >= 0x80 || p[1] > end - p - 3 || p[2 + p[1]] != 0x12) return 0;
+    const uint8_t *q = p + 3 + p[1];
+    if (!lti_pb_varint(&q, end, &vlen) || vlen != (uint64_t)(end - q) || q == end) return 0;
+    const uint8_t *at = q; /* the list's tag: the oneof kind is set from here */
+    uint8_t t = *q++;
+    if ((t != 0x0a && t != 0x12 && t != 0x1a) || !lti_pb_varint(&q, end, &llen) || llen != (uint64_t)(end - q)) return 0;
+    key->data = p + 2;
+    key->len = p[1];
+    f->kind = (lt_ex_kind)(t >> 3);
+    f->from = at;
+    *st = lti_list_count(f, q, end);
+    return 1;
+}
+
 /* One map entry {key = 1; value = 2}; list = 0: value is a Feature, 1: a FeatureList. */
 static lt_status lti_entry(lt_ex_map *m, const uint8_t *p, const uint8_t *end, int list) {
     const uint8_t *start = p;
@@ -254,6 +288,10 @@ static lt_status lti_entry(lt_ex_map *m, const uint8_t *p, const uint8_t *end, i
     lt_ex_feature f = {0};
     int64_t steps = 0;
     lt_status st;
+    if (!list && lti_entry_canonical(p, end, &key, &f, &st)) {
+        if (st) return st;
+        p = end;
+    }
     while (p < end) {
         uint32_t tag;
         uint64_t v;

@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "data/example.h"
+#include "data/example_wire.h"
 
 static int64_t lti_elem_size(const lt_ex_spec_item *it) {
     if (it->raw) return 1;
@@ -144,7 +145,7 @@ static lt_status lti_add_item(lt_ex_batch *b, int64_t i, const lt_example *ex) {
     /* records usually list their features in one order: try last row's entry first */
     const lt_ex_map *m = &ex->features;
     const lt_ex_entry *e = c->hint >= 0 && c->hint < m->n ? &m->entries[c->hint] : NULL;
-    if (!e || e->key.len != c->keylen || memcmp(e->key.data, it->key, (size_t)c->keylen)) {
+    if (!e || e->key.len != c->keylen || !lti_bytes_eq(e->key.data, it->key, c->keylen)) {
         e = lt_ex_map_find(m, it->key, c->keylen);
         c->hint = e ? e - m->entries : -1;
     }

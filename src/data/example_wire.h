@@ -37,6 +37,29 @@ static inline int lti_pb_tag(const uint8_t **pp, const uint8_t *end, uint32_t *t
     return 1;
 }
 
+/* a[0..n) == b[0..n) for feature names: short keys compare as (overlapping) words inline,
+ * where a memcmp call and its size dispatch cost more than the compare. Reads only
+ * inside both ranges. */
+static inline int lti_bytes_eq(const void *a, const void *b, int64_t n) {
+    const uint8_t *x = a, *y = b;
+    uint64_t u, v, s, t;
+    if (n > 16) return !__builtin_memcmp(x, y, (size_t)n);
+    if (n >= 8) {
+        __builtin_memcpy(&u, x, 8), __builtin_memcpy(&v, y, 8);
+        __builtin_memcpy(&s, x + n - 8, 8), __builtin_memcpy(&t, y + n - 8, 8);
+        return !((u ^ v) | (s ^ t));
+    }
+    if (n >= 4) {
+        uint32_t u4, v4, s4, t4;
+        __builtin_memcpy(&u4, x, 4), __builtin_memcpy(&v4, y, 4);
+        __builtin_memcpy(&s4, x + n - 4, 4), __builtin_memcpy(&t4, y + n - 4, 4);
+        return !((u4 ^ v4) | (s4 ^ t4));
+    }
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] != y[i]) return 0;
+    return 1;
+}
+
 /* Skips one field's value given its tag (groups nested up to protobuf's depth 100). */
 int lti_pb_skip(const uint8_t **pp, const uint8_t *end, uint32_t tag, int depth);
 

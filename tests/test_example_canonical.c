@@ -1,0 +1,234 @@
+/* The Example parser's fast path for the canonical entry layout (key, then a Feature
+ * holding exactly one list) must give what the general loop gives: each feature is parsed
+ * from its canonical bytes and from equivalent non-canonical encodings (value before key,
+ * unknown fields in the entry or the Feature, a split list) and the views must agree;
+ * malformed lists fail the same way on both paths. Also the word-wise key checks: ASCII
+ * test and key equality at every length 0..40 and every position of a difference. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "data/example.h"
+
+/* A tiny protobuf writer, independent of the encoder. */
+typedef struct pb {
+    uint8_t b[1024];
+    int n;
+} pb;
+
+static void pv(pb *p, uint64_t v) {
+    while (v >= 0x80) { p->b[p->n++] = (uint8_t)(v | 0x80); v >>= 7; }
+    p->b[p->n++] = (uint8_t)v;
+}
+static void ptag(pb *p, uint32_t field, uint32_t wt) { pv(p, (uint64_t)field << 3 | wt); }
+static void praw(pb *p, const void *d, int n) { memcpy(p->b + p->n, d, (size_t)n); p->n += n; }
+static void plen(pb *p, uint32_t field, const pb *sub) { ptag(p, field, 2); pv(p, (uint64_t)sub->n); praw(p, sub->b, sub->n); }
+static void pbytes(pb *p, uint32_t field, const void *d, int n) { ptag(p, field, 2); pv(p, (uint64_t)n); praw(p, d, n); }
+
+/* One list body (BytesList / FloatList / Int64List) and its kind. */
+typedef struct list_case {
+    const char *name;
+    int kind;
+    pb body;
+} list_case;
+
+enum { ENTRY_CANONICAL, ENTRY_VALUE_FIRST, ENTRY_UNKNOWN_AFTER, FEATURE_UNKNOWN_AFTER, FEATURE_LIST_TWICE, NFORMS };
+
+/* Example { Features { entry } } with the entry laid out in form `form`. */
+static void make_example(pb *ex, const char *key, const list_case *lc, int form) {
+    pb feature = {0}, entry = {0}, features = {0};
+    if (form == FEATURE_LIST_TWICE) { /* the same kind twice: merged, values appended (the first is empty) */
+        pb empty = {0};
+        plen(&feature, (uint32_t)lc->kind, &empty);
+    }
+    plen(&feature, (uint32_t)lc->kind, &lc->body);
+    if (form == FEATURE_UNKNOWN_AFTER) { ptag(&feature, 9, 0); pv(&feature, 300); }
+    if (form == ENTRY_VALUE_FIRST) {
+        plen(&entry, 2, &feature);
+        pbytes(&entry, 1, key, (int)strlen(key));
+    } else {
+        pbytes(&entry, 1, key, (int)strlen(key));
+        plen(&entry, 2, &feature);
+    }
+    if (form == ENTRY_UNKNOWN_AFTER) { ptag(&entry, 7, 5); praw(&entry, "abcd", 4); }
+    plen(&features, 1, &entry);
+    ex->n = 0;
+    plen(ex, 1, &features);
+}
+
+/* All values of f, as text, through the copy functions and the iterators. */
+static void describe(const lt_ex_feature *f, char *out, size_t cap) {
+    size_t k = (size_t)snprintf(out, cap, "%s %lld:", lt_ex_kind_name(f->kind), (long long)f->count);
+    lt_ex_iter it;
+    lt_ex_iter_init(&it, f);
+    if (f->kind == LT_EX_FLOAT) {
+        float v[64], x;
+        int64_t n = lt_ex_feature_floats(f, v, 64);
+        for (int64_t i = 0; i < n; i++) k += (size_t)snprintf(out + k, cap - k, " %g", (double)v[i]);
+        while (lt_ex_iter_float(&it, &x)) k += (size_t)snprintf(out + k, cap - k, " i%g", (double)x);
+    } else if (f->kind == LT_EX_INT64) {
+        int64_t v[64], x;
+        int64_t n = lt_ex_feature_int64s(f, v, 64);
+        for (int64_t i = 0; i < n; i++) k += (size_t)snprintf(out + k, cap - k, " %lld", (long long)v[i]);
+        while (lt_ex_iter_int64(&it, &x)) k += (size_t)snprintf(out + k, cap - k, " i%lld", (long long)x);
+    } else if (f->kind == LT_EX_BYTES) {
+        lt_ex_bytes v[64], x;
+        int64_t n = lt_ex_feature_bytes(f, v, 64);
+        for (int64_t i = 0; i < n; i++) k += (size_t)snprintf(out + k, cap - k, " '%.*s'", (int)v[i].len, (const char *)v[i].data);
+        while (lt_ex_iter_bytes(&it, &x)) k += (size_t)snprintf(out + k, cap - k, " i'%.*s'", (int)x.len, (const char *)x.data);
+    }
+}
+
+static void cases(list_case *c, int *n) {
+    *n = 0;
+    list_case *p;
+    p = &c[(*n)++]; *p = (list_case){"one bytes value", LT_EX_BYTES, {{0}, 0}};
+    pbytes(&p->body, 1, "hello", 5);
+    p = &c[(*n)++]; *p = (list_case){"two bytes values", LT_EX_BYTES, {{0}, 0}};
+    pbytes(&p->body, 1, "ab", 2); pbytes(&p->body, 1, "", 0);
+    p = &c[(*n)++]; *p = (list_case){"empty bytes list", LT_EX_BYTES, {{0}, 0}};
+    p = &c[(*n)++]; *p = (list_case){"packed floats", LT_EX_FLOAT, {{0}, 0}};
+    { pb v = {0}; float f[3] = {1.5f, -2.0f, 1e-3f}; praw(&v, f, 12); plen(&p->body, 1, &v); }
+    p = &c[(*n)++]; *p = (list_case){"unpacked floats", LT_EX_FLOAT, {{0}, 0}};
+    { float f = 7.25f; ptag(&p->body, 1, 5); praw(&p->body, &f, 4); ptag(&p->body, 1, 5); praw(&p->body, &f, 4); }
+    p = &c[(*n)++]; *p = (list_case){"packed int64s", LT_EX_INT64, {{0}, 0}};
+    { pb v = {0}; pv(&v, 28); pv(&v, 300); pv(&v, (uint64_t)-5); plen(&p->body, 1, &v); }
+    p = &c[(*n)++]; *p = (list_case){"empty packed int64s", LT_EX_INT64, {{0}, 0}};
+    { pb v = {0}; plen(&p->body, 1, &v); }
+    p = &c[(*n)++]; *p = (list_case){"a long packed chunk", LT_EX_INT64, {{0}, 0}};
+    { pb v = {0}; for (int i = 0; i < 60; i++) pv(&v, (uint64_t)i * 1000); plen(&p->body, 1, &v); }
+}
+
+static void test_forms_agree(void **state) {
+    (void)state;
+    list_case c[16];
+    int nc;
+    cases(c, &nc);
+    const char *keys[] = {"", "k", "label", "image/raw", "image/height", "a_key_of_exactly_32_bytes_long_x",
+                          "a key longer than 127 bytes: ....................................................................................................."};
+    lt_example ex;
+    lt_example_init(&ex);
+    for (int i = 0; i < nc; i++) {
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            char want[2048] = "", got[2048];
+            for (int form = 0; form < NFORMS; form++) {
+                pb rec = {0};
+                make_example(&rec, keys[k], &c[i], form);
+                lt_status st = lt_example_parse(&ex, rec.b, rec.n);
+                if (st) fail_msg("%s, key '%s', form %d: %s", c[i].name, keys[k], form, lt_error_message());
+                assert_int_equal(ex.features.n, 1);
+                const lt_ex_feature *f = lt_example_get(&ex, keys[k]);
+                assert_non_null(f);
+                describe(f, got, sizeof got);
+                if (form == ENTRY_CANONICAL) strcpy(want, got);
+                else if (strcmp(want, got)) fail_msg("%s, key '%s': canonical '%s', form %d '%s'", c[i].name, keys[k], want, form, got);
+            }
+        }
+    }
+    lt_example_free(&ex);
+}
+
+/* A record of several canonical entries with a duplicate key (the last wins) and the
+ * batch path that uses them. */
+static void test_canonical_record(void **state) {
+    (void)state;
+    pb features = {0}, ex = {0};
+    const char *keys[] = {"image/raw", "label", "image/raw"};
+    const char *vals[] = {"old", "", "new"};
+    for (int i = 0; i < 3; i++) {
+        pb entry = {0}, feature = {0}, list = {0};
+        if (i == 1) { pb v = {0}; pv(&v, 9); plen(&list, 1, &v); plen(&feature, 3, &list); }
+        else { pbytes(&list, 1, vals[i], 3); plen(&feature, 1, &list); }
+        pbytes(&entry, 1, keys[i], (int)strlen(keys[i]));
+        plen(&entry, 2, &feature);
+        plen(&features, 1, &entry);
+    }
+    plen(&ex, 1, &features);
+    lt_example e;
+    lt_example_init(&e);
+    assert_int_equal(lt_example_parse(&e, ex.b, ex.n), LT_OK);
+    assert_int_equal(e.features.n, 2);
+    lt_ex_bytes b;
+    assert_int_equal(lt_ex_feature_bytes(lt_example_get(&e, "image/raw"), &b, 1), 1);
+    assert_int_equal(b.len, 3);
+    assert_memory_equal(b.data, "new", 3);
+    int64_t y = 0;
+    assert_int_equal(lt_ex_feature_int64s(lt_example_get(&e, "label"), &y, 1), 1);
+    assert_int_equal(y, 9);
+    lt_example_free(&e);
+}
+
+/* Malformed lists inside the canonical framing fail as they do elsewhere. */
+static void test_canonical_errors(void **state) {
+    (void)state;
+    list_case bad[3] = {{"5 bytes of packed floats", LT_EX_FLOAT, {{0}, 0}},
+                        {"a varint running past its chunk", LT_EX_INT64, {{0}, 0}},
+                        {"a bytes value running past its list", LT_EX_BYTES, {{0}, 0}}};
+    { pb v = {0}; praw(&v, "12345", 5); plen(&bad[0].body, 1, &v); }
+    { pb v = {0}; pv(&v, 1); v.b[v.n++] = 0x80; plen(&bad[1].body, 1, &v); }
+    { ptag(&bad[2].body, 1, 2); pv(&bad[2].body, 10); praw(&bad[2].body, "abc", 3); }
+    lt_example ex;
+    lt_example_init(&ex);
+    for (int i = 0; i < 3; i++)
+        for (int form = 0; form < NFORMS; form++) {
+            pb rec = {0};
+            make_example(&rec, "x", &bad[i], form);
+            if (lt_example_parse(&ex, rec.b, rec.n) != LT_ERR_FORMAT) fail_msg("%s, form %d: parsed", bad[i].name, form);
+            assert_int_equal(ex.features.n, 0);
+        }
+    /* a key that is not UTF-8, in the canonical layout */
+    list_case ok = {"bytes", LT_EX_BYTES, {{0}, 0}};
+    pbytes(&ok.body, 1, "v", 1);
+    pb rec = {0};
+    make_example(&rec, "bad\xff", &ok, ENTRY_CANONICAL);
+    assert_int_equal(lt_example_parse(&ex, rec.b, rec.n), LT_ERR_FORMAT);
+    lt_example_free(&ex);
+}
+
+/* Keys of every length 0..40: non-ASCII bytes anywhere are caught (a lone 0x80 is not
+ * UTF-8), and lookups tell apart keys differing in any one byte. */
+static void test_key_words(void **state) {
+    (void)state;
+    list_case lc = {"bytes", LT_EX_BYTES, {{0}, 0}};
+    pbytes(&lc.body, 1, "v", 1);
+    lt_example ex;
+    lt_example_init(&ex);
+    for (int n = 0; n <= 40; n++) {
+        char key[48], other[48];
+        for (int i = 0; i < n; i++) key[i] = (char)('a' + i % 26);
+        key[n] = 0;
+        pb rec = {0};
+        make_example(&rec, key, &lc, ENTRY_CANONICAL);
+        assert_int_equal(lt_example_parse(&ex, rec.b, rec.n), LT_OK);
+        assert_non_null(lt_example_get(&ex, key));
+        for (int i = 0; i < n; i++) {
+            memcpy(other, key, (size_t)n + 1);
+            other[i] = 'Z';
+            if (lt_example_get(&ex, other)) fail_msg("length %d: key differing at %d found", n, i);
+        }
+        if (n) { memcpy(other, key, (size_t)n - 1); other[n - 1] = 0; assert_null(lt_example_get(&ex, other)); }
+        for (int i = 0; i < n; i++) {
+            memcpy(other, key, (size_t)n + 1);
+            other[i] = (char)0x80;
+            pb bad = {0};
+            make_example(&bad, other, &lc, ENTRY_CANONICAL);
+            if (lt_example_parse(&ex, bad.b, bad.n) != LT_ERR_FORMAT) fail_msg("length %d: 0x80 at %d accepted", n, i);
+        }
+    }
+    lt_example_free(&ex);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forms_agree),
+        cmocka_unit_test(test_canonical_record),
+        cmocka_unit_test(test_canonical_errors),
+        cmocka_unit_test(test_key_words),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -7,7 +7,7 @@ set -euo pipefail
 LATENT=${1:?usage: scripts/run.sh path/to/latent DATA_DIR}
 DATA=${2:?usage: scripts/run.sh path/to/latent DATA_DIR}
 THREADS=${THREADS:-2}
-EPOCHS=${EPOCHS:-10}   # ~10 s per epoch of 50,000 images at 2 threads
+EPOCHS=${EPOCHS:-20}   # ~5 s per epoch of 50,000 images at 2 threads on a quiet machine: ~2 minutes
 RUN=${RUN:-runs/made-fashion-$(date +%Y%m%d-%H%M%S)}
 
 if [ ! -d "$DATA" ]; then

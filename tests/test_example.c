@@ -13,21 +13,7 @@
 #include "core/alloc.h"
 #include "data/example.h"
 
-/* A tiny protobuf writer for hand-made records (independent of the encoder under test). */
-typedef struct pb {
-    uint8_t b[4096];
-    int n;
-} pb;
-
-static void pv(pb *p, uint64_t v) {
-    while (v >= 0x80) { p->b[p->n++] = (uint8_t)(v | 0x80); v >>= 7; }
-    p->b[p->n++] = (uint8_t)v;
-}
-static void ptag(pb *p, uint32_t field, uint32_t wt) { pv(p, (uint64_t)field << 3 | wt); }
-static void praw(pb *p, const void *d, int n) { memcpy(p->b + p->n, d, (size_t)n); p->n += n; }
-static void plen(pb *p, uint32_t field, const pb *sub) { ptag(p, field, 2); pv(p, (uint64_t)sub->n); praw(p, sub->b, sub->n); }
-static void pstr(pb *p, uint32_t field, const char *s) { ptag(p, field, 2); pv(p, strlen(s)); praw(p, s, (int)strlen(s)); }
-static void pf32(pb *p, float f) { praw(p, &f, 4); }
+#include "test_pb.h"
 
 /* All the unknown-field wire types: varint, fixed64, bytes, a group with a nested group, fixed32. */
 static void unknowns(pb *p) {

@@ -15,20 +15,7 @@
 
 #include "data/example.h"
 
-/* A tiny protobuf writer, independent of the encoder. */
-typedef struct pb {
-    uint8_t b[1024];
-    int n;
-} pb;
-
-static void pv(pb *p, uint64_t v) {
-    while (v >= 0x80) { p->b[p->n++] = (uint8_t)(v | 0x80); v >>= 7; }
-    p->b[p->n++] = (uint8_t)v;
-}
-static void ptag(pb *p, uint32_t field, uint32_t wt) { pv(p, (uint64_t)field << 3 | wt); }
-static void praw(pb *p, const void *d, int n) { memcpy(p->b + p->n, d, (size_t)n); p->n += n; }
-static void plen(pb *p, uint32_t field, const pb *sub) { ptag(p, field, 2); pv(p, (uint64_t)sub->n); praw(p, sub->b, sub->n); }
-static void pbytes(pb *p, uint32_t field, const void *d, int n) { ptag(p, field, 2); pv(p, (uint64_t)n); praw(p, d, n); }
+#include "test_pb.h"
 
 /* One list body (BytesList / FloatList / Int64List) and its kind. */
 typedef struct list_case {

@@ -246,6 +246,20 @@ static void lti_consume(lt_tfr_reader *r, int64_t n) {
     r->pos += n;
 }
 
+/* A mapped file or memory source: asks for the bytes [lo, lo + need) shifted LTI_AHEAD on
+ * while the record at lo is checked. Records are consumed back to back, so every line is
+ * requested once, a few records before the CRC reads it; the hardware prefetchers stop at
+ * each 4 KiB page, and a mapped file's pages are not physically contiguous. (A read()
+ * window was just written, so it is in cache already.) 1-4 KiB measured best, 870-byte
+ * records: read + CRC 150 -> 118 ns/record. */
+#define LTI_AHEAD 2048
+static inline void lti_prefetch(const lt_tfr_reader *r, int64_t need) {
+    if (r->own_buf) return;
+    int64_t a = r->lo + LTI_AHEAD, b = r->lo + need + LTI_AHEAD;
+    if (b > r->hi) b = r->hi;
+    for (int64_t k = a; k < b; k += 64) __builtin_prefetch(r->buf + k);
+}
+
 /* A bad record: skipped (reported through on_skip) while the budget lasts, else the error. */
 static lt_status lti_bad(lt_tfr_reader *r, int64_t off, int *skip, const char *fmt, ...) LT_PRINTF(4, 5);
 static lt_status lti_bad(lt_tfr_reader *r, int64_t off, int *skip, const char *fmt, ...) {
@@ -351,8 +365,11 @@ lt_status lt_tfr_reader_next(lt_tfr_reader *r, lt_tfr_record *rec, int *have) {
         if ((st = lti_ensure(r, need, &got))) return st;
         if (got < need) return lti_truncated(r, off, got, need, have);
         const uint8_t *data = r->buf + r->lo + 12;
+        lti_prefetch(r, need);
         if (r->opt.verify_crc) {
-            uint32_t stored = lti_le32(data + len), computed = lt_crc32c_mask(lt_crc32c(data, (size_t)len));
+            /* the CRC first: its pass brings the record's last line into cache, so reading the
+             * stored CRC before it would stall on memory */
+            uint32_t computed = lt_crc32c_mask(lt_crc32c(data, (size_t)len)), stored = lti_le32(data + len);
             if (stored != computed) {
                 if ((st = lti_bad(r, off, &sk, "data CRC mismatch (stored 0x%08x, computed 0x%08x)",
                                   stored, computed)))
@@ -454,9 +471,10 @@ static lt_status lti_open(lt_tfr_reader **out, const char *name, int fd, const v
     }
     if (!st && fd >= 0 && r->comp == LT_TFR_NONE && r->raw_size > 0) {
         /* Uncompressed regular file: map it and hand out views into the mapping (no copy).
-         * Falls back to read() where mapping fails. */
-        int populate = r->raw_size <= ((int64_t)1 << 30) ? MAP_POPULATE : 0; /* one bulk fault-in */
-        void *m = mmap(NULL, (size_t)r->raw_size, PROT_READ, MAP_PRIVATE | populate, fd, 0);
+         * Falls back to read() where mapping fails. No MAP_POPULATE: its page-by-page walk
+         * cost more than the faults it saves (each fault maps a batch of pages around it;
+         * read + CRC 118 -> 93 ns per 870-byte record). */
+        void *m = mmap(NULL, (size_t)r->raw_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m != MAP_FAILED) {
             madvise(m, (size_t)r->raw_size, MADV_SEQUENTIAL);
             r->map = m;

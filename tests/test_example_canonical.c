@@ -87,6 +87,14 @@ static void cases(list_case *c, int *n) {
     { pb v = {0}; pv(&v, 28); pv(&v, 300); pv(&v, (uint64_t)-5); plen(&p->body, 1, &v); }
     p = &c[(*n)++]; *p = (list_case){"empty packed int64s", LT_EX_INT64, {{0}, 0}};
     { pb v = {0}; plen(&p->body, 1, &v); }
+    p = &c[(*n)++]; *p = (list_case){"a short packed chunk of multi-byte varints", LT_EX_INT64, {{0}, 0}};
+    { pb v = {0}; pv(&v, 28); pv(&v, 300); pv(&v, 5); pv(&v, 70000); plen(&p->body, 1, &v); }
+    p = &c[(*n)++]; *p = (list_case){"one ten-byte varint", LT_EX_INT64, {{0}, 0}};
+    { pb v = {0}; pv(&v, (uint64_t)-7); plen(&p->body, 1, &v); }
+    p = &c[(*n)++]; *p = (list_case){"an empty bytes value", LT_EX_BYTES, {{0}, 0}};
+    pbytes(&p->body, 1, "", 0);
+    p = &c[(*n)++]; *p = (list_case){"empty packed floats", LT_EX_FLOAT, {{0}, 0}};
+    { pb v = {0}; plen(&p->body, 1, &v); }
     p = &c[(*n)++]; *p = (list_case){"a long packed chunk", LT_EX_INT64, {{0}, 0}};
     { pb v = {0}; for (int i = 0; i < 60; i++) pv(&v, (uint64_t)i * 1000); plen(&p->body, 1, &v); }
 }
@@ -153,15 +161,19 @@ static void test_canonical_record(void **state) {
 /* Malformed lists inside the canonical framing fail as they do elsewhere. */
 static void test_canonical_errors(void **state) {
     (void)state;
-    list_case bad[3] = {{"5 bytes of packed floats", LT_EX_FLOAT, {{0}, 0}},
+    list_case bad[5] = {{"5 bytes of packed floats", LT_EX_FLOAT, {{0}, 0}},
                         {"a varint running past its chunk", LT_EX_INT64, {{0}, 0}},
-                        {"a bytes value running past its list", LT_EX_BYTES, {{0}, 0}}};
+                        {"a bytes value running past its list", LT_EX_BYTES, {{0}, 0}},
+                        {"an 11-byte varint", LT_EX_INT64, {{0}, 0}},
+                        {"a varint running past a 10-byte chunk", LT_EX_INT64, {{0}, 0}}};
     { pb v = {0}; praw(&v, "12345", 5); plen(&bad[0].body, 1, &v); }
     { pb v = {0}; pv(&v, 1); v.b[v.n++] = 0x80; plen(&bad[1].body, 1, &v); }
     { ptag(&bad[2].body, 1, 2); pv(&bad[2].body, 10); praw(&bad[2].body, "abc", 3); }
+    { pb v = {0}; for (int k = 0; k < 10; k++) v.b[v.n++] = 0x81; v.b[v.n++] = 0x01; plen(&bad[3].body, 1, &v); }
+    { pb v = {0}; for (int k = 0; k < 10; k++) v.b[v.n++] = 0x81; plen(&bad[4].body, 1, &v); }
     lt_example ex;
     lt_example_init(&ex);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 5; i++)
         for (int form = 0; form < NFORMS; form++) {
             pb rec = {0};
             make_example(&rec, "x", &bad[i], form);
@@ -210,12 +222,53 @@ static void test_key_words(void **state) {
     lt_example_free(&ex);
 }
 
+/* A record with many features, then smaller ones: each parse's hash table is sized by its
+ * own entries (not by the largest record seen), and lookups and last-wins still hold. */
+static void test_map_sizes(void **state) {
+    (void)state;
+    lt_ex_builder b;
+    lt_example ex;
+    lt_ex_builder_init(&b);
+    lt_example_init(&ex);
+    const int sizes[] = {2000, 12, 9, 8, 300, 20};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        int n = sizes[s];
+        lt_ex_builder_begin(&b, 0);
+        for (int i = 0; i < n + n / 2; i++) { /* the first half of the keys appears twice */
+            char key[16];
+            snprintf(key, sizeof key, "k%d", i % n);
+            int64_t v = i;
+            assert_int_equal(lt_ex_builder_int64s(&b, key, &v, 1), LT_OK);
+        }
+        const uint8_t *data;
+        int64_t len;
+        assert_int_equal(lt_ex_builder_finish(&b, &data, &len), LT_OK);
+        assert_int_equal(lt_example_parse(&ex, data, len), LT_OK);
+        assert_int_equal(ex.features.n, n);
+        if (n > 8) assert_true(ex.features.nslots >= 2 * n && ex.features.nslots <= 64 + 4 * n);
+        for (int k = 0; k < n; k++) {
+            char key[16];
+            snprintf(key, sizeof key, "k%d", k);
+            int64_t v = -1;
+            assert_int_equal(lt_ex_feature_int64s(lt_example_get(&ex, key), &v, 1), 1);
+            assert_int_equal(v, k < n / 2 ? k + n : k);
+            const lt_ex_bytes *at = &ex.features.entries[k].key; /* the first appearance's position */
+            assert_int_equal(at->len, (int64_t)strlen(key));
+            assert_memory_equal(at->data, key, strlen(key));
+        }
+        assert_null(lt_example_get(&ex, "k-1"));
+    }
+    lt_ex_builder_free(&b);
+    lt_example_free(&ex);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forms_agree),
         cmocka_unit_test(test_canonical_record),
         cmocka_unit_test(test_canonical_errors),
         cmocka_unit_test(test_key_words),
+        cmocka_unit_test(test_map_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -211,13 +211,16 @@ static int64_t lti_slot_find(const lt_ex_map *m, const void *key, int64_t len) {
     }
 }
 
+/* The table is sized by this parse's entries, not by the largest one seen: a record with
+ * many features must not make every later one clear its whole table. */
 static lt_status lti_rehash(lt_ex_map *m, int64_t nslots) {
-    if (nslots > m->nslots) {
+    if (nslots > m->slots_cap) {
         int32_t *ns = lt_realloc(m->slots, (size_t)nslots * sizeof *ns);
         if (!ns) return lt_fail(LT_ERR_NOMEM, "no memory for a feature map");
         m->slots = ns;
-        m->nslots = nslots;
+        m->slots_cap = nslots;
     }
+    m->nslots = nslots;
     memset(m->slots, 0xff, (size_t)m->nslots * sizeof *m->slots);
     for (int64_t i = 0; i < m->n; i++) m->slots[lti_slot_find(m, m->entries[i].key.data, m->entries[i].key.len)] = (int32_t)i;
     return LT_OK;
@@ -233,40 +236,51 @@ const lt_ex_entry *lt_ex_map_find(const lt_ex_map *m, const void *key, int64_t k
     return e < 0 ? NULL : &m->entries[e];
 }
 
-/* Inserts or (duplicate key: the last entry wins) replaces; returns the entry. */
-static lt_status lti_map_put(lt_ex_map *m, lt_ex_bytes key, lt_ex_entry **out) {
-    lt_ex_entry *e = (lt_ex_entry *)lt_ex_map_find(m, key.data, key.len);
-    if (!e) {
-        if (m->n == m->cap) {
-            int64_t ncap = m->cap ? 2 * m->cap : 16;
-            lt_ex_entry *ne = lt_realloc(m->entries, (size_t)ncap * sizeof *ne);
-            if (!ne) return lt_fail(LT_ERR_NOMEM, "no memory for a feature map");
-            m->entries = ne;
-            m->cap = ncap;
-        }
-        e = &m->entries[m->n++];
-        e->key = key; /* the caller sets feature and list (no memset: it costs more than the parse of a key) */
-        if (m->n == LTI_LINEAR_MAX + 1 || (m->n > LTI_LINEAR_MAX && 2 * m->n > m->nslots)) {
-            int64_t ns = 64;
-            while (ns < 2 * m->n) ns *= 2;
-            lt_status st = lti_rehash(m, ns);
-            if (st) { m->n--; return st; }
-        } else if (m->n > LTI_LINEAR_MAX) {
-            m->slots[lti_slot_find(m, key.data, key.len)] = (int32_t)(m->n - 1);
-        }
+/* The next free entry, where lti_entry parses in place (growing the table if full);
+ * NULL when out of memory. */
+static lt_ex_entry *lti_map_next(lt_ex_map *m) {
+    if (m->n == m->cap) {
+        int64_t ncap = m->cap ? 2 * m->cap : 16;
+        lt_ex_entry *ne = lt_realloc(m->entries, (size_t)ncap * sizeof *ne);
+        if (!ne) return NULL;
+        m->entries = ne;
+        m->cap = ncap;
     }
-    *out = e;
+    return &m->entries[m->n];
+}
+
+/* Commits the entry filled in at entries[n]: a new key is kept; a duplicate key's value
+ * replaces the earlier entry's in place (the last entry wins, the first position stays). */
+static lt_status lti_map_commit(lt_ex_map *m) {
+    lt_ex_entry *e = &m->entries[m->n];
+    lt_ex_entry *old = (lt_ex_entry *)lt_ex_map_find(m, e->key.data, e->key.len);
+    if (old) {
+        old->feature = e->feature;
+        old->list = e->list;
+        return LT_OK;
+    }
+    m->n++;
+    if (m->n == LTI_LINEAR_MAX + 1 || (m->n > LTI_LINEAR_MAX && 2 * m->n > m->nslots)) {
+        int64_t ns = 64;
+        while (ns < 2 * m->n) ns *= 2;
+        lt_status st = lti_rehash(m, ns);
+        if (st) { m->n--; return st; }
+    } else if (m->n > LTI_LINEAR_MAX) {
+        m->slots[lti_slot_find(m, e->key.data, e->key.len)] = (int32_t)(m->n - 1);
+    }
     return LT_OK;
 }
 
 /* The layout every writer emits for a Features entry: the key (field 1, length < 128), then
  * the value (field 2) filled by exactly one list field of the Feature. Reads that framing
  * straight through and counts the list as lti_feature_merge would, so the general loop in
- * lti_entry (which gives the same key and f for these bytes) is skipped. Returns 0 without
- * touching anything for any other layout; 1 with *st the list's status otherwise. */
-static int lti_entry_canonical(const uint8_t *p, const uint8_t *end, lt_ex_bytes *key, lt_ex_feature *f,
-                               lt_status *st) {
-    uint64_t vlen, llen;
+ * lti_entry (which gives the same key and f for these bytes) is skipped. A list of one
+ * piece (one bytes value, one packed chunk: what writers emit) is counted right here.
+ * Returns 0 without touching anything for any other layout; 1 with *st the list's status
+ * otherwise, every field of f set. */
+static inline int lti_entry_canonical(const uint8_t *p, const uint8_t *end, lt_ex_bytes *key, lt_ex_feature *f,
+                                      lt_status *st) {
+    uint64_t vlen, llen, n;
     if (end - p < 4 || p[0] != 0x0a || p[1] >= 0x80 || p[1] > end - p - 3 || p[2 + p[1]] != 0x12) return 0;
     const uint8_t *q = p + 3 + p[1];
     if (!lti_pb_varint(&q, end, &vlen) || vlen != (uint64_t)(end - q) || q == end) return 0;
@@ -277,20 +291,45 @@ static int lti_entry_canonical(const uint8_t *p, const uint8_t *end, lt_ex_bytes
     key->len = p[1];
     f->kind = (lt_ex_kind)(t >> 3);
     f->from = at;
+    f->wrapped = 1;
+    *st = LT_OK;
+    const uint8_t *v = q + 1;
+    if (q < end && *q == 0x0a && lti_pb_varint(&v, end, &n) && n == (uint64_t)(end - v)) { /* one piece */
+        int64_t c = -1;
+        if (f->kind == LT_EX_BYTES) c = 1;
+        else if (f->kind == LT_EX_FLOAT) c = n % 4 ? -1 : (int64_t)(n / 4);
+        else if (n > 0 && n <= 10 && end[-1] < 0x80) /* varints ending inside: each is one end byte */
+            for (c = 0; v < end; v++) c += *v < 0x80;
+        if (c >= 0) {
+            f->count = c;
+            f->one = end - n;
+            f->one_len = (int64_t)n;
+            return 1;
+        }
+    }
+    f->count = 0;
+    f->one = NULL;
+    f->one_len = 0;
     *st = lti_list_count(f, q, end);
     return 1;
 }
 
-/* One map entry {key = 1; value = 2}; list = 0: value is a Feature, 1: a FeatureList. */
+/* One map entry {key = 1; value = 2}; list = 0: value is a Feature, 1: a FeatureList.
+ * Parsed in place into the map's next free entry, then committed. */
 static lt_status lti_entry(lt_ex_map *m, const uint8_t *p, const uint8_t *end, int list) {
     const uint8_t *start = p;
-    lt_ex_bytes key = {p, 0};
-    lt_ex_feature f = {0};
-    int64_t steps = 0;
+    lt_ex_entry *e = lti_map_next(m);
     lt_status st;
-    if (!list && lti_entry_canonical(p, end, &key, &f, &st)) {
+    if (!e) return lt_fail(LT_ERR_NOMEM, "no memory for a feature map");
+    lt_ex_feature *f = &e->feature;
+    int64_t steps = 0;
+    if (!list && lti_entry_canonical(p, end, &e->key, f, &st)) {
         if (st) return st;
         p = end;
+    } else {
+        e->key = (lt_ex_bytes){p, 0};
+        memset(f, 0, sizeof *f);
+        f->wrapped = 1;
     }
     while (p < end) {
         uint32_t tag;
@@ -301,10 +340,10 @@ static lt_status lti_entry(lt_ex_map *m, const uint8_t *p, const uint8_t *end, i
             if (!lti_pb_varint(&p, end, &v) || v > (uint64_t)(end - p))
                 return lt_fail(LT_ERR_FORMAT, "a map entry's field runs past it");
             if (field == 1) {
-                key.data = p;
-                key.len = (int64_t)v;
+                e->key.data = p;
+                e->key.len = (int64_t)v;
             } else if (!list) {
-                if ((st = lti_feature_merge(&f, p, p + v))) return st;
+                if ((st = lti_feature_merge(f, p, p + v))) return st;
             } else { /* FeatureList { repeated Feature feature = 1; } */
                 const uint8_t *q = p, *qe = p + v;
                 while (q < qe) {
@@ -328,16 +367,12 @@ static lt_status lti_entry(lt_ex_map *m, const uint8_t *p, const uint8_t *end, i
             return lt_fail(LT_ERR_FORMAT, "bad unknown field %u (wire type %u) in a map entry", field, tag & 7);
         }
     }
-    if (!lti_utf8_ok(key.data, key.len))
+    if (!lti_utf8_ok(e->key.data, e->key.len))
         return lt_fail(LT_ERR_FORMAT, "a feature name is not valid UTF-8 (proto3 strings must be)");
-    lt_ex_entry *e = NULL;
-    if ((st = lti_map_put(m, key, &e))) return st;
-    e->feature = f;
-    e->feature.p = start;
-    e->feature.n = end - start;
-    e->feature.wrapped = 1;
+    f->p = start;
+    f->n = end - start;
     e->list = (lt_ex_flist){steps, start, end - start};
-    return LT_OK;
+    return lti_map_commit(m);
 }
 
 /* Features { map<string, Feature> feature = 1; } or FeatureLists (list = 1). */

@@ -105,7 +105,8 @@ typedef struct lt_ex_map {
     lt_ex_entry *entries; /* (n) owned table, reused across parses */
     int64_t n, cap;
     int32_t *slots;       /* internal: open-addressing hash of keys, owned */
-    int64_t nslots;
+    int64_t nslots;       /* internal: slots in use (this parse's table size) */
+    int64_t slots_cap;    /* internal: slots allocated */
 } lt_ex_map;
 
 const lt_ex_entry *lt_ex_map_find(const lt_ex_map *m, const void *key, int64_t keylen);

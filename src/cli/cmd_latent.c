@@ -11,7 +11,7 @@
 #include "core/threads.h"
 #include "data/dataset.h"
 #include "io/png.h"
-#include "train/rundir.h"
+#include "cli/run_data.h"
 
 typedef struct lti_latent_args {
     const char *run, *out, *which, *split;
@@ -40,47 +40,12 @@ static int lti_parse(const char *cmd, int argc, char **argv, lti_latent_args *a,
     return -1; /* go on */
 }
 
-/* The model and the first n images of the split (binarized as the run was trained). */
+/* The model and the first n images of the split, for a model with a latent code. */
 static lt_status lti_open(const lti_latent_args *a, int64_t n, lt_model **m, float **x) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/config.json", a->run);
-    json_t *cfg = NULL;
-    lt_dataset data;
-    memset(&data, 0, sizeof data);
-    int have_data = 0;
-    *x = NULL;
-    lt_status st = lt_run_read_json(path, &cfg);
-    if (!st) st = lt_checkpoint_open_model(a->run, a->which, m, NULL);
+    lt_status st = lt_cli_open_run(a->run, a->which, a->split, n, m, x);
     if (!st && (!(*m)->vt->encode || !(*m)->vt->decode || !(*m)->vt->code_size))
         st = lt_fail(LT_ERR_ARG, "model '%s' has no latent code to encode and decode (use a vae or gsvae run)",
                      (*m)->vt->name);
-    const char *bin = cfg ? json_string_value(json_object_get(cfg, "binarize")) : NULL;
-    const char *src = cfg ? json_string_value(json_object_get(cfg, "data")) : NULL;
-    const char *features = cfg ? json_string_value(json_object_get(cfg, "features")) : NULL;
-    json_t *lim = cfg ? json_object_get(cfg, "limit") : NULL, *seed = cfg ? json_object_get(cfg, "seed") : NULL;
-    if (!st && (!bin || lt_binarize_parse(bin) < 0 || !src))
-        st = lt_fail(LT_ERR_FORMAT, "%s: 'data' or 'binarize' missing", path);
-    if (!st && !(st = lt_dataset_open_source(src, features, json_is_integer(lim) ? json_integer_value(lim) : 0, &data)))
-        have_data = 1;
-    lt_split_id sp = (lt_split_id)lt_split_parse(a->split);
-    if (!st && data.split[sp].n < n)
-        st = lt_fail(LT_ERR_ARG, "split '%s' has %lld images, %lld needed", a->split, (long long)data.split[sp].n,
-                     (long long)n);
-    if (!st && (data.dim != (*m)->dim))
-        st = lt_fail(LT_ERR_ARG, "data has %lld pixels, the model %lld", (long long)data.dim, (long long)(*m)->dim);
-    int64_t *idx = st ? NULL : lt_malloc(sizeof(int64_t) * (size_t)n);
-    int64_t *y = st ? NULL : lt_malloc(sizeof(int64_t) * (size_t)n);
-    *x = st ? NULL : lt_malloc(sizeof(float) * (size_t)(n * data.dim)); /* (n, D) */
-    if (!st && (!idx || !y || !*x)) st = lt_fail(LT_ERR_NOMEM, "buffers for %lld images", (long long)n);
-    if (!st) {
-        for (int64_t i = 0; i < n; i++) idx[i] = i;
-        lt_dataset_batch(&data, sp, idx, n, (lt_binarize)lt_binarize_parse(bin),
-                         json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 0, 0, *x, y);
-    }
-    lt_free(idx);
-    lt_free(y);
-    if (have_data) lt_dataset_free(&data);
-    json_decref(cfg);
     return st;
 }
 

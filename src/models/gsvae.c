@@ -24,6 +24,7 @@
 #include "core/alloc.h"
 #include "dist/dist.h"
 #include "dist/estimator.h"
+#include "autograd/backward.h"
 #include "models/latent_internal.h"
 #include "ops/ops.h"
 
@@ -253,6 +254,138 @@ static lt_status gsvae_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, 
     return st;
 }
 
+static double gsvae_temperature(const lt_model *m) { return ((const lti_gsvae *)m->impl)->tau; }
+
+/* f = −log p(x|z) per row for codes z (R,C) and inputs x (R,D), on s (gradients as s says). -> (R) */
+static lt_tensor *gsvae_recon(lt_graph *s, const lti_gsvae *v, lt_tensor *z, lt_tensor *x) {
+    return lt_bce_with_logits(s, gsvae_decode_t(s, v, z), x);
+}
+
+/* Rows of x (n,D) repeated: copy k of example i at row (k·n + i) when k_major, else at (i·reps + k). */
+static lt_tensor *gsvae_repeat(lt_graph *s, const float *x, int64_t n, int64_t D, int64_t reps, int k_major) {
+    lt_tensor *t = lt_graph_new(s, LT_F32, 2, (int64_t[]){n * reps, D}); /* (n·reps, D) */
+    if (t)
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t k = 0; k < reps; k++)
+                memcpy(t->data + (k_major ? k * n + i : i * reps + k) * D, x + i * D, sizeof(float) * (size_t)D);
+    return t;
+}
+
+/* Per-draw estimates with estimator e: rows of draws k0.. in chunks; out (draws, n·C). */
+static lt_status gsvae_grads_est(lti_gsvae *v, lt_graph *s, const lt_batch *b, const float *phi, lt_estimator e,
+                                 float tau, int64_t draws, lt_rng *r, float *out) {
+    const int64_t n = b->n, C = v->C, D = b->dim, chunk = n >= 2048 ? 1 : 2048 / n;
+    const int cat = v->kind == LT_LATENT_CATEGORICAL;
+    double base = 0; /* score-ma: the mean signal over one chunk of other draws, as a moving average would hold */
+    lt_status st = LT_OK;
+    if (e == LT_ESTIMATOR_SCORE_MA) {
+        lt_graph_reset(s);
+        lt_graph_set_grad(s, 0);
+        lt_tensor *lg = gsvae_repeat(s, phi, n, C, chunk, 1); /* (chunk·n, C) */
+        lt_tensor *shaped = lg && cat ? lt_reshape(s, lg, 3, (int64_t[]){chunk * n, v->M, v->K}) : lg;
+        lt_tensor *z = cat ? lt_categorical_sample(s, r, shaped) : lt_bernoulli_sample(s, r, shaped);
+        lt_tensor *f = gsvae_recon(s, v, z, gsvae_repeat(s, b->x, n, D, chunk, 1));
+        if ((st = lt_graph_status(s))) return st;
+        lt_ma_baseline ma = {0, 0.0f, 0};
+        lt_ma_baseline_update(&ma, f->data, chunk * n);
+        base = ma.value;
+    }
+    for (int64_t k0 = 0; k0 < draws && !st; k0 += chunk) {
+        const int64_t kc = draws - k0 < chunk ? draws - k0 : chunk, R = kc * n;
+        lt_graph_reset(s);
+        lt_graph_set_grad(s, 1);
+        lt_tensor *lg = gsvae_repeat(s, phi, n, C, kc, 1); /* (R, C) leaf: every row's gradient is one draw */
+        if (!lg) return lt_graph_status(s);
+        lg->requires_grad = 1;
+        lt_tensor *shaped = cat ? lt_reshape(s, lg, 3, (int64_t[]){R, v->M, v->K}) : lg;
+        lt_latent_draw d;
+        if ((st = lt_latent_draw_sample(s, r, e, v->kind, shaped, tau, &d))) break;
+        lt_tensor *f = gsvae_recon(s, v, d.z, gsvae_repeat(s, b->x, n, D, kc, 1)); /* (R) */
+        lt_tensor *obj = f;
+        if (d.log_q) {
+            lt_tensor *bt = NULL;
+            if (e == LT_ESTIMATOR_SCORE_MA && (bt = lt_graph_new(s, LT_F32, 1, (int64_t[]){R})))
+                for (int64_t i = 0; i < R; i++) bt->data[i] = (float)base;
+            obj = lt_score_surrogate(s, f, bt, d.log_q);
+        }
+        if ((st = lt_backward(s, lt_sum(s, obj, LT_AXIS_ALL, 0)))) break;
+        memcpy(out + k0 * n * C, lg->grad, sizeof(float) * (size_t)(R * C));
+    }
+    return st;
+}
+
+/* The local-expectation estimate (Titsias & Lázaro-Gredilla 2015): for a hard draw z ~ q,
+ * variable m's gradient sums over its classes exactly with the others held at z:
+ * categorical ∂/∂φ_mj = p_mj (f(z_{−m}, j) − Σ_k p_mk f(z_{−m}, k)); binary
+ * ∂/∂φ_m = p_m(1 − p_m)(f(z_{−m}, 1) − f(z_{−m}, 0)). Unbiased for the gradient of E_q[f]. */
+static lt_status gsvae_grads_ref(lti_gsvae *v, lt_graph *s, const lt_batch *b, const float *phi, int64_t draws, lt_rng *r,
+                                 float *out) {
+    const int64_t n = b->n, C = v->C, D = b->dim, M = v->M, K = v->K, V = v->kind == LT_LATENT_CATEGORICAL ? K : 2;
+    const int cat = v->kind == LT_LATENT_CATEGORICAL;
+    lt_status st = LT_OK;
+    lt_graph_set_grad(s, 0);
+    for (int64_t k = 0; k < draws && !st; k++) {
+        lt_graph_reset(s);
+        lt_tensor *lg = lt_graph_new(s, LT_F32, 2, (int64_t[]){n, C}); /* (n, C) */
+        if (!lg) return lt_graph_status(s);
+        memcpy(lg->data, phi, sizeof(float) * (size_t)(n * C));
+        lt_tensor *shaped = cat ? lt_reshape(s, lg, 3, (int64_t[]){n, M, K}) : lg;
+        lt_tensor *z = cat ? lt_categorical_sample(s, r, shaped) : lt_bernoulli_sample(s, r, shaped); /* hard */
+        lt_tensor *p = cat ? lt_softmax(s, shaped, -1) : lt_sigmoid(s, lg);
+        lt_tensor *zz = lt_graph_new(s, LT_F32, 2, (int64_t[]){n * M * V, C}); /* (n·M·V, C): variable m set to j */
+        if ((st = lt_graph_status(s))) break;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t mm = 0; mm < M; mm++)
+                for (int64_t j = 0; j < V; j++) {
+                    float *row = zz->data + ((i * M + mm) * V + j) * C;
+                    memcpy(row, z->data + i * C, sizeof(float) * (size_t)C);
+                    if (cat) {
+                        memset(row + mm * K, 0, sizeof(float) * (size_t)K);
+                        row[mm * K + j] = 1.0f;
+                    } else {
+                        row[mm] = (float)j;
+                    }
+                }
+        lt_tensor *f = gsvae_recon(s, v, zz, gsvae_repeat(s, b->x, n, D, M * V, 0)); /* (n·M·V) */
+        if ((st = lt_graph_status(s))) break;
+        float *o = out + k * n * C;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t mm = 0; mm < M; mm++) {
+                const float *fv = f->data + (i * M + mm) * V, *pv = p->data + i * C + mm * (cat ? K : 1);
+                if (!cat) {
+                    o[i * C + mm] = pv[0] * (1 - pv[0]) * (fv[1] - fv[0]);
+                    continue;
+                }
+                double avg = 0;
+                for (int64_t j = 0; j < K; j++) avg += (double)pv[j] * fv[j];
+                for (int64_t j = 0; j < K; j++) o[i * C + mm * K + j] = (float)(pv[j] * (fv[j] - avg));
+            }
+    }
+    return st;
+}
+
+static lt_status gsvae_latent_grads(lt_model *m, const lt_batch *b, lt_estimator e, int reference, float tau,
+                                    int64_t draws, lt_rng *r, float *out) {
+    lti_gsvae *v = m->impl;
+    lt_status st = lti_check_batch(m, b);
+    if (st || (st = gsvae_scratch(v))) return st;
+    if (!reference && e == LT_ESTIMATOR_PATHWISE)
+        return lt_fail(LT_ERR_ARG, "gsvae: estimator 'pathwise' needs continuous latents");
+    lt_graph *s = &v->scratch;
+    float *phi = lt_malloc(sizeof(float) * (size_t)(b->n * v->C)); /* (n, C) encoder logits */
+    if (!phi) return lt_fail(LT_ERR_NOMEM, "gsvae: logits of %lld examples", (long long)b->n);
+    lt_graph_reset(s);
+    lt_graph_set_grad(s, 0);
+    lt_tensor *lg = lti_mlp_forward(s, &v->enc, lti_batch_x(s, b));
+    if (!(st = lt_graph_status(s))) memcpy(phi, lg->data, sizeof(float) * (size_t)(b->n * v->C));
+    if (!st) st = reference ? gsvae_grads_ref(v, s, b, phi, draws, r, out)
+                            : gsvae_grads_est(v, s, b, phi, e, tau > 0 ? tau : v->tau, draws, r, out);
+    lt_graph_reset(s);
+    lt_graph_set_grad(s, 0);
+    lt_free(phi);
+    return st;
+}
+
 static void gsvae_destroy(lt_model *m) {
     lti_gsvae *v = m->impl;
     if (!v) return;
@@ -278,4 +411,6 @@ const lt_model_vtable lti_model_gsvae = {
     .code_size = gsvae_code_size,
     .encode = gsvae_encode,
     .decode = gsvae_decode,
+    .temperature = gsvae_temperature,
+    .latent_grads = gsvae_latent_grads,
 };

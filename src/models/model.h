@@ -46,6 +46,7 @@
 #include "core/graph.h"
 #include "core/params.h"
 #include "core/rng.h"
+#include "dist/estimator.h"
 
 typedef struct lt_batch {
     const float *x;      /* (n, dim) pixel values in [0,1] (binary for binary models) */
@@ -89,6 +90,17 @@ typedef struct lt_model_vtable {
     lt_status (*encode)(lt_model *m, lt_graph *g, const lt_batch *b, float *out);
     /* Pixel probabilities of p(x|z) for codes z (n, code_size) into out (n, dim). */
     lt_status (*decode)(lt_model *m, lt_graph *g, const float *z, int64_t n, float *out);
+    /* The temperature of a relaxed estimator now (gsvae; logged by the trainer). May be NULL. */
+    double (*temperature)(const lt_model *m);
+    /* For `latent estimators --run`: `draws` single-sample estimates of
+     * ∇_φ E_{z~q(z|x)}[−log p(x|z)] with respect to the encoder's logits φ (n, code_size)
+     * of batch b (decoder fixed; the analytic KL term is left out: it is the same
+     * for every estimator), into out (draws, n·code_size). Estimator e at temperature
+     * tau (<= 0: the model's); reference != 0: an unbiased low-variance reference
+     * estimate instead (gsvae: local expectations, exact in each variable given a
+     * draw of the others). Uses the model's scratch graph. May be NULL. */
+    lt_status (*latent_grads)(lt_model *m, const lt_batch *b, lt_estimator e, int reference, float tau, int64_t draws,
+                              lt_rng *r, float *out);
 } lt_model_vtable;
 
 struct lt_model {

@@ -254,6 +254,10 @@ lt_status lt_checkpoint_load(const char *path, lt_model *m, lt_optim *o, lt_trai
             st = lt_fail(LT_ERR_FORMAT, "%s: metadata 'train_rng' missing or malformed", path);
         if (!st) *s = t;
     }
+    int64_t gstep;
+    if (!st && m->vt->on_step && lt_safetensors_meta(&f, "global_step") &&
+        !lti_meta_i64(path, &f, "global_step", &gstep))
+        m->vt->on_step(m, gstep > 0 ? gstep - 1 : 0); /* step-dependent state as in the last step taken */
     if (!st && class_prior && m->n_classes > 0) {
         const char *pr = lt_safetensors_meta(&f, "class_prior");
         json_t *a = pr ? json_loads(pr, 0, NULL) : NULL;

@@ -48,7 +48,9 @@ lt_status lt_checkpoint_save(const char *path, const lt_model *m, const lt_optim
 /* Reads a checkpoint's model name and config (caller decrefs *config). */
 lt_status lt_checkpoint_peek(const char *path, char *model_name, int cap, json_t **config);
 /* Restores into an already created model of the same config (+ optimizer, state,
- * prior (m->n_classes doubles) when not NULL). Shapes must match exactly. */
+ * prior (m->n_classes doubles) when not NULL). Shapes must match exactly. A
+ * checkpoint with a global step calls the model's on_step with the last step taken,
+ * so state that follows the step (gsvae's temperature) is as it was when saved. */
 lt_status lt_checkpoint_load(const char *path, lt_model *m, lt_optim *o, lt_train_state *s, double *class_prior);
 /* Creates the model saved in RUN/checkpoints/WHICH.safetensors ("best" or "last")
  * and loads it. *prior gets m->n_classes doubles (lt_free) or NULL. */

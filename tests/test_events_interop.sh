@@ -37,3 +37,16 @@ echo "keep: ok ($got)"
 "$LATENT" train --model vae --data "$T/d" --hidden 16 --epochs 2 --batch 50 --samples 4 --threads 1 --log-every 2 \
     --quiet --out "$T/vae"
 $PY "$SRC/events_interop.py" "$T" "$T/vae" 2 4 1
+# A model with a relaxation temperature: train/temperature and valid/temperature too, annealed
+"$LATENT" train --model gsvae --data "$T/d" --hidden 16 --latent 4 --classes 3 --epochs 2 --batch 50 --samples 4 \
+    --threads 1 --log-every 2 --tau0 1 --tau-min 0.5 --anneal-rate 0.1 --anneal-every 1 --quiet --out "$T/gs"
+$PY "$SRC/events_interop.py" "$T" "$T/gs" 2 4 1
+$PY - "$T/gs/metrics.jsonl" <<'PYEOF' || exit 1
+import json, math, sys
+m = [json.loads(l) for l in open(sys.argv[1])]
+want = [max(0.5, math.exp(-0.1 * (e["global_step"] - 1))) for e in m]  # tau of each epoch's last step
+got = [e["temperature"] for e in m]
+if any(abs(a - b) > 1e-5 for a, b in zip(got, want)):
+    sys.exit(f"FAIL temperature {got}, expected {want}")
+print("temperature: ok", got)
+PYEOF

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run-directory behaviour of latent train: a NaN/Inf loss stops the run with a
 # message naming the step and leaves the last good checkpoints untouched; --quiet
-# prints nothing on success; --keep and --log-every reject bad values (exit 2).
+# prints nothing on success; --keep and --log-every reject bad values (exit 2); --keep N
+# keeps the N newest periodic checkpoints plus the best epoch's when that is older.
 set -uo pipefail
 : "${LATENT:?set LATENT to the latent binary}" "${LT_SOURCE_DIR:?}"
 command -v python3 > /dev/null || { echo "SKIP: python3 needed to write test data"; exit 77; }
@@ -41,5 +42,18 @@ for args in "--keep 0" "--keep x" "--keep -3" "--log-every 0" "--log-every many"
     rc=$?
     [ $rc = 2 ] && [ ! -e "$T/r2" ] && ok "$args: exit 2 ($(head -c 120 "$T/err"))" || bad "$args: exit $rc"
 done
+# --keep 2 where the best epoch is not among the newest: 10 examples per split overfit
+# after a few epochs, so validation NLL rises again and the best epoch's file must stay.
+"$LATENT" train --model made --data "$T/d" --limit 10 --hidden 64 --epochs 12 --batch 10 --lr 0.05 --samples 0 \
+    --threads 1 --keep 2 --quiet --out "$T/k" 2> "$T/err" || bad "--keep 2 run: $(head -c 300 "$T/err")"
+best=$(python3 -c 'import json,sys; m=[json.loads(l) for l in open(sys.argv[1])]; print(min(m, key=lambda r: r["valid_nll"])["epoch"])' "$T/k/metrics.jsonl")
+want=$(printf 'epoch-%03d.safetensors\n' 11 12 "$best" | sort -u | tr '\n' ' ')
+got=$(cd "$T/k/checkpoints" && ls epoch-*.safetensors | sort | tr '\n' ' ')
+if [ "$best" -lt 11 ] && [ "$got" = "$want" ] && cmp -s "$T/k/checkpoints/best.safetensors" \
+    "$T/k/checkpoints/$(printf 'epoch-%03d.safetensors' "$best")"; then
+    ok "--keep 2 with best epoch $best: $got(the best epoch's equals best.safetensors)"
+else
+    bad "--keep 2: best epoch $best, checkpoints $got, expected $want"
+fi
 [ $fails = 0 ] || { echo "$fails failures"; exit 1; }
 echo "train runs: ok"

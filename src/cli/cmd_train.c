@@ -77,10 +77,18 @@ static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
     lti_progress *pr = ud;
     if (pr->tty && !pr->quiet) fprintf(stderr, "\r\033[K");
     if (!pr->quiet)
-        fprintf(stderr, "epoch %lld/%lld  train loss %.3f  valid NLL %.3f ± %.3f nats (%.4f bits/dim)%s  %.0f ex/s  %.1fs%s\n",
+    {
+        char extra[96] = "";
+        int k = 0;
+        if (r->valid_neg_elbo == r->valid_neg_elbo)
+            k += snprintf(extra + k, sizeof extra - (size_t)k, "  -ELBO %.3f", r->valid_neg_elbo);
+        if (r->temperature == r->temperature)
+            snprintf(extra + k, sizeof extra - (size_t)k, "  tau %.3g", r->temperature);
+        fprintf(stderr, "epoch %lld/%lld  train loss %.3f  valid NLL %.3f ± %.3f nats (%.4f bits/dim)%s%s  %.0f ex/s  %.1fs%s\n",
             (long long)r->epoch, (long long)r->epochs, r->train_loss, r->valid_nll, r->valid_stderr,
-            r->valid_bits_per_dim, r->is_best ? " *best*" : "", r->examples_per_s, r->seconds,
+            r->valid_bits_per_dim, extra, r->is_best ? " *best*" : "", r->examples_per_s, r->seconds,
             r->stop_early ? "  (early stop: no improvement within patience)" : "");
+    }
     if (pr->json) {
         printf("%s\n", r->line);
         fflush(stdout);

@@ -50,6 +50,7 @@ typedef struct lti_trainer {
     lt_events *ev;             /* this session's TensorBoard event file */
     int64_t log_every, keep;
     double win_loss, win_secs; /* training loss and step time since the last logged scalars */
+    double epoch_secs;         /* wall time of the last whole epoch (training + validation); 0 before one */
     int64_t win_steps, win_examples;
     char path[4200];           /* scratch for file names */
 } lti_trainer;
@@ -388,6 +389,7 @@ static lt_status lti_log_steps(lti_trainer *t, double lr, double grad_norm) {
     if (!st) st = lt_events_scalar(ev, step, "train/grad_norm", grad_norm);
     if (!st && t->win_secs > 0)
         st = lt_events_scalar(ev, step, "train/examples_per_sec", (double)t->win_examples / t->win_secs);
+    if (!st && t->m->vt->temperature) st = lt_events_scalar(ev, step, "train/temperature", t->m->vt->temperature(t->m));
     t->win_loss = t->win_secs = 0;
     t->win_steps = t->win_examples = 0;
     return st;
@@ -456,9 +458,10 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             if (cb && cb->on_step) {
                 const double el = lti_now() - t0, done = (double)(k + 1 - first);
                 const double eps = el > 0 ? done * (double)B / el : 0;
-                const double left = (double)(steps - k - 1) + (double)(t->epochs - e - 1) * (double)steps;
+                const double rest = (double)(t->epochs - e - 1), now = eps > 0 ? (double)(steps - k - 1) * (double)B / eps : 0;
+                const double later = t->epoch_secs > 0 ? rest * t->epoch_secs : eps > 0 ? rest * (double)steps * (double)B / eps : 0;
                 lt_train_progress p = {e + 1, t->epochs, k + 1, steps, s->global_step, s->loss_sum / (double)(k + 1),
-                                       eps, eps > 0 ? left * (double)B / eps : 0};
+                                       eps, now + later};
                 cb->on_step(cb->ud, &p);
             }
             if (c->stop && *c->stop) {
@@ -491,17 +494,20 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         }
         const double secs = lti_now() - t0;
         s->seconds += secs;
+        if (first == 0) t->epoch_secs = secs;
         if (best && (st = lt_checkpoint_save(lti_ckpt(t, "best"), t->m, &t->opt, s, t->prior))) return st;
         if ((st = lt_checkpoint_save(lti_ckpt(t, "last"), t->m, &t->opt, s, t->prior))) return st;
         if ((st = lti_write_samples(t, e + 1))) return st;
         if (t->keep != 0 && (st = lti_periodic_checkpoint(t, e + 1))) return st;
         lt_events *ev = t->ev;
         const int64_t gs = s->global_step;
+        const double temp = t->m->vt->temperature ? t->m->vt->temperature(t->m) : NAN;
         if ((st = lt_events_scalar(ev, gs, "valid/nll", vr.nll_nats)) ||
             (st = lt_events_scalar(ev, gs, "valid/bits_per_dim", vr.bits_per_dim)) ||
             (st = lt_events_scalar(ev, gs, "train/epoch_loss", train_loss)) ||
             (st = lt_events_scalar(ev, gs, "epoch", (double)s->epoch)) || (st = lti_log_samples(t, e + 1, gs)) ||
-            (t->m->vt->elbo && (st = lt_events_scalar(ev, gs, "valid/elbo", elbo))) || (st = lti_log_recons(t, e + 1, gs)) ||
+            (t->m->vt->elbo && (st = lt_events_scalar(ev, gs, "valid/neg_elbo", -elbo))) ||
+            (temp == temp && (st = lt_events_scalar(ev, gs, "valid/temperature", temp))) || (st = lti_log_recons(t, e + 1, gs)) ||
             (st = lt_events_flush(ev)))
             return st;
         const double eps = t_train > 0 ? (double)(N - first * B > 0 ? N - first * B : 0) / t_train : 0;
@@ -515,12 +521,18 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
                  vr.bits_per_dim, lr, secs, eps, best ? "true" : "false", stop_early ? "true" : "false");
         if (t->m->vt->elbo) {
             size_t k = strlen(line) - 1; /* over the closing brace */
-            snprintf(line + k, sizeof line - k, ", \"valid_elbo\": %.6f, \"valid_elbo_stderr\": %.6f}", elbo, elbo_se);
+            snprintf(line + k, sizeof line - k, ", \"valid_neg_elbo\": %.6f, \"valid_neg_elbo_stderr\": %.6f}", -elbo,
+                     elbo_se);
+        }
+        if (temp == temp) {
+            size_t k = strlen(line) - 1;
+            snprintf(line + k, sizeof line - k, ", \"temperature\": %.6g}", temp);
         }
         if ((st = lt_run_append_metrics(t->run_dir, s->epoch, line))) return st;
         if (cb && cb->on_epoch) {
             lt_epoch_report r = {s->epoch, t->epochs, s->global_step, train_loss, vr.nll_nats, vr.nll_stderr,
-                                 vr.bits_per_dim, vr.examples, lr, secs, eps, best, stop_early, line};
+                                 vr.bits_per_dim, vr.examples, lr, secs, eps, best, stop_early,
+                                 t->m->vt->elbo ? -elbo : NAN, temp, line};
             cb->on_epoch(cb->ud, &r);
         }
         if (c->stop && *c->stop)

@@ -63,7 +63,8 @@ typedef struct lt_train_progress {
     int64_t global_step;
     double loss;               /* mean training loss so far this epoch */
     double examples_per_s;     /* over this epoch so far */
-    double eta_s;              /* estimated seconds to the end of the last epoch */
+    double eta_s;              /* estimated seconds to the end of the last epoch (validation included
+                                * once an epoch has been timed) */
 } lt_train_progress;
 
 typedef struct lt_epoch_report {
@@ -76,6 +77,8 @@ typedef struct lt_epoch_report {
     double examples_per_s;     /* training throughput of this epoch */
     int is_best;
     int stop_early;            /* patience ran out after this epoch */
+    double valid_neg_elbo;     /* models with a bound: negative ELBO on validation (nats); NAN otherwise */
+    double temperature;        /* models with a relaxation temperature: its value now; NAN otherwise */
     const char *line;          /* the metrics.jsonl line for this epoch (valid during the call) */
 } lt_epoch_report;
 

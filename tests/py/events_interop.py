@@ -117,13 +117,16 @@ epochs = len(metrics)
 total = epochs * steps_per_epoch
 want_tags = {"train/loss", "train/lr", "train/grad_norm", "train/examples_per_sec", "valid/nll",
              "valid/bits_per_dim", "train/epoch_loss", "epoch"}
-has_elbo = "valid_elbo" in metrics[0]  # models with a bound (and an encoder/decoder: reconstructions)
+has_elbo = "valid_neg_elbo" in metrics[0]  # models with a bound (and an encoder/decoder: reconstructions)
 if has_elbo:
-    want_tags.add("valid/elbo")
+    want_tags.add("valid/neg_elbo")
+has_temp = "temperature" in metrics[0]  # models with a relaxation temperature
+if has_temp:
+    want_tags |= {"train/temperature", "valid/temperature"}
 if set(scalars) != want_tags:
     fail(f"scalar tags {sorted(scalars)}, expected {sorted(want_tags)}")
 log_steps = list(range(log_every, total + 1, log_every))
-for tag in ("train/loss", "train/lr", "train/grad_norm", "train/examples_per_sec"):
+for tag in ("train/loss", "train/lr", "train/grad_norm", "train/examples_per_sec") + (("train/temperature",) if has_temp else ()):
     if sorted(scalars[tag]) != log_steps:
         fail(f"{tag} at steps {sorted(scalars[tag])}, expected {log_steps}")
     if not all(math.isfinite(x) and x > 0 for x in scalars[tag].values()):
@@ -134,7 +137,8 @@ f32 = lambda x: struct.unpack("<f", struct.pack("<f", x))[0]  # noqa: E731
 for m in metrics:
     step = m["epoch"] * steps_per_epoch
     for tag, key in (("valid/nll", "valid_nll"), ("valid/bits_per_dim", "valid_bits_per_dim"),
-                     ("train/epoch_loss", "train_loss")) + ((("valid/elbo", "valid_elbo"),) if has_elbo else ()):
+                     ("train/epoch_loss", "train_loss")) + ((("valid/neg_elbo", "valid_neg_elbo"),) if has_elbo else ()) + \
+                    ((("valid/temperature", "temperature"),) if has_temp else ()):
         got = scalars[tag].get(step)
         if got is None or abs(got - f32(m[key])) > 1e-5 * abs(m[key]) + 1e-6:
             fail(f"{tag} at step {step}: {got}, metrics.jsonl says {m[key]}")

@@ -169,7 +169,7 @@ static lt_status lti_add_item(lt_ex_batch *b, int64_t i, const lt_example *ex) {
         c->splits[row + 1] = c->nvalues;
         return LT_OK;
     }
-    char shape[96] = ""; /* built only on the error paths below: snprintf per row is costly */
+    char shape[96]; /* built only on the error paths below: snprintf (or even clearing it) per row is costly */
     if (!f && !it->default_value && (lti_shape_str(it, shape, sizeof shape), 1))
         return lt_fail(LT_ERR_FORMAT, "feature '%s': required feature is missing (fixed-length %s %s, no default)",
                        it->key, lt_ex_kind_name(it->dtype), shape);
@@ -184,7 +184,8 @@ static lt_status lti_add_item(lt_ex_batch *b, int64_t i, const lt_example *ex) {
         if (f->count != 1 && (lti_shape_str(it, shape, sizeof shape), 1))
             return lt_fail(LT_ERR_FORMAT, "feature '%s': wrong length: expected 1 bytes value of %lld bytes (shape %s), "
                            "found %lld values", it->key, (long long)w, shape, (long long)f->count);
-        lt_ex_feature_bytes(f, &v, 1);
+        if (f->one) v = (lt_ex_bytes){f->one, f->one_len}; /* the parse's single-piece view: no call */
+        else lt_ex_feature_bytes(f, &v, 1);
         if (v.len != w && (lti_shape_str(it, shape, sizeof shape), 1))
             return lt_fail(LT_ERR_FORMAT, "feature '%s': wrong length: expected %lld bytes (shape %s), found %lld",
                            it->key, (long long)w, shape, (long long)v.len);
@@ -197,7 +198,12 @@ static lt_status lti_add_item(lt_ex_batch *b, int64_t i, const lt_example *ex) {
     if (it->dtype == LT_EX_BYTES) return lti_put_strings(c, it, f, it->default_value, it->default_count, w);
     int64_t es = lti_elem_size(it);
     uint8_t *dst = (uint8_t *)c->dense + row * w * es;
-    if (f && it->dtype == LT_EX_FLOAT) lt_ex_feature_floats(f, (float *)dst, w);
+    if (f && f->one && it->dtype == LT_EX_INT64) { /* one packed chunk of w varints, validated by the parse */
+        const uint8_t *q = f->one, *qe = q + f->one_len;
+        uint64_t x = 0;
+        for (int64_t k = 0; k < w; k++) lti_pb_varint(&q, qe, &x), ((int64_t *)dst)[k] = (int64_t)x;
+    } else if (f && f->one) memcpy(dst, f->one, (size_t)w * 4); /* one packed chunk of w floats */
+    else if (f && it->dtype == LT_EX_FLOAT) lt_ex_feature_floats(f, (float *)dst, w);
     else if (f) lt_ex_feature_int64s(f, (int64_t *)dst, w);
     else
         for (int64_t k = 0; k < w; k++)

@@ -31,6 +31,7 @@ static const bench_model models[] = {
     {"made2", "made", "{\"dim\": 784, \"hidden\": [500, 500], \"masks\": 32}", 20},
     {"fvsbn", "fvsbn", "{\"dim\": 784}", 20},
     {"nade", "nade", "{\"dim\": 784, \"hidden\": 500}", 5},
+    {"vae", "vae", "{\"dim\": 784, \"hidden\": [500, 500], \"latent\": 50}", 20},
 };
 
 static int run(const bench_model *bm, const lt_dataset *ds, int rounds, int steps) {
@@ -115,7 +116,7 @@ int main(int argc, char **argv) {
     }
     lt_dataset_free(&ds);
     if (!found) {
-        fprintf(stderr, "bench_models: unknown model '%s' (made, made2, fvsbn, nade, all)\n", which);
+        fprintf(stderr, "bench_models: unknown model '%s' (made, made2, fvsbn, nade, vae, all)\n", which);
         return 2;
     }
     return rc;

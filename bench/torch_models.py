@@ -3,7 +3,7 @@ shuffled binarized-MNIST training images converted from uint8 per batch, Adam lr
 timed the same way (best of `rounds` rounds of `steps` steps), peak RSS from ru_maxrss.
 Models as in ../shared/peers/torch_ref.py: MADE 784-500-784 (one mask), MADE
 784-500-500-784 cycling 32 masks, FVSBN (masked linear), NADE 500 as the
-per-dimension loop (NADELoop).
+per-dimension loop (NADELoop), VAE 784-500-500-50 (softplus, as latent's vae).
 Usage: python3 torch_models.py MODEL DATA_DIR [rounds] [steps] [threads]
 Prints one "BENCH impl=pytorch ..." line."""
 import gzip, os, resource, struct, sys, time
@@ -67,8 +67,22 @@ class NADELoop(nn.Module):
         return F.binary_cross_entropy_with_logits(torch.stack(logits, 1), x, reduction='none').sum(1)
 
 
+class VAE(nn.Module):
+    """latent's vae: 784-500-500-(2x50) encoder, 50-500-500-784 decoder, softplus, one
+    reparameterized sample, Bernoulli likelihood, analytic KL to N(0, I)."""
+    def __init__(s, D=784, H=500, Z=50):
+        super().__init__()
+        s.enc = nn.Sequential(nn.Linear(D, H), nn.Softplus(), nn.Linear(H, H), nn.Softplus(), nn.Linear(H, 2 * Z))
+        s.dec = nn.Sequential(nn.Linear(Z, H), nn.Softplus(), nn.Linear(H, H), nn.Softplus(), nn.Linear(H, D))
+    def nll(s, x):
+        mu, lv = s.enc(x).chunk(2, 1)
+        z = mu + torch.exp(0.5 * lv) * torch.randn_like(mu)
+        rec = F.binary_cross_entropy_with_logits(s.dec(z), x, reduction='none').sum(1)
+        return rec + 0.5 * (mu * mu + lv.exp() - 1 - lv).sum(1)
+
+
 MODELS = {'made': (lambda: MADE(), 20), 'made2': (lambda: MADE(H=(500, 500), K=32), 20),
-          'fvsbn': (lambda: FVSBN(), 20), 'nade': (lambda: NADELoop(), 2)}
+          'fvsbn': (lambda: FVSBN(), 20), 'nade': (lambda: NADELoop(), 2), 'vae': (lambda: VAE(), 20)}
 
 
 def main():

@@ -67,7 +67,7 @@ static void toy_step(toy *t) {
     lt_optim_step(&t->o, &t->p, 0.01f);
 }
 
-static lt_ckpt parts(toy *t) { return (lt_ckpt){&t->p, &t->buf, &t->o, &t->rng}; }
+static lt_ckpt parts(toy *t) { return (lt_ckpt){&t->p, &t->buf, &t->o, &t->rng, NULL, NULL}; }
 
 static void resume_is_exact(void **state) {
     (void)state;
@@ -116,6 +116,11 @@ static void expect_refusal(toy *t, const lt_ckpt *c, const char *what) {
     assert_null(f.entries);
 }
 
+static lt_status refuse_meta(const char *p, const lt_st_file *f, void *ud) {
+    (void)ud;
+    return lt_safetensors_meta(f, "epoch") ? LT_OK : lt_fail(LT_ERR_FORMAT, "%s: metadata 'epoch' missing", p);
+}
+
 static void mismatches_are_refused(void **state) {
     (void)state;
     toy a;
@@ -140,19 +145,26 @@ static void mismatches_are_refused(void **state) {
     expect_refusal(&t, &ct, "optimizer state is for 'adam', the run uses 'adamw'");
     toy_free(&t);
 
+    /* The caller's metadata check fails: nothing is copied (parameters, optimizer step). */
+    toy_init(&t, 3, "b", LT_OPTIM_ADAM);
+    ct = parts(&t);
+    ct.check_meta = refuse_meta;
+    expect_refusal(&t, &ct, "metadata 'epoch' missing");
+    toy_free(&t);
+
     /* A model with fewer parameters than the file. */
     lt_params small;
     lt_params_init(&small);
     assert_non_null(lt_params_add(&small, "w", 2, (int64_t[]){3, 5}));
     assert_int_equal(lt_params_finalize(&small), LT_OK);
-    lt_ckpt cs = {&small, NULL, NULL, NULL};
+    lt_ckpt cs = {&small, NULL, NULL, NULL, NULL, NULL};
     lt_st_file f;
     assert_int_equal(lt_ckpt_load(path, &cs, &f), LT_ERR_FORMAT);
     assert_non_null(strstr(lt_error_message(), "parameter 'b' that the model lacks"));
     lt_params_free(&small);
 
     /* Saved without optimizer and RNG: loading them is refused. */
-    lt_ckpt only = {&a.p, &a.buf, NULL, NULL};
+    lt_ckpt only = {&a.p, &a.buf, NULL, NULL, NULL, NULL};
     assert_int_equal(lt_ckpt_save(path, &only, NULL, 0), LT_OK);
     toy_init(&t, 3, "b", LT_OPTIM_ADAM);
     ct = parts(&t);
@@ -177,7 +189,7 @@ static void foreign_tensors_are_refused(void **state) {
     assert_int_equal(lt_safetensors_write(path, e, 1, NULL, 0), LT_OK);
     toy t;
     toy_init(&t, 3, "b", LT_OPTIM_SGD);
-    lt_ckpt ct = {&t.p, NULL, NULL, NULL};
+    lt_ckpt ct = {&t.p, NULL, NULL, NULL, NULL, NULL};
     expect_refusal(&t, &ct, "unexpected tensor 'weird'");
     toy_free(&t);
 }

@@ -164,6 +164,7 @@ lt_status lt_ckpt_load(const char *path, const lt_ckpt *c, lt_st_file *file) {
     lt_rng rng = {0, 0};
     if (!src) st = lt_fail(LT_ERR_NOMEM, "%s: out of memory loading a checkpoint", path);
     if (!st) st = lti_validate(path, c, &f, src, &step, &rng);
+    if (!st && c->check_meta) st = c->check_meta(path, &f, c->ud);
     if (!st) {
         /* Everything checked: now copy. */
         int64_t k = 0;

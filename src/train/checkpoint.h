@@ -21,6 +21,10 @@ typedef struct lt_ckpt {
     lt_params *buffers;
     lt_optim *optim;
     lt_rng *rng;
+    /* Optional: called on a checked file before anything is copied, to check (and
+     * read into the caller's temporaries) more metadata; a failure loads nothing. */
+    lt_status (*check_meta)(const char *path, const lt_st_file *f, void *ud);
+    void *ud;
 } lt_ckpt;
 
 /* Writes PATH atomically (see safetensors.h). meta: extra string metadata; its
@@ -31,7 +35,7 @@ lt_status lt_ckpt_save(const char *path, const lt_ckpt *c, const lt_st_kv *meta,
  * be in the file as F32 with the model's shape, the file must hold no
  * "param."/"buffer." tensor the model lacks, and the optimizer state must be of
  * the same kind and size. LT_ERR_FORMAT with a message naming the tensor
- * otherwise. With file != NULL the opened file is handed over for reading more
+ * otherwise; nothing is copied unless every check (and c->check_meta) passes. With file != NULL the opened file is handed over for reading more
  * metadata (lt_safetensors_meta); the caller closes it. On failure *file is
  * left closed. */
 lt_status lt_ckpt_load(const char *path, const lt_ckpt *c, lt_st_file *file);

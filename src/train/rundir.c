@@ -180,7 +180,7 @@ lt_status lt_checkpoint_save(const char *path, const lt_model *m, const lt_optim
     }
     /* The model's own RNG (masks, initialization) goes in the generic "rng" slot. */
     lt_model *mm = (lt_model *)m;
-    lt_ckpt ck = {&mm->params, &mm->buffers, (lt_optim *)o, &mm->rng};
+    lt_ckpt ck = {&mm->params, &mm->buffers, (lt_optim *)o, &mm->rng, NULL, NULL};
     lt_status st = cfg ? lt_ckpt_save(path, &ck, meta, nm) : lt_fail(LT_ERR_NOMEM, "saving %s", path);
     free(cfg);
     free(prior);
@@ -233,43 +233,65 @@ static lt_status lti_meta_f64(const char *path, const lt_st_file *f, const char 
     return LT_OK;
 }
 
-lt_status lt_checkpoint_load(const char *path, lt_model *m, lt_optim *o, lt_train_state *s, double *class_prior) {
-    lt_st_file f;
-    if (access(path, F_OK)) return lt_fail(LT_ERR_ARG, "%s: no checkpoint (%s)", path, strerror(errno));
-    lt_ckpt ck = {&m->params, &m->buffers, o, &m->rng};
-    lt_status st = lt_ckpt_load(path, &ck, &f);
-    if (st) return st;
-    if (s) {
-        lt_train_state t;
-        memset(&t, 0, sizeof t);
-        if (!st) st = lti_meta_i64(path, &f, "epoch", &t.epoch);
-        if (!st) st = lti_meta_i64(path, &f, "step_in_epoch", &t.step_in_epoch);
-        if (!st) st = lti_meta_i64(path, &f, "global_step", &t.global_step);
-        if (!st) st = lti_meta_f64(path, &f, "loss_sum", &t.loss_sum);
-        if (!st) st = lti_meta_f64(path, &f, "best_valid", &t.best_valid);
-        if (!st) st = lti_meta_i64(path, &f, "best_epoch", &t.best_epoch);
-        if (!st) st = lti_meta_i64(path, &f, "bad_epochs", &t.bad_epochs);
-        if (!st) st = lti_meta_f64(path, &f, "seconds", &t.seconds);
-        if (!st && !lti_parse_rng(lt_safetensors_meta(&f, "train_rng"), &t.rng))
+typedef struct lti_load_meta {
+    const lt_model *m;
+    lt_train_state *s;      /* NULL: not wanted */
+    double *class_prior;    /* NULL: not wanted */
+    lt_train_state t;       /* parsed here, committed by the caller after the copy */
+    double *prior;          /* (n_classes) scratch, parsed here */
+    int64_t gstep;          /* -1: none in the file */
+} lti_load_meta;
+
+/* Parses the trainer's metadata before the checkpoint copies anything (so a bad
+ * file leaves the model untouched). */
+static lt_status lti_check_meta(const char *path, const lt_st_file *f, void *ud) {
+    lti_load_meta *lm = ud;
+    lt_status st = LT_OK;
+    if (lm->s) {
+        lt_train_state *t = &lm->t;
+        memset(t, 0, sizeof *t);
+        if (!st) st = lti_meta_i64(path, f, "epoch", &t->epoch);
+        if (!st) st = lti_meta_i64(path, f, "step_in_epoch", &t->step_in_epoch);
+        if (!st) st = lti_meta_i64(path, f, "global_step", &t->global_step);
+        if (!st) st = lti_meta_f64(path, f, "loss_sum", &t->loss_sum);
+        if (!st) st = lti_meta_f64(path, f, "best_valid", &t->best_valid);
+        if (!st) st = lti_meta_i64(path, f, "best_epoch", &t->best_epoch);
+        if (!st) st = lti_meta_i64(path, f, "bad_epochs", &t->bad_epochs);
+        if (!st) st = lti_meta_f64(path, f, "seconds", &t->seconds);
+        if (!st && !lti_parse_rng(lt_safetensors_meta(f, "train_rng"), &t->rng))
             st = lt_fail(LT_ERR_FORMAT, "%s: metadata 'train_rng' missing or malformed", path);
-        if (!st) *s = t;
     }
-    int64_t gstep;
-    if (!st && m->vt->on_step && lt_safetensors_meta(&f, "global_step") &&
-        !lti_meta_i64(path, &f, "global_step", &gstep))
-        m->vt->on_step(m, gstep > 0 ? gstep - 1 : 0); /* step-dependent state as in the last step taken */
-    if (!st && class_prior && m->n_classes > 0) {
-        const char *pr = lt_safetensors_meta(&f, "class_prior");
+    lm->gstep = -1;
+    if (!st && lt_safetensors_meta(f, "global_step")) st = lti_meta_i64(path, f, "global_step", &lm->gstep);
+    const int64_t C = lm->m->n_classes;
+    if (!st && lm->class_prior && C > 0) {
+        const char *pr = lt_safetensors_meta(f, "class_prior");
         json_t *a = pr ? json_loads(pr, 0, NULL) : NULL;
-        if (!a || !json_is_array(a) || (int64_t)json_array_size(a) != m->n_classes) {
+        if (!a || !json_is_array(a) || (int64_t)json_array_size(a) != C) {
             st = lt_fail(LT_ERR_FORMAT, "%s: metadata 'class_prior': expected an array of %lld numbers", path,
-                         (long long)m->n_classes);
+                         (long long)C);
         } else {
-            for (int64_t c = 0; c < m->n_classes; c++) class_prior[c] = json_number_value(json_array_get(a, (size_t)c));
+            for (int64_t c = 0; c < C; c++) lm->prior[c] = json_number_value(json_array_get(a, (size_t)c));
         }
         json_decref(a);
     }
-    lt_safetensors_close(&f);
+    return st;
+}
+
+lt_status lt_checkpoint_load(const char *path, lt_model *m, lt_optim *o, lt_train_state *s, double *class_prior) {
+    if (access(path, F_OK)) return lt_fail(LT_ERR_ARG, "%s: no checkpoint (%s)", path, strerror(errno));
+    lti_load_meta lm = {m, s, class_prior, {0}, NULL, -1};
+    if (class_prior && m->n_classes > 0 && !(lm.prior = lt_calloc((size_t)m->n_classes, sizeof *lm.prior)))
+        return lt_fail(LT_ERR_NOMEM, "%s: class prior", path);
+    lt_ckpt ck = {&m->params, &m->buffers, o, &m->rng, lti_check_meta, &lm};
+    lt_status st = lt_ckpt_load(path, &ck, NULL);
+    if (!st) {
+        if (s) *s = lm.t;
+        if (lm.prior) memcpy(class_prior, lm.prior, sizeof(double) * (size_t)m->n_classes);
+        /* step-dependent model state (gsvae's temperature) as in the last step taken */
+        if (m->vt->on_step && lm.gstep >= 0) m->vt->on_step(m, lm.gstep > 0 ? lm.gstep - 1 : 0);
+    }
+    lt_free(lm.prior);
     return st;
 }
 

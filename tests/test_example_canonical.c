@@ -262,6 +262,67 @@ static void test_map_sizes(void **state) {
     lt_example_free(&ex);
 }
 
+/* Values whose lengths put each length field of the canonical framing at its 1-, 2- and
+ * 3-byte boundaries (127/128 and 16383/16384 bytes follow it), and lengths written as
+ * non-minimal varints: the fast path's checks of these lengths must agree with the
+ * general loop (the value-first form) and with the encoder. */
+static void test_length_boundaries(void **state) {
+    (void)state;
+    static uint8_t big[20000];
+    for (int i = 0; i < (int)sizeof big; i++) big[i] = (uint8_t)(i * 7 + 3);
+    lt_example ex;
+    lt_example_init(&ex);
+    for (int len = 0; len < 400; len++) {
+        list_case lc = {"bytes", LT_EX_BYTES, {{0}, 0}};
+        pbytes(&lc.body, 1, big, len);
+        for (int form = ENTRY_CANONICAL; form <= ENTRY_VALUE_FIRST; form++) {
+            pb rec = {0};
+            make_example(&rec, "image/raw", &lc, form);
+            assert_int_equal(lt_example_parse(&ex, rec.b, rec.n), LT_OK);
+            lt_ex_bytes v = {0};
+            assert_int_equal(lt_ex_feature_bytes(lt_example_get(&ex, "image/raw"), &v, 1), 1);
+            if (v.len != len || (len && memcmp(v.data, big, (size_t)len))) fail_msg("length %d, form %d", len, form);
+        }
+    }
+    lt_ex_builder b;
+    lt_ex_builder_init(&b);
+    for (int len = 16360; len < 16400; len++) {
+        lt_ex_bytes raw = {big, len};
+        const uint8_t *data;
+        int64_t n;
+        lt_ex_builder_begin(&b, 0);
+        assert_int_equal(lt_ex_builder_bytes(&b, "image/raw", &raw, 1), LT_OK);
+        assert_int_equal(lt_ex_builder_finish(&b, &data, &n), LT_OK);
+        assert_int_equal(lt_example_parse(&ex, data, n), LT_OK);
+        lt_ex_bytes v = {0};
+        assert_int_equal(lt_ex_feature_bytes(lt_example_get(&ex, "image/raw"), &v, 1), 1);
+        if (v.len != len || memcmp(v.data, big, (size_t)len)) fail_msg("encoder, length %d", len);
+    }
+    lt_ex_builder_free(&b);
+    /* One entry {key "k", a Feature holding BytesList {"abc"}} with, in turn, the Feature's,
+     * the list's and the value's length written as a 2-byte (non-minimal) varint. */
+    static const uint8_t padded[3][14] = {
+        {0x0a, 0x01, 'k', 0x12, 0x87, 0x00, 0x0a, 0x05, 0x0a, 0x03, 'a', 'b', 'c'},
+        {0x0a, 0x01, 'k', 0x12, 0x08, 0x0a, 0x85, 0x00, 0x0a, 0x03, 'a', 'b', 'c'},
+        {0x0a, 0x01, 'k', 0x12, 0x08, 0x0a, 0x06, 0x0a, 0x83, 0x00, 'a', 'b', 'c'},
+    };
+    for (int k = 0; k < 3; k++) {
+        pb entry = {0}, features = {0}, rec = {0};
+        praw(&entry, padded[k], 13);
+        plen(&features, 1, &entry);
+        plen(&rec, 1, &features);
+        assert_int_equal(lt_example_parse(&ex, rec.b, rec.n), LT_OK);
+        const lt_ex_feature *f = lt_example_get(&ex, "k");
+        assert_non_null(f);
+        lt_ex_bytes v = {0};
+        assert_int_equal(f->count, 1);
+        assert_int_equal(lt_ex_feature_bytes(f, &v, 1), 1);
+        assert_int_equal(v.len, 3);
+        assert_memory_equal(v.data, "abc", 3);
+    }
+    lt_example_free(&ex);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forms_agree),
@@ -269,6 +330,7 @@ int main(void) {
         cmocka_unit_test(test_canonical_errors),
         cmocka_unit_test(test_key_words),
         cmocka_unit_test(test_map_sizes),
+        cmocka_unit_test(test_length_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

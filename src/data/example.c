@@ -252,8 +252,13 @@ static lt_ex_entry *lti_map_next(lt_ex_map *m) {
 /* Commits the entry filled in at entries[n]: a new key is kept; a duplicate key's value
  * replaces the earlier entry's in place (the last entry wins, the first position stays). */
 static lt_status lti_map_commit(lt_ex_map *m) {
-    lt_ex_entry *e = &m->entries[m->n];
-    lt_ex_entry *old = (lt_ex_entry *)lt_ex_map_find(m, e->key.data, e->key.len);
+    lt_ex_entry *e = &m->entries[m->n], *old = NULL;
+    if (m->n <= LTI_LINEAR_MAX) { /* lt_ex_map_find's scan, inline */
+        for (lt_ex_entry *x = m->entries; x < e && !old; x++)
+            if (lti_key_eq(&x->key, e->key.data, e->key.len)) old = x;
+    } else {
+        old = (lt_ex_entry *)lt_ex_map_find(m, e->key.data, e->key.len);
+    }
     if (old) {
         old->feature = e->feature;
         old->list = e->list;
@@ -271,6 +276,31 @@ static lt_status lti_map_commit(lt_ex_map *m) {
     return LT_OK;
 }
 
+/* A length varint (minimal, 1 or 2 bytes) saying its field runs exactly to end: checked
+ * against the one value it can have instead of decoded. 0 (nothing moved) otherwise. */
+static inline int lti_len_to_end(const uint8_t **pp, const uint8_t *end) {
+    const uint8_t *p = *pp;
+    int64_t r = end - p;
+    if (r >= 1 && r <= 0x80) {
+        if (p[0] != r - 1) return 0;
+        *pp = p + 1;
+        return 1;
+    }
+    if (r - 2 < 0x80 || r - 2 >= 0x4000 || p[0] != (0x80 | ((r - 2) & 0x7f)) || p[1] != (r - 2) >> 7) return 0;
+    *pp = p + 2;
+    return 1;
+}
+
+/* The number of bytes < 0x80 among end[-n .. -1], n in 1..8, from one word: the piece
+ * starts at least 8 bytes into its entry (the key's and lists' framing), so end - 8 is
+ * inside the record. */
+static inline int64_t lti_end_bytes(const uint8_t *end, int64_t n) {
+    uint64_t w;
+    memcpy(&w, end - 8, 8);
+    uint64_t keep = ~0ull << (64 - 8 * n); /* the top n bytes: the last n of the piece */
+    return __builtin_popcountll(~w & keep & 0x8080808080808080ull);
+}
+
 /* The layout every writer emits for a Features entry: the key (field 1, length < 128), then
  * the value (field 2) filled by exactly one list field of the Feature. Reads that framing
  * straight through and counts the list as lti_feature_merge would, so the general loop in
@@ -280,13 +310,12 @@ static lt_status lti_map_commit(lt_ex_map *m) {
  * otherwise, every field of f set. */
 static inline int lti_entry_canonical(const uint8_t *p, const uint8_t *end, lt_ex_bytes *key, lt_ex_feature *f,
                                       lt_status *st) {
-    uint64_t vlen, llen, n;
     if (end - p < 4 || p[0] != 0x0a || p[1] >= 0x80 || p[1] > end - p - 3 || p[2 + p[1]] != 0x12) return 0;
     const uint8_t *q = p + 3 + p[1];
-    if (!lti_pb_varint(&q, end, &vlen) || vlen != (uint64_t)(end - q) || q == end) return 0;
+    if (!lti_len_to_end(&q, end) || q == end) return 0;
     const uint8_t *at = q; /* the list's tag: the oneof kind is set from here */
     uint8_t t = *q++;
-    if ((t != 0x0a && t != 0x12 && t != 0x1a) || !lti_pb_varint(&q, end, &llen) || llen != (uint64_t)(end - q)) return 0;
+    if ((t != 0x0a && t != 0x12 && t != 0x1a) || !lti_len_to_end(&q, end)) return 0;
     key->data = p + 2;
     key->len = p[1];
     f->kind = (lt_ex_kind)(t >> 3);
@@ -294,16 +323,16 @@ static inline int lti_entry_canonical(const uint8_t *p, const uint8_t *end, lt_e
     f->wrapped = 1;
     *st = LT_OK;
     const uint8_t *v = q + 1;
-    if (q < end && *q == 0x0a && lti_pb_varint(&v, end, &n) && n == (uint64_t)(end - v)) { /* one piece */
-        int64_t c = -1;
+    if (q < end && *q == 0x0a && lti_len_to_end(&v, end)) { /* one piece: [v, end) */
+        int64_t n = end - v, c = -1;
         if (f->kind == LT_EX_BYTES) c = 1;
-        else if (f->kind == LT_EX_FLOAT) c = n % 4 ? -1 : (int64_t)(n / 4);
-        else if (n > 0 && n <= 10 && end[-1] < 0x80) /* varints ending inside: each is one end byte */
-            for (c = 0; v < end; v++) c += *v < 0x80;
+        else if (f->kind == LT_EX_FLOAT) c = n % 4 ? -1 : n / 4;
+        else if (n > 0 && n <= 8 && end[-1] < 0x80) /* varints ending inside: each has one end byte */
+            c = lti_end_bytes(end, n);
         if (c >= 0) {
             f->count = c;
             f->one = end - n;
-            f->one_len = (int64_t)n;
+            f->one_len = n;
             return 1;
         }
     }
@@ -380,8 +409,9 @@ static lt_status lti_map_message(lt_ex_map *m, const uint8_t *p, const uint8_t *
     while (p < end) {
         uint32_t tag;
         uint64_t v;
-        if (!lti_pb_tag(&p, end, &tag)) return lt_fail(LT_ERR_FORMAT, "bad tag in %s", list ? "FeatureLists" : "Features");
-        if ((tag >> 3) == 1 && (tag & 7) == LTI_WT_LEN) {
+        if (*p == 0x0a) tag = *p++; /* an entry: field 1, LEN */
+        else if (!lti_pb_tag(&p, end, &tag)) return lt_fail(LT_ERR_FORMAT, "bad tag in %s", list ? "FeatureLists" : "Features");
+        if (tag == 0x0a) {
             if (!lti_pb_varint(&p, end, &v) || v > (uint64_t)(end - p))
                 return lt_fail(LT_ERR_FORMAT, "a map entry runs past its message");
             lt_status st = lti_entry(m, p, p + v, list);

@@ -211,8 +211,8 @@ static lt_status lti_inflate_some(lt_tfr_reader *r) {
     return LT_OK;
 }
 
-/* Makes k bytes available at buf[lo] if the stream has them; returns how many are. */
-static lt_status lti_ensure(lt_tfr_reader *r, int64_t k, int64_t *avail) {
+/* lti_ensure when the window holds fewer than k bytes: reads, inflates, compacts, grows. */
+static lt_status lti_ensure_more(lt_tfr_reader *r, int64_t k, int64_t *avail) {
     while (r->hi - r->lo < k && !r->src_eof) {
         if (r->lo + k > r->cap) { /* compact */
             memmove(r->buf, r->buf + r->lo, (size_t)(r->hi - r->lo));
@@ -239,6 +239,16 @@ static lt_status lti_ensure(lt_tfr_reader *r, int64_t k, int64_t *avail) {
     }
     *avail = r->hi - r->lo < k ? r->hi - r->lo : k;
     return LT_OK;
+}
+
+/* Makes k bytes available at buf[lo] if the stream has them; returns how many are. Inline
+ * for the usual case (a mapped file: always there), twice per record. */
+static inline lt_status lti_ensure(lt_tfr_reader *r, int64_t k, int64_t *avail) {
+    if (r->hi - r->lo >= k) {
+        *avail = k;
+        return LT_OK;
+    }
+    return lti_ensure_more(r, k, avail);
 }
 
 static void lti_consume(lt_tfr_reader *r, int64_t n) {

@@ -98,7 +98,7 @@ typedef struct lt_model_vtable {
      * for every estimator), into out (draws, n·code_size). Estimator e at temperature
      * tau (<= 0: the model's); reference != 0: an unbiased low-variance reference
      * estimate instead (gsvae: local expectations, exact in each variable given a
-     * draw of the others). Uses the model's scratch graph and overwrites the
+     * draw of the others). Uses the model's scratch graph and changes the
  * parameters' gradients (call it between training steps, never inside one). May be NULL. */
     lt_status (*latent_grads)(lt_model *m, const lt_batch *b, lt_estimator e, int reference, float tau, int64_t draws,
                               lt_rng *r, float *out);

@@ -99,7 +99,7 @@ typedef struct lt_model_vtable {
      * tau (<= 0: the model's); reference != 0: an unbiased low-variance reference
      * estimate instead (gsvae: local expectations, exact in each variable given a
      * draw of the others). Uses the model's scratch graph and changes the
- * parameters' gradients (call it between training steps, never inside one). May be NULL. */
+     * parameters' gradients (call it between training steps, never inside one). May be NULL. */
     lt_status (*latent_grads)(lt_model *m, const lt_batch *b, lt_estimator e, int reference, float tau, int64_t draws,
                               lt_rng *r, float *out);
 } lt_model_vtable;

@@ -235,6 +235,68 @@ static void schedules_give_expected_rates(void **state) {
     }
 }
 
+/* L1: every kind's step with l1 equals its step without, on the gradient plus
+ * l1·sign(p) (sign(0) = 0), for 5 steps; and with no data gradient SGD walks a
+ * weight to zero and keeps it within one step of it. */
+static void l1_is_the_sign_subgradient(void **state) {
+    (void)state;
+    const lt_optim_kind kinds[] = {LT_OPTIM_SGD, LT_OPTIM_ADAM, LT_OPTIM_ADAMW, LT_OPTIM_ADAGRAD};
+    float p0[6] = {0.5f, -1.0f, 0.0f, 0.25f, -0.125f, 2.0f};
+    for (int k = 0; k < 4; k++) {
+        lt_params pa, pb;
+        lt_tensor *wa, *wb;
+        lt_params_init(&pa);
+        lt_params_init(&pb);
+        assert_non_null(wa = lt_params_add(&pa, "w", 1, (int64_t[]){6}));
+        assert_non_null(wb = lt_params_add(&pb, "w", 1, (int64_t[]){6}));
+        assert_int_equal(lt_params_finalize(&pa), LT_OK);
+        assert_int_equal(lt_params_finalize(&pb), LT_OK);
+        memcpy(wa->data, p0, sizeof p0);
+        memcpy(wb->data, p0, sizeof p0);
+        lt_optim_config ca = lt_optim_config_default(kinds[k], 0.05f), cb = ca;
+        ca.l1 = 0.3f;
+        if (kinds[k] == LT_OPTIM_SGD) ca.momentum = cb.momentum = 0.9f;
+        lt_optim oa, ob;
+        assert_int_equal(lt_optim_init(&oa, &ca, &pa), LT_OK);
+        assert_int_equal(lt_optim_init(&ob, &cb, &pb), LT_OK);
+        for (int s = 0; s < 5; s++) {
+            lt_params_zero_grad(&pa);
+            lt_params_zero_grad(&pb);
+            quad_grad(wa->data, wa->grad, 6, T, C);
+            quad_grad(wb->data, wb->grad, 6, T, C);
+            for (int i = 0; i < 6; i++) wb->grad[i] += 0.3f * (float)((wb->data[i] > 0) - (wb->data[i] < 0));
+            lt_optim_step(&oa, &pa, ca.lr);
+            lt_optim_step(&ob, &pb, cb.lr);
+            for (int i = 0; i < 6; i++)
+                if (wa->data[i] != wb->data[i])
+                    fail_msg("kind %d step %d param %d: %.9g with l1, %.9g by hand", k, s, i, wa->data[i], wb->data[i]);
+        }
+        lt_optim_free(&oa);
+        lt_optim_free(&ob);
+        lt_params_free(&pa);
+        lt_params_free(&pb);
+    }
+    lt_params ps;
+    lt_params_init(&ps);
+    lt_tensor *w = lt_params_add(&ps, "w", 1, (int64_t[]){2});
+    assert_int_equal(lt_params_finalize(&ps), LT_OK);
+    w->data[0] = 1.0f;
+    w->data[1] = -0.7f;
+    lt_optim_config c = lt_optim_config_default(LT_OPTIM_SGD, 0.1f);
+    c.l1 = 0.5f; /* steps of 0.05 toward zero */
+    lt_optim o;
+    assert_int_equal(lt_optim_init(&o, &c, &ps), LT_OK);
+    for (int s = 0; s < 40; s++) {
+        lt_params_zero_grad(&ps);
+        lt_optim_step(&o, &ps, c.lr);
+    }
+    assert_true(fabsf(w->data[0]) <= 0.05f + 1e-6f && fabsf(w->data[1]) <= 0.05f + 1e-6f);
+    lt_optim_free(&o);
+    c.l1 = -1.0f;
+    assert_int_equal(lt_optim_init(&o, &c, &ps), LT_ERR_ARG);
+    lt_params_free(&ps);
+}
+
 static void bad_configs_are_rejected(void **state) {
     (void)state;
     lt_params ps;
@@ -264,6 +326,7 @@ int main(void) {
         cmocka_unit_test(adam_matches_torch),
         cmocka_unit_test(adamw_matches_torch),
         cmocka_unit_test(adagrad_matches_torch),
+        cmocka_unit_test(l1_is_the_sign_subgradient),
         cmocka_unit_test(minimizes_a_quadratic),
         cmocka_unit_test(thread_count_does_not_change_results),
         cmocka_unit_test(clipping_scales_to_max_norm),

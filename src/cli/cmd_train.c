@@ -103,7 +103,7 @@ static void lti_usage(FILE *f) {
             "           --features SPEC.json (with --data tfrecord:PREFIX or tfrecord:PATTERN-with-{split})\n"
             "model:     --hidden 500[,500...]  --masks K  --order-agnostic  --direct  --conditional\n"
             "training:  --epochs N (10)  --batch B (100)  --optimizer adam|adamw|adagrad|sgd  --lr X (1e-3)\n"
-            "           --weight-decay X  --schedule constant|step:SIZE:GAMMA|cosine[:MIN][,warmup:N]  --clip X\n"
+            "           --weight-decay X  --l1 X  --schedule constant|step:SIZE:GAMMA|cosine[:MIN][,warmup:N]  --clip X\n"
             "           --patience P  --seed S  --threads T  --samples N (grid per epoch, 0 = none)\n"
             "           --eval-masks K (masks averaged for validation)\n"
             LT_CLI_LATENT_USAGE
@@ -203,6 +203,7 @@ int lt_cmd_train(int argc, char **argv) {
             continue;
         }
         if ((r = lt_arg_f64(cmd, argc, argv, &i, "--weight-decay", &c.weight_decay))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_f64(cmd, argc, argv, &i, "--l1", &c.l1))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--schedule", &c.schedule))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_f64(cmd, argc, argv, &i, "--clip", &c.clip))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--patience", 0, 1000000, &c.patience))) { if (r < 0) goto out; continue; }

@@ -39,9 +39,9 @@ lt_status lt_optim_init(lt_optim *o, const lt_optim_config *cfg, const lt_params
     if (!p->finalized) return lt_fail(LT_ERR_ARG, "optimizer: parameters are not finalized");
     if (cfg->kind < LT_OPTIM_SGD || cfg->kind > LT_OPTIM_ADAGRAD)
         return lt_fail(LT_ERR_ARG, "optimizer: unknown kind %d", (int)cfg->kind);
-    if (!(cfg->lr >= 0) || !(cfg->weight_decay >= 0) || !(cfg->eps >= 0) || !(cfg->momentum >= 0))
-        return lt_fail(LT_ERR_ARG, "optimizer: lr, momentum, eps and weight decay must be >= 0 (lr %g, momentum %g, "
-                       "eps %g, weight decay %g)", cfg->lr, cfg->momentum, cfg->eps, cfg->weight_decay);
+    if (!(cfg->lr >= 0) || !(cfg->weight_decay >= 0) || !(cfg->eps >= 0) || !(cfg->momentum >= 0) || !(cfg->l1 >= 0))
+        return lt_fail(LT_ERR_ARG, "optimizer: lr, momentum, eps, weight decay and l1 must be >= 0 (lr %g, momentum %g, "
+                       "eps %g, weight decay %g, l1 %g)", cfg->lr, cfg->momentum, cfg->eps, cfg->weight_decay, cfg->l1);
     int adam = cfg->kind == LT_OPTIM_ADAM || cfg->kind == LT_OPTIM_ADAMW;
     if (adam && (!(cfg->beta1 >= 0 && cfg->beta1 < 1) || !(cfg->beta2 >= 0 && cfg->beta2 < 1)))
         return lt_fail(LT_ERR_ARG, "optimizer: betas must lie in [0,1) (got %g, %g)", cfg->beta1, cfg->beta2);
@@ -72,6 +72,11 @@ void lt_optim_free(lt_optim *o) {
     int64_t span_ = (((n) + LTI_SPANS - 1) / LTI_SPANS + 15) & ~(int64_t)15;         \
     int64_t lo = (k) * span_, hi = lo + span_ < (n) ? lo + span_ : (n)
 
+/* The gradient with the penalties: l2·p + l1·sign(p) (sign(0) = 0). */
+static inline float lti_penalized(float g, float p, float l2, float l1) {
+    return g + l2 * p + l1 * (float)((p > 0) - (p < 0));
+}
+
 /* Adam and AdamW. l2 is added to the gradient (Adam's weight decay); decay
  * multiplies the parameter first (AdamW's decoupled decay). With
  * a = lr/(1-b1^t) and b = 1/sqrt(1-b2^t), PyTorch's update is
@@ -79,17 +84,17 @@ void lt_optim_free(lt_optim *o) {
 typedef struct lti_adam_args {
     float *p, *m, *v;
     const float *grad;
-    float b1, b2, a, b, eps, l2, decay;
+    float b1, b2, a, b, eps, l2, l1, decay;
 } lti_adam_args;
 
 static void lti_adam_span(const lti_adam_args *x, int64_t lo, int64_t hi) {
     float *restrict p = x->p, *restrict m = x->m, *restrict v = x->v;
     const float *restrict grad = x->grad;
     const float b1 = x->b1, b2 = x->b2, c1 = 1.0f - x->b1, c2 = 1.0f - x->b2;
-    const float a = x->a, b = x->b, eps = x->eps, l2 = x->l2, decay = x->decay;
+    const float a = x->a, b = x->b, eps = x->eps, l2 = x->l2, l1 = x->l1, decay = x->decay;
     #pragma omp simd
     for (int64_t i = lo; i < hi; i++) {
-        float g = grad[i] + l2 * p[i];
+        float g = lti_penalized(grad[i], p[i], l2, l1);
         float mi = b1 * m[i] + c1 * g;
         float vi = b2 * v[i] + c2 * g * g;
         m[i] = mi;
@@ -104,18 +109,18 @@ static void lti_adam_span(const lti_adam_args *x, int64_t lo, int64_t hi) {
 typedef struct lti_simple_args {
     float *p, *buf;
     const float *grad;
-    float lr, mom, eps, l2;
+    float lr, mom, eps, l2, l1;
     int adagrad;
 } lti_simple_args;
 
 static void lti_simple_span(const lti_simple_args *x, int64_t lo, int64_t hi) {
     float *restrict p = x->p, *restrict buf = x->buf;
     const float *restrict grad = x->grad;
-    const float lr = x->lr, mom = x->mom, eps = x->eps, l2 = x->l2;
+    const float lr = x->lr, mom = x->mom, eps = x->eps, l2 = x->l2, l1 = x->l1;
     if (x->adagrad) {
         #pragma omp simd
         for (int64_t i = lo; i < hi; i++) {
-            float g = grad[i] + l2 * p[i];
+            float g = lti_penalized(grad[i], p[i], l2, l1);
             float s = buf[i] + g * g;
             buf[i] = s;
             p[i] -= lr * g / (sqrtf(s) + eps);
@@ -123,13 +128,13 @@ static void lti_simple_span(const lti_simple_args *x, int64_t lo, int64_t hi) {
     } else if (buf) {
         #pragma omp simd
         for (int64_t i = lo; i < hi; i++) {
-            float d = mom * buf[i] + grad[i] + l2 * p[i];
+            float d = mom * buf[i] + lti_penalized(grad[i], p[i], l2, l1);
             buf[i] = d;
             p[i] -= lr * d;
         }
     } else {
         #pragma omp simd
-        for (int64_t i = lo; i < hi; i++) p[i] -= lr * (grad[i] + l2 * p[i]);
+        for (int64_t i = lo; i < hi; i++) p[i] -= lr * lti_penalized(grad[i], p[i], l2, l1);
     }
 }
 
@@ -142,7 +147,7 @@ void lt_optim_step(lt_optim *o, lt_params *p, float lr) {
         double bc1 = 1.0 - pow(c->beta1, (double)o->step), bc2 = 1.0 - pow(c->beta2, (double)o->step);
         int w = c->kind == LT_OPTIM_ADAMW;
         lti_adam_args x = {p->data, o->m, o->v, p->grad, c->beta1, c->beta2, (float)(lr / bc1),
-                           (float)(1.0 / sqrt(bc2)), c->eps, w ? 0.0f : c->weight_decay,
+                           (float)(1.0 / sqrt(bc2)), c->eps, w ? 0.0f : c->weight_decay, c->l1,
                            w ? 1.0f - lr * c->weight_decay : 1.0f};
         #pragma omp parallel for schedule(static) if (n >= LTI_OPTIM_PAR_MIN)
         for (int k = 0; k < LTI_SPANS; k++) {
@@ -150,7 +155,7 @@ void lt_optim_step(lt_optim *o, lt_params *p, float lr) {
             if (lo < hi) lti_adam_span(&x, lo, hi);
         }
     } else {
-        lti_simple_args x = {p->data, o->m, p->grad, lr, c->momentum, c->eps, c->weight_decay,
+        lti_simple_args x = {p->data, o->m, p->grad, lr, c->momentum, c->eps, c->weight_decay, c->l1,
                              c->kind == LT_OPTIM_ADAGRAD};
         #pragma omp parallel for schedule(static) if (n >= LTI_OPTIM_PAR_MIN)
         for (int k = 0; k < LTI_SPANS; k++) {

@@ -17,6 +17,7 @@ typedef struct lt_optim_config {
     float beta1, beta2;  /* Adam/AdamW; defaults 0.9, 0.999 */
     float eps;           /* Adam 1e-8, Adagrad 1e-10 */
     float weight_decay;  /* L2 added to the gradient (SGD, Adam, Adagrad) or decoupled (AdamW) */
+    float l1;            /* L1 penalty l1·Σ|p|: its subgradient l1·sign(p) added to the gradient (all kinds) */
 } lt_optim_config;
 
 typedef struct lt_optim {

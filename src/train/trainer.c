@@ -101,6 +101,7 @@ static lt_status lti_fresh_config(const lt_train_config *c, json_t **out) {
                           "seed", (json_int_t)c->seed, "eval_masks", c->eval_masks);
     if (!o) return lt_fail(LT_ERR_NOMEM, "building config.json");
     if (features) json_object_set_new(o, "features", json_string(features));
+    if (c->l1 != 0) json_object_set_new(o, "l1", json_real(c->l1));
     *out = o;
     return LT_OK;
 }
@@ -171,8 +172,11 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     double lr = lti_get_f(c, "lr", 1e-3), wd = lti_get_f(c, "weight_decay", 0);
     if (!(lr > 0) || !isfinite(lr)) return lt_fail(LT_ERR_ARG, "--lr %g: expected a positive number", lr);
     if (wd < 0 || !isfinite(wd)) return lt_fail(LT_ERR_ARG, "--weight-decay %g: expected >= 0", wd);
+    const double l1 = lti_get_f(c, "l1", 0);
+    if (l1 < 0 || !isfinite(l1)) return lt_fail(LT_ERR_ARG, "--l1 %g: expected >= 0", l1);
     lt_optim_config oc = lt_optim_config_default((lt_optim_kind)kind, (float)lr);
     oc.weight_decay = (float)wd;
+    oc.l1 = (float)l1;
     if ((st = lt_optim_init(&t->opt, &oc, &t->m->params))) return st;
     t->opt_ready = 1;
     const int64_t N = t->data.split[LT_SPLIT_TRAIN].n, steps = (N + t->batch - 1) / t->batch;

@@ -42,6 +42,7 @@ typedef struct lt_train_config {
     const char *optimizer;     /* "adam" (default), "adamw", "adagrad", "sgd" */
     double lr;                 /* default 1e-3 */
     double weight_decay;
+    double l1;                 /* L1 penalty on every parameter (optim.h); 0 = none */
     const char *schedule;      /* lt_schedule_parse spec; NULL = "constant" */
     double clip;               /* > 0: clip the gradient's global norm */
     int64_t patience;          /* > 0: stop after this many epochs without a better validation NLL */

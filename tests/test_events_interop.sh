@@ -41,6 +41,11 @@ $PY "$SRC/events_interop.py" "$T" "$T/vae" 2 4 1
 "$LATENT" train --model gsvae --data "$T/d" --hidden 16 --latent 4 --classes 3 --epochs 2 --batch 50 --samples 4 \
     --threads 1 --log-every 2 --tau0 1 --tau-min 0.5 --anneal-rate 0.1 --anneal-every 1 --quiet --out "$T/gs"
 $PY "$SRC/events_interop.py" "$T" "$T/gs" 2 4 1
+# ... and a score-function gsvae has no temperature to log
+"$LATENT" train --model gsvae --estimator score-ma --data "$T/d" --hidden 16 --latent 4 --classes 3 --epochs 1 \
+    --batch 50 --samples 4 --threads 1 --log-every 2 --quiet --out "$T/gs-score"
+$PY "$SRC/events_interop.py" "$T" "$T/gs-score" 2 4 1
+grep -q temperature "$T/gs-score/metrics.jsonl" && { echo "FAIL score-ma run logs a temperature"; exit 1; }
 $PY - "$T/gs/metrics.jsonl" <<'PYEOF' || exit 1
 import json, math, sys
 m = [json.loads(l) for l in open(sys.argv[1])]

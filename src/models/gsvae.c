@@ -254,7 +254,11 @@ static lt_status gsvae_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, 
     return st;
 }
 
-static double gsvae_temperature(const lt_model *m) { return ((const lti_gsvae *)m->impl)->tau; }
+/* Only the relaxations have a temperature. */
+static double gsvae_temperature(const lt_model *m) {
+    const lti_gsvae *v = m->impl;
+    return v->est == LT_ESTIMATOR_GUMBEL || v->est == LT_ESTIMATOR_ST_GUMBEL ? v->tau : NAN;
+}
 
 /* f = −log p(x|z) per row for codes z (R,C) and inputs x (R,D), on s (gradients as s says). -> (R) */
 static lt_tensor *gsvae_recon(lt_graph *s, const lti_gsvae *v, lt_tensor *z, lt_tensor *x) {

@@ -90,7 +90,8 @@ typedef struct lt_model_vtable {
     lt_status (*encode)(lt_model *m, lt_graph *g, const lt_batch *b, float *out);
     /* Pixel probabilities of p(x|z) for codes z (n, code_size) into out (n, dim). */
     lt_status (*decode)(lt_model *m, lt_graph *g, const float *z, int64_t n, float *out);
-    /* The temperature of a relaxed estimator now (gsvae; logged by the trainer). May be NULL. */
+    /* The temperature of a relaxed estimator now (gsvae; logged by the trainer), NAN when
+     * the model's estimator has none. May be NULL. */
     double (*temperature)(const lt_model *m);
     /* For `latent estimators --run`: `draws` single-sample estimates of
      * ∇_φ E_{z~q(z|x)}[−log p(x|z)] with respect to the encoder's logits φ (n, code_size)

@@ -393,7 +393,8 @@ static lt_status lti_log_steps(lti_trainer *t, double lr, double grad_norm) {
     if (!st) st = lt_events_scalar(ev, step, "train/grad_norm", grad_norm);
     if (!st && t->win_secs > 0)
         st = lt_events_scalar(ev, step, "train/examples_per_sec", (double)t->win_examples / t->win_secs);
-    if (!st && t->m->vt->temperature) st = lt_events_scalar(ev, step, "train/temperature", t->m->vt->temperature(t->m));
+    const double temp = t->m->vt->temperature ? t->m->vt->temperature(t->m) : NAN;
+    if (!st && temp == temp) st = lt_events_scalar(ev, step, "train/temperature", temp);
     t->win_loss = t->win_secs = 0;
     t->win_steps = t->win_examples = 0;
     return st;

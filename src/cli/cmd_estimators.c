@@ -92,12 +92,14 @@ static lt_status lti_run_study(const lti_run_opts *o, lt_est_stats *s, double *t
             for (int64_t i = 0; i < o->ref_draws; i++) a += ref[i * P + j];
             exact[j] = a / (double)o->ref_draws;
         }
-        *tau_used = o->tau > 0 ? o->tau : (m->vt->temperature ? m->vt->temperature(m) : 0);
+        /* the checkpoint's temperature; a model trained without a relaxation has none: 0.5 */
+        const double mt = m->vt->temperature ? m->vt->temperature(m) : NAN;
+        *tau_used = o->tau > 0 ? o->tau : mt == mt ? mt : 0.5;
         *n_params = P;
     }
     for (int k = 0; !st && k < lt_compare_n_estimators; k++) {
         lt_rng_seed(&r, o->seed + (uint64_t)k);
-        st = m->vt->latent_grads(m, &b, lt_compare_estimators[k], 0, (float)o->tau, o->draws, &r, g);
+        st = m->vt->latent_grads(m, &b, lt_compare_estimators[k], 0, (float)*tau_used, o->draws, &r, g);
         if (st) break;
         s[k].est = lt_compare_estimators[k];
         lt_compare_stats(g, o->draws, P, exact, &s[k]);
@@ -129,7 +131,7 @@ int lt_cmd_estimators(int argc, char **argv) {
                    "  --run: also on a trained gsvae, the gradient of E_q(z|x)[-log p(x|z)] with respect to\n"
                    "  the encoder's logits for the first --examples images, N draws (1000) per estimator;\n"
                    "  bias against the mean of --ref-draws local-expectation estimates (unbiased).\n"
-                   "  --tau: temperature of the relaxations (toys 0.5; run: the checkpoint's)\n");
+                   "  --tau: temperature of the relaxations (toys 0.5; run: the checkpoint's, else 0.5)\n");
             return 0;
         }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--draws", 2, 10000000, &draws))) { if (r < 0) return 2; continue; }

@@ -13,9 +13,9 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/run_data.h"
+#include "core/alloc.h"
 #include "core/threads.h"
 #include "data/dataset.h"
-#include "core/alloc.h"
 #include "dist/compare.h"
 #include "io/png.h"
 

@@ -7,11 +7,11 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/run_data.h"
 #include "core/alloc.h"
 #include "core/threads.h"
 #include "data/dataset.h"
 #include "io/png.h"
-#include "cli/run_data.h"
 
 typedef struct lti_latent_args {
     const char *run, *out, *which, *split;

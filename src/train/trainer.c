@@ -463,8 +463,12 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             if (cb && cb->on_step) {
                 const double el = lti_now() - t0, done = (double)(k + 1 - first);
                 const double eps = el > 0 ? done * (double)B / el : 0;
-                const double rest = (double)(t->epochs - e - 1), now = eps > 0 ? (double)(steps - k - 1) * (double)B / eps : 0;
-                const double later = t->epoch_secs > 0 ? rest * t->epoch_secs : eps > 0 ? rest * (double)steps * (double)B / eps : 0;
+                /* this epoch's remaining steps at its rate; later epochs at the last whole epoch's time */
+                const double rest = (double)(t->epochs - e - 1);
+                const double now = eps > 0 ? (double)(steps - k - 1) * (double)B / eps : 0;
+                const double later = t->epoch_secs > 0 ? rest * t->epoch_secs
+                                     : eps > 0      ? rest * (double)steps * (double)B / eps
+                                                    : 0;
                 lt_train_progress p = {e + 1, t->epochs, k + 1, steps, s->global_step, s->loss_sum / (double)(k + 1),
                                        eps, now + later};
                 cb->on_step(cb->ud, &p);
@@ -512,7 +516,8 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             (st = lt_events_scalar(ev, gs, "train/epoch_loss", train_loss)) ||
             (st = lt_events_scalar(ev, gs, "epoch", (double)s->epoch)) || (st = lti_log_samples(t, e + 1, gs)) ||
             (t->m->vt->elbo && (st = lt_events_scalar(ev, gs, "valid/neg_elbo", -elbo))) ||
-            (temp == temp && (st = lt_events_scalar(ev, gs, "valid/temperature", temp))) || (st = lti_log_recons(t, e + 1, gs)) ||
+            (temp == temp && (st = lt_events_scalar(ev, gs, "valid/temperature", temp))) ||
+            (st = lti_log_recons(t, e + 1, gs)) ||
             (st = lt_events_flush(ev)))
             return st;
         const double eps = t_train > 0 ? (double)(N - first * B > 0 ? N - first * B : 0) / t_train : 0;

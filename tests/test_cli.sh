@@ -128,5 +128,17 @@ for sig in INT TERM; do
 done
 expect_rc 0 "an interrupted run evaluates" eval "$T/sigINT" --checkpoint last
 
+# A latent-variable model: eval --iw K reports the importance-sampled NLL beside the
+# negative ELBO, which bounds it from above (K = 200 samples, 10 ELBO draws).
+expect_rc 0 "train vae" train --model vae --data "$T/d8" --hidden 32 --latent 4 --epochs 3 --batch 50 --samples 0 \
+    --threads 1 --quiet --out "$T/vae"
+expect_rc 0 "eval vae --iw 200" eval "$T/vae" --iw 200 --json
+check "vae eval JSON: nll_nats <= neg_elbo_nats, iw_samples 200" python3 -c '
+import json, sys
+o = json.loads(open(sys.argv[1]).read())
+assert o["iw_samples"] == 200 and 0 < o["nll_nats"] <= o["neg_elbo_nats"] + 2 * o["neg_elbo_stderr"], o
+assert "elbo_nats" not in o, o
+' "$T/out"
+
 echo "$fails failures"
 [ "$fails" = 0 ]

@@ -22,7 +22,9 @@ GZ=$T/gz-train-00000-of-00001
 echo "data: $DATA train split, $(stat -c %s "$PLAIN") bytes uncompressed, $(stat -c %s "$GZ") gzip; one core"
 # Rounds alternate latent and the peer so that both see the same machine load (the
 # machine may be shared); each metric is the best over the rounds.
-ROUNDS=${ROUNDS:-3}
+# The box runs in phases (the same binary lands near either of two speeds from one second
+# to the next), so five rounds give both sides the same chances at a fast phase.
+ROUNDS=${ROUNDS:-5}
 PY=/usr/bin/python3
 peer=0
 if command -v protoc > /dev/null && $PY -c 'import google.protobuf, numpy' 2> /dev/null; then
@@ -44,12 +46,14 @@ ps = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 c = {k: max(x[k] for x in cs) for k in cs[0]}
 p = dict(ps[0], **{k: max(x[k] for x in ps) for k in ("parse_gbs", "batch_gbs")})
 import google.protobuf
-print("best of %d alternated rounds: latent pipeline %.3f GB/s, gzip %.3f GB/s, zlib inflate %.3f GB/s, memcpy %.2f GB/s" % (
-    len(cs), c["pipeline_gbs"], c["gzip_gbs"], c["zlib_inflate_gbs"], c["memcpy_gbs"]))
+print("best of %d alternated rounds: latent pipeline %.3f GB/s (+ float conversion %.3f), gzip %.3f GB/s, zlib inflate %.3f GB/s, memcpy %.2f GB/s" % (
+    len(cs), c["pipeline_gbs"], c["pipeline_float_gbs"], c["gzip_gbs"], c["zlib_inflate_gbs"], c["memcpy_gbs"]))
 print("python3-protobuf %s (%s backend): parse only %.3f GB/s, parse+batch %.3f GB/s" % (
     google.protobuf.__version__, p["impl"], p["parse_gbs"], p["batch_gbs"]))
 print("latent pipeline / python parse only: %.1fx   / python parse+batch: %.1fx" % (
     c["pipeline_gbs"] / p["parse_gbs"], c["pipeline_gbs"] / p["batch_gbs"]))
+print("latent pipeline + float / python parse only: %.1fx   / python parse+batch (float too): %.1fx" % (
+    c["pipeline_float_gbs"] / p["parse_gbs"], c["pipeline_float_gbs"] / p["batch_gbs"]))
 print("targets: pipeline >= 1 GB/s: %s; >= 10x python parse: %s; gzip >= zlib inflate: %s" % (
     "met" if c["pipeline_gbs"] >= 1 else "NOT met", "met" if c["pipeline_gbs"] >= 10 * p["parse_gbs"] else "NOT met",
     "met" if c["gzip_gbs"] >= c["zlib_inflate_gbs"] else "NOT met"))

@@ -279,6 +279,49 @@ static void samples_follow_the_model(void **state) {
     free(labels);
 }
 
+/* MADE's incremental sampler against the whole network: replaying its uniforms (drawn
+ * pixel-major in mask 0's ordering), each pixel must be 1 exactly when u < sigmoid of
+ * lti_made_logits on the finished sample (logit d sees only the pixels before d). */
+static void made_sampler_replays_the_network(void **state) {
+    (void)state;
+    const char *cfgs[] = {"{\"dim\": 12, \"hidden\": 20}", "{\"dim\": 12, \"hidden\": [16, 9], \"direct\": true}",
+                          "{\"dim\": 12, \"hidden\": 20, \"order_agnostic\": true, \"masks\": 2, \"seed\": 5}",
+                          "{\"dim\": 12, \"hidden\": [10, 10, 10], \"n_classes\": 3}"};
+    const int64_t N = 40, D = 12;
+    float out[40 * 12];
+    int64_t labels[40];
+    for (int64_t i = 0; i < N; i++) labels[i] = i % 3;
+    for (int c = 0; c < 4; c++) {
+        lt_model *m = make("made", cfgs[c]);
+        randomize(m, 1.0f, 60 + c);
+        const int64_t *y = m->n_classes > 0 ? labels : NULL;
+        lt_graph g;
+        assert_int_equal(lt_graph_init(&g, 0), LT_OK);
+        lt_rng r;
+        lt_rng_seed(&r, 70 + c);
+        assert_int_equal(m->vt->sample(m, &g, &r, N, y, out), LT_OK);
+        lt_tensor x = lt_tensor_wrap(out, 2, (int64_t[]){N, D});
+        lt_tensor *logits = lti_made_logits(m, &g, &x, y, 0); /* (N,D) */
+        assert_non_null(logits);
+        const float *deg = lt_params_find(&m->buffers, "degrees")->t.data; /* mask 0: position of pixel d */
+        lt_rng_seed(&r, 70 + c);
+        int64_t ones = 0;
+        for (int64_t t = 1; t <= D; t++) {
+            int64_t d = 0;
+            while ((int64_t)deg[d] != t) d++;
+            for (int64_t i = 0; i < N; i++) {
+                float u = lt_rng_uniform(&r), p = 1.0f / (1.0f + expf(-logits->data[i * D + d]));
+                if (fabsf(u - p) < 1e-5f) continue; /* rounding may go either way */
+                assert_true(out[i * D + d] == (u < p ? 1.0f : 0.0f));
+                ones += out[i * D + d] == 1.0f;
+            }
+        }
+        assert_true(ones > N * D / 10 && ones < N * D * 9 / 10); /* not a trivial sample */
+        lt_graph_free(&g);
+        lt_model_destroy(m);
+    }
+}
+
 static void config_errors(void **state) {
     (void)state;
     lt_model *m = NULL;
@@ -472,6 +515,7 @@ int main(void) {
         cmocka_unit_test(made_autoregressive_by_gradients),
         cmocka_unit_test(conditional_models_sum_to_one),
         cmocka_unit_test(samples_follow_the_model),
+        cmocka_unit_test(made_sampler_replays_the_network),
         cmocka_unit_test(config_errors),
         cmocka_unit_test(made_masks_follow_the_buffers),
         cmocka_unit_test(nade_threads_agree),

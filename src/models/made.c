@@ -238,36 +238,72 @@ static lt_status made_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, cons
     return st;
 }
 
-/* Pixel by pixel in mask 0's ordering: D passes of the network, each fixing one more pixel. */
+/* Pixel by pixel in mask 0's ordering, without a pass of the whole network per pixel:
+ * the first layer's pre-activation a (n,H_0) starts at its bias (+ label term) and gains
+ * the masked weight column of each pixel drawn as 1, and only the drawn pixel's logit is
+ * computed: O(n (H + D)) per pixel with one hidden layer. Layers after the first are
+ * recomputed per pixel (through the graph). Uniforms are drawn pixel-major, sample-minor;
+ * tests replay them against lti_made_logits. */
 static lt_status made_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels, float *out) {
     (void)g;
     lti_made *z = m->impl;
-    const int64_t D = m->dim;
+    const int64_t D = m->dim, H0 = z->H[0], HL = z->H[z->L - 1], C = m->n_classes;
     lt_batch chk = {out, labels, n, D};
     lt_status st = lti_check_batch(m, &chk);
     if (st || (st = made_scratch(z))) return st;
+    made_build_masks(m, z, 0);
     int64_t *order = lt_malloc(sizeof(int64_t) * (size_t)D); /* order[t] = the t-th pixel of mask 0 */
-    if (!order) return lt_fail(LT_ERR_NOMEM, "out of memory sampling made");
+    float *colT = lt_malloc(sizeof(float) * (size_t)(D * H0));   /* (D,H_0) masked W0, transposed */
+    float *a = lt_malloc(sizeof(float) * (size_t)(n * H0));      /* (n,H_0) first pre-activation */
+    float *h = lt_malloc(sizeof(float) * (size_t)(n * H0));      /* (n,H_0) relu(a) */
+    if (!order || !colT || !a || !h) {
+        st = lt_fail(LT_ERR_NOMEM, "out of memory sampling made");
+        goto done;
+    }
     for (int64_t d = 0; d < D; d++) {
         int64_t t = (int64_t)z->degrees->data[d] - 1;
         order[t < 0 ? 0 : (t >= D ? D - 1 : t)] = d;
     }
+    const float *W0 = z->W[0]->data, *M0 = z->mask[0].data; /* (H_0,D) */
+    for (int64_t k = 0; k < H0; k++)
+        for (int64_t d = 0; d < D; d++) colT[d * H0 + k] = W0[k * D + d] * M0[k * D + d];
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t k = 0; k < H0; k++)
+            a[i * H0 + k] = z->b[0]->data[k] + (z->Uy ? z->Uy->data[k * C + labels[i]] : 0.0f);
     memset(out, 0, sizeof(float) * (size_t)(n * D));
     lt_graph *s = &z->scratch;
     lt_graph_set_grad(s, 0);
+    const float *Wo = z->W[z->L]->data, *Mo = z->mask[z->L].data; /* (D,H_{L-1}) */
     for (int64_t t = 0; t < D && !st; t++) {
-        lt_graph_reset(s);
-        lt_tensor *x = lt_graph_wrap(s, out, 2, (int64_t[]){n, D});
-        lt_tensor *logits = lti_made_logits(m, s, x, labels, 0);
-        if ((st = lt_graph_status(s))) break;
-        int64_t d = order[t];
+        const int64_t d = order[t];
+        for (int64_t j = 0; j < n * H0; j++) h[j] = a[j] > 0.0f ? a[j] : 0.0f;
+        const float *top = h; /* (n,H_{L-1}) the last hidden layer */
+        if (z->L > 1) {
+            lt_graph_reset(s);
+            lt_tensor *x = lt_graph_wrap(s, h, 2, (int64_t[]){n, H0});
+            for (int l = 1; l < z->L; l++) x = lt_relu(s, lt_masked_linear(s, x, z->W[l], &z->mask[l], z->b[l]));
+            if ((st = lt_graph_status(s))) break;
+            top = x->data;
+        }
         for (int64_t i = 0; i < n; i++) {
-            float p = 1.0f / (1.0f + expf(-logits->data[i * D + d]));
-            out[i * D + d] = lt_rng_uniform(rng) < p ? 1.0f : 0.0f;
+            float v = z->b[z->L]->data[d];
+            for (int64_t k = 0; k < HL; k++) v += Wo[d * HL + k] * Mo[d * HL + k] * top[i * HL + k];
+            if (z->A)
+                for (int64_t j = 0; j < D; j++) v += z->A->data[d * D + j] * z->mask_direct.data[d * D + j] * out[i * D + j];
+            if (z->Vy) v += z->Vy->data[d * C + labels[i]];
+            float p = 1.0f / (1.0f + expf(-v));
+            if (lt_rng_uniform(rng) < p) {
+                out[i * D + d] = 1.0f;
+                for (int64_t k = 0; k < H0; k++) a[i * H0 + k] += colT[d * H0 + k];
+            }
         }
     }
     lt_graph_reset(s);
+done:
     lt_free(order);
+    lt_free(colT);
+    lt_free(a);
+    lt_free(h);
     return st;
 }
 

@@ -28,12 +28,14 @@ for t in 1 2; do
     done
 done
 row 1 st | grep -q biased && ok "straight-through is biased on the Bernoulli toy" || bad "st row: $(row 1 st)"
-plot_rows() { # plot_rows PNG N: N rows of 160-pixel panels, 10 apart, in the grid's 1-pixel border
+plot_rows() { # plot_rows PNG N: a legend of 1 or 2 14-pixel lines (+ 10 + 4), then N rows of two
+    # text lines and 160-pixel panels, 10 apart, in the grid's 1-pixel border
     python3 - "$1" "$2" <<'PY'
 import struct, sys
 b = open(sys.argv[1], "rb").read()
 w, h = struct.unpack(">II", b[16:24])
-sys.exit(0 if b[:8] == b"\x89PNG\r\n\x1a\n" and h == int(sys.argv[2]) * (160 + 10) + 10 + 2 and w > 300 else 1)
+legend = h - 2 - 14 - int(sys.argv[2]) * (2 * 14 + 160 + 10)
+sys.exit(0 if b[:8] == b"\x89PNG\r\n\x1a\n" and legend in (14, 28) and w > 300 else 1)
 PY
 }
 plot_rows "$T/plot.png" 2 && ok "plot: 2 rows of panels" || bad "plot size"

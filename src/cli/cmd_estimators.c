@@ -3,9 +3,10 @@
  * on a trained latent-variable model on real images (the model's latent_grads:
  * gradients with respect to the encoder's logits, bias measured against the
  * model's unbiased low-variance reference estimate), as tables on stdout and a
- * bar plot (PNG): one row of two panels per study, left the variance summed over
- * parameters (log scale, the panel's range printed), right the bias
- * ||mean − exact|| (linear, 0 to the largest); bars in table order. */
+ * bar plot (PNG): a legend naming the bars' colors, then per study a title and two
+ * panels, left the variance summed over parameters (log scale, its range in the
+ * panel's header), right the bias ||mean − exact|| (linear, 0 to the largest); bars
+ * in table order. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,8 +19,11 @@
 #include "data/dataset.h"
 #include "dist/compare.h"
 #include "io/png.h"
+#include "io/text.h"
 
-enum { LTI_BAR = 24, LTI_GAP = 8, LTI_PH = 160, LTI_PAD = 10 };
+enum { LTI_BAR = 24, LTI_GAP = 8, LTI_PH = 160, LTI_PAD = 10, LTI_LINE = 14 /* a line of text */ };
+
+static const float lti_ink[3] = {0.1f, 0.1f, 0.1f};
 
 static const float lti_colors[][3] = {{0.85f, 0.3f, 0.25f}, {0.95f, 0.6f, 0.2f}, {0.3f, 0.6f, 0.9f},
                                       {0.3f, 0.75f, 0.35f}, {0.6f, 0.4f, 0.8f}, {0.5f, 0.5f, 0.5f}};
@@ -38,6 +42,39 @@ static void lti_panel(float *img, int64_t H, int64_t W, int64_t x0, int64_t y0, 
             for (int64_t x = bx; x < bx + LTI_BAR; x++)
                 for (int c = 0; c < 3; c++) img[(c * H + y) * W + x] = lti_colors[i % 6][c];
     }
+}
+
+/* The legend (a color square and a name per estimator) from (x0, y0), wrapped at width
+ * W − x0; draws only with img. Returns its number of lines. */
+static int64_t lti_legend(float *img, int64_t H, int64_t W, int64_t x0, int64_t y0, const lt_est_stats *s, int n) {
+    int64_t x = x0, lines = 1;
+    for (int k = 0; k < n; k++) {
+        const char *name = lt_estimator_name(s[k].est);
+        int64_t w = 14 + lt_text_width(name, 1);
+        if (x > x0 && x + w > W - x0) { x = x0; lines++; }
+        int64_t y = y0 + (lines - 1) * LTI_LINE;
+        if (img) {
+            for (int64_t yy = y + 1; yy < y + 9; yy++)
+                for (int64_t xx = x; xx < x + 8; xx++)
+                    for (int c = 0; c < 3; c++) img[(c * H + yy) * W + xx] = lti_colors[k % 6][c];
+            lt_text_draw(img, 3, H, W, x + 12, y, 1, lti_ink, name);
+        }
+        x += w + 12;
+    }
+    return lines;
+}
+
+/* Draws s at (x, y), cut short with ".." where it would pass width w. */
+static void lti_label(float *img, int64_t H, int64_t W, int64_t x, int64_t y, int64_t w, const char *s) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    size_t n = strlen(buf);
+    while (n > 2 && lt_text_width(buf, 1) > w) {
+        n--;
+        buf[n - 2] = buf[n - 1] = '.';
+        buf[n] = 0;
+    }
+    lt_text_draw(img, 3, H, W, x, y, 1, lti_ink, buf);
 }
 
 static void lti_table(const char *title, const lt_est_stats *s, int n, double tau, const char *exact_name) {
@@ -179,10 +216,13 @@ int lt_cmd_estimators(int argc, char **argv) {
         lti_table(title, s[2], n, taus[2], ref);
     }
     if (!out) return 0;
-    const int64_t pw = n * (LTI_BAR + LTI_GAP) + LTI_GAP, W = 2 * pw + 3 * LTI_PAD, H = rows * (LTI_PH + LTI_PAD) + LTI_PAD;
+    const int64_t pw = n * (LTI_BAR + LTI_GAP) + LTI_GAP, W = 2 * pw + 3 * LTI_PAD;
+    const int64_t legend = lti_legend(NULL, 0, W, LTI_PAD, LTI_PAD, s[0], n), top = LTI_PAD + legend * LTI_LINE + 4;
+    const int64_t row_h = 2 * LTI_LINE + LTI_PH + LTI_PAD, H = top + rows * row_h;
     float *img = lt_malloc(sizeof(float) * (size_t)(3 * H * W)); /* (3,H,W) white */
     if (!img) return lt_cli_error(lt_fail(LT_ERR_NOMEM, "plot buffer"));
     for (int64_t i = 0; i < 3 * H * W; i++) img[i] = 1.0f;
+    lti_legend(img, H, W, LTI_PAD, LTI_PAD, s[0], n);
     for (int t = 0; t < rows; t++) {
         double fv[8], fb[8], lo = INFINITY, hi = -INFINITY, bmax = 0;
         for (int k = 0; k < n; k++) {
@@ -196,9 +236,20 @@ int lt_cmd_estimators(int argc, char **argv) {
             fv[k] = hi > lo ? (log10(s[t][k].var_sum + 1e-30) - lo) / (hi - lo) : 1;
             fb[k] = bmax > 0 ? s[t][k].bias / bmax : 0;
         }
-        int64_t y0 = LTI_PAD + t * (LTI_PH + LTI_PAD);
-        lti_panel(img, H, W, LTI_PAD, y0, fv, n);
-        lti_panel(img, H, W, 2 * LTI_PAD + pw, y0, fb, n);
+        int64_t y0 = top + t * row_h;
+        char label[256];
+        if (t < 2)
+            snprintf(label, sizeof label, "%s toy (tau %.3g)", t ? "categorical" : "Bernoulli", taus[t]);
+        else
+            snprintf(label, sizeof label, "%s checkpoint, %lld %s images (tau %.3g): %s", ro.which, (long long)ro.examples,
+                     ro.split, taus[t], ro.run);
+        lti_label(img, H, W, LTI_PAD, y0, W - 2 * LTI_PAD, label);
+        snprintf(label, sizeof label, "variance, log10 %.1f..%.1f", lo, hi);
+        lti_label(img, H, W, LTI_PAD, y0 + LTI_LINE, pw, label);
+        snprintf(label, sizeof label, "bias, 0..%.3g", bmax);
+        lti_label(img, H, W, 2 * LTI_PAD + pw, y0 + LTI_LINE, pw, label);
+        lti_panel(img, H, W, LTI_PAD, y0 + 2 * LTI_LINE, fv, n);
+        lti_panel(img, H, W, 2 * LTI_PAD + pw, y0 + 2 * LTI_LINE, fb, n);
         printf("plot row %d: variance panel log10 range %.2f..%.2f, bias panel 0..%.4g\n", t + 1, lo, hi, bmax);
     }
     printf("plot bars, left to right:");

@@ -242,6 +242,52 @@ static void iwae_bound_increases(void **s) {
     lt_model_destroy(m);
 }
 
+/* KL warm-up: with the same noise, the training loss is reconstruction + (t / N)·KL at
+ * step t < N, then the plain −ELBO (equal to a model without warm-up); IWAE refuses it. */
+static double vae_loss_at(lt_model *m, const lt_batch *b, int64_t step) {
+    lt_rng r;
+    lt_rng_seed(&r, 12);
+    lt_graph_reset(&G);
+    G.rng = &r;
+    m->vt->on_step(m, step);
+    lt_tensor *loss;
+    assert_int_equal(m->vt->loss(m, &G, b, &loss), LT_OK);
+    G.rng = NULL;
+    return loss->data[0];
+}
+
+static void vae_kl_warmup(void **s) {
+    (void)s;
+    float x[8 * 16];
+    for (int i = 0; i < 8 * 16; i++) x[i] = (float)((i * 5 + i / 16) % 3 == 0);
+    lt_batch b = {x, NULL, 8, 16};
+    lt_model *m[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        json_t *cfg = json_pack("{s:I, s:I, s:I, s:I}", "dim", (json_int_t)16, "hidden", (json_int_t)8, "latent",
+                                (json_int_t)3, "kl_warmup", (json_int_t)(k ? 0 : 4));
+        assert_int_equal(lt_model_create("vae", cfg, &m[k]), LT_OK);
+        json_decref(cfg);
+    }
+    double l0 = vae_loss_at(m[0], &b, 0), l2 = vae_loss_at(m[0], &b, 2), l4 = vae_loss_at(m[0], &b, 4);
+    double l9 = vae_loss_at(m[0], &b, 9), plain = vae_loss_at(m[1], &b, 0);
+    double kl = l4 - l0;
+    assert_true(kl > 1e-3);                        /* the KL term is there, and weighted */
+    assert_true(fabs(l2 - (l0 + 0.5 * kl)) < 1e-4);
+    assert_true(l4 == l9 && l4 == plain);          /* after the warm-up: the −ELBO itself */
+    double e0[8], e1[8];                           /* evaluation ignores the warm-up */
+    m[0]->vt->on_step(m[0], 0);
+    assert_int_equal(m[0]->vt->elbo(m[0], &G, &b, NULL, e0), LT_OK);
+    assert_int_equal(m[1]->vt->elbo(m[1], &G, &b, NULL, e1), LT_OK);
+    for (int i = 0; i < 8; i++) assert_true(e0[i] == e1[i]);
+    lt_model_destroy(m[0]);
+    lt_model_destroy(m[1]);
+    json_t *bad = json_pack("{s:I, s:I, s:I}", "dim", (json_int_t)16, "iw", (json_int_t)5, "kl_warmup", (json_int_t)10);
+    lt_model *mb = NULL;
+    assert_int_equal(lt_model_create("vae", bad, &mb), LT_ERR_ARG);
+    assert_null(mb);
+    json_decref(bad);
+}
+
 /* gsvae with every discrete estimator: finite loss (the negative ELBO), gradients reach the encoder. */
 static void gsvae_estimators_run(void **s) {
     (void)s;
@@ -367,7 +413,7 @@ int main(void) {
         cmocka_unit_test(gumbel_softmax_limits), cmocka_unit_test(score_function_unbiased),
         cmocka_unit_test(kl_analytic_vs_monte_carlo), cmocka_unit_test(iwae_bound_increases),
         cmocka_unit_test(gsvae_estimators_run),  cmocka_unit_test(tau_schedule),
-        cmocka_unit_test(latent_grads_exact),
+        cmocka_unit_test(latent_grads_exact),    cmocka_unit_test(vae_kl_warmup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

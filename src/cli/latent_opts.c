@@ -6,7 +6,7 @@
 int lt_cli_latent_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc) {
     static const struct { const char *flag, *key; } ints[] = {
         {"--latent", "latent"}, {"--iw", "iw"}, {"--classes", "classes"}, {"--anneal-every", "anneal_every"},
-        {"--baseline-hidden", "baseline_hidden"}};
+        {"--baseline-hidden", "baseline_hidden"}, {"--kl-warmup", "kl_warmup"}};
     static const struct { const char *flag, *key; } reals[] = {
         {"--tau0", "tau0"}, {"--tau-min", "tau_min"}, {"--anneal-rate", "anneal_rate"}};
     static const struct { const char *flag, *key; } strs[] = {

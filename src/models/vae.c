@@ -6,6 +6,9 @@
  * an MLP Z -> hidden reversed... -> D. Training loss (mean nats per example):
  *   iw = 1   −ELBO = E_q[−log p(x|z)] + KL(q||p), one reparameterized sample, analytic KL;
  *   iw = K   −log (1/K Σ_k w_k), w_k = p(x,z_k)/q(z_k|x), K reparameterized samples.
+ * KL warm-up (config "kl_warmup" N steps, iw = 1 only): the KL term is weighted by
+ * β = min(1, t / N) at step t (on_step), so the first steps learn to reconstruct before
+ * the prior pulls q in (Sønderby et al. 2016); evaluation always uses β = 1.
  * log_prob: the same importance-weighted estimate with lt_eval_opts.iw_samples
  * samples (default 10); elbo: one-sample reconstruction averaged over 10 draws
  * plus the analytic KL.
@@ -13,6 +16,7 @@
  * (evaluation in chunks of samples) and the evaluation rng (forked from the seed).
  * Training noise comes from the graph's rng (the trainer's), else from impl. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -22,6 +26,8 @@
 
 typedef struct lti_vae {
     int64_t Z, iw;
+    int64_t kl_warmup; /* steps; 0: none */
+    float beta;        /* the KL weight of the current step */
     lti_mlp enc, dec;
     lt_rng train_rng, eval_rng;
     lt_graph scratch;
@@ -40,8 +46,13 @@ static lt_status vae_create(lt_model *m) {
     if (!hid) { H[0] = H[1] = 500; L = 2; }
     else if ((st = lti_cfg_hidden(m, 500, H, LTI_MLP_MAX - 1, &L))) return st;
     if ((st = lti_cfg_int(m, "latent", 50, 1, 1 << 16, &v->Z)) || (st = lti_cfg_int(m, "iw", 1, 1, 100000, &v->iw)) ||
-        (st = lti_cfg_act(m, LTI_ACT_SOFTPLUS, &act)))
+        (st = lti_cfg_act(m, LTI_ACT_SOFTPLUS, &act)) ||
+        (st = lti_cfg_int(m, "kl_warmup", 0, 0, INT64_MAX, &v->kl_warmup)))
         return st;
+    if (v->kl_warmup > 0 && v->iw > 1)
+        return lt_fail(LT_ERR_ARG, "vae: kl_warmup applies to the ELBO (iw = 1); the IWAE bound (iw = %lld) has no "
+                       "separate KL term to weight", (long long)v->iw);
+    v->beta = v->kl_warmup > 0 ? 0.0f : 1.0f;
     sizes[0] = m->dim;
     for (int l = 0; l < L; l++) sizes[l + 1] = H[l];
     sizes[L + 1] = 2 * v->Z;
@@ -86,7 +97,9 @@ static lt_status vae_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tensor
         lt_tensor *mu, *lv;
         vae_encode_t(g, v, x, &mu, &lv);
         lt_tensor *logits = lti_mlp_forward(g, &v->dec, lt_normal_rsample(g, r, mu, lv));
-        *loss = lt_mean(g, lt_add(g, lt_bce_with_logits(g, logits, x), lt_normal_kl_std(g, mu, lv)), LT_AXIS_ALL, 0);
+        lt_tensor *kl = lt_normal_kl_std(g, mu, lv); /* (N) */
+        if (v->beta < 1.0f) kl = lt_mul_scalar(g, kl, v->beta);
+        *loss = lt_mean(g, lt_add(g, lt_bce_with_logits(g, logits, x), kl), LT_AXIS_ALL, 0);
     } else {
         lt_tensor *lw = lt_reshape(g, vae_log_w(g, r, v, x, v->iw, 1), 2, (int64_t[]){v->iw, b->n}); /* (K,N) */
         lt_tensor *bound = lt_add_scalar(g, lt_logsumexp(g, lw, 0, 0), -logf((float)v->iw));  /* (N) */
@@ -194,6 +207,11 @@ static lt_status vae_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, co
     return LT_OK;
 }
 
+static void vae_on_step(lt_model *m, int64_t step) {
+    lti_vae *v = m->impl;
+    v->beta = v->kl_warmup > 0 && step < v->kl_warmup ? (float)((double)step / (double)v->kl_warmup) : 1.0f;
+}
+
 static void vae_destroy(lt_model *m) {
     lti_vae *v = m->impl;
     if (!v) return;
@@ -202,7 +220,7 @@ static void vae_destroy(lt_model *m) {
     m->impl = NULL;
 }
 
-static const char *const vae_keys[] = {"hidden", "latent", "activation", "iw", NULL};
+static const char *const vae_keys[] = {"hidden", "latent", "activation", "iw", "kl_warmup", NULL};
 
 const lt_model_vtable lti_model_vae = {
     .name = "vae",
@@ -211,6 +229,7 @@ const lt_model_vtable lti_model_vae = {
     .loss = vae_loss,
     .log_prob = vae_log_prob,
     .sample = vae_sample,
+    .on_step = vae_on_step,
     .destroy = vae_destroy,
     .elbo = vae_elbo,
     .code_size = vae_code_size,

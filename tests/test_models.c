@@ -238,15 +238,16 @@ static void conditional_models_sum_to_one(void **state) {
  * empirical frequencies of all 2^D vectors against exp(log p). */
 static void samples_follow_the_model(void **state) {
     (void)state;
-    const char *names[] = {"fvsbn", "nade", "made", "made", "made"};
+    const char *names[] = {"fvsbn", "nade", "made", "made", "made", "made"};
     const char *cfgs[] = {"{\"dim\": 4}", "{\"dim\": 4, \"hidden\": 5}", "{\"dim\": 4, \"hidden\": [8, 8], \"direct\": true}",
                           "{\"dim\": 4, \"hidden\": 8, \"order_agnostic\": true, \"seed\": 3}",
-                          "{\"dim\": 4, \"hidden\": 8, \"n_classes\": 2}"};
+                          "{\"dim\": 4, \"hidden\": 8, \"n_classes\": 2}",
+                          "{\"dim\": 4, \"hidden\": 8, \"order_agnostic\": true, \"masks\": 3, \"n_classes\": 2}"};
     const int64_t N = 20000, D = 4;
     float *out = malloc(sizeof(float) * (N * D + 1));
     int64_t *labels = malloc(sizeof(int64_t) * N);
     for (int64_t i = 0; i < N; i++) labels[i] = 1;
-    for (int c = 0; c < 5; c++) {
+    for (int c = 0; c < 6; c++) {
         lt_model *m = make(names[c], cfgs[c]);
         randomize(m, 1.5f, 40 + c);
         int cond = m->n_classes > 0;
@@ -267,7 +268,7 @@ static void samples_follow_the_model(void **state) {
             }
             freq[idx] += 1.0 / N;
         }
-        enumerate(m, cond ? 1 : -1, 1, p); /* MADE samples with mask 0 */
+        enumerate(m, cond ? 1 : -1, 0, p); /* MADE: the ensemble of all its masks, as log_prob */
         for (int i = 0; i < 16; i++) {
             if (fabs(freq[i] - p[i]) > 0.015) fprintf(stderr, "%s %s: x=%d freq %.4f p %.4f\n", names[c], cfgs[c], i, freq[i], p[i]);
             assert_true(fabs(freq[i] - p[i]) <= 0.015);
@@ -285,7 +286,7 @@ static void samples_follow_the_model(void **state) {
 static void made_sampler_replays_the_network(void **state) {
     (void)state;
     const char *cfgs[] = {"{\"dim\": 12, \"hidden\": 20}", "{\"dim\": 12, \"hidden\": [16, 9], \"direct\": true}",
-                          "{\"dim\": 12, \"hidden\": 20, \"order_agnostic\": true, \"masks\": 2, \"seed\": 5}",
+                          "{\"dim\": 12, \"hidden\": 20, \"order_agnostic\": true, \"seed\": 5}",
                           "{\"dim\": 12, \"hidden\": [10, 10, 10], \"n_classes\": 3}"};
     const int64_t N = 40, D = 12;
     float out[40 * 12];

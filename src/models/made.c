@@ -12,7 +12,8 @@
  * Connectivity-agnostic training: K masks (config "masks"), generated from the
  * seed, mask k = step mod K during training (on_step). Test time: log_prob
  * averages PROBABILITIES over the first n masks (log-mean-exp of per-mask
- * log-likelihoods; averaging logits would not give a density).
+ * log-likelihoods; averaging logits would not give a density). sample draws from
+ * that same mixture: a mask uniformly per sample, then the mask's autoregressive model.
  *
  * State: parameters "W0".."W{L-1}" (H_l, H_{l-1}) with biases "b0".., "Wout" (D,H_L),
  * "bout" (D), "A" (D,D) with "direct", and for a class-conditional model "Uy"
@@ -238,21 +239,20 @@ static lt_status made_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, cons
     return st;
 }
 
-/* Pixel by pixel in mask 0's ordering, without a pass of the whole network per pixel:
+/* n samples of mask k's model, pixel by pixel in its ordering, without a pass of the
+ * whole network per pixel:
  * the first layer's pre-activation a (n,H_0) starts at its bias (+ label term) and gains
  * the masked weight column of each pixel drawn as 1, and only the drawn pixel's logit is
  * computed: O(n (H + D)) per pixel with one hidden layer. Layers after the first are
  * recomputed per pixel (through the graph). Uniforms are drawn pixel-major, sample-minor;
  * tests replay them against lti_made_logits. */
-static lt_status made_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels, float *out) {
-    (void)g;
+static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int64_t *labels, int64_t mk, float *out) {
     lti_made *z = m->impl;
     const int64_t D = m->dim, H0 = z->H[0], HL = z->H[z->L - 1], C = m->n_classes;
-    lt_batch chk = {out, labels, n, D};
-    lt_status st = lti_check_batch(m, &chk);
-    if (st || (st = made_scratch(z))) return st;
-    made_build_masks(m, z, 0);
-    int64_t *order = lt_malloc(sizeof(int64_t) * (size_t)D); /* order[t] = the t-th pixel of mask 0 */
+    lt_status st = made_scratch(z);
+    if (st) return st;
+    made_build_masks(m, z, mk);
+    int64_t *order = lt_malloc(sizeof(int64_t) * (size_t)D); /* order[t] = the t-th pixel of mask mk */
     float *colT = lt_malloc(sizeof(float) * (size_t)(D * H0));   /* (D,H_0) masked W0, transposed */
     float *a = lt_malloc(sizeof(float) * (size_t)(n * H0));      /* (n,H_0) first pre-activation */
     float *h = lt_malloc(sizeof(float) * (size_t)(n * H0));      /* (n,H_0) relu(a) */
@@ -261,7 +261,7 @@ static lt_status made_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, c
         goto done;
     }
     for (int64_t d = 0; d < D; d++) {
-        int64_t t = (int64_t)z->degrees->data[d] - 1;
+        int64_t t = (int64_t)z->degrees->data[mk * z->row + d] - 1;
         order[t < 0 ? 0 : (t >= D ? D - 1 : t)] = d;
     }
     const float *W0 = z->W[0]->data, *M0 = z->mask[0].data; /* (H_0,D) */
@@ -304,6 +304,39 @@ done:
     lt_free(colT);
     lt_free(a);
     lt_free(h);
+    return st;
+}
+
+/* Samples of the model log_prob scores: the ensemble of all K masks is the mixture
+ * (1/K) Σ_k p_k, so each sample first draws its mask (no draw when K = 1), then is drawn
+ * from that mask's model; samples are grouped by mask. */
+static lt_status made_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels, float *out) {
+    (void)g;
+    lti_made *z = m->impl;
+    const int64_t D = m->dim;
+    lt_batch chk = {out, labels, n, D};
+    lt_status st = lti_check_batch(m, &chk);
+    if (st) return st;
+    if (z->K == 1) return made_sample_mask(m, rng, n, labels, 0, out);
+    int64_t *mask_of = lt_malloc(sizeof(int64_t) * (size_t)n), *pick = lt_malloc(sizeof(int64_t) * (size_t)n);
+    int64_t *lab = labels ? lt_malloc(sizeof(int64_t) * (size_t)n) : NULL;
+    float *buf = lt_malloc(sizeof(float) * (size_t)(n * D)); /* (n_k, D) the samples of one mask */
+    if (!mask_of || !pick || (labels && !lab) || !buf) st = lt_fail(LT_ERR_NOMEM, "out of memory sampling made");
+    for (int64_t i = 0; i < n && !st; i++) mask_of[i] = (int64_t)lt_rng_below(rng, (uint64_t)z->K);
+    for (int64_t k = 0; k < z->K && !st; k++) {
+        int64_t nk = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (mask_of[i] == k) {
+                if (lab) lab[nk] = labels[i];
+                pick[nk++] = i;
+            }
+        if (nk == 0 || (st = made_sample_mask(m, rng, nk, lab, k, buf))) continue;
+        for (int64_t j = 0; j < nk; j++) memcpy(out + pick[j] * D, buf + j * D, sizeof(float) * (size_t)D);
+    }
+    lt_free(mask_of);
+    lt_free(pick);
+    lt_free(lab);
+    lt_free(buf);
     return st;
 }
 

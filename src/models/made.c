@@ -239,13 +239,12 @@ static lt_status made_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, cons
     return st;
 }
 
-/* n samples of mask k's model, pixel by pixel in its ordering, without a pass of the
- * whole network per pixel:
- * the first layer's pre-activation a (n,H_0) starts at its bias (+ label term) and gains
- * the masked weight column of each pixel drawn as 1, and only the drawn pixel's logit is
- * computed: O(n (H + D)) per pixel with one hidden layer. Layers after the first are
- * recomputed per pixel (through the graph). Uniforms are drawn pixel-major, sample-minor;
- * tests replay them against lti_made_logits. */
+/* n samples of mask mk's model, pixel by pixel in its ordering, without a pass of the
+ * whole network per pixel: the first layer's pre-activation a (n,H_0) starts at its bias
+ * (+ label term) and gains the masked weight column of each pixel drawn as 1, and only
+ * the drawn pixel's logit is computed: O(n (H + D)) per pixel with one hidden layer.
+ * Layers after the first are recomputed per pixel (through the graph). Uniforms are
+ * drawn pixel-major, sample-minor; tests replay them against lti_made_logits. */
 static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int64_t *labels, int64_t mk, float *out) {
     lti_made *z = m->impl;
     const int64_t D = m->dim, H0 = z->H[0], HL = z->H[z->L - 1], C = m->n_classes;

@@ -16,7 +16,7 @@
  *          "direct": bool (input->output connections); "order_agnostic": bool
  *   vae    "hidden" (default "500,500": encoder D-500-500-2Z, decoder Z-500-500-D),
  *          "latent": Z (50), "activation": softplus|relu|tanh (softplus), "iw": K (1; > 1
- *          trains on the IWAE bound with K samples)
+ *          trains on the IWAE bound with K samples), "kl_warmup": N steps of KL annealing (0)
  *   gsvae  "hidden" (default "512,256"; the decoder mirrors it), "latent": M variables
  *          (20; 200 for Bernoulli), "classes": K (10), "latent_type": categorical|bernoulli,
  *          "activation" (relu), "estimator" (gumbel; see dist/estimator.h), "tau0" (1),

@@ -97,25 +97,36 @@ static void lti_gumbel_block(const uint32_t o[4], float *out, int64_t i, int m) 
 
 typedef enum { LTI_UNIFORM, LTI_NORMAL, LTI_BERNOULLI, LTI_GUMBEL } lti_dist;
 
-/* out[0..n) from ceil(n/4) counter blocks, out[4b..4b+4) from counter base + b: the split
- * across threads never changes a value, and the stream continues after the last block.
- * A switch, not a function pointer, so each block's step inlines into the parallel loop. */
-static void lti_fill(lt_rng *r, float *out, int64_t n, lti_dist d, const lti_fill_args *arg) {
-    uint64_t base = r->counter;
-    #pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t b = 0; b < (n + 3) / 4; b++) {
-        uint32_t o[4];
-        lti_philox(base + (uint64_t)b, r->key, o);
-        int64_t i = b * 4;
-        int m = n - i < 4 ? (int)(n - i) : 4; /* out[i .. i + m) */
-        switch (d) {
-        case LTI_UNIFORM: lti_uniform_block(o, out, i, m, arg); break;
-        case LTI_NORMAL: lti_normal_block(o, out, i, m, arg); break;
-        case LTI_BERNOULLI: lti_bernoulli_block(o, out, i, m, arg); break;
-        case LTI_GUMBEL: lti_gumbel_block(o, out, i, m); break;
-        }
+/* out[4b .. 4b+4) (fewer at the end) from counter block base + b. A switch, not a function
+ * pointer, so each block's step inlines into the loops below. */
+static inline void lti_fill_block(const lt_rng *r, uint64_t base, int64_t b, float *out, int64_t n, lti_dist d,
+                                  const lti_fill_args *arg) {
+    uint32_t o[4];
+    lti_philox(base + (uint64_t)b, r->key, o);
+    int64_t i = b * 4;
+    int m = n - i < 4 ? (int)(n - i) : 4; /* out[i .. i + m) */
+    switch (d) {
+    case LTI_UNIFORM: lti_uniform_block(o, out, i, m, arg); break;
+    case LTI_NORMAL: lti_normal_block(o, out, i, m, arg); break;
+    case LTI_BERNOULLI: lti_bernoulli_block(o, out, i, m, arg); break;
+    case LTI_GUMBEL: lti_gumbel_block(o, out, i, m); break;
     }
-    r->counter = base + (uint64_t)(n + 3) / 4;
+}
+
+/* out[0..n) from ceil(n/4) counter blocks: the split across threads never changes a
+ * value, and the stream continues after the last block. Small fills stay out of OpenMP
+ * altogether: even a region whose if() is false costs libgomp about half a microsecond
+ * (a futex wake), and gsvae's evaluation draws Gumbel noise one row of K at a time. */
+static void lti_fill(lt_rng *r, float *out, int64_t n, lti_dist d, const lti_fill_args *arg) {
+    const uint64_t base = r->counter;
+    const int64_t nb = (n + 3) / 4;
+    if (n > 65536) {
+        #pragma omp parallel for schedule(static)
+        for (int64_t b = 0; b < nb; b++) lti_fill_block(r, base, b, out, n, d, arg);
+    } else {
+        for (int64_t b = 0; b < nb; b++) lti_fill_block(r, base, b, out, n, d, arg);
+    }
+    r->counter = base + (uint64_t)nb;
 }
 
 void lt_rng_fill_uniform(lt_rng *r, float *out, int64_t n, float lo, float hi) {

@@ -139,6 +139,11 @@ o = json.loads(open(sys.argv[1]).read())
 assert o["iw_samples"] == 200 and 0 < o["nll_nats"] <= o["neg_elbo_nats"] + 2 * o["neg_elbo_stderr"], o
 assert o["elbo_nats"] == o["neg_elbo_nats"], o  # the contract key (DESIGN.md), on the loss scale
 ' "$T/out"
+# A periodic checkpoint by name; anything else named is refused before any file is opened.
+expect_rc 0 "eval --checkpoint epoch-002" eval "$T/vae" --checkpoint epoch-002 --split valid --json
+check "eval of epoch-002 says so" grep -q '"checkpoint":"epoch-002"' "$T/out"
+expect_rc 2 "eval --checkpoint epoch-009 (not kept)" eval "$T/vae" --checkpoint epoch-009
+expect_rc 2 "sample --checkpoint ../x" sample "$T/vae" --checkpoint ../x -o "$T/x.png"
 
 echo "$fails failures"
 [ "$fails" = 0 ]

@@ -17,6 +17,9 @@ typedef struct lt_cmd {
 int lt_cli_error(lt_status s);
 /* Prints "latent <cmd>: usage error: ..." and returns 2. */
 int lt_cli_usage(const char *cmd, const char *fmt, ...) LT_PRINTF(2, 3);
+/* --checkpoint NAME: 0 for best, last or epoch-NNN (a periodic checkpoint, see
+ * train/trainer.h); otherwise prints the usage error and returns 2. */
+int lt_cli_checkpoint_name(const char *cmd, const char *which);
 
 int lt_cmd_version(int argc, char **argv);
 int lt_cmd_gradcheck(int argc, char **argv);

@@ -161,7 +161,7 @@ int lt_cmd_estimators(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) {
             printf("usage: latent estimators [--draws N] [--tau X] [--seed S] [-o plot.png]\n"
-                   "                         [--run RUN [--checkpoint best|last] [--split test] [--examples 8]\n"
+                   "                         [--run RUN [--checkpoint best|last|epoch-NNN] [--split test] [--examples 8]\n"
                    "                          [--ref-draws 200] [--threads T]]\n"
                    "  gradient of E[f(z)] on a Bernoulli and a categorical toy with exact gradients,\n"
                    "  N single-sample estimates per estimator (20000): mean, variance, SNR, bias.\n"
@@ -184,8 +184,7 @@ int lt_cmd_estimators(int argc, char **argv) {
         return lt_cli_usage(cmd, "unexpected argument '%s' (see latent estimators --help)", argv[i]);
     }
     if (tau != 0 && !(tau > 0 && tau < 1e6)) return lt_cli_usage(cmd, "--tau %g: expected a positive temperature", tau);
-    if (strcmp(ro.which, "best") && strcmp(ro.which, "last"))
-        return lt_cli_usage(cmd, "--checkpoint %s: expected best or last", ro.which);
+    if (lt_cli_checkpoint_name(cmd, ro.which)) return 2;
     if (lt_split_parse(ro.split) < 0) return lt_cli_usage(cmd, "--split %s: expected train, valid or test", ro.split);
     if (threads > 0) lt_threads_set((int)threads);
     const int n = lt_compare_n_estimators;

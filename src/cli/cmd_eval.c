@@ -17,7 +17,7 @@
 
 static void lti_usage(FILE *f) {
     fprintf(f, "usage: latent eval RUN [--split valid|test] [--masks K] [--iw K] [--classify] [--json]\n"
-               "                [--checkpoint best|last] [--data DIR] [--batch B] [--threads T]\n");
+               "                [--checkpoint best|last|epoch-NNN] [--data DIR] [--batch B] [--threads T]\n");
 }
 
 int lt_cmd_eval(int argc, char **argv) {
@@ -42,8 +42,7 @@ int lt_cmd_eval(int argc, char **argv) {
     if (!run) return lt_cli_usage(cmd, "which run? latent eval RUN");
     int split = lt_split_parse(split_s);
     if (split < 0) return lt_cli_usage(cmd, "--split %s: expected train, valid or test", split_s);
-    if (strcmp(which, "best") && strcmp(which, "last"))
-        return lt_cli_usage(cmd, "--checkpoint %s: expected best or last", which);
+    if (lt_cli_checkpoint_name(cmd, which)) return 2;
     if (threads > 0) lt_threads_set((int)threads);
     const int own_data = data_dir == NULL;
 

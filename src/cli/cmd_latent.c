@@ -33,8 +33,7 @@ static int lti_parse(const char *cmd, int argc, char **argv, lti_latent_args *a,
     }
     if (!a->run) return lt_cli_usage(cmd, "which run? latent %s RUN -o grid.png", cmd);
     if (!a->out) return lt_cli_usage(cmd, "where to? -o grid.png");
-    if (strcmp(a->which, "best") && strcmp(a->which, "last"))
-        return lt_cli_usage(cmd, "--checkpoint %s: expected best or last", a->which);
+    if (lt_cli_checkpoint_name(cmd, a->which)) return 2;
     if (lt_split_parse(a->split) < 0) return lt_cli_usage(cmd, "--split %s: expected train, valid or test", a->split);
     if (a->threads > 0) lt_threads_set((int)a->threads);
     return -1; /* go on */
@@ -58,7 +57,7 @@ static int lti_finish(lt_status st, lt_model *m, const char *out, int64_t n, int
 }
 
 int lt_cmd_reconstruct(int argc, char **argv) {
-    static const char *usage = "usage: latent reconstruct RUN -o grid.png [-n 32] [--split test] [--checkpoint best|last]\n"
+    static const char *usage = "usage: latent reconstruct RUN -o grid.png [-n 32] [--split test] [--checkpoint best|last|epoch-NNN]\n"
                                "  each input image beside its reconstruction p(x|z = mean of q(z|x)), 8 pairs a row\n";
     lti_latent_args a = {NULL, NULL, "best", "test", 32, 10, 0};
     int r = lti_parse("reconstruct", argc, argv, &a, usage);
@@ -95,7 +94,7 @@ int lt_cmd_reconstruct(int argc, char **argv) {
 }
 
 int lt_cmd_interpolate(int argc, char **argv) {
-    static const char *usage = "usage: latent interpolate RUN -o grid.png [-n 8] [--steps 10] [--split test] [--checkpoint best|last]\n"
+    static const char *usage = "usage: latent interpolate RUN -o grid.png [-n 8] [--steps 10] [--split test] [--checkpoint best|last|epoch-NNN]\n"
                                "  n rows: test images 2i and 2i+1 at the ends, decodings of steps points on the line\n"
                                "  between their latent means between them\n";
     lti_latent_args a = {NULL, NULL, "best", "test", 8, 10, 0};

@@ -10,7 +10,7 @@
 #include "train/rundir.h"
 
 static void lti_usage(FILE *f) {
-    fprintf(f, "usage: latent sample RUN [-n 64] [--seed S] -o grid.png [--checkpoint best|last] [--class C]\n"
+    fprintf(f, "usage: latent sample RUN [-n 64] [--seed S] -o grid.png [--checkpoint best|last|epoch-NNN] [--class C]\n"
                "                  [--threads T]\n");
 }
 
@@ -32,8 +32,7 @@ int lt_cmd_sample(int argc, char **argv) {
     }
     if (!run) return lt_cli_usage(cmd, "which run? latent sample RUN -o grid.png");
     if (!out) return lt_cli_usage(cmd, "where to? -o grid.png");
-    if (strcmp(which, "best") && strcmp(which, "last"))
-        return lt_cli_usage(cmd, "--checkpoint %s: expected best or last", which);
+    if (lt_cli_checkpoint_name(cmd, which)) return 2;
     if (threads > 0) lt_threads_set((int)threads);
     lt_model *m = NULL;
     lt_status st = lt_checkpoint_open_model(run, which, &m, NULL);

@@ -35,6 +35,14 @@ int lt_cli_usage(const char *cmd, const char *fmt, ...) {
     return 2;
 }
 
+int lt_cli_checkpoint_name(const char *cmd, const char *which) {
+    if (!strcmp(which, "best") || !strcmp(which, "last")) return 0;
+    size_t n = strlen(which);
+    if (n > 6 && n <= 16 && !strncmp(which, "epoch-", 6) && strspn(which + 6, "0123456789") == n - 6) return 0;
+    return lt_cli_usage(cmd, "--checkpoint %s: expected best, last or epoch-NNN (a periodic checkpoint of the run)",
+                        which);
+}
+
 static void lti_help(FILE *f) {
     fprintf(f, "usage: latent <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof lti_cmds / sizeof lti_cmds[0]; i++)

@@ -2,7 +2,8 @@
 # Run-directory behaviour of latent train: a NaN/Inf loss stops the run with a
 # message naming the step and leaves the last good checkpoints untouched; --quiet
 # prints nothing on success; --keep and --log-every reject bad values (exit 2); --keep N
-# keeps the N newest periodic checkpoints plus the best epoch's when that is older.
+# keeps the N newest periodic checkpoints plus the best epoch's when that is older;
+# --select neg_elbo picks the best epoch by the validation bound.
 set -uo pipefail
 : "${LATENT:?set LATENT to the latent binary}" "${LT_SOURCE_DIR:?}"
 command -v python3 > /dev/null || { echo "SKIP: python3 needed to write test data"; exit 77; }
@@ -55,5 +56,29 @@ if [ "$best" -lt 11 ] && [ "$got" = "$want" ] && cmp -s "$T/k/checkpoints/best.s
 else
     bad "--keep 2: best epoch $best, checkpoints $got, expected $want"
 fi
+# --select neg_elbo: `best` follows the validation negative ELBO, not the NLL. On this
+# overfitting vae the two criteria's running minima differ, so the check can tell them apart.
+"$LATENT" train --model vae --data "$T/d" --limit 20 --hidden 32 --latent 4 --epochs 15 --batch 10 --lr 0.02 \
+    --samples 0 --threads 1 --quiet --seed 1 --select neg_elbo --out "$T/sel" 2> "$T/err" || bad "--select run: $(cat "$T/err")"
+python3 - "$T/sel" <<'PY' && ok "--select neg_elbo: best epochs follow the validation -ELBO (not the NLL)" || bad "--select neg_elbo"
+import json, sys
+m = [json.loads(l) for l in open(sys.argv[1] + "/metrics.jsonl")]
+def new_min(key):
+    best, out = float("inf"), []
+    for r in m:
+        out.append(r[key] < best)
+        best = min(best, r[key])
+    return out
+assert json.load(open(sys.argv[1] + "/config.json"))["select"] == "neg_elbo"
+assert [r["best"] for r in m] == new_min("valid_neg_elbo"), [r["best"] for r in m]
+assert new_min("valid_nll") != new_min("valid_neg_elbo"), "the criteria agree here: the check tells nothing"
+PY
+for args in "--model made --select neg_elbo" "--model vae --select elbo"; do
+    "$LATENT" train $args --data "$T/d" --out "$T/sel2" > /dev/null 2> "$T/err"
+    rc=$?
+    [ $rc = 2 ] && [ ! -e "$T/sel2" ] && ok "$args: exit 2 ($(head -c 120 "$T/err"))" || bad "$args: exit $rc $(cat "$T/err")"
+done
+"$LATENT" train --resume "$T/sel" --select nll > /dev/null 2> "$T/err"
+[ $? = 2 ] && ok "--resume refuses --select (the criterion is fixed when a run starts)" || bad "--resume --select: $(cat "$T/err")"
 [ $fails = 0 ] || { echo "$fails failures"; exit 1; }
 echo "train runs: ok"

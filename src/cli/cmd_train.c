@@ -105,6 +105,7 @@ static void lti_usage(FILE *f) {
             "training:  --epochs N (10)  --batch B (100)  --optimizer adam|adamw|adagrad|sgd  --lr X (1e-3)\n"
             "           --weight-decay X  --l1 X  --schedule constant|step:SIZE:GAMMA|cosine[:MIN][,warmup:N]  --clip X\n"
             "           --patience P  --seed S  --threads T  --samples N (grid per epoch, 0 = none)\n"
+            "           --select nll|neg_elbo (what picks the best checkpoint and drives --patience; nll)\n"
             "           --eval-masks K (masks averaged for validation)\n"
             LT_CLI_LATENT_USAGE
             "output:    --json (one JSON object per epoch on stdout)  --quiet (no progress on stderr)\n"
@@ -205,6 +206,14 @@ int lt_cmd_train(int argc, char **argv) {
         if ((r = lt_arg_f64(cmd, argc, argv, &i, "--weight-decay", &c.weight_decay))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_f64(cmd, argc, argv, &i, "--l1", &c.l1))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--schedule", &c.schedule))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--select", &c.select))) {
+            if (r < 0) goto out;
+            if (strcmp(c.select, "nll") && strcmp(c.select, "neg_elbo")) {
+                lt_cli_usage(cmd, "--select %s: expected nll or neg_elbo", c.select);
+                goto out;
+            }
+            continue;
+        }
         if ((r = lt_arg_f64(cmd, argc, argv, &i, "--clip", &c.clip))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--patience", 0, 1000000, &c.patience))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--seed", 0, INT64_MAX, &v))) { if (r < 0) goto out; c.seed = (uint64_t)v; continue; }

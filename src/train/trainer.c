@@ -33,6 +33,7 @@ typedef struct lti_trainer {
     double clip;
     uint64_t seed;
     int eval_masks;
+    int select_elbo;           /* best and patience by the validation negative ELBO, not the NLL */
     lt_dataset data;
     lt_model *m;
     lt_optim opt;
@@ -102,6 +103,7 @@ static lt_status lti_fresh_config(const lt_train_config *c, json_t **out) {
     if (!o) return lt_fail(LT_ERR_NOMEM, "building config.json");
     if (features) json_object_set_new(o, "features", json_string(features));
     if (c->l1 != 0) json_object_set_new(o, "l1", json_real(c->l1));
+    if (c->select) json_object_set_new(o, "select", json_string(c->select));
     *out = o;
     return LT_OK;
 }
@@ -122,6 +124,10 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     t->clip = lti_get_f(c, "clip", 0);
     t->seed = (uint64_t)lti_get_i(c, "seed", 0);
     t->eval_masks = (int)lti_get_i(c, "eval_masks", 0);
+    const char *sel = lti_get_s(c, "select", "nll");
+    if (strcmp(sel, "nll") && strcmp(sel, "neg_elbo"))
+        return lt_fail(LT_ERR_ARG, "select '%s': expected nll or neg_elbo", sel);
+    t->select_elbo = !strcmp(sel, "neg_elbo");
     if (t->batch < 1 || t->batch > 1000000) return lt_fail(LT_ERR_ARG, "batch size %lld: expected 1..1000000", (long long)t->batch);
     if (t->epochs < 1) return lt_fail(LT_ERR_ARG, "epochs %lld: expected at least 1", (long long)t->epochs);
     if (t->patience < 0) return lt_fail(LT_ERR_ARG, "patience %lld: expected >= 0", (long long)t->patience);
@@ -158,6 +164,9 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     }
     st = lt_model_create(t->model_name, mc, &t->m);
     if (st) return st;
+    if (t->select_elbo && !t->m->vt->elbo)
+        return lt_fail(LT_ERR_ARG, "select neg_elbo: model '%s' has no bound (its NLL is exact; select nll)",
+                       t->model_name);
     if (t->m->n_classes > 0) {
         if (t->data.n_classes > t->m->n_classes)
             return lt_fail(LT_ERR_ARG, "data has %lld classes, the model %lld", (long long)t->data.n_classes,
@@ -493,9 +502,10 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         s->epoch = e + 1;
         s->step_in_epoch = 0;
         s->loss_sum = 0;
-        const int best = vr.nll_nats < s->best_valid;
+        const double score = t->select_elbo ? -elbo : vr.nll_nats; /* what `best` and patience follow */
+        const int best = score < s->best_valid;
         if (best) {
-            s->best_valid = vr.nll_nats;
+            s->best_valid = score;
             s->best_epoch = e + 1;
             s->bad_epochs = 0;
         } else {

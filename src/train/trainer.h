@@ -2,7 +2,7 @@
  *
  * A run directory RUN gets config.json (everything needed to resume or
  * evaluate), metrics.jsonl (one JSON object per epoch), checkpoints/last and
- * checkpoints/best (lowest validation NLL), periodic checkpoints
+ * checkpoints/best (lowest validation NLL, or negative ELBO with select), periodic checkpoints
  * checkpoints/epoch-NNN (the `keep` newest plus the best epoch's),
  * samples/epoch-NNN.png, and a TensorBoard event file per session
  * (train/events.h): scalars every `log_every` steps, validation scalars and
@@ -49,6 +49,9 @@ typedef struct lt_train_config {
     int64_t sample_n;          /* images in each epoch's grid (0 = 64; < 0 = none) */
     uint64_t seed;
     int eval_masks;            /* lt_eval_opts.n_masks for validation (0 = model default) */
+    const char *select;        /* what picks `best` and drives patience: "nll" (default, the
+                                  validation NLL) or "neg_elbo" (the validation negative ELBO,
+                                  for models with a bound) */
     /* Used both when starting and when resuming: */
     int resume;                /* continue RUN from checkpoints/last */
     int64_t epochs;            /* total epochs (resume: 0 = as configured) */

@@ -6,11 +6,8 @@
 set -uo pipefail
 : "${LATENT:?set LATENT to the latent binary}" "${LT_SOURCE_DIR:?}"
 command -v python3 > /dev/null || { echo "SKIP: python3 needed to write test data"; exit 77; }
-T=$(mktemp -d /tmp/lt_test_estimators.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/python.sh"
+lt_tmpdir test_estimators
 python3 "$LT_SOURCE_DIR/tests/py/write_idx.py" "$T/d" 200 50 50 8
 
 row() { # row TABLE-NUMBER ESTIMATOR: that estimator's line in the n-th table of $T/out
@@ -64,5 +61,4 @@ for args in "--run $T/made" "--run $T/nothing" "--tau -1" "--run $T/gs --checkpo
     [ $rc = 2 ] && [ "$(wc -l < "$T/err")" = 1 ] && ok "$args: exit 2 ($(head -c 150 "$T/err"))" ||
         bad "$args: exit $rc, $(cat "$T/err")"
 done
-[ $fails = 0 ] || { echo "$fails failures"; exit 1; }
-echo "estimators: ok"
+lt_finish "estimators"

@@ -12,11 +12,8 @@ if [ -z "$CHROMIUM" ]; then
 fi
 PY=/usr/bin/python3
 SRC=$LT_SOURCE_DIR/tests/py
-T=$(mktemp -d /tmp/lt_test_report.XXXXXX)
-trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/python.sh"
+lt_tmpdir test_report
 
 $PY "$SRC/write_idx.py" "$T/d" 200 60 60 8
 "$LATENT" train --model made --data "$T/d" --hidden 16 --epochs 3 --batch 50 --lr 0.01 --samples 16 --limit 150 \
@@ -78,5 +75,4 @@ for c in charts:
     assert "made-h16" in c and "fvsbn" in c, "legend"
 print("     DOM:", len(rows), "rows,", len(charts), "charts")
 PYEOF
-[ $fails = 0 ] || { echo "$fails failures"; exit 1; }
-echo "report: ok"
+lt_finish "report"

@@ -7,11 +7,8 @@
 set -uo pipefail
 : "${LATENT:?set LATENT to the latent binary}" "${LT_SOURCE_DIR:?}"
 command -v python3 > /dev/null || { echo "SKIP: python3 needed to write test data"; exit 77; }
-T=$(mktemp -d /tmp/lt_test_train_runs.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/python.sh"
+lt_tmpdir test_train_runs
 python3 "$LT_SOURCE_DIR/tests/py/write_idx.py" "$T/d" 200 50 50 8
 R=$T/run
 
@@ -80,5 +77,4 @@ for args in "--model made --select neg_elbo" "--model vae --select elbo"; do
 done
 "$LATENT" train --resume "$T/sel" --select nll > /dev/null 2> "$T/err"
 [ $? = 2 ] && ok "--resume refuses --select (the criterion is fixed when a run starts)" || bad "--resume --select: $(cat "$T/err")"
-[ $fails = 0 ] || { echo "$fails failures"; exit 1; }
-echo "train runs: ok"
+lt_finish "train runs"

@@ -1,5 +1,6 @@
-# Shared prologue of the shell tests, sourced (never run): tests/*.sh are globbed as
-# ctest tests, so this lives in tests/lib/. Exit 77 is ctest's "skipped" (CMakeLists.txt).
+# Shared prologue of the shell tests (Python lookup, temp directory, check tally), sourced
+# (never run): tests/*.sh are globbed as ctest tests, so this lives in tests/lib/. Exit 77
+# is ctest's "skipped" (CMakeLists.txt).
 
 # lt_skip MESSAGE: say why the test cannot run here, then skip it.
 lt_skip() {
@@ -27,4 +28,19 @@ lt_python_or_skip() {
 lt_tool() {
     TOOL="${LT_BUILD_DIR:?LT_BUILD_DIR not set}/$1"
     [ -x "$TOOL" ] || { echo "missing $TOOL (build the project first)" >&2; exit 1; }
+}
+
+# lt_tmpdir NAME: T := a fresh directory /tmp/lt_NAME.*, removed on exit unless KEEP_TMP is set.
+lt_tmpdir() {
+    T=$(mktemp -d "/tmp/lt_$1.XXXXXX")
+    trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"' EXIT
+}
+
+# ok / bad WHAT: one check's line; bad counts it. lt_finish NAME: exit 1 if any check failed.
+fails=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+lt_finish() {
+    [ "$fails" = 0 ] || { echo "$fails failures"; exit 1; }
+    echo "$1: ok"
 }

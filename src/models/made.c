@@ -255,7 +255,8 @@ static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int
     float *colT = lt_malloc(sizeof(float) * (size_t)(D * H0));   /* (D,H_0) masked W0, transposed */
     float *a = lt_malloc(sizeof(float) * (size_t)(n * H0));      /* (n,H_0) first pre-activation */
     float *h = lt_malloc(sizeof(float) * (size_t)(n * H0));      /* (n,H_0) relu(a) */
-    if (!order || !colT || !a || !h) {
+    float *wrow = lt_malloc(sizeof(float) * (size_t)(HL + D));   /* (H_{L-1}+D) pixel d's masked logit weights */
+    if (!order || !colT || !a || !h || !wrow) {
         st = lt_fail(LT_ERR_NOMEM, "out of memory sampling made");
         goto done;
     }
@@ -284,11 +285,15 @@ static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int
             if ((st = lt_graph_status(s))) break;
             top = x->data;
         }
+        float *arow = wrow + HL; /* the direct connections' row, with A */
+        for (int64_t k = 0; k < HL; k++) wrow[k] = Wo[d * HL + k] * Mo[d * HL + k];
+        if (z->A)
+            for (int64_t j = 0; j < D; j++) arow[j] = z->A->data[d * D + j] * z->mask_direct.data[d * D + j];
         for (int64_t i = 0; i < n; i++) {
             float v = z->b[z->L]->data[d];
-            for (int64_t k = 0; k < HL; k++) v += Wo[d * HL + k] * Mo[d * HL + k] * top[i * HL + k];
+            for (int64_t k = 0; k < HL; k++) v += wrow[k] * top[i * HL + k];
             if (z->A)
-                for (int64_t j = 0; j < D; j++) v += z->A->data[d * D + j] * z->mask_direct.data[d * D + j] * out[i * D + j];
+                for (int64_t j = 0; j < D; j++) v += arow[j] * out[i * D + j];
             if (z->Vy) v += z->Vy->data[d * C + labels[i]];
             float p = 1.0f / (1.0f + expf(-v));
             if (lt_rng_uniform(rng) < p) {
@@ -303,6 +308,7 @@ done:
     lt_free(colT);
     lt_free(a);
     lt_free(h);
+    lt_free(wrow);
     return st;
 }
 

@@ -28,19 +28,22 @@ static const float lti_ink[3] = {0.1f, 0.1f, 0.1f};
 static const float lti_colors[][3] = {{0.85f, 0.3f, 0.25f}, {0.95f, 0.6f, 0.2f}, {0.3f, 0.6f, 0.9f},
                                       {0.3f, 0.75f, 0.35f}, {0.6f, 0.4f, 0.8f}, {0.5f, 0.5f, 0.5f}};
 
+/* Fills the rectangle [x0, x1) x [y0, y1) of img (3,H,W) with rgb. */
+static void lti_rect(float *img, int64_t H, int64_t W, int64_t x0, int64_t y0, int64_t x1, int64_t y1, const float *rgb) {
+    for (int c = 0; c < 3; c++)
+        for (int64_t y = y0; y < y1; y++)
+            for (int64_t x = x0; x < x1; x++) img[(c * H + y) * W + x] = rgb[c];
+}
+
 /* One panel: values v[0..n) as bars with heights frac[i] in [0,1]; image (3,H,W), panel origin x0,y0. */
 static void lti_panel(float *img, int64_t H, int64_t W, int64_t x0, int64_t y0, const double *frac, int n) {
     int64_t pw = n * (LTI_BAR + LTI_GAP) + LTI_GAP;
-    for (int64_t y = y0; y < y0 + LTI_PH; y++) /* light frame background */
-        for (int64_t x = x0; x < x0 + pw; x++)
-            for (int c = 0; c < 3; c++) img[(c * H + y) * W + x] = 0.95f;
+    lti_rect(img, H, W, x0, y0, x0 + pw, y0 + LTI_PH, (const float[3]){0.95f, 0.95f, 0.95f}); /* light frame */
     for (int i = 0; i < n; i++) {
         int64_t h = (int64_t)(frac[i] * (LTI_PH - 4) + 0.5);
         if (h < 1) h = 1;
         int64_t bx = x0 + LTI_GAP + i * (LTI_BAR + LTI_GAP);
-        for (int64_t y = y0 + LTI_PH - h; y < y0 + LTI_PH; y++)
-            for (int64_t x = bx; x < bx + LTI_BAR; x++)
-                for (int c = 0; c < 3; c++) img[(c * H + y) * W + x] = lti_colors[i % 6][c];
+        lti_rect(img, H, W, bx, y0 + LTI_PH - h, bx + LTI_BAR, y0 + LTI_PH, lti_colors[i % 6]);
     }
 }
 
@@ -54,9 +57,7 @@ static int64_t lti_legend(float *img, int64_t H, int64_t W, int64_t x0, int64_t 
         if (x > x0 && x + w > W - x0) { x = x0; lines++; }
         int64_t y = y0 + (lines - 1) * LTI_LINE;
         if (img) {
-            for (int64_t yy = y + 1; yy < y + 9; yy++)
-                for (int64_t xx = x; xx < x + 8; xx++)
-                    for (int c = 0; c < 3; c++) img[(c * H + yy) * W + xx] = lti_colors[k % 6][c];
+            lti_rect(img, H, W, x, y + 1, x + 8, y + 9, lti_colors[k % 6]);
             lt_text_draw(img, 3, H, W, x + 12, y, 1, lti_ink, name);
         }
         x += w + 12;

@@ -262,7 +262,8 @@ static lt_status lti_check_meta(const char *path, const lt_st_file *f, void *ud)
             st = lt_fail(LT_ERR_FORMAT, "%s: metadata 'train_rng' missing or malformed", path);
     }
     lm->gstep = -1;
-    if (!st && lt_safetensors_meta(f, "global_step")) st = lti_meta_i64(path, f, "global_step", &lm->gstep);
+    if (!st && lm->s) lm->gstep = lm->t.global_step; /* parsed just above */
+    else if (!st && lt_safetensors_meta(f, "global_step")) st = lti_meta_i64(path, f, "global_step", &lm->gstep);
     const int64_t C = lm->m->n_classes;
     if (!st && lm->class_prior && C > 0) {
         const char *pr = lt_safetensors_meta(f, "class_prior");

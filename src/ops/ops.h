@@ -45,6 +45,7 @@ lt_tensor *lt_relu(lt_graph *g, lt_tensor *a);
 lt_tensor *lt_leaky_relu(lt_graph *g, lt_tensor *a, float slope);
 lt_tensor *lt_softplus(lt_graph *g, lt_tensor *a);
 lt_tensor *lt_gelu(lt_graph *g, lt_tensor *a);                  /* tanh approximation */
+lt_tensor *lt_silu(lt_graph *g, lt_tensor *a);                  /* x·sigmoid(x) (swish) */
 
 /* ---- reduce.c ---- axis may be negative (from the end); LT_AXIS_ALL reduces everything. */
 #define LT_AXIS_ALL 99
@@ -92,6 +93,13 @@ lt_tensor *lt_layer_norm(lt_graph *g, lt_tensor *x, lt_tensor *gamma, lt_tensor 
 /* inverted dropout with a mask drawn from g->rng when g->training (LT_ERR_ARG if g->rng is
  * NULL); otherwise returns x itself and records nothing. p in [0,1). */
 lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p);
+/* x (N,C,...), gamma/beta (C) or NULL; per-channel statistics over N and the spatial dims.
+ * mean == var == NULL (training): normalizes with the batch's mean and biased variance
+ * (LT_ERR_SHAPE with fewer than 2 values per channel) and, when stats != NULL, writes
+ * stats (2C) = the batch mean, then the unbiased variance, for running averages.
+ * mean, var (C) given (eval): normalizes with them, held constant; stats is unused. */
+lt_tensor *lt_batch_norm(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const lt_tensor *var, lt_tensor *gamma,
+                         lt_tensor *beta, float eps, float *stats);
 
 /* ---- attention.c ---- */
 /* scores (...,T,T) -> softmax over the last axis with entries j > i masked out */

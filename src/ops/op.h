@@ -24,7 +24,7 @@ typedef enum lt_op {
     /* norm.c */
     LT_OP_GROUP_NORM, LT_OP_LAYER_NORM, LT_OP_DROPOUT,
     /* attention.c */
-    LT_OP_CAUSAL_SOFTMAX,
+    LT_OP_CAUSAL_SOFTMAX, LT_OP_ATTENTION,
     /* special.c */
     LT_OP_STOP_GRADIENT, LT_OP_STRAIGHT_THROUGH,
     /* nade.c */

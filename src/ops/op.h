@@ -26,7 +26,7 @@ typedef enum lt_op {
     LT_OP_GROUP_NORM, LT_OP_LAYER_NORM, LT_OP_DROPOUT,
     LT_OP_BATCH_NORM,
     /* attention.c */
-    LT_OP_CAUSAL_SOFTMAX,
+    LT_OP_CAUSAL_SOFTMAX, LT_OP_ATTENTION,
     /* special.c */
     LT_OP_STOP_GRADIENT, LT_OP_STRAIGHT_THROUGH,
     /* nade.c */

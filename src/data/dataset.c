@@ -65,7 +65,7 @@ lt_status lt_dataset_open(const char *dir, int64_t limit, lt_dataset *out) {
     if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
         return lt_fail(LT_ERR_ARG, "data source %s: not a directory of IDX files or an image folder", dir);
     char path[4096];
-    if (!lti_find(dir, "train", "images", path, sizeof path) && lt_image_folder_is(dir))
+    if (lt_image_folder_is(dir))
         return lt_image_folder_load(dir, limit, out);
     out->channels = 1;
     lt_status st = LT_OK;

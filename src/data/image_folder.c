@@ -17,6 +17,11 @@ enum { LTI_MAX_CLASSES = 256 };
 int lt_image_folder_is(const char *dir) {
     char p[4096];
     struct stat sb;
+    static const char *const idx[] = {"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, idx[i]);
+        if (!stat(p, &sb)) return 0;
+    }
     snprintf(p, sizeof p, "%s/train", dir);
     return !stat(p, &sb) && S_ISDIR(sb.st_mode);
 }

@@ -302,8 +302,7 @@ void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, in
 lt_status lt_augment_parse(const char *s, lt_augment *a) {
     memset(a, 0, sizeof *a);
     if (!strcmp(s, "none") || !*s) return LT_OK;
-    const char *p = s;
-    while (*p) {
+    for (const char *p = s;; p++) { /* items separated by commas, none empty */
         size_t len = strcspn(p, ",");
         long long pad;
         int used = 0;
@@ -318,9 +317,8 @@ lt_status lt_augment_parse(const char *s, lt_augment *a) {
                            "each at most once (e.g. crop:4,flip), or none; found '%.*s'", s, (int)len, p);
         }
         p += len;
-        if (*p == ',') p++;
+        if (!*p) return LT_OK;
     }
-    return LT_OK;
 }
 
 void lt_augment_name(const lt_augment *a, char *buf, size_t cap) {

@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 #include "data/dataset.h"
+#include "data/dataset_internal.h"
 #include "data/example.h"
 #include "data/features.h"
 #include "data/tfrecord.h"
@@ -158,6 +159,7 @@ static lt_status lti_open_tfrecord(const char *source, const char *pattern, cons
                        "fixed dense rows (numeric, bucketized and indicator columns)", source);
     lti_loader L = {.d = d, .f = f, .limit = limit};
     d->dim = lt_features_width(f);
+    d->channels = 1;
     d->has_lut = lt_features_as_u8(f, &L.u8key, d->lut);
     if (!d->has_lut) L.u8key = NULL;
     if (!lt_features_image_shape(f, &d->height, &d->width)) d->height = d->width = 0;
@@ -209,8 +211,12 @@ lt_status lt_dataset_open_source(const char *source, const char *features, int64
         return lt_dataset_open(source, limit, out);
     }
     memset(out, 0, sizeof *out);
-    if (!features) return lt_fail(LT_ERR_ARG, "data source %s: needs a feature spec (--features SPEC.json)", source);
     if (!source[9]) return lt_fail(LT_ERR_ARG, "data source %s: expected tfrecord:PREFIX or tfrecord:PATTERN", source);
+    if (!features) { /* the built-in TF-Slim image convention */
+        lt_status st = lti_open_tfimage(source, source + 9, limit, out);
+        if (st) lt_dataset_free(out);
+        return st;
+    }
     lt_features *f;
     lt_status st = lt_features_load(features, &f);
     if (st) return st;

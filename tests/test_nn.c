@@ -156,6 +156,13 @@ static void norms_names_and_init(void **state) {
     assert_memory_equal(y->data, w->data, sizeof(float) * 108);
     expect_shape(lt_nn_norm_forward(&G, &ln, rnd(3, (int64_t[]){2, 4, 5})), 3, (int64_t[]){2, 4, 5});
     expect_shape(lt_nn_norm_forward(&G, &plain, rnd(2, (int64_t[]){4, 5})), 2, (int64_t[]){4, 5});
+    assert_int_equal(lt_graph_status(&G), LT_OK);
+    assert_null(lt_nn_norm_forward(&G, &plain, rnd(2, (int64_t[]){5, 4}))); /* width 4, not 5 */
+    assert_int_equal(lt_graph_status(&G), LT_ERR_SHAPE);
+    lt_graph_reset(&G);
+    assert_null(lt_nn_norm_forward(&G, &gn, rnd(4, (int64_t[]){2, 4, 3, 3}))); /* 4 channels, not 6 */
+    assert_int_equal(lt_graph_status(&G), LT_ERR_SHAPE);
+    lt_graph_reset(&G);
 }
 
 /* Train mode: normalized by batch statistics, running stats move by momentum toward the

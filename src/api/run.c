@@ -82,7 +82,7 @@ void lt_run_describe(const lt_run *r, lt_run_info *out) {
     out->channels = m->height * m->width > 0 ? m->dim / (m->height * m->width) : 1;
     out->n_classes = m->n_classes;
     out->code_size = m->vt->code_size && m->vt->encode ? m->vt->code_size(m) : 0;
-    out->n_params = m->params.total;
+    for (int64_t i = 0; i < m->params.n; i++) out->n_params += lt_numel(&m->params.items[i]->t); /* total pads */
     out->data = json_string_value(json_object_get(r->config, "data"));
     out->features = json_string_value(json_object_get(r->config, "features"));
     json_t *limit = json_object_get(r->config, "limit");

@@ -31,21 +31,51 @@ install(FILES include/latent/latent.h include/latent/common.h include/latent/dat
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/latent COMPONENT dev)
 
 # latent.pc: relocatable (prefix from the .pc file's own place), so an install with
-# `cmake --install build --prefix P` works without reconfiguring. Static linking: --static.
+# `cmake --install build --prefix P` works without reconfiguring. Its Libs.private (for
+# `pkg-config --static`) are latent_lib's link libraries as they stand at the end of the
+# configuration, whoever added them: imported targets are followed to their libraries,
+# /dir/libNAME.so becomes [-L/dir] -lNAME.
 file(RELATIVE_PATH LT_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 string(REGEX REPLACE "/$" "" LT_PC_TO_PREFIX "${LT_PC_TO_PREFIX}")
-set(LT_PC_LIBS_PRIVATE "")
-foreach(lib ${OPENBLAS_LIB} ${FARMHASH_LIB} ${ISAL_LIB}) # /usr/lib/.../libNAME.so -> [-L/dir] -lNAME
-  get_filename_component(dir ${lib} DIRECTORY)
-  get_filename_component(name ${lib} NAME_WE)
-  string(REGEX REPLACE "^lib" "" name ${name})
-  if(NOT dir IN_LIST CMAKE_C_IMPLICIT_LINK_DIRECTORIES)
-    string(APPEND LT_PC_LIBS_PRIVATE " -L${dir}")
-  endif()
-  string(APPEND LT_PC_LIBS_PRIVATE " -l${name}")
-endforeach()
-string(APPEND LT_PC_LIBS_PRIVATE " -lstdc++ -lm")
-configure_file(cmake/latent.pc.in ${CMAKE_BINARY_DIR}/latent.pc @ONLY)
+function(lt_write_pc)
+  get_target_property(queue latent_lib LINK_LIBRARIES)
+  set(flags "")
+  set(seen "")
+  while(queue)
+    list(POP_FRONT queue it)
+    if(it IN_LIST seen OR it MATCHES "^\\$<")
+      continue()
+    endif()
+    list(APPEND seen ${it})
+    if(it STREQUAL "OpenMP::OpenMP_C")
+      list(APPEND flags ${OpenMP_C_FLAGS}) # -fopenmp links libgomp
+    elseif(TARGET ${it})
+      foreach(prop INTERFACE_LINK_LIBRARIES INTERFACE_LINK_OPTIONS)
+        get_target_property(sub ${it} ${prop})
+        if(sub)
+          list(APPEND queue ${sub})
+        endif()
+      endforeach()
+    elseif(it MATCHES "^/")
+      get_filename_component(dir ${it} DIRECTORY)
+      get_filename_component(name ${it} NAME_WE)
+      string(REGEX REPLACE "^lib" "" name ${name})
+      if(NOT dir IN_LIST CMAKE_C_IMPLICIT_LINK_DIRECTORIES)
+        list(APPEND flags -L${dir})
+      endif()
+      list(APPEND flags -l${name})
+    elseif(it MATCHES "^-")
+      list(APPEND flags ${it})
+    else()
+      list(APPEND flags -l${it})
+    endif()
+  endwhile()
+  list(APPEND flags -lstdc++ -lm) # the FarmHash shim is C++
+  list(REMOVE_DUPLICATES flags)
+  string(REPLACE ";" " " LT_PC_LIBS_PRIVATE "${flags}")
+  configure_file(${CMAKE_SOURCE_DIR}/cmake/latent.pc.in ${CMAKE_BINARY_DIR}/latent.pc @ONLY)
+endfunction()
+cmake_language(DEFER CALL lt_write_pc)
 install(FILES ${CMAKE_BINARY_DIR}/latent.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 
 # latent.1 from the commands' --help (scripts/man.sh), rebuilt whenever the CLI is.

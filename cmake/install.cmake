@@ -19,7 +19,7 @@ target_link_options(latent_shared PRIVATE -Wl,--version-script=${CMAKE_SOURCE_DI
 set_target_properties(latent_shared PROPERTIES OUTPUT_NAME latent VERSION ${PROJECT_VERSION}
                       SOVERSION ${PROJECT_VERSION_MAJOR} LINKER_LANGUAGE CXX
                       LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/api/latent.map)
-# Installed programs keep the build's choice of OpenBLAS (the OpenMP build, see above): the
+# Installed programs keep the build's choice of OpenBLAS (the OpenMP build, CMakeLists.txt): the
 # directories of libraries linked by full path outside the system's default ones become the RUNPATH.
 set_target_properties(latent latent_shared PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
 
@@ -100,7 +100,7 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_STRIP_FILES ON)
-if(LT_OPENBLAS_LIB MATCHES "openblas-openmp") # the RUNPATH picks it when present (see above)
+if(LT_OPENBLAS_LIB MATCHES "openblas-openmp") # the RUNPATH picks it when present (INSTALL_RPATH_USE_LINK_PATH)
   set(CPACK_DEBIAN_PACKAGE_RECOMMENDS libopenblas0-openmp)
 endif()
 # cpack and `cmake --build --target install` package what is built, without first rebuilding

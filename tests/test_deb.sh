@@ -8,6 +8,7 @@ set -euo pipefail
 : "${LT_BUILD_DIR:?}" "${LT_SOURCE_DIR:?}"
 . "$LT_SOURCE_DIR/tests/lib/python.sh"
 [ "$(id -u)" = 0 ] || lt_skip "not root: dpkg -i needs root"
+[ -z "${LT_SANITIZE:-}" ] || lt_skip "a sanitizer build is not packaged (make sanitize); test_install covers installing and linking it"
 for t in dpkg dpkg-deb dpkg-shlibdeps cpack flock; do command -v $t >/dev/null || lt_skip "$t missing (dpkg-dev: scripts/deps.sh)"; done
 [ -f "$LT_BUILD_DIR/CPackConfig.cmake" ] || { echo "FAIL: no CPackConfig.cmake in $LT_BUILD_DIR"; exit 1; }
 lt_tmpdir deb

@@ -104,6 +104,7 @@ static void test_train_option_errors(void **state) {
         {", \"conditional\": 1}", "\"conditional\": expected true or false"},
         {", \"model_config\": [1]}", "\"model_config\": expected an object"},
         {", \"keep\": 0}", "\"keep\""},
+        {", \"samples\": 5000}", "\"samples\": expected an integer in 0..1024"},
         {", \"resume\": true}", "\"resume\" takes only"},
         {"", "expected a JSON object"}, /* unterminated */
     };

@@ -86,6 +86,7 @@ static lt_status lti_set(lt_train_config *c, const lti_option *o, json_t *v) {
     }
     const int64_t i = json_integer_value(v);
     if (o->kind == LTI_SEED) *(uint64_t *)at = (uint64_t)i;
+    else if (o->kind == LTI_SAMPLES && i > 1024) return lti_type_error(o->key, "an integer in 0..1024");
     else if (o->kind == LTI_SAMPLES) *(int64_t *)at = i ? i : -1; /* the trainer's 0 means 64 */
     else if (o->kind == LTI_EVAL_MASKS) *(int *)at = i > 100000 ? 100000 : (int)i;
     else if (!strcmp(o->key, "keep") && i == 0) return lti_type_error(o->key, "an integer >= 1, or -1 (all)");

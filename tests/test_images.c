@@ -297,6 +297,10 @@ static void bad_folders(void **state) {
         assert_int_equal(files, 0);
     }
     lt_dataset d;
+    mkdirs(test_path(dir, "emptytrain/train"));
+    mkdirs(test_path(dir, "emptytrain/test"));
+    assert_int_equal(lt_dataset_open(test_path(dir, "emptytrain"), 0, &d), LT_ERR_FORMAT);
+    assert_non_null(strstr(lt_error_message(), "emptytrain/train: expected class folders, found none"));
     mkdirs(test_path(dir, "notest/train/ant"));
     write_image("notest/train/ant/a.png", 0, 3, 4, 6);
     assert_int_equal(lt_dataset_open(test_path(dir, "notest"), 0, &d), LT_ERR_ARG);

@@ -4,7 +4,7 @@
 # as TF-Slim TFRecords written by `latent tfrecord convert`, with every decoded pixel
 # equal to python3-pil's Image.open(f).convert('RGB'); the bad inputs a user meets
 # (exit 2, one line naming the file, nothing written); a colour grid read back by PIL;
-# and a short `latent train --model vae` on the folder with --augment, colour
+# and a 1-epoch `latent train --model vae` on the folder with --augment, colour
 # sample/reconstruction grids whose originals are the validation images.
 set -euo pipefail
 : "${LATENT:?}" "${LT_SOURCE_DIR:?}"
@@ -153,7 +153,7 @@ assert (a[0] == 0).all() and (a[:, 0] == 0).all()
 EOF
 
 # --- end to end: a VAE on the colour folder, values in [0, 1], augmented training batches
-common=(--model vae --hidden 64 --latent 8 --epochs 2 --batch 10 --binarize none --samples 16 --seed 3 --threads 1 --quiet)
+common=(--model vae --hidden 64 --latent 8 --epochs 1 --batch 10 --binarize none --samples 16 --seed 3 --threads 1 --quiet)
 "$LATENT" train "${common[@]}" --data cifar --augment flip,crop:4 --out r1 --json > r1.jsonl
 "$LATENT" train "${common[@]}" --data tfrecord:tf/cifar --augment crop:4,flip --out r2 --json > r2.jsonl
 "$PY" - <<'EOF' && ok "train: config records channels 3, dim 3072, augment; colour grids; originals = validation images" || bad "train run"
@@ -165,10 +165,10 @@ mc = cfg['model_config']
 assert (mc['channels'], mc['height'], mc['width'], mc['dim']) == (3, 32, 32, 3072), mc
 assert cfg['augment'] == 'crop:4,flip' and cfg['binarize'] == 'none', cfg
 last = [json.loads(l) for l in open('r1/metrics.jsonl')][-1]
-assert last['epoch'] == 2 and last['valid_nll'] == last['valid_nll'], last
-s = Image.open('r1/samples/epoch-002.png')
+assert last['epoch'] == 1 and last['valid_nll'] == last['valid_nll'], last
+s = Image.open('r1/samples/epoch-001.png')
 assert s.mode == 'RGB' and s.size == (4 * 33 + 1, 4 * 33 + 1), (s.mode, s.size)
-r = np.asarray(Image.open('r1/samples/recon-epoch-002.png'))
+r = np.asarray(Image.open('r1/samples/recon-epoch-001.png'))
 assert r.shape == (3 * 33 + 1, 8 * 33 + 1, 3), r.shape  # 10 originals and their 10 reconstructions, 8 a row
 # row 0 of the reconstruction grid: the first 8 validation images (train/<class>/0004.jpg)
 classes = sorted(os.listdir('cifar/train'))
@@ -180,9 +180,8 @@ a=$(tail -1 r1.jsonl | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(
 b=$(tail -1 r2.jsonl | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["train_loss"], d["valid_nll"])')
 [ "$a" = "$b" ] && ok "tfrecord:PREFIX (no feature spec) trains bit-equal to the folder: train loss, valid NLL $a" \
     || bad "train loss, valid NLL: folder $a, tfrecord $b"
-"$LATENT" train "${common[@]}" --data cifar --out r3 --epochs 1 --json > r3.jsonl
-"$LATENT" train "${common[@]}" --data cifar --augment crop:4,flip --out r4 --epochs 1 --json > r4.jsonl
-[ "$(head -1 r3.jsonl | cut -d, -f3)" != "$(head -1 r4.jsonl | cut -d, -f3)" ] \
-    && ok "augmentation changes the training loss ($(head -1 r3.jsonl | cut -d, -f3) vs$(head -1 r4.jsonl | cut -d, -f3))" \
+"$LATENT" train "${common[@]}" --data cifar --out r3 --json > r3.jsonl
+[ "$(head -1 r3.jsonl | cut -d, -f3)" != "$(head -1 r1.jsonl | cut -d, -f3)" ] \
+    && ok "augmentation changes the training loss ($(head -1 r3.jsonl | cut -d, -f3) without,$(head -1 r1.jsonl | cut -d, -f3) with)" \
     || bad "augmentation had no effect"
 lt_finish test_images_cifar

@@ -280,6 +280,31 @@ static void res_blocks_names_and_residual(void **state) {
     assert_int_equal(lt_graph_status(&G), LT_OK);
 }
 
+static void attn_block_names_and_residual(void **state) {
+    (void)state;
+    lt_nn_attn_block ab;
+    assert_int_equal(lt_nn_attn_block_declare(&ab, &NN, "mid.attn_1", 8, 4, 1e-6f), LT_OK);
+    finalize();
+    expect_names(&P, (const char *[]){"mid.attn_1.norm.weight", "mid.attn_1.norm.bias", "mid.attn_1.q.weight",
+                                      "mid.attn_1.q.bias", "mid.attn_1.k.weight", "mid.attn_1.k.bias",
+                                      "mid.attn_1.v.weight", "mid.attn_1.v.bias", "mid.attn_1.proj_out.weight",
+                                      "mid.attn_1.proj_out.bias", NULL});
+    expect_shape(ab.q.weight, 4, (int64_t[]){8, 8, 1, 1});
+    lt_nn_attn_block_reset(&ab, &R);
+    lt_tensor *x = rnd(4, (int64_t[]){2, 8, 3, 5});
+    lt_tensor *y = lt_nn_attn_block_forward(&G, &ab, x);
+    expect_shape(y, 4, (int64_t[]){2, 8, 3, 5});
+    int differs = 0;
+    for (int i = 0; i < 240; i++) differs |= y->data[i] != x->data[i];
+    assert_true(differs);
+    memset(ab.proj_out.weight->data, 0, sizeof(float) * 64); /* no output projection: the identity */
+    memset(ab.proj_out.bias->data, 0, sizeof(float) * 8);
+    assert_memory_equal(lt_nn_attn_block_forward(&G, &ab, x)->data, x->data, sizeof(float) * 240);
+    assert_null(lt_nn_attn_block_forward(&G, &ab, rnd(3, (int64_t[]){2, 8, 15})));
+    assert_int_equal(lt_graph_status(&G), LT_ERR_SHAPE);
+    lt_graph_reset(&G);
+}
+
 static void resample_and_mlp(void **state) {
     (void)state;
     lt_nn_resample down, down3, up;
@@ -429,6 +454,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(batch_norm_running_statistics, setup, teardown),
         cmocka_unit_test_setup_teardown(embedding_names_init_and_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(res_blocks_names_and_residual, setup, teardown),
+        cmocka_unit_test_setup_teardown(attn_block_names_and_residual, setup, teardown),
         cmocka_unit_test_setup_teardown(resample_and_mlp, setup, teardown),
         cmocka_unit_test_setup_teardown(attention_names_and_causality, setup, teardown),
         cmocka_unit_test_setup_teardown(block_steps_match_causal_forward, setup, teardown),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # nn modules against stock PyTorch modules on the same weights. tests/tools/nn_tool.c builds
 # a conv net (Conv2d, BatchNorm2d, the VQ-VAE residual block, taming's ResnetBlock with
-# GroupNorm and SiLU, down/up-sampling, ConvTranspose2d) and a transformer (Embedding, two
+# GroupNorm and SiLU and its AttnBlock, down/up-sampling, ConvTranspose2d) and a transformer (Embedding, two
 # pre-LN TransformerEncoderLayers, causal and not, LayerNorm, an MLP) and saves its initial
 # weights as a latent checkpoint. Here the checkpoint, "param."/"buffer." prefixes dropped,
 # loads with load_state_dict(strict=True) into the torch networks; both sides run the same
@@ -64,6 +64,21 @@ class ResnetBlock(nn.Module):  # taming-transformers, GroupNorm(groups) eps 1e-6
         h = s.conv2(F.silu(s.norm2(h)))
         return (s.nin_shortcut(x) if s.nin_shortcut is not None else x) + h
 
+class AttnBlock(nn.Module):  # taming-transformers, single head over the H·W positions
+    def __init__(s, c, groups):
+        super().__init__()
+        s.norm = nn.GroupNorm(groups, c, eps=1e-6)
+        s.q, s.k, s.v, s.proj_out = (nn.Conv2d(c, c, 1) for _ in range(4))
+    def forward(s, x):
+        h = s.norm(x)
+        q, k, v = s.q(h), s.k(h), s.v(h)
+        b, c, hh, ww = q.shape
+        q = q.reshape(b, c, hh * ww).permute(0, 2, 1)
+        w = torch.bmm(q, k.reshape(b, c, hh * ww)) * (int(c) ** (-0.5))
+        w = F.softmax(w, dim=2).permute(0, 2, 1)
+        h = torch.bmm(v.reshape(b, c, hh * ww), w).reshape(b, c, hh, ww)
+        return x + s.proj_out(h)
+
 class Down(nn.Module):
     def __init__(s, cin, cout, k):
         super().__init__()
@@ -83,11 +98,12 @@ class ConvNet(nn.Module):
         super().__init__()
         s.conv_in, s.bn = nn.Conv2d(3, 16, 4, 2, 1), nn.BatchNorm2d(16)
         s.blocks = nn.ModuleList([ResBlock(16, 8), ResnetBlock(16, 24, 4)])
+        s.attn = AttnBlock(24, 4)
         s.down, s.norm, s.up = Down(24, 24, 3), nn.GroupNorm(4, 24), Up(24, 16)
         s.deconv = nn.ConvTranspose2d(16, 3, 4, 2, 1)
     def forward(s, x):
         h = F.relu(s.bn(s.conv_in(x)))
-        h = s.blocks[1](s.blocks[0](h))
+        h = s.attn(s.blocks[1](s.blocks[0](h)))
         h = F.silu(s.norm(s.down(h)))
         return s.deconv(s.up(h))
 

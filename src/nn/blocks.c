@@ -1,4 +1,4 @@
-/* Residual blocks, down/up-sampling and the MLP (conventions: nn/nn.h). */
+/* Residual blocks, taming's attention block, down/up-sampling and the MLP (conventions: nn/nn.h). */
 #include "nn/internal.h"
 #include "ops/ops.h"
 
@@ -54,6 +54,50 @@ lt_tensor *lt_nn_resnet_block_forward(lt_graph *g, const lt_nn_resnet_block *m, 
     if (m->dropout > 0.0f) h = lt_dropout(g, h, m->dropout);
     h = lt_nn_conv2d_forward(g, &m->conv2, h);
     return lt_add(g, m->nin_shortcut.weight ? lt_nn_conv2d_forward(g, &m->nin_shortcut, x) : x, h);
+}
+
+lt_status lt_nn_attn_block_declare(lt_nn_attn_block *m, const lt_nn *nn, const char *prefix, int64_t C, int groups,
+                                   float eps) {
+    char p[LT_NN_NAME_MAX];
+    lt_status st;
+    if ((st = lt_nn_join(p, prefix, "norm")) || (st = lt_nn_group_norm_declare(&m->norm, nn, p, groups, C, eps, 1)))
+        return st;
+    lt_nn_conv2d *conv[4] = {&m->q, &m->k, &m->v, &m->proj_out};
+    const char *names[4] = {"q", "k", "v", "proj_out"};
+    for (int i = 0; i < 4; i++)
+        if ((st = lt_nn_join(p, prefix, "%s", names[i])) || (st = lt_nn_conv2d_declare(conv[i], nn, p, C, C, 1, 1, 0, 1)))
+            return st;
+    return LT_OK;
+}
+
+void lt_nn_attn_block_reset(lt_nn_attn_block *m, lt_rng *rng) {
+    lt_nn_norm_reset(&m->norm);
+    lt_nn_conv2d_reset(&m->q, rng);
+    lt_nn_conv2d_reset(&m->k, rng);
+    lt_nn_conv2d_reset(&m->v, rng);
+    lt_nn_conv2d_reset(&m->proj_out, rng);
+}
+
+/* (N,C,H,W) <-> (N,H·W,C): the positions as a sequence for the attention op */
+static lt_tensor *lti_to_seq(lt_graph *g, lt_tensor *x) {
+    if (!x) return NULL;
+    lt_tensor *f = lt_reshape(g, x, 3, (int64_t[]){x->shape[0], x->shape[1], x->shape[2] * x->shape[3]});
+    return lt_permute(g, f, (int[]){0, 2, 1});
+}
+
+lt_tensor *lt_nn_attn_block_forward(lt_graph *g, const lt_nn_attn_block *m, lt_tensor *x) {
+    if (!x || g->status) return NULL;
+    if (x->ndim != 4) {
+        char s[64];
+        lti_graph_fail(g, LT_ERR_SHAPE, "AttnBlock: want x (N,C,H,W), got %s", lt_shape_str(x, s, 64));
+        return NULL;
+    }
+    lt_tensor *h = lt_nn_norm_forward(g, &m->norm, x);
+    lt_tensor *qkv[3] = {lti_to_seq(g, lt_nn_conv2d_forward(g, &m->q, h)), lti_to_seq(g, lt_nn_conv2d_forward(g, &m->k, h)),
+                         lti_to_seq(g, lt_nn_conv2d_forward(g, &m->v, h))};
+    lt_tensor *a = lt_attention(g, lt_concat(g, 3, qkv, 2), 1, 0); /* (N, H·W, C), one head */
+    a = lt_reshape(g, lt_permute(g, a, (int[]){0, 2, 1}), 4, x->shape);
+    return lt_add(g, x, lt_nn_conv2d_forward(g, &m->proj_out, a));
 }
 
 lt_status lt_nn_downsample_declare(lt_nn_resample *m, const lt_nn *nn, const char *prefix, int64_t in, int64_t out,

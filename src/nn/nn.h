@@ -163,6 +163,19 @@ lt_status lt_nn_resnet_block_declare(lt_nn_resnet_block *m, const lt_nn *nn, con
 void lt_nn_resnet_block_reset(lt_nn_resnet_block *m, lt_rng *rng);
 lt_tensor *lt_nn_resnet_block_forward(lt_graph *g, const lt_nn_resnet_block *m, lt_tensor *x);
 
+/* taming-transformers' AttnBlock (VQGAN): single-head self-attention over the H·W
+ * positions: h = norm(x) (GroupNorm(groups, eps)), q, k, v = 1×1 convs of h, out = x +
+ * proj_out(softmax(qᵀk/√C)·v). Names "norm", "q", "k", "v", "proj_out". */
+typedef struct lt_nn_attn_block {
+    lt_nn_norm norm;
+    lt_nn_conv2d q, k, v, proj_out;
+} lt_nn_attn_block;
+lt_status lt_nn_attn_block_declare(lt_nn_attn_block *m, const lt_nn *nn, const char *prefix, int64_t C, int groups,
+                                   float eps);
+void lt_nn_attn_block_reset(lt_nn_attn_block *m, lt_rng *rng);
+/* x (N,C,H,W) -> same shape */
+lt_tensor *lt_nn_attn_block_forward(lt_graph *g, const lt_nn_attn_block *m, lt_tensor *x);
+
 /* Down-sampling by 2: "conv", a Conv2d(in, out, kernel, stride 2, pad (kernel-1)/2)
  * (kernel 4: VQ-VAE's; kernel 3). Up-sampling by 2: nearest ×2, then "conv" a
  * Conv2d(in, out, 3, 1, 1) (taming's Upsample). */

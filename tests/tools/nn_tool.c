@@ -4,7 +4,7 @@
  * for the float input and every parameter, for PyTorch to compare with its own stock
  * modules loaded from the checkpoint.
  *   conv: Conv2d(3,16,4,2,1) → BatchNorm2d → ReLU → res block (VQ-VAE) → ResnetBlock
- *         16→24 (taming, GroupNorm 4 groups) → Downsample(k3) → GroupNorm → SiLU →
+ *         16→24 (taming, GroupNorm 4 groups) → AttnBlock (taming) → Downsample(k3) → GroupNorm → SiLU →
  *         Upsample → ConvTranspose2d(16,3,4,2,1); x (4,3,12,12)
  *   tf:   Embedding(11,16)(idx) + x → TransformerEncoderLayer(16, 4 heads, ff 64, causal)
  *         → the same layer non-causal → LayerNorm → MLP 16→32→5 (GELU); idx (2,7), x (2,7,16)
@@ -27,6 +27,7 @@ typedef struct {
     lt_nn_batch_norm bn;
     lt_nn_res_block block0;
     lt_nn_resnet_block block1;
+    lt_nn_attn_block attn;
     lt_nn_resample down, up;
     lt_nn_norm norm;
     lt_nn_conv_transpose2d deconv;
@@ -45,6 +46,7 @@ static lt_status conv_declare(conv_net *n, const lt_nn *nn) {
         (st = lt_nn_batch_norm_declare(&n->bn, nn, "bn", 16, 1e-5f, 0.1f, 1)) ||
         (st = lt_nn_res_block_declare(&n->block0, nn, "blocks.0", 16, 8)) ||
         (st = lt_nn_resnet_block_declare(&n->block1, nn, "blocks.1", 16, 24, 4, 1e-6f, 0.0f)) ||
+        (st = lt_nn_attn_block_declare(&n->attn, nn, "attn", 24, 4, 1e-6f)) ||
         (st = lt_nn_downsample_declare(&n->down, nn, "down", 24, 24, 3)) ||
         (st = lt_nn_group_norm_declare(&n->norm, nn, "norm", 4, 24, 1e-5f, 1)) ||
         (st = lt_nn_upsample_declare(&n->up, nn, "up", 24, 16)) ||
@@ -58,6 +60,7 @@ static void conv_reset(conv_net *n, lt_rng *r) {
     lt_nn_batch_norm_reset(&n->bn);
     lt_nn_res_block_reset(&n->block0, r);
     lt_nn_resnet_block_reset(&n->block1, r);
+    lt_nn_attn_block_reset(&n->attn, r);
     lt_nn_resample_reset(&n->down, r);
     lt_nn_norm_reset(&n->norm);
     lt_nn_resample_reset(&n->up, r);
@@ -72,6 +75,7 @@ static void conv_reset(conv_net *n, lt_rng *r) {
 static lt_tensor *conv_forward(lt_graph *g, conv_net *n, lt_tensor *x) {
     lt_tensor *h = lt_relu(g, lt_nn_batch_norm_forward(g, &n->bn, lt_nn_conv2d_forward(g, &n->conv_in, x)));
     h = lt_nn_resnet_block_forward(g, &n->block1, lt_nn_res_block_forward(g, &n->block0, h));
+    h = lt_nn_attn_block_forward(g, &n->attn, h);
     h = lt_silu(g, lt_nn_norm_forward(g, &n->norm, lt_nn_resample_forward(g, &n->down, h)));
     return lt_nn_conv_transpose2d_forward(g, &n->deconv, lt_nn_resample_forward(g, &n->up, h));
 }

@@ -56,6 +56,7 @@ typedef struct lti_trainer {
     lt_comm *comm;             /* the process group; rank 0 writes RUN */
     int rank, size;
     FILE *trace;               /* LT_TRACE_EXAMPLES: the examples this rank consumed */
+    double reduce_secs;        /* this epoch: wall time in the gradient all-reduce (N > 1) */
     char path[4200];           /* scratch for file names */
 } lti_trainer;
 
@@ -495,6 +496,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         lt_rng_permutation(&pr, t->perm, N);
         const double t0 = lti_now();
         const int64_t first = s->step_in_epoch;
+        t->reduce_secs = 0;
         double lr = 0;
         for (int64_t k = first; k < steps; k++) {
             const int64_t n = N - k * B < B ? N - k * B : B; /* the whole batch; this rank's share: */
@@ -532,8 +534,10 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
                 else
                     for (int64_t i = 0; i < t->m->params.total; i++) gr[i] *= (float)w;
                 double ctl[2] = {nr > 0 ? lv * w : 0, stop};
+                const double tr = lti_now();
                 if ((st = lt_comm_sum_f32(t->comm, gr, t->m->params.total)) || (st = lt_comm_sum_f64(t->comm, ctl, 2)))
                     return st;
+                t->reduce_secs += lti_now() - tr;
                 lv = ctl[0];
                 stop = ctl[1] > 0;
                 /* ranks without examples drew no noise: the stream continues from rank 0's */
@@ -655,6 +659,11 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         if (temp == temp) {
             size_t k = strlen(line) - 1;
             snprintf(line + k, sizeof line - k, ", \"temperature\": %.6g}", temp);
+        }
+        if (R > 1) { /* rank 0's time in the gradient all-reduce (and the flags riding with it) */
+            size_t k = strlen(line) - 1;
+            snprintf(line + k, sizeof line - k, ", \"ranks\": %d, \"allreduce_s\": %.6f, \"allreduce_bytes_per_step\": %lld}",
+                     R, t->reduce_secs, (long long)(t->m->params.total * (int64_t)sizeof(float)));
         }
         if ((st = lt_run_append_metrics(t->run_dir, s->epoch, line))) return st;
         if (cb && cb->on_epoch) {

@@ -48,7 +48,7 @@ lt_status lt_comm_world(lt_comm **out) {
     }
 #else
     const char *n = getenv("OMPI_COMM_WORLD_SIZE") ? getenv("OMPI_COMM_WORLD_SIZE") : getenv("PMI_SIZE");
-    if (n && atoi(n) > 1)
+    if (lti_launched() && n && atoi(n) > 1)
         return lt_fail(LT_ERR_ARG, "started as one of %d MPI ranks, but latent was built without MPI (install "
                                    "libopenmpi-dev and rebuild; `latent --version` says whether MPI is in)", atoi(n));
 #endif

@@ -51,6 +51,14 @@ for model in "made --hidden 64" "vae --hidden 32 --latent 4"; do
         || bad "$name: metrics.jsonl"
 done
 
+# ---- 4 ranks, a last batch of one example (3 ranks without any): still the 1-rank result ----
+"$PY" "$(dirname "${BASH_SOURCE[0]}")/py/write_idx.py" "$T/odd" 41 20 10 8
+odd=(--model vae --hidden 16 --latent 3 --data "$T/odd" --batch 20 --epochs 3 --threads 1 --quiet --samples 0)
+"$LATENT" train "${odd[@]}" --out "$T/odd-1" && mpi 4 train "${odd[@]}" --out "$T/odd-4" || bad "4-rank odd run"
+d=$("$TOOL" "$T/odd-1/checkpoints/last.safetensors" "$T/odd-4/checkpoints/last.safetensors")
+awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
+    && ok "vae, 4 ranks, batches 20+20+1: = 1 rank ($d)" || bad "vae 4 ranks with a 1-example batch: $d"
+
 # ---- sharding: every example exactly once per epoch, split between the two ranks ----
 tr0="$T/made-trace.0" tr1="$T/made-trace.1"
 if [ -s "$tr0" ] && [ -s "$tr1" ]; then

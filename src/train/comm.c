@@ -97,37 +97,25 @@ const char *lt_comm_library(void) {
 #endif
 }
 
+/* In-place sum of n values of elem bytes (4: float, 8: double); MPI counts are int, so large
+ * buffers go in pieces. */
+static lt_status lti_sum(lt_comm *c, void *buf, int64_t n, size_t elem) {
+    if (!c || c->size == 1) return LT_OK;
 #ifdef LT_HAVE_MPI
-/* MPI counts are int: large buffers go in pieces. */
-static lt_status lti_sum(lt_comm *c, void *buf, int64_t n, MPI_Datatype t, size_t elem) {
     for (int64_t i = 0; i < n; i += INT_MAX / 2) {
         const int k = (int)(n - i < INT_MAX / 2 ? n - i : INT_MAX / 2);
-        if (MPI_Allreduce(MPI_IN_PLACE, (char *)buf + (size_t)i * elem, k, t, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
+        if (MPI_Allreduce(MPI_IN_PLACE, (char *)buf + (size_t)i * elem, k, elem == 4 ? MPI_FLOAT : MPI_DOUBLE, MPI_SUM,
+                          MPI_COMM_WORLD) != MPI_SUCCESS)
             return lt_fail(LT_ERR_INTERNAL, "rank %d: MPI_Allreduce of %lld values failed", c->rank, (long long)n);
     }
-    return LT_OK;
-}
-#endif
-
-lt_status lt_comm_sum_f32(lt_comm *c, float *buf, int64_t n) {
-    if (!c || c->size == 1) return LT_OK;
-#ifdef LT_HAVE_MPI
-    return lti_sum(c, buf, n, MPI_FLOAT, sizeof(float));
 #else
-    (void)buf; (void)n;
-    return LT_OK;
+    (void)buf; (void)n; (void)elem;
 #endif
+    return LT_OK;
 }
 
-lt_status lt_comm_sum_f64(lt_comm *c, double *buf, int64_t n) {
-    if (!c || c->size == 1) return LT_OK;
-#ifdef LT_HAVE_MPI
-    return lti_sum(c, buf, n, MPI_DOUBLE, sizeof(double));
-#else
-    (void)buf; (void)n;
-    return LT_OK;
-#endif
-}
+lt_status lt_comm_sum_f32(lt_comm *c, float *buf, int64_t n) { return lti_sum(c, buf, n, sizeof *buf); }
+lt_status lt_comm_sum_f64(lt_comm *c, double *buf, int64_t n) { return lti_sum(c, buf, n, sizeof *buf); }
 
 lt_status lt_comm_bcast(lt_comm *c, void *buf, int64_t bytes, int root) {
     if (!c || c->size == 1) return LT_OK;

@@ -425,12 +425,12 @@ static void lti_share(int64_t n, int R, int r, int64_t *lo, int64_t *cnt) {
     *cnt = q + (r < extra ? 1 : 0);
 }
 
-/* Whether to stop now: this process's flag, or any rank's (every rank must call it together). */
-static int lti_stop_all(lti_trainer *t, const lt_train_config *c, double local) {
-    double f = local;
-    if (lt_comm_sum_f64(t->comm, &f, 1)) lt_comm_abort(t->comm, 1); /* MPI errors abort anyway */
-    (void)c;
-    return f > 0;
+/* *stop: this process's flag, or any rank's (every rank calls this together). */
+static lt_status lti_stop_all(lti_trainer *t, const lt_train_config *c, int *stop) {
+    double f = c->stop && *c->stop;
+    lt_status st = lt_comm_sum_f64(t->comm, &f, 1);
+    *stop = f > 0;
+    return st;
 }
 
 /* Validation on this rank's share of the split, reduced: as if one process swept it all. */
@@ -619,8 +619,10 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         s->seconds += secs;
         if (first == 0) t->epoch_secs = secs;
         const int stop_early = t->patience > 0 && s->bad_epochs >= t->patience;
+        int stop = 0;
         if (me != 0) { /* rank 0 writes RUN; the others only learn whether to go on */
-            if (lti_stop_all(t, c, c->stop && *c->stop)) {
+            if ((st = lti_stop_all(t, c, &stop))) return st;
+            if (stop) {
                 lt_comm_set_agreed(t->comm, 1);
                 return lt_fail(LT_ERR_INTERRUPTED, "interrupted after epoch %lld", (long long)s->epoch);
             }
@@ -672,7 +674,8 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
                                  t->m->vt->elbo ? -elbo : NAN, temp, line};
             cb->on_epoch(cb->ud, &r);
         }
-        if (lti_stop_all(t, c, c->stop && *c->stop)) {
+        if ((st = lti_stop_all(t, c, &stop))) return st;
+        if (stop) {
             lt_comm_set_agreed(t->comm, 1);
             return lt_fail(LT_ERR_INTERRUPTED, "interrupted after epoch %lld; saved %s/checkpoints (continue with --resume %s)",
                            (long long)s->epoch, t->run_dir, t->run_dir);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# conv2d, conv_transpose2d, group_norm, layer_norm and causal_softmax against PyTorch on
+# conv2d, conv_transpose2d, group_norm, layer_norm, causal_softmax, attention and gelu against PyTorch on
 # the same inputs and weights: outputs and the gradients of Σ r·y for every input.
 # Shapes and hyper-parameters are written here and, independently, in tests/tools/ops_tool.c.
 set -euo pipefail
@@ -13,6 +13,14 @@ import sys, torch
 import torch.nn.functional as F
 torch.manual_seed(5)
 d = sys.argv[1]
+def attention(x, H, causal):
+    B, T, C3 = x.shape
+    C = C3 // 3
+    q, k, v = (t.reshape(B, T, H, C // H).transpose(1, 2) for t in x.split(C, -1))
+    s = q @ k.transpose(-2, -1) / (C // H) ** 0.5
+    if causal:
+        s = s.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
+    return (s.softmax(-1) @ v).transpose(1, 2).reshape(B, T, C)
 cases = {
     "conv2d": ([(2, 3, 9, 8), (4, 3, 3, 2), (4,)], lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1)),
     "conv_transpose2d": ([(2, 4, 5, 4), (4, 3, 4, 4), (3,)],
@@ -21,6 +29,11 @@ cases = {
     "layer_norm": ([(3, 4, 7), (7,), (7,)], lambda x, g, b: F.layer_norm(x, (7,), g, b, eps=1e-5)),
     "causal_softmax": ([(2, 5, 5)], lambda s: s.masked_fill(
         torch.ones(5, 5, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)),
+    # attention(qkv, heads, causal) as torch users write it: split, view(B,T,H,Dh), softmax(q·kᵀ/√Dh + mask)·v
+    "attention_causal": ([(2, 7, 36)], lambda x: attention(x, 3, True)),
+    "attention_full": ([(3, 5, 24)], lambda x: attention(x, 2, False)),
+    "attention_long": ([(1, 70, 24)], lambda x: attention(x, 4, True)),
+    "gelu": ([(8, 100)], lambda x: F.gelu(6 * x, approximate="tanh")),
 }
 for name, (shapes, fn) in cases.items():
     ins = [torch.empty(s).uniform_(-1, 1).requires_grad_() for s in shapes]
@@ -37,7 +50,8 @@ PY
 import sys, torch
 d = sys.argv[1]
 bad = 0
-for name in ["conv2d", "conv_transpose2d", "group_norm", "layer_norm", "causal_softmax"]:
+for name in ["conv2d", "conv_transpose2d", "group_norm", "layer_norm", "causal_softmax", "attention_causal",
+             "attention_full", "attention_long", "gelu"]:
     ref = torch.load(f"{d}/{name}.ref")
     got = torch.frombuffer(bytearray(open(f"{d}/{name}.out", "rb").read()), dtype=torch.float32)
     want = torch.cat([t.reshape(-1) for t in ref])

@@ -1,5 +1,6 @@
 /* Gradient-check cases for norm.c: group norm (groups > 1, with and without affine,
- * batch > 1, spatial dims), layer norm, dropout with a fixed mask. */
+ * batch > 1, spatial dims), layer norm, batch norm (batch statistics with and without
+ * affine, given statistics), dropout with a fixed mask. */
 #include "autograd/gradcheck.h"
 #include "core/rng.h"
 #include "ops/ops.h"
@@ -38,6 +39,37 @@ static lt_status lti_ln_plain(lt_rng *r, lt_gc_result *s) {
     return lti_norm_case(r, s, (lti_norm_arg){0, 0}, 3, (int64_t[]){2, 3, 5});
 }
 
+/* Batch norm: in[3], in[4] (when eval) are the given mean and var, constants. */
+typedef struct { int affine, eval; } lti_bn_arg;
+
+static lt_tensor *lti_bn_build(lt_graph *g, lt_tensor *const *in, const void *arg) {
+    const lti_bn_arg *a = arg;
+    return lt_batch_norm(g, in[0], a->eval ? in[3] : NULL, a->eval ? in[4] : NULL, a->affine ? in[1] : NULL,
+                         a->affine ? in[2] : NULL, 1e-5f, NULL);
+}
+
+static lt_status lti_bn_case(lt_rng *rng, lt_gc_result *res, lti_bn_arg a, int ndim, const int64_t *shape) {
+    lt_gc_pool p = {0};
+    int64_t C = shape[1];
+    lt_tensor *in[5] = {lt_gc_pool_f32(&p, rng, ndim, shape, -2, 2, 0), lt_gc_pool_f32(&p, rng, 1, &C, 0.5f, 1.5f, 0),
+                        lt_gc_pool_f32(&p, rng, 1, &C, -1, 1, 0), lt_gc_pool_f32(&p, rng, 1, &C, -0.5f, 0.5f, 0),
+                        lt_gc_pool_f32(&p, rng, 1, &C, 0.5f, 2, 0)};
+    in[3]->requires_grad = in[4]->requires_grad = 0;
+    lt_status st = lt_gradcheck(lti_bn_build, &a, 5, in, NULL, rng, res);
+    lt_gc_pool_free(&p);
+    return st;
+}
+
+static lt_status lti_bn_affine(lt_rng *r, lt_gc_result *s) {
+    return lti_bn_case(r, s, (lti_bn_arg){1, 0}, 4, (int64_t[]){3, 4, 3, 2});
+}
+static lt_status lti_bn_plain(lt_rng *r, lt_gc_result *s) {
+    return lti_bn_case(r, s, (lti_bn_arg){0, 0}, 2, (int64_t[]){6, 3});
+}
+static lt_status lti_bn_eval(lt_rng *r, lt_gc_result *s) {
+    return lti_bn_case(r, s, (lti_bn_arg){1, 1}, 3, (int64_t[]){2, 3, 4});
+}
+
 /* Dropout draws its mask from g->rng; every build reseeds a fresh rng the same way,
  * so the analytic and all numeric evaluations see one mask. */
 static lt_tensor *lti_dropout_build(lt_graph *g, lt_tensor *const *in, const void *arg) {
@@ -68,6 +100,9 @@ const lt_gc_case lti_gc_cases_norm[] = {
     {"group_norm", "(2,3,2,3) 1 group, gamma+beta", lti_gn_one},
     {"layer_norm", "(4,7) gamma+beta", lti_ln_affine},
     {"layer_norm", "(2,3,5) no affine", lti_ln_plain},
+    {"batch_norm", "(3,4,3,2) batch statistics, gamma+beta", lti_bn_affine},
+    {"batch_norm", "(6,3) batch statistics, no affine", lti_bn_plain},
+    {"batch_norm", "(2,3,4) given mean and var, gamma+beta", lti_bn_eval},
     {"dropout", "(5,8) p 0.3, fixed mask", lti_dropout_case},
     {0},
 };

@@ -34,6 +34,7 @@ static lt_tensor *lti_un_build(lt_graph *g, lt_tensor *const *in, const void *ar
     case LT_OP_RELU: return lt_relu(g, x);
     case LT_OP_LEAKY_RELU: return lt_leaky_relu(g, x, c->p);
     case LT_OP_SOFTPLUS: return lt_softplus(g, x);
+    case LT_OP_SILU: return lt_silu(g, x);
     default: return lt_gelu(g, x);
     }
 }
@@ -76,6 +77,7 @@ LTI_UN(relu_, {LT_OP_RELU, 0, 0, -1, 1, 0.05f, 3, {2, 3, 5}})
 LTI_UN(leaky_relu_, {LT_OP_LEAKY_RELU, 0.1f, 0, -1, 1, 0.05f, 2, {4, 5}})
 LTI_UN(softplus_, {LT_OP_SOFTPLUS, 0, 0, -5, 5, 0, 2, {3, 7}})
 LTI_UN(gelu_, {LT_OP_GELU, 0, 0, -3, 3, 0, 2, {3, 7}})
+LTI_UN(silu_, {LT_OP_SILU, 0, 0, -4, 4, 0, 3, {2, 3, 7}})
 #undef LTI_UN
 
 const lt_gc_case lti_gc_cases_unary[] = {
@@ -97,5 +99,6 @@ const lt_gc_case lti_gc_cases_unary[] = {
     {"leaky_relu", "(4,5) slope 0.1", leaky_relu_},
     {"softplus", "(3,7) in [-5,5]", softplus_},
     {"gelu", "(3,7) in [-3,3]", gelu_},
+    {"silu", "(2,3,7) in [-4,4]", silu_},
     {0},
 };

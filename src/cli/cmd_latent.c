@@ -51,7 +51,8 @@ static lt_status lti_open(const lti_latent_args *a, int64_t n, lt_model **m, flo
 static int lti_finish(lt_status st, lt_model *m, const char *out, int64_t n, int64_t cols, const float *img) {
     int64_t c = m ? m->dim / (m->height * m->width) : 1;
     if (!st && c != 1 && c != 3) st = lt_fail(LT_ERR_ARG, "cannot draw %lld-channel images as PNG", (long long)c);
-    if (!st) st = lt_png_write_grid(out, img, n, c, m->height, m->width, cols);
+    if (!st) st = lt_png_write_grid_range(out, img, n, c, m->height, m->width, cols,
+                                          m->vt->range == LT_MODEL_RANGE_SIGNED ? -1.0f : 0.0f, 1.0f);
     if (!st) fprintf(stderr, "latent: %lld images → %s\n", (long long)n, out);
     return st ? lt_cli_error(st) : 0;
 }

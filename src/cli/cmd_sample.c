@@ -58,7 +58,8 @@ int lt_cmd_sample(int argc, char **argv) {
     if (!st && c != 1 && c != 3)
         st = lt_fail(LT_ERR_ARG, "cannot draw %lld-channel images as PNG", (long long)c);
     int64_t cols = m->n_classes > 0 && cls < 0 ? m->n_classes : 0;
-    if (!st) st = lt_png_write_grid(out, x, n, c, m->height, m->width, cols);
+    if (!st) st = lt_png_write_grid_range(out, x, n, c, m->height, m->width, cols,
+                                          m->vt->range == LT_MODEL_RANGE_SIGNED ? -1.0f : 0.0f, 1.0f);
     int code = st ? lt_cli_error(st) : 0;
     if (!st) fprintf(stderr, "latent sample: %lld samples of %s from %s/checkpoints/%s.safetensors → %s\n", (long long)n,
                      m->vt->name, run, which, out);

@@ -17,10 +17,13 @@
 #include "core/alloc.h"
 #include "data/dataset.h"
 #include "data/example.h"
+#include "data/image_folder.h"
 #include "data/tfrecord.h"
 
 static int lti_usage_all(FILE *f) {
     fprintf(f, "usage: latent tfrecord convert --from DIR --to PREFIX [--shards N] [--compression none|gzip|zlib]\n"
+               "                                          (DIR: IDX files, or an image folder DIR/train/<class>/,\n"
+               "                                          DIR/test/<class>/ written as TF-Slim image examples)\n"
                "       latent tfrecord cat FILE... [--limit N] [--json] [--sequence] [--skip-corrupt N]\n"
                "       latent tfrecord index FILE...      (writes FILE.index: offset length per record)\n"
                "       latent tfrecord encode IN.jsonl OUT [--compression C] [--sequence]\n"
@@ -92,6 +95,18 @@ static int lti_convert(int argc, char **argv) {
     }
     if (!from || !to) return lt_cli_usage("tfrecord convert", "--from DIR and --to PREFIX are required");
     if (shards > 99999) return lt_cli_usage("tfrecord convert", "--shards must be at most 99999");
+    if (lt_image_folder_is(from)) {
+        lt_image_convert_report rep;
+        lt_status st = lt_image_folder_to_tfrecord(from, to, shards, comp, &rep);
+        if (st) return lt_cli_error(st);
+        for (int s = 0; s < LT_SPLIT_COUNT; s++)
+            if (rep.n[s])
+                fprintf(stderr, "%s: %lld images (%lldx%lldx%lld, labels) -> %s-%s-*-of-%05lld\n",
+                        lt_split_name((lt_split_id)s), (long long)rep.n[s], (long long)rep.height, (long long)rep.width,
+                        (long long)rep.channels, to, lt_split_name((lt_split_id)s), (long long)shards);
+        fprintf(stderr, "%lld classes -> %s\n", (long long)rep.n_classes, rep.labels);
+        return 0;
+    }
     lt_dataset d;
     lt_status st = lt_dataset_open(from, 0, &d);
     if (st) return lt_cli_error(st);

@@ -103,6 +103,7 @@ static void lti_usage(FILE *f) {
             "usage: latent train --model fvsbn|nade|made|vae|gsvae --data DIR|tfrecord:PREFIX --out RUN [options]\n"
             "       latent train --resume RUN [--epochs N] [--threads T] [--json] [--log-every N] [--keep N|all] [--quiet]\n"
             "data:      --binarize none|threshold|stochastic|dynamic  --limit N (first N examples per split)\n"
+            "           --augment crop:P,flip (training batches: random crop with P zero pixels of padding, horizontal flip)\n"
             "           --features SPEC.json (with --data tfrecord:PREFIX or tfrecord:PATTERN-with-{split})\n"
             "model:     --hidden 500[,500...]  --masks K  --order-agnostic  --direct  --conditional\n"
             "training:  --epochs N (10)  --batch B (100)  --optimizer adam|adamw|adagrad|sgd  --lr X (1e-3)\n"
@@ -176,6 +177,12 @@ int lt_cmd_train(int argc, char **argv) {
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--model", &c.model))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--data", &c.data))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--features", &c.features))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--augment", &c.augment))) {
+            if (r < 0) goto out;
+            lt_augment a;
+            if (lt_augment_parse(c.augment, &a)) { lt_cli_usage(cmd, "%s", lt_error_message()); goto out; }
+            continue;
+        }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--binarize", &s))) {
             if (r < 0) goto out;
             if ((c.binarize = lt_binarize_parse(s)) < 0) {

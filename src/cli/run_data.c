@@ -38,8 +38,9 @@ lt_status lt_cli_open_run(const char *run, const char *which, const char *split,
     if (!st && (!idx || !y || !*x)) st = lt_fail(LT_ERR_NOMEM, "buffers for %lld images", (long long)n);
     if (!st) {
         for (int64_t i = 0; i < n; i++) idx[i] = i;
-        lt_dataset_batch(&data, sp, idx, n, (lt_binarize)lt_binarize_parse(bin),
-                         json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 0, 0, *x, y);
+        lt_batch_opts bo = {(lt_binarize)lt_binarize_parse(bin), json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 0,
+                            0, (lt_range)(*m)->vt->range, NULL};
+        lt_dataset_batch_opts(&data, sp, idx, n, &bo, *x, y);
     }
     lt_free(idx);
     lt_free(y);

@@ -10,7 +10,7 @@
 
 /* The model of checkpoint `which` (best|last) of RUN and the first n images of
  * `split` (train|valid|test) of the run's data, binarized as the run was
- * trained, into *x (n, dim), lt_malloc'ed. On failure *m may still be set and
+ * trained and in the model's value range, into *x (n, dim), lt_malloc'ed. On failure *m may still be set and
  * *x may be NULL: the caller frees both (lt_model_destroy, lt_free). */
 lt_status lt_cli_open_run(const char *run, const char *which, const char *split, int64_t n, lt_model **m, float **x);
 

@@ -7,6 +7,8 @@
 
 #include "core/alloc.h"
 #include "core/rng.h"
+#include "data/dataset_internal.h"
+#include "data/image_folder.h"
 
 #define LTI_MNIST_VALID 10000
 
@@ -61,8 +63,11 @@ lt_status lt_dataset_open(const char *dir, int64_t limit, lt_dataset *out) {
     memset(out, 0, sizeof *out);
     struct stat sb;
     if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
-        return lt_fail(LT_ERR_ARG, "data source %s: not a directory of IDX files", dir);
+        return lt_fail(LT_ERR_ARG, "data source %s: not a directory of IDX files or an image folder", dir);
     char path[4096];
+    if (lt_image_folder_is(dir))
+        return lt_image_folder_load(dir, limit, out);
+    out->channels = 1;
     lt_status st = LT_OK;
     lt_dataset *d = out;
     if (lti_find(dir, "valid", "images", path, sizeof path)) {
@@ -111,20 +116,25 @@ lt_status lt_dataset_open(const char *dir, int64_t limit, lt_dataset *out) {
         lt_dataset_free(d);
         return st;
     }
-    d->binary = 1;
-    for (int s = 0; s < LT_SPLIT_COUNT; s++) {
+    for (int s = 0; s < LT_SPLIT_COUNT; s++)
         if (limit > 0 && d->split[s].n > limit) d->split[s].n = limit;
-        const uint8_t *p = d->split[s].images;
-        for (int64_t i = 0, m = d->split[s].n * d->dim; i < m && d->binary; i++) d->binary = p[i] <= 1;
-        if (d->split[s].labels)
-            for (int64_t i = 0; i < d->split[s].n; i++)
-                if (d->split[s].labels[i] + 1 > d->n_classes) d->n_classes = d->split[s].labels[i] + 1;
-    }
+    lti_dataset_finish(d);
     if (d->split[LT_SPLIT_TRAIN].n == 0) {
         lt_dataset_free(d);
         return lt_fail(LT_ERR_FORMAT, "data source %s: expected training images, found none", dir);
     }
     return LT_OK;
+}
+
+void lti_dataset_finish(lt_dataset *d) {
+    d->binary = 1;
+    for (int s = 0; s < LT_SPLIT_COUNT; s++) {
+        const uint8_t *p = d->split[s].images;
+        for (int64_t i = 0, m = p ? d->split[s].n * d->dim : 0; i < m && d->binary; i++) d->binary = p[i] <= 1;
+        if (d->split[s].labels)
+            for (int64_t i = 0; i < d->split[s].n; i++)
+                if (d->split[s].labels[i] + 1 > d->n_classes) d->n_classes = d->split[s].labels[i] + 1;
+    }
 }
 
 void lt_dataset_free(lt_dataset *d) {
@@ -133,25 +143,135 @@ void lt_dataset_free(lt_dataset *d) {
         lt_idx_free(&d->store_labels[s]);
         lt_free(d->store_values[s]);
     }
+    for (int64_t i = 0; d->class_names && i < d->n_classes; i++) lt_free(d->class_names[i]);
+    lt_free(d->class_names);
     memset(d, 0, sizeof *d);
 }
 
-void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, lt_binarize mode,
-                      uint64_t seed, int64_t epoch, float *x, int64_t *y) {
+/* ------------------------------------------------------------------ decoded images */
+
+static int lti_grow(uint8_t **p, size_t *cap, size_t need) {
+    if (need <= *cap) return 1;
+    size_t c = *cap ? *cap : 1 << 16;
+    while (c < need) c *= 2;
+    uint8_t *q = lt_realloc(*p, c);
+    if (!q) return 0;
+    *p = q;
+    *cap = c;
+    return 1;
+}
+
+lt_status lti_images_add(lti_images *a, const lt_image *im, const char *name) {
+    lt_dataset *d = a->d;
+    if (d->dim == 0) {
+        d->channels = im->c;
+        d->height = im->h;
+        d->width = im->w;
+        d->dim = im->c * im->h * im->w;
+    } else if (im->c != d->channels || im->h != d->height || im->w != d->width) {
+        return lt_fail(LT_ERR_FORMAT, "%s: expected a %lldx%lld image with %lld channel%s like the first training image, "
+                       "found %lldx%lld with %lld", name, (long long)d->width, (long long)d->height,
+                       (long long)d->channels, d->channels == 1 ? "" : "s", (long long)im->w, (long long)im->h,
+                       (long long)im->c);
+    }
+    if (!lti_grow(&a->p, &a->cap, a->len + (size_t)d->dim)) return lt_fail(LT_ERR_NOMEM, "%s: out of memory", name);
+    memcpy(a->p + a->len, im->data, (size_t)d->dim);
+    a->len += (size_t)d->dim;
+    a->n++;
+    return LT_OK;
+}
+
+lt_status lti_images_label(lti_images *a, uint8_t label) {
+    if (!lti_grow(&a->y, &a->ycap, a->ylen + 1)) return lt_fail(LT_ERR_NOMEM, "labels: out of memory");
+    a->y[a->ylen++] = label;
+    return LT_OK;
+}
+
+void lti_images_commit(lti_images *a, lt_split_id s, int labels) {
+    lt_dataset *d = a->d;
+    d->store_images[s] = (lt_idx){.data = a->p, .ndim = 4, .dims = {a->n, d->channels, d->height, d->width}};
+    d->split[s].images = a->p;
+    d->split[s].n = a->n;
+    a->p = NULL;
+    if (labels) {
+        d->store_labels[s] = (lt_idx){.data = a->y, .ndim = 1, .dims = {a->n}};
+        d->split[s].labels = a->y;
+        a->y = NULL;
+    }
+}
+
+void lti_images_free(lti_images *a) {
+    lt_free(a->p);
+    lt_free(a->y);
+    memset(a, 0, sizeof *a);
+}
+
+int lti_split_pattern(const char *pattern, lt_split_id s, char *buf, size_t cap) {
+    const char *at = strstr(pattern, "{split}"), *name = lt_split_name(s);
+    int len = at ? snprintf(buf, cap, "%.*s%s%s", (int)(at - pattern), pattern, name, at + 7)
+                 : snprintf(buf, cap, "%s-%s-*", pattern, name);
+    return len < 0 || (size_t)len >= cap ? -1 : 0;
+}
+
+/* Counter streams of the augmentation draws (one counter block per example). */
+enum { LTI_STREAM_AUGMENT = 0xA06ull };
+
+void lt_augment_draw_for(const lt_augment *a, uint64_t seed, int64_t epoch, int64_t idx, lt_augment_draw *out) {
+    lt_rng root;
+    lt_rng_seed(&root, seed);
+    lt_rng base = lt_rng_fork(&root, LTI_STREAM_AUGMENT);
+    lt_rng ex = lt_rng_fork(&base, (uint64_t)epoch);
+    ex.counter = (uint64_t)idx * 4; /* 3 draws; a rejection in lt_rng_below (p < 2^-50) may use a 4th */
+    const uint64_t span = a->crop_pad > 0 ? 2 * (uint64_t)a->crop_pad + 1 : 1;
+    out->dy = (int64_t)lt_rng_below(&ex, span) - (a->crop_pad > 0 ? a->crop_pad : 0);
+    out->dx = (int64_t)lt_rng_below(&ex, span) - (a->crop_pad > 0 ? a->crop_pad : 0);
+    out->flip = a->flip ? (int)(lt_rng_u32(&ex) >> 31) : 0;
+}
+
+/* Example row of a split as [0, 1] values (before binarization) into dst (dim):
+ * a float source's row, bytes through the lut, or bytes · scale. */
+static inline float lti_value(const lt_dataset *d, const lt_split *sp, int64_t k, float scale) {
+    return sp->values ? sp->values[k] : d->has_lut ? d->lut[sp->images[k]] : sp->images[k] * scale;
+}
+
+/* The augmented row: a gather through the draw (0 outside the image). */
+static void lti_augmented_row(const lt_dataset *d, const lt_split *sp, int64_t row, float scale,
+                              const lt_augment_draw *a, float *dst) {
+    const int64_t C = d->channels > 0 ? d->channels : 1, H = d->height, W = d->width, base = row * d->dim;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t y = 0; y < H; y++) {
+            float *o = dst + (c * H + y) * W; /* (W) */
+            const int64_t sy = y + a->dy;
+            for (int64_t x = 0; x < W; x++) {
+                const int64_t sx = (a->flip ? W - 1 - x : x) + a->dx;
+                o[x] = sy < 0 || sy >= H || sx < 0 || sx >= W ? 0.0f : lti_value(d, sp, base + (c * H + sy) * W + sx, scale);
+            }
+        }
+}
+
+void lt_dataset_batch_opts(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, const lt_batch_opts *o,
+                           float *x, int64_t *y) {
     const lt_split *sp = &d->split[s];
     const int64_t dim = d->dim;
     const float scale = d->binary ? 1.0f : 1.0f / 255.0f;
+    const lt_binarize mode = o->binarize;
+    const lt_augment *aug = s == LT_SPLIT_TRAIN && o->augment && (o->augment->crop_pad > 0 || o->augment->flip)
+                                ? o->augment : NULL;
     /* One stream per (epoch for dynamic training draws, split); each example owns
      * the counter range [i*ceil(dim/4), (i+1)*ceil(dim/4)). */
     lt_rng root;
-    lt_rng_seed(&root, seed);
+    lt_rng_seed(&root, o->seed);
     lt_rng base = lt_rng_fork(&root, 0xB1A5ull);
-    if (mode == LT_BINARIZE_DYNAMIC && s == LT_SPLIT_TRAIN) base = lt_rng_fork(&base, 1000 + (uint64_t)epoch);
+    if (mode == LT_BINARIZE_DYNAMIC && s == LT_SPLIT_TRAIN) base = lt_rng_fork(&base, 1000 + (uint64_t)o->epoch);
     lt_rng stream = lt_rng_fork(&base, (uint64_t)s);
     const uint64_t per_example = (uint64_t)(dim + 3) / 4;
     for (int64_t r = 0; r < n; r++) {
         float *dst = x + r * dim; /* (dim) */
-        if (sp->values) {
+        if (aug) {
+            lt_augment_draw a;
+            lt_augment_draw_for(aug, o->seed, o->epoch, idx[r], &a);
+            lti_augmented_row(d, sp, idx[r], scale, &a, dst);
+        } else if (sp->values) {
             memcpy(dst, sp->values + idx[r] * dim, sizeof(float) * (size_t)dim);
         } else if (d->has_lut) {
             const uint8_t *src = sp->images + idx[r] * dim;
@@ -167,8 +287,43 @@ void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, in
             ex.counter = (uint64_t)idx[r] * per_example;
             lt_rng_fill_bernoulli(&ex, dst, dim, dst, 0.0f); /* in place: reads p[j] before writing out[j] */
         }
+        if (o->range == LT_RANGE_SIGNED)
+            for (int64_t j = 0; j < dim; j++) dst[j] = 2.0f * dst[j] - 1.0f;
         if (y) y[r] = sp->labels ? sp->labels[idx[r]] : 0;
     }
+}
+
+void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, lt_binarize mode,
+                      uint64_t seed, int64_t epoch, float *x, int64_t *y) {
+    lt_batch_opts o = {mode, seed, epoch, LT_RANGE_UNIT, NULL};
+    lt_dataset_batch_opts(d, s, idx, n, &o, x, y);
+}
+
+lt_status lt_augment_parse(const char *s, lt_augment *a) {
+    memset(a, 0, sizeof *a);
+    if (!strcmp(s, "none") || !*s) return LT_OK;
+    for (const char *p = s;; p++) { /* items separated by commas, none empty */
+        size_t len = strcspn(p, ",");
+        long long pad;
+        int used = 0;
+        if (len == 4 && !strncmp(p, "flip", 4) && !a->flip) {
+            a->flip = 1;
+        } else if (sscanf(p, "crop:%lld%n", &pad, &used) == 1 && (size_t)used == len && pad >= 1 && pad <= 4096 &&
+                   !a->crop_pad) {
+            a->crop_pad = pad;
+        } else {
+            memset(a, 0, sizeof *a);
+            return lt_fail(LT_ERR_ARG, "--augment %s: expected a list of crop:P (padding P in 1..4096) and flip, "
+                           "each at most once (e.g. crop:4,flip), or none; found '%.*s'", s, (int)len, p);
+        }
+        p += len;
+        if (!*p) return LT_OK;
+    }
+}
+
+void lt_augment_name(const lt_augment *a, char *buf, size_t cap) {
+    if (a->crop_pad > 0) snprintf(buf, cap, "crop:%lld%s", (long long)a->crop_pad, a->flip ? ",flip" : "");
+    else snprintf(buf, cap, "%s", a->flip ? "flip" : "none");
 }
 
 int lt_binarize_parse(const char *s) {

@@ -1,14 +1,16 @@
-/* Image data sets from a directory of IDX files, kept as bytes in memory and
- * converted to floats one batch at a time.
+/* Image data sets, kept as bytes (N, C, H, W) in memory and converted to floats
+ * one batch at a time (docs/data.md).
  *
- * A source directory holds either
+ * A source directory holds an image folder (data/image_folder.h: DIR/train/<class>/
+ * NAME.jpg|png, DIR/test/..., C = 1 or 3 from the files), or either
  *   train-, valid-, test-images-idx3-ubyte[.gz]     (e.g. binarized MNIST), or
  *   train-, t10k-images-idx3-ubyte[.gz]             (MNIST naming; validation is
  *                                                    the last 10,000 training images)
  * with optional matching *-labels-idx1-ubyte[.gz] files.
  *
  * Pixel values: bytes that are all 0/1 are read as binary data (value = byte);
- * otherwise value = byte/255. Binarization (per batch, never stored):
+ * otherwise value = byte/255. Binarization (per batch, never stored; it draws on
+ * the [0, 1] value):
  *   none        the values as they are;
  *   threshold   value > 0.5;
  *   stochastic  Bernoulli(value), drawn once from the seed: example i of a split
@@ -17,6 +19,16 @@
  *               splits use the fixed (stochastic) draw.
  * The draws are counter-based (example index → RNG counter), so they do not
  * depend on batch composition or order.
+ *
+ * After binarization a batch is in the range the model asks for: [0, 1] as
+ * above, or [-1, 1] (2·value − 1).
+ *
+ * Augmentation (training split only; evaluation splits are never augmented):
+ * per example and epoch, a random crop of the image's own size from the image
+ * padded with crop_pad zeros on every side (torchvision's RandomCrop(size,
+ * padding=crop_pad): offsets dy, dx uniform in [-crop_pad, crop_pad]) and a
+ * horizontal flip with probability 1/2. The draws are counter-based too (example
+ * index and epoch → counter), applied before binarization, padding value 0.
  *
  * A source "tfrecord:PATTERN" reads tf.Examples through a feature spec instead
  * (lt_dataset_open_source; docs/tfrecord.md): PATTERN is a PREFIX whose splits are
@@ -28,11 +40,15 @@
  * numeric_column decoding raw uint8 bytes (lt_features_as_u8) the bytes are kept,
  * as for IDX, and `lut` maps them to the spec's values per batch; any other spec
  * (without embedding columns) is applied once and its float rows are kept.
+ * Without a feature spec the records must follow the TF-Slim image convention
+ * (image/encoded JPEG or PNG bytes, image/class/label or label; dataset_tfimage.c),
+ * decoded once at load.
  *
  * The lt_dataset owns every byte it points to; lt_dataset_free releases it. */
 #ifndef LT_DATASET_H
 #define LT_DATASET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/status.h"
@@ -55,7 +71,8 @@ typedef struct lt_split {
 } lt_split;
 
 typedef struct lt_dataset {
-    int64_t height, width, dim;  /* dim = height * width */
+    int64_t height, width, dim;  /* dim = channels * height * width */
+    int64_t channels;            /* C: 1 (grey, and every IDX or feature-spec source) or 3 (RGB) */
     int64_t n_classes;           /* 1 + the largest label (0 without labels) */
     int binary;                  /* every stored pixel is 0 or 1 */
     lt_split split[LT_SPLIT_COUNT];
@@ -64,7 +81,31 @@ typedef struct lt_dataset {
     float *store_values[LT_SPLIT_COUNT]; /* owned: a float source's rows */
     int has_lut;                 /* bytes map through lut (a tfrecord source), not byte·scale */
     float lut[256];
+    char **class_names;          /* (n_classes) an image folder's class folders, or NULL; owned */
 } lt_dataset;
+
+typedef enum lt_range { LT_RANGE_UNIT = 0, LT_RANGE_SIGNED } lt_range; /* [0, 1], [-1, 1] */
+
+typedef struct lt_augment {
+    int64_t crop_pad;  /* > 0: random crop with this much zero padding on each side */
+    int flip;          /* random horizontal flip (probability 1/2) */
+} lt_augment;
+
+/* One example's augmentation: output pixel (y, x) is input pixel
+ * (y + dy, x' + dx) with x' = flip ? W-1-x : x, or 0 outside the image. */
+typedef struct lt_augment_draw {
+    int64_t dy, dx;
+    int flip;
+} lt_augment_draw;
+
+/* How lt_dataset_batch_opts converts a batch. */
+typedef struct lt_batch_opts {
+    lt_binarize binarize;
+    uint64_t seed;             /* binarization and augmentation draws */
+    int64_t epoch;             /* the dynamic binarization's and the augmentation's epoch */
+    lt_range range;            /* the model's input range */
+    const lt_augment *augment; /* NULL = none; applied to the training split only */
+} lt_batch_opts;
 
 /* Loads the three splits of DIR. A missing directory or file is LT_ERR_ARG, a
  * malformed one LT_ERR_FORMAT; both name the file. limit > 0 keeps only the
@@ -80,6 +121,20 @@ void lt_dataset_free(lt_dataset *d);
  * the other modes). */
 void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, lt_binarize mode,
                       uint64_t seed, int64_t epoch, float *x, int64_t *y);
+
+/* As lt_dataset_batch, with the range and augmentation of o; lt_dataset_batch is
+ * this with range [0, 1] and no augmentation. */
+void lt_dataset_batch_opts(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, const lt_batch_opts *o,
+                           float *x, int64_t *y);
+
+/* The augmentation of example idx (of the training split) in epoch: dy, dx uniform
+ * in [-crop_pad, crop_pad], flip with probability 1/2; a counter-based draw, so the
+ * same (seed, epoch, idx) always gives the same draw. */
+void lt_augment_draw_for(const lt_augment *a, uint64_t seed, int64_t epoch, int64_t idx, lt_augment_draw *out);
+/* "crop:P,flip", "flip", "crop:P", "none" or "" → *a (LT_ERR_ARG with the reason). */
+lt_status lt_augment_parse(const char *s, lt_augment *a);
+/* The canonical spelling ("crop:4,flip", "none") into buf. */
+void lt_augment_name(const lt_augment *a, char *buf, size_t cap);
 
 /* "none"/"threshold"/"stochastic"/"dynamic" → mode; -1 if unknown. */
 int lt_binarize_parse(const char *s);

@@ -26,6 +26,12 @@
 
 lt_status lt_png_write_grid(const char *path, const float *images, int64_t n, int64_t c, int64_t h, int64_t w,
                             int64_t cols) {
+    return lt_png_write_grid_range(path, images, n, c, h, w, cols, 0.0f, 1.0f);
+}
+
+lt_status lt_png_write_grid_range(const char *path, const float *images, int64_t n, int64_t c, int64_t h, int64_t w,
+                                  int64_t cols, float lo, float hi) {
+    if (!(hi > lo)) return lt_fail(LT_ERR_ARG, "%s: value range [%g, %g] is empty", path, (double)lo, (double)hi);
     if (n < 1 || (c != 1 && c != 3) || h < 1 || w < 1)
         return lt_fail(LT_ERR_ARG, "%s: cannot write a grid of %lld images of %lldx%lldx%lld", path, (long long)n,
                        (long long)c, (long long)h, (long long)w);
@@ -43,7 +49,7 @@ lt_status lt_png_write_grid(const char *path, const float *images, int64_t n, in
         for (int64_t ch = 0; ch < c; ch++)
             for (int64_t i = 0; i < h; i++)
                 for (int64_t j = 0; j < w; j++) {
-                    float v = img[(ch * h + i) * w + j];
+                    float v = (img[(ch * h + i) * w + j] - lo) / (hi - lo); /* exact for [0, 1] */
                     v = v != v ? 0.0f : v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v; /* NaN shows as black */
                     pix[((oy + i) * gw + ox + j) * c + ch] = (unsigned char)lrintf(v * 255.0f);
                 }

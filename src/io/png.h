@@ -11,5 +11,9 @@
  * (RGB), as a grid of `cols` columns (0 = about square) with a 1-pixel gap. */
 lt_status lt_png_write_grid(const char *path, const float *images, int64_t n, int64_t c, int64_t h, int64_t w,
                             int64_t cols);
+/* The same for values in [lo, hi] (mapped to [0, 1] first: a model of range
+ * [-1, 1] passes lo = -1); lt_png_write_grid is lo = 0, hi = 1. */
+lt_status lt_png_write_grid_range(const char *path, const float *images, int64_t n, int64_t c, int64_t h, int64_t w,
+                                  int64_t cols, float lo, float hi);
 
 #endif

@@ -7,8 +7,8 @@
  * with LT_ERR_ARG ("option 'masks' does not apply to model 'fvsbn'"). The lt_model
  * owns its params, buffers, config copy and impl; lt_model_destroy frees all of them.
  *
- * Config keys. Common: "dim" (or "height" and "width": dim = height*width when
- * dim is absent), "n_classes" (> 0: class-conditional, batches must carry labels
+ * Config keys. Common: "dim" (or "height" and "width": dim = channels*height*width
+ * when dim is absent), "channels" (1 grey, 3 colour; default dim/(height*width)), "n_classes" (> 0: class-conditional, batches must carry labels
  * in [0, n_classes)), "seed" (initialization and masks; default 0).
  *   fvsbn  (none)
  *   nade   "hidden": H (default 500)
@@ -103,12 +103,19 @@ typedef struct lt_model_vtable {
      * parameters' gradients (call it between training steps, never inside one). May be NULL. */
     lt_status (*latent_grads)(lt_model *m, const lt_batch *b, lt_estimator e, int reference, float tau, int64_t draws,
                               lt_rng *r, float *out);
+    /* The range of the pixel values the model reads and samples: LT_MODEL_RANGE_UNIT
+     * ([0, 1], the default: 0 when left out) or LT_MODEL_RANGE_SIGNED ([-1, 1]); the
+     * data is converted to it per batch, grids map it back to [0, 1]. */
+    int range;
 } lt_model_vtable;
+
+enum { LT_MODEL_RANGE_UNIT = 0, LT_MODEL_RANGE_SIGNED = 1 }; /* = lt_range of data/dataset.h */
 
 struct lt_model {
     const lt_model_vtable *vt;
     json_t *config;      /* owned */
     int64_t dim, height, width;  /* data geometry: dim = height*width (*channels) */
+    int64_t channels;            /* C of (C, H, W): dim = channels*height*width */
     int64_t n_classes;   /* > 0: class-conditional p(x|y) */
     lt_params params;    /* trained parameters */
     lt_params buffers;   /* saved, not trained (MADE: "degrees" (K, D+ΣH), every mask's

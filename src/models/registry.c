@@ -12,7 +12,7 @@ static const lt_model_vtable *const lti_models[] = {&lti_model_fvsbn, &lti_model
                                                     &lti_model_vae, &lti_model_gsvae};
 #define LTI_N_MODELS (sizeof lti_models / sizeof lti_models[0])
 
-static const char *const lti_common_keys[] = {"dim", "height", "width", "n_classes", "seed", NULL};
+static const char *const lti_common_keys[] = {"dim", "height", "width", "n_classes", "seed", "channels", NULL};
 
 const lt_model_vtable *lt_model_find(const char *name) {
     for (size_t i = 0; name && i < LTI_N_MODELS; i++)
@@ -42,10 +42,12 @@ void lt_model_destroy(lt_model *m) {
     lt_free(m);
 }
 
-/* Geometry: dim from height·width when absent; dim must be a multiple of height·width. */
+/* Geometry: dim from channels·height·width when absent; dim must be a multiple of
+ * height·width (channels = the quotient), or equal channels·height·width when given. */
 static lt_status lti_model_geometry(lt_model *m) {
     lt_status st;
-    int64_t h, w, d, c, seed;
+    int64_t h, w, d, c, seed, ch;
+    if ((st = lti_cfg_int(m, "channels", 0, 0, 4096, &ch))) return st;
     if ((st = lti_cfg_int(m, "height", 0, 0, 1 << 20, &h)) || (st = lti_cfg_int(m, "width", 0, 0, 1 << 20, &w)) ||
         (st = lti_cfg_int(m, "dim", 0, 0, (int64_t)1 << 30, &d)) ||
         (st = lti_cfg_int(m, "n_classes", 0, 0, 1 << 20, &c)) ||
@@ -55,11 +57,15 @@ static lt_status lti_model_geometry(lt_model *m) {
         return lt_fail(LT_ERR_ARG, "model '%s': give both 'height' and 'width' or neither", m->vt->name);
     if (d == 0 && h == 0)
         return lt_fail(LT_ERR_ARG, "model '%s': the config needs 'dim' or 'height' and 'width'", m->vt->name);
-    if (d == 0) d = h * w;
-    if (h == 0) { h = 1; w = d; }
+    if (d == 0) d = (ch > 0 ? ch : 1) * h * w;
+    if (h == 0) { h = 1; w = ch > 0 && d % ch == 0 ? d / ch : d; }
     if (d % (h * w))
         return lt_fail(LT_ERR_ARG, "model '%s': dim %lld is not a multiple of height %lld x width %lld", m->vt->name,
                        (long long)d, (long long)h, (long long)w);
+    if (ch > 0 && d != ch * h * w)
+        return lt_fail(LT_ERR_ARG, "model '%s': dim %lld is not channels %lld x height %lld x width %lld", m->vt->name,
+                       (long long)d, (long long)ch, (long long)h, (long long)w);
+    m->channels = d / (h * w);
     m->dim = d;
     m->height = h;
     m->width = w;

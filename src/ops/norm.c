@@ -1,4 +1,4 @@
-/* Normalization (group norm, layer norm) and dropout.
+/* Normalization (group norm, layer norm, batch norm) and dropout.
  *
  * Group norm and layer norm share one kernel. The input is read as R groups of
  * M contiguous values, each normalized to mean 0, variance 1 (biased, + eps),
@@ -172,3 +172,108 @@ void lti_dropout_backward(lt_graph *g, lti_node *n) {
     int64_t m = lt_numel(x);
     for (int64_t i = 0; i < m; i++) dx[i] += dy[i] * mask[i];
 }
+
+/* ---- batch norm ---- x (N,C,S...) is N·C planes of S values; channel c's statistics run
+ * over its N planes (M = N·S values). y = (x − mean_c)·rstd_c·gamma_c + beta_c.
+ * Node: iarg batch (1: batch statistics, 0: given ones), C, S; farg eps;
+ * saved mean and rstd (C each); in x, gamma, beta. */
+
+/* Per-channel Σ over the N planes of f(j) for the values of channel c. */
+#define LTI_BN_SUM(acc, expr)                                                  \
+    for (int64_t n_ = 0; n_ < N; n_++) {                                       \
+        const int64_t o_ = (n_ * C + c) * S;                                   \
+        for (int64_t s_ = 0; s_ < S; s_++) { const int64_t i = o_ + s_; acc += (expr); } \
+    }
+
+lt_tensor *lt_batch_norm(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const lt_tensor *var, lt_tensor *gamma,
+                         lt_tensor *beta, float eps, float *stats) {
+    if (!lti_check_f32(g, "batch_norm", x)) return NULL;
+    char s[64];
+    if (x->ndim < 2) {
+        lti_graph_fail(g, LT_ERR_SHAPE, "batch_norm: want x (N,C,...), got %s", lt_shape_str(x, s, 64));
+        return NULL;
+    }
+    const int batch = !mean && !var;
+    int64_t N = x->shape[0], C = x->shape[1], S = 1;
+    for (int d = 2; d < x->ndim; d++) S *= x->shape[d];
+    const int64_t M = N * S;
+    if (!lti_norm_check_affine(g, "batch_norm", gamma, C) || !lti_norm_check_affine(g, "batch_norm", beta, C))
+        return NULL;
+    if (!batch && (!mean || !var || !lti_norm_check_affine(g, "batch_norm", mean, C) ||
+                   !lti_norm_check_affine(g, "batch_norm", var, C))) {
+        if (!g->status) lti_graph_fail(g, LT_ERR_ARG, "batch_norm: give both running mean and var, or neither");
+        return NULL;
+    }
+    if (batch && M < 2) {
+        lti_graph_fail(g, LT_ERR_SHAPE, "batch_norm: training needs more than 1 value per channel, got x %s",
+                       lt_shape_str(x, s, 64));
+        return NULL;
+    }
+    lt_tensor *y = lti_like(g, x);
+    float *st = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * C + 1)); /* mean (C), rstd (C) */
+    if (!y || !st) return NULL;
+    const float *ga = gamma ? gamma->data : NULL, *be = beta ? beta->data : NULL;
+    #pragma omp parallel for schedule(static) if (M * C > 65536)
+    for (int64_t c = 0; c < C; c++) {
+        double mu, v;
+        if (batch) {
+            double sum = 0, ss = 0;
+            LTI_BN_SUM(sum, x->data[i]);
+            mu = sum / (double)M;
+            LTI_BN_SUM(ss, (x->data[i] - mu) * (x->data[i] - mu));
+            v = ss / (double)M;
+            if (stats) {
+                stats[c] = (float)mu;
+                stats[C + c] = (float)(ss / (double)(M - 1));
+            }
+        } else {
+            mu = mean->data[c];
+            v = var->data[c];
+        }
+        float rstd = (float)(1.0 / sqrt(v + eps)), m = (float)mu;
+        st[c] = m;
+        st[C + c] = rstd;
+        const float a = rstd * (ga ? ga[c] : 1.0f), b = (be ? be[c] : 0.0f) - m * a; /* y = a·x + b */
+        for (int64_t n = 0; n < N; n++) {
+            const float *xp = x->data + (n * C + c) * S;
+            float *yp = y->data + (n * C + c) * S;
+            for (int64_t j = 0; j < S; j++) yp[j] = xp[j] * a + b;
+        }
+    }
+    lti_node *nd = lti_graph_record(g, LT_OP_BATCH_NORM, y, 3, (lt_tensor *[]){x, gamma, beta});
+    if (nd) {
+        nd->iarg[0] = batch; nd->iarg[1] = C; nd->iarg[2] = S;
+        nd->farg[0] = eps;
+        nd->saved = st;
+    }
+    return y;
+}
+
+void lti_batch_norm_backward(lt_graph *g, lti_node *nd) {
+    lt_tensor *x = nd->in[0], *gamma = nd->in[1], *beta = nd->in[2];
+    const int batch = (int)nd->iarg[0];
+    const int64_t N = x->shape[0], C = nd->iarg[1], S = nd->iarg[2], M = N * S;
+    const float *dy = nd->out->grad, *mean = nd->saved, *rstd = mean + C, *ga = gamma ? gamma->data : NULL;
+    float *dx = x->requires_grad ? lti_grad(g, x) : NULL;
+    float *dg = gamma && gamma->requires_grad ? lti_grad(g, gamma) : NULL;
+    float *db = beta && beta->requires_grad ? lti_grad(g, beta) : NULL;
+    if (g->status) return;
+    #pragma omp parallel for schedule(static) if (M * C > 65536)
+    for (int64_t c = 0; c < C; c++) {
+        const double m = mean[c], r = rstd[c], gc = ga ? ga[c] : 1.0;
+        double sdy = 0, sdyx = 0; /* Σ dy, Σ dy·x̂ */
+        LTI_BN_SUM(sdy, dy[i]);
+        LTI_BN_SUM(sdyx, dy[i] * (x->data[i] - m) * r);
+        if (dg) dg[c] += (float)sdyx;
+        if (db) db[c] += (float)sdy;
+        if (!dx) continue;
+        /* batch statistics: dx = gamma·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)); given ones: gamma·rstd·dy */
+        const double a = batch ? sdy / (double)M : 0, b = batch ? sdyx / (double)M : 0;
+        for (int64_t n = 0; n < N; n++) {
+            const int64_t o = (n * C + c) * S;
+            for (int64_t j = 0; j < S; j++)
+                dx[o + j] += (float)(gc * r * (dy[o + j] - a - (x->data[o + j] - m) * r * b));
+        }
+    }
+}
+#undef LTI_BN_SUM

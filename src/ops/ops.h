@@ -45,6 +45,7 @@ lt_tensor *lt_relu(lt_graph *g, lt_tensor *a);
 lt_tensor *lt_leaky_relu(lt_graph *g, lt_tensor *a, float slope);
 lt_tensor *lt_softplus(lt_graph *g, lt_tensor *a);
 lt_tensor *lt_gelu(lt_graph *g, lt_tensor *a);                  /* tanh approximation */
+lt_tensor *lt_silu(lt_graph *g, lt_tensor *a);                  /* x·sigmoid(x) (swish) */
 
 /* ---- reduce.c ---- axis may be negative (from the end); LT_AXIS_ALL reduces everything. */
 #define LT_AXIS_ALL 99
@@ -92,10 +93,39 @@ lt_tensor *lt_layer_norm(lt_graph *g, lt_tensor *x, lt_tensor *gamma, lt_tensor 
 /* inverted dropout with a mask drawn from g->rng when g->training (LT_ERR_ARG if g->rng is
  * NULL); otherwise returns x itself and records nothing. p in [0,1). */
 lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p);
+/* x (N,C,...), gamma/beta (C) or NULL; per-channel statistics over N and the spatial dims.
+ * mean == var == NULL (training): normalizes with the batch's mean and biased variance
+ * (LT_ERR_SHAPE with fewer than 2 values per channel) and, when stats != NULL, writes
+ * stats (2C) = the batch mean, then the unbiased variance, for running averages.
+ * mean, var (C) given (eval): normalizes with them, held constant; stats is unused. */
+lt_tensor *lt_batch_norm(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const lt_tensor *var, lt_tensor *gamma,
+                         lt_tensor *beta, float eps, float *stats);
 
 /* ---- attention.c ---- */
 /* scores (...,T,T) -> softmax over the last axis with entries j > i masked out */
 lt_tensor *lt_causal_softmax(lt_graph *g, lt_tensor *scores);
+/* Multi-head scaled-dot-product self-attention, one op.
+ * qkv (B, T, 3C): per position [q | k | v], each C = heads·Dh wide and split into heads of Dh
+ * contiguous values (PyTorch's view(B, T, heads, Dh); the packing of nn.MultiheadAttention's
+ * in_proj). causal != 0: position t attends to 0..t only. Scale 1/sqrt(Dh).
+ * -> (B, T, C): the heads' outputs concatenated (before the output projection). */
+lt_tensor *lt_attention(lt_graph *g, lt_tensor *qkv, int heads, int causal);
+
+/* Incremental causal attention for sampling: one cache per attention layer holds the keys
+ * and values of the positions decoded so far. Owns k and v (core/alloc.h); not thread-safe. */
+typedef struct lt_kv_cache {
+    int64_t B, T_max, C;  /* serves qkv (B, 3C) steps, up to T_max positions */
+    int heads;            /* C = heads·Dh */
+    int64_t len;          /* positions stored; the next step is position len */
+    float *k, *v;         /* (B, heads, T_max, Dh) each */
+} lt_kv_cache;
+lt_status lt_kv_cache_init(lt_kv_cache *c, int64_t B, int64_t T_max, int64_t C, int heads);
+void lt_kv_cache_free(lt_kv_cache *c);
+static inline void lt_kv_cache_reset(lt_kv_cache *c) { c->len = 0; } /* start a new sequence */
+/* qkv (B, 3C) of position c->len -> (B, C): appends its k and v to the cache and attends
+ * over positions 0..len (O(len) per token). Equals row len of lt_attention(causal) on the
+ * whole sequence. Records nothing (no autograd); LT_ERR_ARG when the cache is full. */
+lt_tensor *lt_attention_step(lt_graph *g, lt_kv_cache *c, const lt_tensor *qkv);
 
 /* ---- special.c ---- */
 /* a view of a's values that does not require a gradient (nothing is recorded) */

@@ -33,8 +33,9 @@ LTI_INLINE float lti_un_f(lt_op op, float x, float p, float q) {
     case LT_OP_RELU: return x > 0.0f ? x : 0.0f;
     case LT_OP_LEAKY_RELU: return x > 0.0f ? x : p * x;
     case LT_OP_SOFTPLUS: return (x > 0.0f ? x : 0.0f) + lti_log1p_exp_neg_abs(x);
-    default: /* LT_OP_GELU */
-        return 0.5f * x * (1.0f + tanhf(LTI_GELU_C * (x + LTI_GELU_K * x * x * x)));
+    case LT_OP_SILU: return x * lti_sigmoidf(x);
+    default: /* LT_OP_GELU: 0.5·x·(1 + tanh(u)) = x·sigmoid(2u), which vectorizes (tanhf does not) */
+        return x * lti_sigmoidf(2.0f * LTI_GELU_C * (x + LTI_GELU_K * x * x * x));
     }
 }
 
@@ -56,9 +57,13 @@ LTI_INLINE float lti_un_df(lt_op op, float x, float y, float p, float q) {
     case LT_OP_RELU: return x > 0.0f ? 1.0f : 0.0f;
     case LT_OP_LEAKY_RELU: return x > 0.0f ? 1.0f : p;
     case LT_OP_SOFTPLUS: return lti_sigmoidf(x);
-    default: { /* LT_OP_GELU */
-        float t = tanhf(LTI_GELU_C * (x + LTI_GELU_K * x * x * x));
-        return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * LTI_GELU_C * (1.0f + 3.0f * LTI_GELU_K * x * x);
+    case LT_OP_SILU: { /* s + x·s(1−s) */
+        float s = lti_sigmoidf(x);
+        return s * (1.0f + x * (1.0f - s));
+    }
+    default: { /* LT_OP_GELU: s = sigmoid(2u), d/dx x·s = s + x·s·(1 - s)·2u' */
+        float s = lti_sigmoidf(2.0f * LTI_GELU_C * (x + LTI_GELU_K * x * x * x));
+        return s + x * s * (1.0f - s) * 2.0f * LTI_GELU_C * (1.0f + 3.0f * LTI_GELU_K * x * x);
     }
     }
 }
@@ -86,6 +91,7 @@ static void lti_un_run(lt_op op, int64_t n, const float *x, float *y, const floa
         LTI_CASE(LT_OP_LOG); LTI_CASE(LT_OP_LOG1P); LTI_CASE(LT_OP_SQRT); LTI_CASE(LT_OP_POW);
         LTI_CASE(LT_OP_ABS); LTI_CASE(LT_OP_CLAMP); LTI_CASE(LT_OP_SIGMOID); LTI_CASE(LT_OP_TANH);
         LTI_CASE(LT_OP_RELU); LTI_CASE(LT_OP_LEAKY_RELU); LTI_CASE(LT_OP_SOFTPLUS); LTI_CASE(LT_OP_GELU);
+        LTI_CASE(LT_OP_SILU);
 #undef LTI_CASE
         default: break;
         }
@@ -130,6 +136,7 @@ lt_tensor *lt_leaky_relu(lt_graph *g, lt_tensor *a, float slope) {
 }
 lt_tensor *lt_softplus(lt_graph *g, lt_tensor *a) { return lti_unary(g, LT_OP_SOFTPLUS, "softplus", a, 0, 0); }
 lt_tensor *lt_gelu(lt_graph *g, lt_tensor *a) { return lti_unary(g, LT_OP_GELU, "gelu", a, 0, 0); }
+lt_tensor *lt_silu(lt_graph *g, lt_tensor *a) { return lti_unary(g, LT_OP_SILU, "silu", a, 0, 0); }
 lt_tensor *lt_clamp(lt_graph *g, lt_tensor *a, float lo, float hi) {
     if (g && !g->status && lo > hi) {
         lti_graph_fail(g, LT_ERR_ARG, "clamp: lower bound %g is above upper bound %g", lo, hi);
@@ -154,3 +161,4 @@ void lti_relu_backward(lt_graph *g, lti_node *n) { lti_unary_backward(g, n); }
 void lti_leaky_relu_backward(lt_graph *g, lti_node *n) { lti_unary_backward(g, n); }
 void lti_softplus_backward(lt_graph *g, lti_node *n) { lti_unary_backward(g, n); }
 void lti_gelu_backward(lt_graph *g, lti_node *n) { lti_unary_backward(g, n); }
+void lti_silu_backward(lt_graph *g, lti_node *n) { lti_unary_backward(g, n); }

@@ -30,7 +30,8 @@ static lt_status lti_check(const lt_model *m, const lt_eval_data *d, int64_t fir
 static lt_batch lti_load(const lt_model *m, const lt_eval_data *d, int64_t start, int64_t n, int64_t *idx, float *x,
                          int64_t *y) {
     for (int64_t i = 0; i < n; i++) idx[i] = start + i;
-    lt_dataset_batch(d->data, d->split, idx, n, d->binarize, d->seed, 0, x, y);
+    lt_batch_opts bo = {d->binarize, d->seed, 0, (lt_range)m->vt->range, NULL}; /* never augmented */
+    lt_dataset_batch_opts(d->data, d->split, idx, n, &bo, x, y);
     return (lt_batch){x, m->n_classes > 0 ? y : NULL, n, m->dim};
 }
 

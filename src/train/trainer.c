@@ -30,6 +30,7 @@ typedef struct lti_trainer {
     const char *run_dir, *model_name, *data_dir;
     int64_t limit, batch, epochs, patience, sample_n;
     lt_binarize binarize;
+    lt_augment aug;            /* training batches only */
     double clip;
     uint64_t seed;
     int eval_masks;
@@ -108,6 +109,17 @@ static lt_status lti_fresh_config(const lt_train_config *c, json_t **out) {
     if (features) json_object_set_new(o, "features", json_string(features));
     if (c->l1 != 0) json_object_set_new(o, "l1", json_real(c->l1));
     if (c->select) json_object_set_new(o, "select", json_string(c->select));
+    if (c->augment) {
+        lt_augment a;
+        char name[64];
+        lt_status st = lt_augment_parse(c->augment, &a);
+        if (st) {
+            json_decref(o);
+            return st;
+        }
+        lt_augment_name(&a, name, sizeof name);
+        json_object_set_new(o, "augment", json_string(name));
+    }
     *out = o;
     return LT_OK;
 }
@@ -149,6 +161,10 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     int b = !strcmp(bin, "auto") ? (t->data.binary ? LT_BINARIZE_NONE : LT_BINARIZE_STOCHASTIC) : lt_binarize_parse(bin);
     if (b < 0) return lt_fail(LT_ERR_ARG, "--binarize %s: expected none, threshold, stochastic or dynamic", bin);
     t->binarize = (lt_binarize)b;
+    if ((st = lt_augment_parse(lti_get_s(c, "augment", "none"), &t->aug))) return st;
+    if (t->aug.crop_pad > 0 && t->data.height < 2)
+        return lt_fail(LT_ERR_ARG, "augment crop:%lld: data source %s has no 2-d images (height %lld)",
+                       (long long)t->aug.crop_pad, t->data_dir, (long long)t->data.height);
 
     if (fresh) {
         /* The resolved binarization, the data's geometry and the seed become part of the run. */
@@ -156,6 +172,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
         json_object_set_new(mc, "height", json_integer(t->data.height));
         json_object_set_new(mc, "width", json_integer(t->data.width));
         json_object_set_new(mc, "dim", json_integer(t->data.dim));
+        if (t->data.channels > 1) json_object_set_new(mc, "channels", json_integer(t->data.channels));
         json_object_set_new(mc, "seed", json_integer((json_int_t)t->seed));
         if (json_is_true(json_object_get(c, "conditional"))) {
             if (t->data.n_classes < 2)
@@ -164,10 +181,11 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
             json_object_set_new(mc, "n_classes", json_integer(t->data.n_classes));
         }
     } else {
-        int64_t h = lti_get_i(mc, "height", 0), w = lti_get_i(mc, "width", 0);
-        if (h != t->data.height || w != t->data.width)
-            return lt_fail(LT_ERR_ARG, "data source %s has %lldx%lld images, the run was trained on %lldx%lld",
-                           t->data_dir, (long long)t->data.height, (long long)t->data.width, (long long)h, (long long)w);
+        int64_t h = lti_get_i(mc, "height", 0), w = lti_get_i(mc, "width", 0), ch = lti_get_i(mc, "channels", 1);
+        if (h != t->data.height || w != t->data.width || ch != t->data.channels)
+            return lt_fail(LT_ERR_ARG, "data source %s has %lldx%lld images with %lld channels, the run was trained on "
+                           "%lldx%lld with %lld", t->data_dir, (long long)t->data.height, (long long)t->data.width,
+                           (long long)t->data.channels, (long long)h, (long long)w, (long long)ch);
     }
     st = lt_model_create(t->model_name, mc, &t->m);
     if (st) return st;
@@ -234,6 +252,9 @@ static const char *lti_ckpt(lti_trainer *t, const char *which) {
     return t->path;
 }
 
+/* The value that shows as black in a grid: the low end of the model's range. */
+static float lti_grid_lo(const lti_trainer *t) { return t->m->vt->range == LT_MODEL_RANGE_SIGNED ? -1.0f : 0.0f; }
+
 static lt_status lti_write_samples(lti_trainer *t, int64_t epoch) {
     if (t->sample_n <= 0) return LT_OK;
     lt_rng root, r;
@@ -246,8 +267,8 @@ static lt_status lti_write_samples(lti_trainer *t, int64_t epoch) {
     lt_graph_set_grad(&t->g, grad);
     if (st) return lt_fail_context(st, "sampling after epoch %lld: ", (long long)epoch);
     snprintf(t->path, sizeof t->path, "%s/samples/epoch-%03lld.png", t->run_dir, (long long)epoch);
-    return lt_png_write_grid(t->path, t->samples, t->sample_n, 1, t->data.height, t->data.width,
-                             t->m->n_classes > 0 ? t->m->n_classes : 0);
+    return lt_png_write_grid_range(t->path, t->samples, t->sample_n, t->data.channels, t->data.height, t->data.width,
+                                   t->m->n_classes > 0 ? t->m->n_classes : 0, lti_grid_lo(t), 1.0f);
 }
 
 /* config.json as Markdown for TensorBoard's text plugin: an indented code block. */
@@ -319,7 +340,8 @@ static lt_status lti_log_recons(lti_trainer *t, int64_t epoch, int64_t step) {
     lt_status st = x && r && grid && z && idx && y ? LT_OK : lt_fail(LT_ERR_NOMEM, "reconstruction buffers");
     if (!st) {
         for (int64_t i = 0; i < n; i++) idx[i] = i;
-        lt_dataset_batch(&t->data, LT_SPLIT_VALID, idx, n, t->binarize, t->seed, 0, x, y);
+        lt_batch_opts bo = {t->binarize, t->seed, 0, (lt_range)t->m->vt->range, NULL};
+        lt_dataset_batch_opts(&t->data, LT_SPLIT_VALID, idx, n, &bo, x, y);
         lt_batch b = {x, t->m->n_classes > 0 ? y : NULL, n, D};
         int grad = lt_graph_set_grad(&t->g, 0);
         st = vt->encode(t->m, &t->g, &b, z);
@@ -338,7 +360,8 @@ static lt_status lti_log_recons(lti_trainer *t, int64_t epoch, int64_t step) {
             k += 2 * m;
         }
         snprintf(t->path, sizeof t->path, "%s/samples/recon-epoch-%03lld.png", t->run_dir, (long long)epoch);
-        st = lt_png_write_grid(t->path, grid, 2 * n, 1, t->data.height, t->data.width, n < cols ? n : cols);
+        st = lt_png_write_grid_range(t->path, grid, 2 * n, t->data.channels, t->data.height, t->data.width,
+                                     n < cols ? n : cols, lti_grid_lo(t), 1.0f);
     }
     if (!st) st = lti_log_png(t, "reconstructions", step);
     lt_free(x);
@@ -505,7 +528,8 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             lt_rng_part part = {lo, nr, n};
             t->g.part = R > 1 ? &part : NULL;
             const double ts = lti_now();
-            lt_dataset_batch(&t->data, LT_SPLIT_TRAIN, t->perm + k * B + lo, nr, t->binarize, t->seed, e, t->x, t->y);
+            lt_batch_opts bo = {t->binarize, t->seed, e, (lt_range)t->m->vt->range, &t->aug};
+            lt_dataset_batch_opts(&t->data, LT_SPLIT_TRAIN, t->perm + k * B + lo, nr, &bo, t->x, t->y);
             if (t->trace) {
                 for (int64_t i = 0; i < nr; i++) fprintf(t->trace, "%lld %lld\n", (long long)e, (long long)t->perm[k * B + lo + i]);
                 fflush(t->trace);

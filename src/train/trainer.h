@@ -45,6 +45,7 @@ typedef struct lt_train_config {
     const json_t *model_config;/* model-specific keys (hidden, masks, ...); not owned; NULL = {} */
     const char *data;          /* data source: a directory or "tfrecord:PATTERN" */
     const char *features;      /* feature spec file for a tfrecord: source, else NULL */
+    const char *augment;       /* training augmentation, lt_augment_parse's "crop:4,flip"; NULL = none */
     int64_t limit;             /* > 0: first `limit` examples of each split */
     int binarize;              /* lt_binarize, or -1: none for binary data, else stochastic */
     int conditional;           /* p(x|y): n_classes from the data's labels */

@@ -1,0 +1,47 @@
+/* Shared by the dataset loaders (dataset.c, image_folder.c, dataset_tfrecord.c,
+ * dataset_tfimage.c); not part of the public API. */
+#ifndef LTI_DATASET_INTERNAL_H
+#define LTI_DATASET_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/dataset.h"
+#include "data/image.h"
+#include "data/tfrecord.h"
+
+/* Decoded images of one split, appended as (C, H, W) bytes. The first image added
+ * to a dataset (d->dim == 0) sets its geometry; every later one must match it. */
+typedef struct lti_images {
+    lt_dataset *d;
+    uint8_t *p;          /* (n, C, H, W) */
+    size_t len, cap;
+    uint8_t *y;          /* (n) labels, or unused */
+    size_t ylen, ycap;
+    int64_t n;
+} lti_images;
+
+/* Appends im (decoded from `name`); LT_ERR_FORMAT naming it when its size or
+ * channel count differs from the dataset's. */
+lt_status lti_images_add(lti_images *a, const lt_image *im, const char *name);
+lt_status lti_images_label(lti_images *a, uint8_t label);
+/* Hands the bytes (and labels when `labels`) to split s of the dataset. */
+void lti_images_commit(lti_images *a, lt_split_id s, int labels);
+void lti_images_free(lti_images *a);
+
+/* The files of split s for "tfrecord:PATTERN": PATTERN with {split} replaced, or
+ * PREFIX-<split>-*; 0, or -1 when it does not fit in cap. */
+int lti_split_pattern(const char *pattern, lt_split_id s, char *buf, size_t cap);
+
+/* take(ud, rec) for every record of the files SPEC names (lt_tfr_files_add), in
+ * file order, until *count (which take advances) reaches limit > 0. */
+typedef lt_status (*lti_take_fn)(void *ud, const lt_tfr_record *rec);
+lt_status lti_read_records(const char *spec, int64_t limit, const int64_t *count, lti_take_fn take, void *ud);
+
+/* Records without a feature spec, as TF-Slim image examples (dataset_tfimage.c). */
+lt_status lti_open_tfimage(const char *source, const char *pattern, int64_t limit, lt_dataset *d);
+
+/* Sets d->binary and d->n_classes from what the splits hold (after loading). */
+void lti_dataset_finish(lt_dataset *d);
+
+#endif

@@ -1,0 +1,240 @@
+/* The nn layer: modules a model file composes the way torch code composes torch.nn.
+ *
+ * The convention (every module here follows it; a new module should too):
+ *  - A module is a plain struct: its hyper-parameters, lt_tensor pointers returned by
+ *    lt_params_add (valid after lt_params_finalize) and its child modules by value. It
+ *    owns nothing: the tensors belong to the model's lt_params (see core/params.h).
+ *  - lt_nn_<mod>_declare(&mod, nn, prefix, hyper-parameters...) adds its parameters to
+ *    nn->params and its buffers (BatchNorm's running statistics) to nn->buffers, named
+ *    exactly as PyTorch's state_dict names the same module tree under `prefix`
+ *    ("encoder.blocks.0.conv1.weight", "norm.running_mean"; prefix "" or NULL: top
+ *    level). Build child prefixes with lt_nn_join. Call it before lt_params_finalize.
+ *    Fails (duplicate or too long name, bad hyper-parameter) with the message set.
+ *  - lt_nn_<mod>_reset(&mod, rng) after finalize sets the values as PyTorch's
+ *    reset_parameters does (same distributions; not torch's random stream):
+ *      Linear, Conv2d: weight and bias U(±1/√fan_in) (kaiming_uniform(a=√5));
+ *        fan_in = in·k·k for Conv2d, out·k·k for ConvTranspose2d (torch reads it from
+ *        the weight's dim 1);
+ *      GroupNorm, LayerNorm, BatchNorm: weight 1, bias 0; running mean 0, var 1, count 0;
+ *      Embedding: N(0, 1);
+ *      MultiheadAttention: in_proj_weight xavier_uniform U(±√(6/(C+3C))), biases 0,
+ *        out_proj.weight as Linear.
+ *    Draws come from rng in declaration order (weight before bias, children in order).
+ *  - lt_nn_<mod>_forward(g, &mod, x, ...) records on g and returns a tensor of g (NULL
+ *    with g's sticky error, as every op). The mode is g->training, as module.train() /
+ *    eval() in torch: it switches dropout (which then needs g->rng) and BatchNorm's
+ *    statistics. BatchNorm's forward in training mode updates its buffers in place.
+ *
+ * BatchNorm's num_batches_tracked, an int64 scalar in torch, is an F32 buffer of shape ()
+ * here (exact to 2^24 steps): torch's load_state_dict copies it into its int64 buffer
+ * (copy_ casts), so a latent checkpoint, with its "param."/"buffer." prefixes dropped,
+ * loads with strict=True. */
+#ifndef LT_NN_H
+#define LT_NN_H
+
+#include <stdint.h>
+
+#include "core/graph.h"
+#include "core/params.h"
+#include "core/rng.h"
+
+#define LT_NN_NAME_MAX LT_PARAM_NAME_MAX
+
+struct lt_kv_cache; /* ops/ops.h */
+
+/* Where modules declare their tensors. Not owned. */
+typedef struct lt_nn {
+    lt_params *params;  /* trained */
+    lt_params *buffers; /* saved, not trained; may be NULL when no module has buffers */
+} lt_nn;
+
+/* out = "prefix.<fmt...>", or "<fmt...>" when prefix is NULL or "". LT_ERR_ARG (message set)
+ * when the name does not fit LT_NN_NAME_MAX. e.g. lt_nn_join(p, "encoder", "blocks.%d", i). */
+lt_status lt_nn_join(char out[LT_NN_NAME_MAX], const char *prefix, const char *fmt, ...) LT_PRINTF(3, 4);
+
+/* Activations by name, for modules that take one. */
+typedef enum lt_nn_act { LT_NN_IDENTITY = 0, LT_NN_RELU, LT_NN_GELU /* tanh approximation */, LT_NN_SILU, LT_NN_TANH } lt_nn_act;
+lt_tensor *lt_nn_act_forward(lt_graph *g, lt_nn_act act, lt_tensor *x);
+
+/* ---- layers (nn/layers.c) ---- */
+
+/* torch.nn.Linear(in, out, bias): "weight" (out,in), "bias" (out) */
+typedef struct lt_nn_linear {
+    int64_t in, out;
+    lt_tensor *weight; /* (out, in) */
+    lt_tensor *bias;   /* (out) or NULL */
+} lt_nn_linear;
+lt_status lt_nn_linear_declare(lt_nn_linear *m, const lt_nn *nn, const char *prefix, int64_t in, int64_t out, int bias);
+void lt_nn_linear_reset(lt_nn_linear *m, lt_rng *rng);
+/* x (..., in) -> (..., out) */
+lt_tensor *lt_nn_linear_forward(lt_graph *g, const lt_nn_linear *m, lt_tensor *x);
+
+/* torch.nn.Conv2d(in, out, kernel, stride, padding, bias): "weight" (out,in,k,k), "bias" (out) */
+typedef struct lt_nn_conv2d {
+    int64_t in, out;
+    int kernel, stride, pad;
+    lt_tensor *weight; /* (out, in, k, k) */
+    lt_tensor *bias;   /* (out) or NULL */
+} lt_nn_conv2d;
+lt_status lt_nn_conv2d_declare(lt_nn_conv2d *m, const lt_nn *nn, const char *prefix, int64_t in, int64_t out,
+                               int kernel, int stride, int pad, int bias);
+void lt_nn_conv2d_reset(lt_nn_conv2d *m, lt_rng *rng);
+/* x (N,in,H,W) -> (N,out,(H+2p-k)/s+1,...) */
+lt_tensor *lt_nn_conv2d_forward(lt_graph *g, const lt_nn_conv2d *m, lt_tensor *x);
+
+/* torch.nn.ConvTranspose2d(in, out, kernel, stride, padding, bias) (output_padding 0):
+ * "weight" (in,out,k,k), "bias" (out) */
+typedef lt_nn_conv2d lt_nn_conv_transpose2d;
+lt_status lt_nn_conv_transpose2d_declare(lt_nn_conv_transpose2d *m, const lt_nn *nn, const char *prefix, int64_t in,
+                                         int64_t out, int kernel, int stride, int pad, int bias);
+void lt_nn_conv_transpose2d_reset(lt_nn_conv_transpose2d *m, lt_rng *rng);
+/* x (N,in,H,W) -> (N,out,(H-1)s-2p+k,...) */
+lt_tensor *lt_nn_conv_transpose2d_forward(lt_graph *g, const lt_nn_conv_transpose2d *m, lt_tensor *x);
+
+/* torch.nn.Embedding(num, dim): "weight" (num,dim) */
+typedef struct lt_nn_embedding {
+    int64_t num, dim;
+    lt_tensor *weight; /* (num, dim) */
+} lt_nn_embedding;
+lt_status lt_nn_embedding_declare(lt_nn_embedding *m, const lt_nn *nn, const char *prefix, int64_t num, int64_t dim);
+void lt_nn_embedding_reset(lt_nn_embedding *m, lt_rng *rng);
+/* idx LT_I64 (...) -> (..., dim); idx must stay alive until backward */
+lt_tensor *lt_nn_embedding_forward(lt_graph *g, const lt_nn_embedding *m, const lt_tensor *idx);
+
+/* ---- normalization (nn/norms.c) ---- */
+
+/* torch.nn.GroupNorm(groups, C, eps, affine) and torch.nn.LayerNorm(C, eps,
+ * elementwise_affine): "weight" (C), "bias" (C) when affine. */
+typedef struct lt_nn_norm {
+    int64_t channels;
+    int groups;        /* GroupNorm; 0 for LayerNorm */
+    float eps;
+    lt_tensor *weight; /* (C) or NULL */
+    lt_tensor *bias;   /* (C) or NULL */
+} lt_nn_norm;
+lt_status lt_nn_group_norm_declare(lt_nn_norm *m, const lt_nn *nn, const char *prefix, int groups, int64_t C,
+                                   float eps, int affine);
+lt_status lt_nn_layer_norm_declare(lt_nn_norm *m, const lt_nn *nn, const char *prefix, int64_t C, float eps,
+                                   int affine);
+void lt_nn_norm_reset(lt_nn_norm *m);
+/* GroupNorm: x (N,C,...); LayerNorm: x (...,C) normalized over the last axis. Same shape out. */
+lt_tensor *lt_nn_norm_forward(lt_graph *g, const lt_nn_norm *m, lt_tensor *x);
+
+/* torch.nn.BatchNorm1d/2d(C, eps, momentum, affine), track_running_stats: "weight",
+ * "bias" (C) when affine; buffers "running_mean", "running_var" (C), "num_batches_tracked" ().
+ * Training (g->training): batch statistics, then running = (1−momentum)·running +
+ * momentum·batch (the unbiased variance for running_var) and the count + 1, as torch.
+ * Eval: the running statistics. */
+typedef struct lt_nn_batch_norm {
+    int64_t channels;
+    float eps, momentum;
+    lt_tensor *weight, *bias;            /* (C) or NULL */
+    lt_tensor *running_mean, *running_var; /* (C), buffers */
+    lt_tensor *num_batches_tracked;      /* (), buffer */
+} lt_nn_batch_norm;
+lt_status lt_nn_batch_norm_declare(lt_nn_batch_norm *m, const lt_nn *nn, const char *prefix, int64_t C, float eps,
+                                   float momentum, int affine);
+void lt_nn_batch_norm_reset(lt_nn_batch_norm *m);
+/* x (N,C,...) -> same shape */
+lt_tensor *lt_nn_batch_norm_forward(lt_graph *g, lt_nn_batch_norm *m, lt_tensor *x);
+
+/* ---- blocks (nn/blocks.c) ---- */
+
+/* The VQ-VAE residual block (van den Oord et al. 2017):
+ * x + conv2(relu(conv1(relu(x)))), conv1 3×3 pad 1 C→hidden, conv2 1×1 hidden→C. */
+typedef struct lt_nn_res_block {
+    lt_nn_conv2d conv1, conv2;
+} lt_nn_res_block;
+lt_status lt_nn_res_block_declare(lt_nn_res_block *m, const lt_nn *nn, const char *prefix, int64_t C, int64_t hidden);
+void lt_nn_res_block_reset(lt_nn_res_block *m, lt_rng *rng);
+lt_tensor *lt_nn_res_block_forward(lt_graph *g, const lt_nn_res_block *m, lt_tensor *x);
+
+/* taming-transformers' ResnetBlock (VQGAN): h = conv1(silu(norm1(x))),
+ * h = conv2(dropout(silu(norm2(h)))), out = shortcut(x) + h; norms GroupNorm(groups, eps),
+ * convs 3×3 pad 1, "nin_shortcut" a 1×1 conv when in != out (else identity). */
+typedef struct lt_nn_resnet_block {
+    int64_t in, out;
+    float dropout;
+    lt_nn_norm norm1, norm2;
+    lt_nn_conv2d conv1, conv2, nin_shortcut; /* nin_shortcut.weight NULL when in == out */
+} lt_nn_resnet_block;
+lt_status lt_nn_resnet_block_declare(lt_nn_resnet_block *m, const lt_nn *nn, const char *prefix, int64_t in,
+                                     int64_t out, int groups, float eps, float dropout);
+void lt_nn_resnet_block_reset(lt_nn_resnet_block *m, lt_rng *rng);
+lt_tensor *lt_nn_resnet_block_forward(lt_graph *g, const lt_nn_resnet_block *m, lt_tensor *x);
+
+/* Down-sampling by 2: "conv", a Conv2d(in, out, kernel, stride 2, pad (kernel-1)/2)
+ * (kernel 4: VQ-VAE's; kernel 3). Up-sampling by 2: nearest ×2, then "conv" a
+ * Conv2d(in, out, 3, 1, 1) (taming's Upsample). */
+typedef struct lt_nn_resample {
+    int up;
+    lt_nn_conv2d conv;
+} lt_nn_resample;
+lt_status lt_nn_downsample_declare(lt_nn_resample *m, const lt_nn *nn, const char *prefix, int64_t in, int64_t out,
+                                   int kernel);
+lt_status lt_nn_upsample_declare(lt_nn_resample *m, const lt_nn *nn, const char *prefix, int64_t in, int64_t out);
+void lt_nn_resample_reset(lt_nn_resample *m, lt_rng *rng);
+/* x (N,in,H,W) -> (N,out,H/2,W/2) or (N,out,2H,2W) */
+lt_tensor *lt_nn_resample_forward(lt_graph *g, const lt_nn_resample *m, lt_tensor *x);
+
+/* An MLP as torch.nn.Sequential(Linear, act, Linear, act, ..., Linear): layer l is
+ * named "<2l>" ("0.weight", "2.weight", ...); sizes[0] -> ... -> sizes[n], the
+ * activation between layers, none after the last. */
+#define LT_NN_MLP_MAX 8
+typedef struct lt_nn_mlp {
+    int n;
+    lt_nn_act act;
+    lt_nn_linear layer[LT_NN_MLP_MAX];
+} lt_nn_mlp;
+lt_status lt_nn_mlp_declare(lt_nn_mlp *m, const lt_nn *nn, const char *prefix, const int64_t *sizes, int n,
+                            lt_nn_act act);
+void lt_nn_mlp_reset(lt_nn_mlp *m, lt_rng *rng);
+/* x (..., sizes[0]) -> (..., sizes[n]) */
+lt_tensor *lt_nn_mlp_forward(lt_graph *g, const lt_nn_mlp *m, lt_tensor *x);
+
+/* ---- attention (nn/transformer.c) ---- */
+
+/* torch.nn.MultiheadAttention(C, heads, bias=True, batch_first=True) used as
+ * self-attention: "in_proj_weight" (3C,C), "in_proj_bias" (3C), "out_proj.weight" (C,C),
+ * "out_proj.bias" (C). No dropout on the attention weights. */
+typedef struct lt_nn_mha {
+    int64_t dim;
+    int heads;
+    lt_tensor *in_proj_weight; /* (3C, C): rows [q | k | v], head h's rows h·Dh.. within each */
+    lt_tensor *in_proj_bias;   /* (3C) */
+    lt_nn_linear out_proj;
+} lt_nn_mha;
+lt_status lt_nn_mha_declare(lt_nn_mha *m, const lt_nn *nn, const char *prefix, int64_t dim, int heads);
+void lt_nn_mha_reset(lt_nn_mha *m, lt_rng *rng);
+/* x (B,T,C) -> (B,T,C); causal: position i attends to j <= i */
+lt_tensor *lt_nn_mha_forward(lt_graph *g, const lt_nn_mha *m, lt_tensor *x, int causal);
+/* Causal decoding one position at a time (sampling): x (B,C) at position cache->len -> (B,C),
+ * that position's row of the causal forward; appends its key and value to the cache
+ * (lt_kv_cache_init(cache, B, T_max, C, heads), one per layer; ops/ops.h). Records no
+ * gradients through the attention. */
+lt_tensor *lt_nn_mha_step(lt_graph *g, const lt_nn_mha *m, struct lt_kv_cache *cache, lt_tensor *x);
+
+/* The pre-LN transformer block, torch.nn.TransformerEncoderLayer(C, heads,
+ * dim_feedforward=ff, dropout, activation=gelu(approximate='tanh'), batch_first=True,
+ * norm_first=True): x += dropout(self_attn(norm1(x))); x += dropout(linear2(dropout(
+ * gelu(linear1(norm2(x)))))). Names "norm1", "self_attn.*", "norm2", "linear1",
+ * "linear2"; LayerNorm eps 1e-5. causal: the torch layer called with the square
+ * subsequent mask. torch also drops out attention weights; this block does not (equal
+ * to torch for dropout 0 or in eval mode). */
+typedef struct lt_nn_transformer_block {
+    float dropout;
+    int causal;
+    lt_nn_norm norm1, norm2;
+    lt_nn_mha self_attn;
+    lt_nn_linear linear1, linear2;
+} lt_nn_transformer_block;
+lt_status lt_nn_transformer_block_declare(lt_nn_transformer_block *m, const lt_nn *nn, const char *prefix,
+                                          int64_t dim, int heads, int64_t ff, float dropout, int causal);
+void lt_nn_transformer_block_reset(lt_nn_transformer_block *m, lt_rng *rng);
+/* x (B,T,C) -> (B,T,C) */
+lt_tensor *lt_nn_transformer_block_forward(lt_graph *g, const lt_nn_transformer_block *m, lt_tensor *x);
+/* A causal block, one position: x (B,C) -> (B,C), with the layer's cache as lt_nn_mha_step. */
+lt_tensor *lt_nn_transformer_block_step(lt_graph *g, const lt_nn_transformer_block *m, struct lt_kv_cache *cache,
+                                        lt_tensor *x);
+
+#endif

@@ -2,7 +2,7 @@
 # Installs the Debian packages latent needs (build, tests, peers, default data).
 # Usage: scripts/deps.sh [build|test|all]   — idempotent; does nothing when all are present.
 set -euo pipefail
-BUILD="cmake make gcc g++ pkg-config libopenblas-dev libopenblas-openmp-dev zlib1g-dev libisal-dev libjansson-dev libstb-dev libfarmhash-dev libcmocka-dev libjpeg62-turbo-dev libpng-dev"
+BUILD="cmake make gcc g++ pkg-config libopenblas-dev libopenblas-openmp-dev zlib1g-dev libisal-dev libjansson-dev libstb-dev libfarmhash-dev libcmocka-dev libjpeg62-turbo-dev libpng-dev libopenmpi-dev openmpi-bin"
 DATA="dataset-fashion-mnist"
 PEERS="python3 python3-numpy python3-torch python3-protobuf protobuf-compiler python3-crc32c python3-pil"
 BROWSER="chromium" # tests/test_report.sh opens the HTML report headless

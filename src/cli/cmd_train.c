@@ -1,7 +1,9 @@
 /* latent train: flags → model config + trainer config; progress on stderr
  * (a bar on a terminal; otherwise a plain line every 30 s and one per epoch;
  * nothing but errors with --quiet), --json epochs on stdout;
- * SIGINT/SIGTERM finish the step, save `last` and exit 130/143. */
+ * SIGINT/SIGTERM finish the step, save `last` and exit 130/143.
+ * Under mpirun (docs/distributed.md) rank 0 reports; an error every rank knows of is printed
+ * once by rank 0, one rank's own failure by that rank, which then ends the job (MPI_Abort). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "cli/latent_opts.h"
 #include "core/threads.h"
 #include "data/dataset.h"
+#include "train/comm.h"
 #include "train/trainer.h"
 
 static volatile sig_atomic_t lti_stop;
@@ -248,6 +251,18 @@ int lt_cmd_train(int argc, char **argv) {
         goto out;
     }
     if (threads > 0) lt_threads_set((int)threads);
+    lt_comm *comm = NULL;
+    lt_status cst = lt_comm_world(&comm);
+    if (cst) {
+        code = lt_cli_error(cst);
+        goto out;
+    }
+    const int rank = lt_comm_rank(comm), ranks = lt_comm_size(comm);
+    /* Ranks on one node share its cores: by default each takes its share, not all of them. */
+    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads == 0 && !getenv("LATENT_THREADS") && lt_comm_local_size(comm) > 1)
+        lt_threads_set(cores / lt_comm_local_size(comm) > 1 ? (int)(cores / lt_comm_local_size(comm)) : 1);
+    c.comm = comm;
     c.model_config = mc;
     c.stop = &lti_stop;
     struct sigaction sa;
@@ -260,18 +275,25 @@ int lt_cmd_train(int argc, char **argv) {
     lti_progress pr = {isatty(2), json, quiet, 0};
     lt_train_callbacks cb = {&pr, lti_on_start, lti_on_step, lti_on_epoch};
     lt_status st = lt_train(&c, &cb);
-    if (pr.tty && !quiet) fprintf(stderr, "\r\033[K");
-    if (st == LT_ERR_INTERRUPTED) {
+    if (pr.tty && !quiet && rank == 0) fprintf(stderr, "\r\033[K");
+    if (st && ranks > 1 && !lt_comm_agreed(comm)) { /* this rank alone failed: the others wait for it */
+        fprintf(stderr, "latent: rank %d of %d: %s\n", rank, ranks, lt_error_message());
+        lt_comm_abort(comm, lt_status_exit_code(st));
+    }
+    if (st && rank != 0) {
+        code = st == LT_ERR_INTERRUPTED ? (lti_signal == SIGTERM ? 143 : 130) : lt_status_exit_code(st);
+    } else if (st == LT_ERR_INTERRUPTED) {
         fprintf(stderr, "latent: %s\n", lt_error_message());
         code = lti_signal == SIGTERM ? 143 : 130;
     } else if (st) {
         code = lt_cli_error(st);
     } else {
-        if (!quiet)
+        if (!quiet && rank == 0)
             fprintf(stderr, "latent train: done; run %s: config.json, metrics.jsonl, checkpoints/, samples/, "
                             "events.out.tfevents.* (tensorboard --logdir %s)\n", c.run_dir, c.run_dir);
         code = 0;
     }
+    lt_comm_finalize();
 out:
     json_decref(mc);
     return code;

@@ -42,6 +42,10 @@ typedef struct lt_graph {
     int training;              /* 1: dropout is active */
     lt_status status;          /* first error since the last reset */
     struct lt_rng *rng;        /* randomness for dropout; not owned, may be NULL */
+    /* Data-parallel training: this process's rows of the whole batch; per-example draws on
+     * this graph (dropout, the latent samplers of dist/) take them through lt_rng_fill_rows so
+     * that N processes draw what one does. Not owned; NULL (the default) = the whole batch. */
+    const struct lt_rng_part *part;
 } lt_graph;
 
 lt_status lt_graph_init(lt_graph *g, size_t arena_bytes);

@@ -150,6 +150,60 @@ void lt_rng_fill_gumbel(lt_rng *r, float *out, int64_t n) {
     lti_fill(r, out, n, LTI_GUMBEL, &(lti_fill_args){0, 0, NULL});
 }
 
+int lt_rng_part_applies(const lt_rng_part *p, int64_t rows) {
+    return p && p->n > 0 && rows % p->n == 0;
+}
+
+int64_t lt_rng_part_row(const lt_rng_part *p, int64_t i) { return i / p->n * p->total + p->lo + i % p->n; }
+
+int64_t lt_rng_part_rows(const lt_rng_part *p, int64_t rows) { return rows / p->n * p->total; }
+
+/* The values of counter block o for lanes [j0, j1) into out. */
+static void lti_lanes(const uint32_t o[4], lt_rng_dist d, const lti_fill_args *arg, int j0, int j1, float *out) {
+    float v[4];
+    switch (d) {
+    case LT_RNG_UNIFORM: case LT_RNG_UNIFORM1: lti_uniform_block(o, v, 0, 4, arg); break;
+    case LT_RNG_NORMAL: lti_normal_block(o, v, 0, 4, arg); break;
+    case LT_RNG_BERNOULLI: lti_bernoulli_block(o, v, 0, 4, arg); break;
+    case LT_RNG_GUMBEL: lti_gumbel_block(o, v, 0, 4); break;
+    }
+    for (int j = j0; j < j1; j++) out[j - j0] = v[j];
+}
+
+void lt_rng_fill_rows(lt_rng *r, const lt_rng_part *part, lt_rng_dist d, float *out, int64_t rows, int64_t per, float a,
+                      float b) {
+    const lti_fill_args arg = {a, b, NULL};
+    if (!lt_rng_part_applies(part, rows)) {
+        const int64_t n = rows * per;
+        if (d != LT_RNG_UNIFORM1) {
+            lti_fill(r, out, n, d == LT_RNG_UNIFORM ? LTI_UNIFORM : d == LT_RNG_NORMAL ? LTI_NORMAL
+                                : d == LT_RNG_BERNOULLI ? LTI_BERNOULLI : LTI_GUMBEL, &arg);
+            return;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t o[4];
+            lti_philox(r->counter++, r->key, o);
+            lti_lanes(o, d, &arg, 0, 1, out + i);
+        }
+        return;
+    }
+    /* Value e of the whole draw comes from counter base + e/lanes, lane e%lanes. */
+    const uint64_t base = r->counter, lanes = d == LT_RNG_UNIFORM1 ? 1 : 4;
+    for (int64_t i = 0; i < rows; i++) {
+        const uint64_t e0 = (uint64_t)lt_rng_part_row(part, i) * (uint64_t)per, e1 = e0 + (uint64_t)per;
+        float *o_row = out + i * per;
+        for (uint64_t e = e0; e < e1;) {
+            const uint64_t blk = e / lanes, end = (blk + 1) * lanes < e1 ? (blk + 1) * lanes : e1;
+            uint32_t o[4];
+            lti_philox(base + blk, r->key, o);
+            lti_lanes(o, d, &arg, (int)(e - blk * lanes), (int)(end - blk * lanes), o_row + (e - e0));
+            e = end;
+        }
+    }
+    const uint64_t total = (uint64_t)lt_rng_part_rows(part, rows) * (uint64_t)per;
+    r->counter = base + (total + lanes - 1) / lanes;
+}
+
 int64_t lt_rng_categorical(lt_rng *r, const float *w, int64_t k) {
     double total = 0;
     for (int64_t i = 0; i < k; i++) total += w[i];

@@ -22,11 +22,17 @@ static lt_tensor *lti_like(lt_graph *g, const lt_tensor *t) {
     return t ? lt_graph_new(g, LT_F32, t->ndim, t->shape) : NULL;
 }
 
+/* Per-example noise of t's shape (leading dimension = rows) through the graph's part (core/rng.h). */
+static void lti_draw(lt_graph *g, lt_rng *r, lt_rng_dist d, const lt_tensor *t, float *out, float a, float b) {
+    const int64_t n = lt_numel(t), rows = t->ndim > 0 ? t->shape[0] : 1;
+    lt_rng_fill_rows(r, g->part, d, out, rows, rows > 0 ? n / rows : 0, a, b);
+}
+
 lt_tensor *lt_normal_sample(lt_graph *g, lt_rng *r, lt_tensor *mu, lt_tensor *logvar) {
     lt_tensor *z = lti_like(g, mu); /* (N,Z) */
     if (!z || !logvar) return NULL;
     int64_t n = lt_numel(z);
-    lt_rng_fill_normal(r, z->data, n, 0.0f, 1.0f);
+    lti_draw(g, r, LT_RNG_NORMAL, z, z->data, 0.0f, 1.0f);
     for (int64_t i = 0; i < n; i++) z->data[i] = mu->data[i] + expf(0.5f * logvar->data[i]) * z->data[i];
     return z;
 }
@@ -34,7 +40,7 @@ lt_tensor *lt_normal_sample(lt_graph *g, lt_rng *r, lt_tensor *mu, lt_tensor *lo
 lt_tensor *lt_normal_rsample(lt_graph *g, lt_rng *r, lt_tensor *mu, lt_tensor *logvar) {
     lt_tensor *eps = lti_like(g, mu); /* (N,Z) */
     if (!eps || !logvar) return NULL;
-    lt_rng_fill_normal(r, eps->data, lt_numel(eps), 0.0f, 1.0f);
+    lti_draw(g, r, LT_RNG_NORMAL, eps, eps->data, 0.0f, 1.0f);
     lt_tensor *sd = lt_exp(g, lt_mul_scalar(g, logvar, 0.5f));
     return lt_add(g, mu, lt_mul(g, sd, eps));
 }
@@ -64,8 +70,8 @@ lt_tensor *lt_bernoulli_sample(lt_graph *g, lt_rng *r, lt_tensor *logits) {
     lt_tensor *z = lti_like(g, logits);
     if (!z) return NULL;
     int64_t n = lt_numel(z);
-    for (int64_t i = 0; i < n; i++)
-        z->data[i] = lt_rng_uniform(r) < 1.0f / (1.0f + expf(-logits->data[i])) ? 1.0f : 0.0f;
+    lti_draw(g, r, LT_RNG_UNIFORM1, z, z->data, 0.0f, 1.0f);
+    for (int64_t i = 0; i < n; i++) z->data[i] = z->data[i] < 1.0f / (1.0f + expf(-logits->data[i])) ? 1.0f : 0.0f;
     return z;
 }
 
@@ -90,8 +96,9 @@ lt_tensor *lt_relaxed_bernoulli(lt_graph *g, lt_rng *r, lt_tensor *logits, float
     lt_tensor *noise = lti_like(g, logits); /* logistic noise log u − log(1−u) */
     if (!noise) return NULL;
     int64_t n = lt_numel(noise);
+    lti_draw(g, r, LT_RNG_UNIFORM1, noise, noise->data, 0.0f, 1.0f);
     for (int64_t i = 0; i < n; i++) {
-        float u = lt_rng_uniform(r);
+        float u = noise->data[i];
         u = u < 1e-7f ? 1e-7f : u; /* keeps log u finite; u < 1 already */
         noise->data[i] = logf(u) - log1pf(-u);
     }
@@ -134,7 +141,21 @@ lt_tensor *lt_categorical_sample(lt_graph *g, lt_rng *r, lt_tensor *logits) {
     int64_t k = logits->shape[logits->ndim - 1], rows = lt_numel(logits) / k;
     int64_t *idx = lt_graph_alloc(g, sizeof(int64_t) * (size_t)rows);
     if (!idx) return NULL;
-    lt_gumbel_max(r, logits->data, rows, k, idx);
+    const int64_t ex = logits->ndim > 1 ? logits->shape[0] : 1; /* examples: rows / ex argmaxes each */
+    if (!lt_rng_part_applies(g->part, ex) || ex == 0) {
+        lt_gumbel_max(r, logits->data, rows, k, idx);
+    } else { /* row j of the whole draw starts at counter base + j·(counters per row) */
+        const int64_t per = rows / ex;
+        uint64_t c_row = 0;
+        for (int64_t j0 = 0; j0 < k; j0 += 64) c_row += (uint64_t)((k - j0 < 64 ? k - j0 : 64) + 3) / 4;
+        const uint64_t base = r->counter;
+        for (int64_t i = 0; i < rows; i++) {
+            lt_rng s = *r;
+            s.counter = base + (uint64_t)(lt_rng_part_row(g->part, i / per) * per + i % per) * c_row;
+            lt_gumbel_max(&s, logits->data + i * k, 1, k, idx + i);
+        }
+        r->counter = base + (uint64_t)(lt_rng_part_rows(g->part, ex) * per) * c_row;
+    }
     for (int64_t i = 0; i < rows; i++) h->data[i * k + idx[i]] = 1.0f;
     return h;
 }
@@ -158,7 +179,7 @@ lt_tensor *lt_categorical_kl_uniform(lt_graph *g, lt_tensor *logits) {
 lt_tensor *lt_gumbel_softmax(lt_graph *g, lt_rng *r, lt_tensor *logits, float tau, int hard) {
     lt_tensor *gum = lti_like(g, logits);
     if (!gum) return NULL;
-    lt_rng_fill_gumbel(r, gum->data, lt_numel(gum));
+    lti_draw(g, r, LT_RNG_GUMBEL, gum, gum->data, 0.0f, 0.0f);
     lt_tensor *y = lt_softmax(g, lt_mul_scalar(g, lt_add(g, logits, gum), 1.0f / tau), -1);
     return hard ? lt_straight_through(g, lt_onehot_argmax(g, y), y) : y;
 }

@@ -151,7 +151,8 @@ lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p) {
     lt_tensor *y = lti_like(g, x);
     float *mask = lt_graph_alloc(g, sizeof(float) * (size_t)(m ? m : 1));
     if (!y || !mask) return NULL;
-    lt_rng_fill_uniform(g->rng, mask, m, 0.0f, 1.0f);
+    const int64_t rows = x->ndim > 0 ? x->shape[0] : 1; /* per-example masks under a data-parallel part */
+    lt_rng_fill_rows(g->rng, g->part, LT_RNG_UNIFORM, mask, rows, rows > 0 ? m / rows : 0, 0.0f, 1.0f);
     const float scale = 1.0f / (1.0f - p);
     for (int64_t i = 0; i < m; i++) {
         mask[i] = mask[i] >= p ? scale : 0.0f;

@@ -6,13 +6,16 @@
 
 #include "core/alloc.h"
 
-static lt_status lti_check(const lt_model *m, const lt_eval_data *d) {
+static lt_status lti_check(const lt_model *m, const lt_eval_data *d, int64_t first, int64_t end) {
     const lt_split *sp = &d->data->split[d->split];
     if (d->data->dim != m->dim || d->data->height != m->height || d->data->width != m->width)
         return lt_fail(LT_ERR_ARG, "data has %lldx%lld images (%lld pixels), the model expects %lld pixels (%lldx%lld)",
                        (long long)d->data->height, (long long)d->data->width, (long long)d->data->dim,
                        (long long)m->dim, (long long)m->height, (long long)m->width);
     if (sp->n < 1) return lt_fail(LT_ERR_ARG, "split '%s' has no examples", lt_split_name(d->split));
+    if (first < 0 || end <= first || end > sp->n)
+        return lt_fail(LT_ERR_ARG, "examples %lld..%lld of split '%s': it has %lld", (long long)first, (long long)end,
+                       lt_split_name(d->split), (long long)sp->n);
     if (m->n_classes > 0 && !sp->labels)
         return lt_fail(LT_ERR_ARG, "model '%s' is class-conditional but split '%s' has no labels", m->vt->name,
                        lt_split_name(d->split));
@@ -42,10 +45,9 @@ static void lti_mean_stderr(double sum, double sumsq, int64_t count, double *mea
 /* Runs log_prob over the split; per batch calls fn(batch x/y, log p(x|y_true)). With
  * all_classes, lp gets (B, n_classes) values: log p(x | y=c) for every c. */
 static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, int all_classes,
-                           const double *prior, lt_eval_result *out) {
-    lt_status st = lti_check(m, d);
+                           const double *prior, int64_t first, int64_t end, lt_eval_result *out) {
+    lt_status st = lti_check(m, d, first, end);
     if (st) return st;
-    const lt_split *sp = &d->data->split[d->split];
     const int64_t B = d->batch > 0 ? d->batch : 100, D = m->dim, C = all_classes ? m->n_classes : 1;
     float *x = lt_malloc((size_t)(B * D) * sizeof *x);          /* (B, D) */
     int64_t *y = lt_malloc((size_t)B * sizeof *y);              /* (B) true labels */
@@ -56,8 +58,8 @@ static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
     double sum = 0, sumsq = 0, msum = 0;
     int64_t correct = 0;
     int grad = lt_graph_set_grad(g, 0);
-    for (int64_t start = 0; !st && start < sp->n; start += B) {
-        int64_t n = sp->n - start < B ? sp->n - start : B;
+    for (int64_t start = first; !st && start < end; start += B) {
+        int64_t n = end - start < B ? end - start : B;
         lt_batch b = lti_load(m, d, start, n, idx, x, y);
         st = m->vt->log_prob(m, g, &b, o, lp);
         lt_graph_reset(g);
@@ -100,10 +102,10 @@ static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
     lt_free(idx);
     lt_free(lp);
     if (st) return st;
-    const double n = (double)sp->n;
+    const double n = (double)(end - first);
     memset(out, 0, sizeof *out);
-    out->examples = sp->n;
-    lti_mean_stderr(sum, sumsq, sp->n, &out->nll_nats, &out->nll_stderr);
+    out->examples = end - first;
+    lti_mean_stderr(sum, sumsq, end - first, &out->nll_nats, &out->nll_stderr);
     out->bits_per_dim = out->nll_nats / ((double)D * log(2.0));
     if (all_classes) {
         out->accuracy = (double)correct / n;
@@ -113,7 +115,12 @@ static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
 }
 
 lt_status lt_evaluate_nll(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, lt_eval_result *out) {
-    return lti_sweep(m, g, d, o, 0, NULL, out);
+    return lti_sweep(m, g, d, o, 0, NULL, 0, d->data->split[d->split].n, out);
+}
+
+lt_status lt_evaluate_nll_part(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, int64_t first,
+                               int64_t count, lt_eval_result *out) {
+    return lti_sweep(m, g, d, o, 0, NULL, first, first + count, out);
 }
 
 lt_status lt_evaluate_classify(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o,
@@ -122,7 +129,7 @@ lt_status lt_evaluate_classify(lt_model *m, lt_graph *g, const lt_eval_data *d, 
         return lt_fail(LT_ERR_ARG, "--classify needs a class-conditional model (train with --conditional); '%s' is not",
                        m->vt->name);
     if (!prior) return lt_fail(LT_ERR_ARG, "--classify needs the class prior saved with the model");
-    return lti_sweep(m, g, d, o, 1, prior, out);
+    return lti_sweep(m, g, d, o, 1, prior, 0, d->data->split[d->split].n, out);
 }
 
 lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, double *prior) {
@@ -141,10 +148,15 @@ lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, 
 
 lt_status lt_evaluate_elbo(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, double *mean,
                            double *stderr_out) {
+    return lt_evaluate_elbo_part(m, g, d, o, 0, d->data->split[d->split].n, mean, stderr_out);
+}
+
+lt_status lt_evaluate_elbo_part(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, int64_t first,
+                                int64_t count, double *mean, double *stderr_out) {
     if (!m->vt->elbo) return lt_fail(LT_ERR_ARG, "model '%s' has no evidence lower bound", m->vt->name);
-    lt_status st = lti_check(m, d);
+    const int64_t end = first + count;
+    lt_status st = lti_check(m, d, first, end);
     if (st) return st;
-    const lt_split *sp = &d->data->split[d->split];
     const int64_t B = d->batch > 0 ? d->batch : 100, D = m->dim;
     float *x = lt_malloc((size_t)(B * D) * sizeof *x); /* (B, D) */
     int64_t *y = lt_malloc((size_t)B * sizeof *y);     /* (B) */
@@ -153,8 +165,8 @@ lt_status lt_evaluate_elbo(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
     if (!x || !y || !idx || !v) st = lt_fail(LT_ERR_NOMEM, "evaluation buffers for batch %lld", (long long)B);
     double sum = 0, sumsq = 0;
     int grad = lt_graph_set_grad(g, 0);
-    for (int64_t start = 0; !st && start < sp->n; start += B) {
-        int64_t n = sp->n - start < B ? sp->n - start : B;
+    for (int64_t start = first; !st && start < end; start += B) {
+        int64_t n = end - start < B ? end - start : B;
         lt_batch b = lti_load(m, d, start, n, idx, x, y);
         st = m->vt->elbo(m, g, &b, o, v);
         lt_graph_reset(g);
@@ -172,6 +184,6 @@ lt_status lt_evaluate_elbo(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
     lt_free(idx);
     lt_free(v);
     if (st) return st;
-    lti_mean_stderr(sum, sumsq, sp->n, mean, stderr_out);
+    lti_mean_stderr(sum, sumsq, end - first, mean, stderr_out);
     return LT_OK;
 }

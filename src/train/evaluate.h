@@ -39,6 +39,13 @@ lt_status lt_evaluate_classify(lt_model *m, lt_graph *g, const lt_eval_data *d, 
 lt_status lt_evaluate_elbo(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, double *mean,
                            double *stderr_out);
 
+/* lt_evaluate_nll and lt_evaluate_elbo over examples [first, first + count) of the split only
+ * (count >= 1): one rank's share of a validation split that the trainer reduces across ranks. */
+lt_status lt_evaluate_nll_part(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, int64_t first,
+                               int64_t count, lt_eval_result *out);
+lt_status lt_evaluate_elbo_part(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, int64_t first,
+                                int64_t count, double *mean, double *stderr_out);
+
 /* Class frequencies of a split's labels (n_classes doubles, summing to 1). */
 lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, double *prior);
 

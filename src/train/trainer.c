@@ -54,6 +54,10 @@ typedef struct lti_trainer {
     double win_loss, win_secs; /* training loss and step time since the last logged scalars */
     double epoch_secs;         /* wall time of the last whole epoch (training + validation); 0 before one */
     int64_t win_steps, win_examples;
+    lt_comm *comm;             /* the process group; rank 0 writes RUN */
+    int rank, size;
+    FILE *trace;               /* LT_TRACE_EXAMPLES: the examples this rank consumed */
+    double reduce_secs;        /* this epoch: wall time in the gradient all-reduce (N > 1) */
     char path[4200];           /* scratch for file names */
 } lti_trainer;
 
@@ -145,6 +149,9 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if (t->patience < 0) return lt_fail(LT_ERR_ARG, "patience %lld: expected >= 0", (long long)t->patience);
     if (t->clip < 0 || !isfinite(t->clip)) return lt_fail(LT_ERR_ARG, "clip %g: expected a norm >= 0", t->clip);
     if (t->sample_n > 1024) return lt_fail(LT_ERR_ARG, "sample grid of %lld images: expected at most 1024", (long long)t->sample_n);
+    if (t->batch % t->size)
+        return lt_fail(LT_ERR_ARG, "batch size %lld is not divisible by the %d ranks: --batch is the global batch, "
+                                   "each rank takes batch/%d", (long long)t->batch, t->size, t->size);
 
     lt_status st = lt_dataset_open_source(t->data_dir, lti_get_s(c, "features", NULL), t->limit, &t->data);
     if (st) return st;
@@ -236,6 +243,7 @@ static void lti_teardown(lti_trainer *t) {
     lt_free(t->samples);
     lt_free(t->sample_labels);
     lt_events_close(t->ev); /* write errors were reported at the last flush */
+    if (t->trace) fclose(t->trace);
     json_decref(t->cfg);
 }
 
@@ -432,6 +440,62 @@ static lt_status lti_log_steps(lti_trainer *t, double lr, double grad_norm) {
     return st;
 }
 
+/* Rank r's contiguous share [*lo, *lo + *n) of n rows: n/R each, the first n%R ranks one more
+ * (rank 0 is never empty while n > 0). */
+static void lti_share(int64_t n, int R, int r, int64_t *lo, int64_t *cnt) {
+    const int64_t q = n / R, extra = n % R;
+    *lo = r * q + (r < extra ? r : extra);
+    *cnt = q + (r < extra ? 1 : 0);
+}
+
+/* *stop: this process's flag, or any rank's (every rank calls this together). */
+static lt_status lti_stop_all(lti_trainer *t, const lt_train_config *c, int *stop) {
+    double f = c->stop && *c->stop;
+    lt_status st = lt_comm_sum_f64(t->comm, &f, 1);
+    *stop = f > 0;
+    return st;
+}
+
+/* Validation on this rank's share of the split, reduced: as if one process swept it all. */
+static lt_status lti_validate(lti_trainer *t, const lt_eval_opts *eo, lt_eval_result *vr, double *elbo,
+                              double *elbo_se) {
+    lt_eval_data ed = {&t->data, LT_SPLIT_VALID, t->binarize, t->seed, 100};
+    lt_status st = LT_OK;
+    if (t->size == 1) {
+        st = lt_evaluate_nll(t->m, &t->g, &ed, eo, vr);
+        if (!st && t->m->vt->elbo) st = lt_evaluate_elbo(t->m, &t->g, &ed, eo, elbo, elbo_se);
+        return st;
+    }
+    const int64_t n = t->data.split[LT_SPLIT_VALID].n;
+    int64_t lo, cnt;
+    lti_share(n, t->size, t->rank, &lo, &cnt);
+    /* sum, sum of squares and count of each quantity, from this rank's mean and standard error */
+    double acc[6] = {0};
+    if (cnt > 0) {
+        const double k = (double)cnt;
+        double e = 0, se = 0;
+        st = lt_evaluate_nll_part(t->m, &t->g, &ed, eo, lo, cnt, vr);
+        if (!st && t->m->vt->elbo) st = lt_evaluate_elbo_part(t->m, &t->g, &ed, eo, lo, cnt, &e, &se);
+        if (st) return st; /* this rank alone: the caller ends the job */
+        acc[0] = vr->nll_nats * k;
+        acc[1] = vr->nll_stderr * vr->nll_stderr * k * (k - 1) + k * vr->nll_nats * vr->nll_nats;
+        acc[2] = e * k;
+        acc[3] = se * se * k * (k - 1) + k * e * e;
+        acc[4] = k;
+    }
+    if ((st = lt_comm_sum_f64(t->comm, acc, 6))) return st;
+    const double k = acc[4], mu = acc[0] / k, emu = acc[2] / k;
+    const double var = k > 1 ? (acc[1] - k * mu * mu) / (k - 1) : 0, evar = k > 1 ? (acc[3] - k * emu * emu) / (k - 1) : 0;
+    memset(vr, 0, sizeof *vr);
+    vr->examples = n;
+    vr->nll_nats = mu;
+    vr->nll_stderr = sqrt(var > 0 ? var / k : 0);
+    vr->bits_per_dim = mu / ((double)t->data.dim * log(2.0));
+    *elbo = emu;
+    *elbo_se = sqrt(evar > 0 ? evar / k : 0);
+    return LT_OK;
+}
+
 static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_train_callbacks *cb) {
     const lt_split *tr = &t->data.split[LT_SPLIT_TRAIN];
     const int64_t N = tr->n, B = t->batch, D = t->data.dim, steps = (N + B - 1) / B;
@@ -440,11 +504,14 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
     lt_rng_seed(&root, t->seed);
     t->g.rng = &s->rng;
     lt_eval_opts eo = {t->eval_masks, 0};
-    lt_eval_data ed = {&t->data, LT_SPLIT_VALID, t->binarize, t->seed, 100};
-    lt_status st0 = lt_events_open(t->run_dir, &t->ev);
-    if (!st0) st0 = lti_log_config(t, s->global_step);
-    if (!st0) st0 = lt_events_flush(t->ev);
-    if (st0) return st0;
+    const int R = t->size, me = t->rank;
+    if (me != 0) cb = NULL; /* rank 0 reports */
+    if (me == 0) {
+        lt_status st0 = lt_events_open(t->run_dir, &t->ev);
+        if (!st0) st0 = lti_log_config(t, s->global_step);
+        if (!st0) st0 = lt_events_flush(t->ev);
+        if (st0) return st0;
+    }
     if (cb && cb->on_start) cb->on_start(cb->ud, t->run_dir, s->epoch, t->epochs, steps, t->m->params.total);
     for (int64_t e = s->epoch; e < t->epochs; e++) {
         if (t->patience > 0 && s->bad_epochs >= t->patience) break; /* a resumed run that had stopped early */
@@ -452,21 +519,56 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         lt_rng_permutation(&pr, t->perm, N);
         const double t0 = lti_now();
         const int64_t first = s->step_in_epoch;
+        t->reduce_secs = 0;
         double lr = 0;
         for (int64_t k = first; k < steps; k++) {
-            const int64_t n = N - k * B < B ? N - k * B : B;
+            const int64_t n = N - k * B < B ? N - k * B : B; /* the whole batch; this rank's share: */
+            int64_t lo, nr;
+            lti_share(n, R, me, &lo, &nr);
+            lt_rng_part part = {lo, nr, n};
+            t->g.part = R > 1 ? &part : NULL;
             const double ts = lti_now();
             lt_batch_opts bo = {t->binarize, t->seed, e, (lt_range)t->m->vt->range, &t->aug};
-            lt_dataset_batch_opts(&t->data, LT_SPLIT_TRAIN, t->perm + k * B, n, &bo, t->x, t->y);
-            lt_batch b = {t->x, t->m->n_classes > 0 ? t->y : NULL, n, D};
+            lt_dataset_batch_opts(&t->data, LT_SPLIT_TRAIN, t->perm + k * B + lo, nr, &bo, t->x, t->y);
+            if (t->trace) {
+                for (int64_t i = 0; i < nr; i++) fprintf(t->trace, "%lld %lld\n", (long long)e, (long long)t->perm[k * B + lo + i]);
+                fflush(t->trace);
+            }
+            lt_batch b = {t->x, t->m->n_classes > 0 ? t->y : NULL, nr, D};
             if (t->m->vt->on_step) t->m->vt->on_step(t->m, s->global_step);
             lt_params_zero_grad(&t->m->params);
             lt_tensor *loss = NULL;
-            lt_status st = t->m->vt->loss(t->m, &t->g, &b, &loss);
-            if (!st) st = lt_graph_status(&t->g);
-            if (st) return lt_fail_context(st, "epoch %lld step %lld: ", (long long)e + 1, (long long)k + 1);
-            const double lv = loss->data[0];
+            lt_status st = LT_OK;
+            double lv = 0;
+            if (nr > 0) { /* a last batch smaller than R leaves some ranks without examples */
+                st = t->m->vt->loss(t->m, &t->g, &b, &loss);
+                if (!st) st = lt_graph_status(&t->g);
+                if (st) return lt_fail_context(st, "epoch %lld step %lld: ", (long long)e + 1, (long long)k + 1);
+                lv = loss->data[0];
+            }
+            int stop = c->stop && *c->stop;
+            if (R > 1) {
+                /* Backward first (this rank's mean gradient); then the whole batch's mean: each rank's
+                 * mean weighted by its share, summed. The loss and the stop flags ride along. */
+                if (nr > 0 && isfinite(lv) && (st = lt_backward(&t->g, loss)))
+                    return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);
+                const double w = (double)nr / (double)n;
+                float *gr = t->m->params.grad;
+                if (nr == 0 || !isfinite(lv)) lt_params_zero_grad(&t->m->params);
+                else
+                    for (int64_t i = 0; i < t->m->params.total; i++) gr[i] *= (float)w;
+                double ctl[2] = {nr > 0 ? lv * w : 0, stop};
+                const double tr = lti_now();
+                if ((st = lt_comm_sum_f32(t->comm, gr, t->m->params.total)) || (st = lt_comm_sum_f64(t->comm, ctl, 2)))
+                    return st;
+                t->reduce_secs += lti_now() - tr;
+                lv = ctl[0];
+                stop = ctl[1] > 0;
+                /* ranks without examples drew no noise: the stream continues from rank 0's */
+                if (n < R && (st = lt_comm_bcast(t->comm, &s->rng, sizeof s->rng, 0))) return st;
+            }
             if (!isfinite(lv)) {
+                lt_comm_set_agreed(t->comm, 1); /* the reduced loss: every rank stops here */
                 lt_graph_reset(&t->g);
                 char kept[4400];
                 if (s->epoch > 0 || first > 0)
@@ -477,7 +579,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
                 return lt_fail(LT_ERR_NUMERIC, "training loss is %g at step %lld (epoch %lld, batch %lld): stopped; %s", lv,
                                (long long)s->global_step + 1, (long long)e + 1, (long long)k + 1, kept);
             }
-            if ((st = lt_backward(&t->g, loss)))
+            if (R == 1 && (st = lt_backward(&t->g, loss)))
                 return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);
             const int log_now = (s->global_step + 1) % t->log_every == 0;
             const double gnorm = t->clip > 0 ? lt_clip_grad_norm(&t->m->params, t->clip)
@@ -485,6 +587,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             lr = lt_schedule_lr(&t->sched, s->global_step);
             lt_optim_step(&t->opt, &t->m->params, (float)lr);
             lt_graph_reset(&t->g);
+            t->g.part = NULL; /* sampling and validation draw for themselves */
             s->global_step++;
             s->step_in_epoch = k + 1;
             s->loss_sum += lv;
@@ -492,7 +595,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             t->win_steps++;
             t->win_examples += n;
             t->win_secs += lti_now() - ts;
-            if (log_now && (st = lti_log_steps(t, lr, gnorm))) return st;
+            if (log_now && me == 0 && (st = lti_log_steps(t, lr, gnorm))) return st;
             if (cb && cb->on_step) {
                 const double el = lti_now() - t0, done = (double)(k + 1 - first);
                 const double eps = el > 0 ? done * (double)B / el : 0;
@@ -506,10 +609,13 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
                                        eps, now + later};
                 cb->on_step(cb->ud, &p);
             }
-            if (c->stop && *c->stop) {
+            if (R == 1) stop = c->stop && *c->stop; /* polled after the step's callback */
+            if (stop) {
                 s->seconds += lti_now() - t0;
-                st = lt_checkpoint_save(lti_ckpt(t, "last"), t->m, &t->opt, s, t->prior);
+                st = me == 0 ? lt_checkpoint_save(lti_ckpt(t, "last"), t->m, &t->opt, s, t->prior) : LT_OK;
                 if (st) return st;
+                lti_ckpt(t, "last");
+                lt_comm_set_agreed(t->comm, 1);
                 return lt_fail(LT_ERR_INTERRUPTED,
                                "interrupted at epoch %lld step %lld/%lld; saved %s (continue with --resume %s)",
                                (long long)e + 1, (long long)k + 1, (long long)steps, t->path, t->run_dir);
@@ -517,11 +623,9 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         }
         const double t_train = lti_now() - t0;
         lt_eval_result vr;
-        lt_status st = lt_evaluate_nll(t->m, &t->g, &ed, &eo, &vr);
-        if (st) return lt_fail_context(st, "validation after epoch %lld: ", (long long)e + 1);
         double elbo = 0, elbo_se = 0; /* models with a bound: its mean over the validation split */
-        if (t->m->vt->elbo && (st = lt_evaluate_elbo(t->m, &t->g, &ed, &eo, &elbo, &elbo_se)))
-            return lt_fail_context(st, "validation ELBO after epoch %lld: ", (long long)e + 1);
+        lt_status st = lti_validate(t, &eo, &vr, &elbo, &elbo_se);
+        if (st) return lt_fail_context(st, "validation after epoch %lld: ", (long long)e + 1);
         const double train_loss = s->loss_sum / (double)steps;
         s->epoch = e + 1;
         s->step_in_epoch = 0;
@@ -538,6 +642,17 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         const double secs = lti_now() - t0;
         s->seconds += secs;
         if (first == 0) t->epoch_secs = secs;
+        const int stop_early = t->patience > 0 && s->bad_epochs >= t->patience;
+        int stop = 0;
+        if (me != 0) { /* rank 0 writes RUN; the others only learn whether to go on */
+            if ((st = lti_stop_all(t, c, &stop))) return st;
+            if (stop) {
+                lt_comm_set_agreed(t->comm, 1);
+                return lt_fail(LT_ERR_INTERRUPTED, "interrupted after epoch %lld", (long long)s->epoch);
+            }
+            if (stop_early) break;
+            continue;
+        }
         if (best && (st = lt_checkpoint_save(lti_ckpt(t, "best"), t->m, &t->opt, s, t->prior))) return st;
         if ((st = lt_checkpoint_save(lti_ckpt(t, "last"), t->m, &t->opt, s, t->prior))) return st;
         if ((st = lti_write_samples(t, e + 1))) return st;
@@ -555,7 +670,6 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             (st = lt_events_flush(ev)))
             return st;
         const double eps = t_train > 0 ? (double)(N - first * B > 0 ? N - first * B : 0) / t_train : 0;
-        const int stop_early = t->patience > 0 && s->bad_epochs >= t->patience;
         char line[768];
         snprintf(line, sizeof line,
                  "{\"epoch\": %lld, \"global_step\": %lld, \"train_loss\": %.6f, \"valid_nll\": %.6f, "
@@ -572,6 +686,11 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             size_t k = strlen(line) - 1;
             snprintf(line + k, sizeof line - k, ", \"temperature\": %.6g}", temp);
         }
+        if (R > 1) { /* rank 0's time in the gradient all-reduce (and the flags riding with it) */
+            size_t k = strlen(line) - 1;
+            snprintf(line + k, sizeof line - k, ", \"ranks\": %d, \"allreduce_s\": %.6f, \"allreduce_bytes_per_step\": %lld}",
+                     R, t->reduce_secs, (long long)(t->m->params.total * (int64_t)sizeof(float)));
+        }
         if ((st = lt_run_append_metrics(t->run_dir, s->epoch, line))) return st;
         if (cb && cb->on_epoch) {
             lt_epoch_report r = {s->epoch, t->epochs, s->global_step, train_loss, vr.nll_nats, vr.nll_stderr,
@@ -579,9 +698,12 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
                                  t->m->vt->elbo ? -elbo : NAN, temp, line};
             cb->on_epoch(cb->ud, &r);
         }
-        if (c->stop && *c->stop)
+        if ((st = lti_stop_all(t, c, &stop))) return st;
+        if (stop) {
+            lt_comm_set_agreed(t->comm, 1);
             return lt_fail(LT_ERR_INTERRUPTED, "interrupted after epoch %lld; saved %s/checkpoints (continue with --resume %s)",
                            (long long)s->epoch, t->run_dir, t->run_dir);
+        }
         if (stop_early) break;
     }
     return LT_OK;
@@ -594,29 +716,39 @@ lt_status lt_train(const lt_train_config *c, const lt_train_callbacks *cb) {
     t.run_dir = c->run_dir;
     t.log_every = c->log_every > 0 ? c->log_every : 50;
     t.keep = c->keep == 0 ? LT_TRAIN_KEEP_DEFAULT : c->keep;
+    t.comm = c->comm;
+    t.rank = lt_comm_rank(c->comm);
+    t.size = lt_comm_size(c->comm);
+    lt_comm_set_agreed(c->comm, 0);
     lt_status st;
     char cfg_path[4200];
     snprintf(cfg_path, sizeof cfg_path, "%s/config.json", c->run_dir);
     if (c->resume) {
         st = lt_run_read_json(cfg_path, &t.cfg);
-        if (st) return lt_fail_context(st, "--resume %s: ", c->run_dir);
-        if (c->epochs > 0) json_object_set_new(t.cfg, "epochs", json_integer(c->epochs));
-        st = lti_setup(&t, 0);
-        if (!st) st = lt_checkpoint_load(lti_ckpt(&t, "last"), t.m, &t.opt, &t.s, t.prior);
-        if (!st && c->epochs > 0) st = lt_run_write_json(cfg_path, t.cfg);
-    } else {
-        if (!access(cfg_path, F_OK)) {
-            lti_teardown(&t);
-            return lt_fail(LT_ERR_ARG, "%s already holds a run (config.json); continue it with --resume %s or choose another --out",
-                           c->run_dir, c->run_dir);
+        if (st) {
+            st = lt_fail_context(st, "--resume %s: ", c->run_dir);
+        } else {
+            if (c->epochs > 0) json_object_set_new(t.cfg, "epochs", json_integer(c->epochs));
+            st = lti_setup(&t, 0);
+            if (!st) st = lt_checkpoint_load(lti_ckpt(&t, "last"), t.m, &t.opt, &t.s, t.prior);
         }
-        st = lti_fresh_config(c, &t.cfg);
+        st = lt_comm_agree(c->comm, st); /* every rank has read config.json before rank 0 rewrites it */
+        if (!st && c->epochs > 0 && t.rank == 0) st = lt_run_write_json(cfg_path, t.cfg);
+    } else {
+        if (!access(cfg_path, F_OK))
+            st = lt_fail(LT_ERR_ARG, "%s already holds a run (config.json); continue it with --resume %s or choose another --out",
+                         c->run_dir, c->run_dir);
+        else
+            st = lti_fresh_config(c, &t.cfg);
         if (!st) st = lti_setup(&t, 1); /* all checks before the directory exists: bad input leaves nothing */
+        st = lt_comm_agree(c->comm, st);
         if (!st) {
             lt_rng root;
             lt_rng_seed(&root, t.seed);
             t.s.rng = lt_rng_fork(&root, LTI_STREAM_TRAIN);
             t.s.best_valid = HUGE_VAL;
+        }
+        if (!st && t.rank == 0) {
             char sub[4200];
             snprintf(sub, sizeof sub, "%s/checkpoints", c->run_dir);
             st = lt_run_mkdir(sub);
@@ -624,6 +756,13 @@ lt_status lt_train(const lt_train_config *c, const lt_train_callbacks *cb) {
             if (!st) st = lt_run_mkdir(sub);
             if (!st) st = lt_run_write_json(cfg_path, t.cfg);
         }
+    }
+    /* Every rank starts from rank 0's parameters (the same by construction; this makes it so). */
+    if (!st && t.size > 1) st = lt_comm_bcast(c->comm, t.m->params.data, t.m->params.total * (int64_t)sizeof(float), 0);
+    const char *trace = getenv("LT_TRACE_EXAMPLES");
+    if (!st && trace && *trace) {
+        snprintf(cfg_path, sizeof cfg_path, "%s.%d", trace, t.rank);
+        if (!(t.trace = fopen(cfg_path, "a"))) st = lt_fail(LT_ERR_IO, "LT_TRACE_EXAMPLES: cannot open %s: %s", cfg_path, strerror(errno));
     }
     if (!st) st = lti_loop(&t, c, cb);
     lti_teardown(&t);

@@ -15,6 +15,15 @@
  * already holds. After each epoch: validation NLL, checkpoints, metrics, a
  * sample grid, early stopping.
  *
+ * Data-parallel (cfg->comm with N ranks): `batch` stays the global batch (N must divide it);
+ * rank r takes its contiguous share of every batch of the one seeded permutation, per-example
+ * noise follows the whole batch's draws (lt_graph.part), the gradients are summed in place
+ * over the one flat block (each rank's mean weighted by its share), and every rank takes the
+ * same optimizer step; so N ranks train what one rank does up to float summation order.
+ * A stop seen on any rank stops all at the same step. Validation is split and reduced.
+ * LT_TRACE_EXAMPLES=PREFIX (a test hook) appends "epoch index" per training example each
+ * rank consumes to PREFIX.R (R = the rank).
+ *
  * The library never prints: progress goes to the caller's callbacks. */
 #ifndef LT_TRAINER_H
 #define LT_TRAINER_H
@@ -25,6 +34,7 @@
 
 #include "core/status.h"
 #include "data/dataset.h"
+#include "train/comm.h"
 
 enum { LT_TRAIN_KEEP_DEFAULT = 5 };
 
@@ -60,6 +70,9 @@ typedef struct lt_train_config {
     int64_t keep;              /* periodic checkpoints kept: N newest plus the best epoch's
                                   (0 = LT_TRAIN_KEEP_DEFAULT, < 0 = all) */
     volatile sig_atomic_t *stop; /* polled after every step; non-zero = save last and stop */
+    lt_comm *comm;             /* the process group (train/comm.h); NULL = this process alone. With N > 1
+                                  ranks every rank trains the whole model on its share of each batch
+                                  (docs/distributed.md); rank 0 alone writes RUN and calls the callbacks */
 } lt_train_config;
 
 typedef struct lt_train_progress {

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Data-parallel training under mpirun on loopback (docs/distributed.md):
+#  - 2 ranks x 1 thread train what 1 rank does on the same global batch (MADE and VAE, 50
+#    steps, parameters from the checkpoints within 1e-5 relative);
+#  - each training example is consumed exactly once per epoch across the ranks (counted);
+#  - SIGINT to one rank stops both at the same step with `last` saved; resuming under mpirun
+#    continues exactly (bit-identical to the uninterrupted run), and resuming the 2-rank run
+#    with 1 rank continues it (within 1e-5);
+#  - a batch the ranks do not divide is one clear error (exit 2), and a failure on one rank
+#    ends the job with that rank's reason printed once, not a hang.
+# Skips when mpirun is absent or latent was built without MPI. Open MPI's leaks are not
+# ours: ASan's leak check is off for the MPI runs (ASAN_OPTIONS=detect_leaks=0).
+set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/python.sh"
+command -v mpirun > /dev/null 2>&1 || lt_skip "mpirun absent (scripts/deps.sh installs openmpi-bin)"
+LATENT=${LATENT:-build/latent}
+"$LATENT" --version | grep -q "^MPI: no" && lt_skip "latent was built without MPI"
+lt_python_or_skip "python3 absent" gzip
+lt_tool ckpt_diff
+lt_tmpdir mpi
+
+# As root, on loopback only, without ssh or network probing; one thread per rank.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0"
+export OMP_NUM_THREADS=1
+mpi() { # mpi N ARGS...: latent under mpirun with N ranks (at most a minute)
+    local n=$1
+    shift
+    timeout 60 mpirun --oversubscribe -np "$n" -x OMP_NUM_THREADS -x ASAN_OPTIONS \
+        ${LT_TRACE_EXAMPLES:+-x LT_TRACE_EXAMPLES} "$LATENT" "$@"
+}
+"$PY" "$(dirname "${BASH_SOURCE[0]}")/py/write_idx.py" "$T/data" 200 60 20 8
+common=(--data "$T/data" --batch 20 --epochs 5 --threads 1 --quiet --samples 0)
+
+# ---- 2 ranks = 1 rank after 50 steps (200 examples / 20 = 10 steps per epoch) ----
+# MADE's 2-rank run is 20 epochs with every checkpoint kept: the reference of the interrupt
+# test below too (one mpirun less); its epoch 5 is step 50.
+small=(--model made --hidden 64 --data "$T/data" --batch 20 --threads 1 --quiet --samples 0)
+LT_TRACE_EXAMPLES="$T/made-trace" mpi 2 train "${small[@]}" --epochs 20 --keep all --out "$T/ref" \
+    || bad "uninterrupted 2-rank MADE run"
+"$LATENT" train "${small[@]}" --epochs 5 --out "$T/made-1" || bad "made: 1-rank run"
+"$LATENT" train --model vae --hidden 32 --latent 4 "${common[@]}" --out "$T/vae-1" || bad "vae: 1-rank run"
+mpi 2 train --model vae --hidden 32 --latent 4 "${common[@]}" --out "$T/vae-2" || bad "vae: 2-rank run"
+for name in made vae; do
+    two="$T/vae-2/checkpoints/last.safetensors" lines="$T/vae-2/metrics.jsonl" n=5
+    [ "$name" = made ] && two="$T/ref/checkpoints/epoch-005.safetensors" lines="$T/ref/metrics.jsonl" n=20
+    d=$("$TOOL" "$T/$name-1/checkpoints/last.safetensors" "$two")
+    rel=$(echo "$d" | awk '{print $2}')
+    awk -v r="$rel" 'BEGIN{exit !(r + 0 <= 1e-5)}' && ok "$name: 2 ranks = 1 rank after 50 steps ($d)" \
+        || bad "$name: 2 ranks differ from 1 rank: $d"
+    # the comparison can fail: training moved the parameters far more than that
+    moved=$("$TOOL" "$T/$name-1/checkpoints/epoch-001.safetensors" "$T/$name-1/checkpoints/last.safetensors" | awk '{print $2}')
+    awk -v r="$moved" 'BEGIN{exit !(r + 0 > 1e-3)}' && ok "$name: training moved the parameters ($moved)" \
+        || bad "$name: parameters barely moved ($moved)"
+    [ "$(grep -c . "$lines")" = "$n" ] && ok "$name: rank 0 wrote $n epochs of metrics" || bad "$name: $lines"
+done
+
+# ---- 4 ranks, a last batch of one example (3 ranks without any): still the 1-rank result ----
+"$PY" "$(dirname "${BASH_SOURCE[0]}")/py/write_idx.py" "$T/odd" 41 20 10 8
+odd=(--model vae --hidden 16 --latent 3 --data "$T/odd" --batch 20 --epochs 3 --threads 1 --quiet --samples 0)
+"$LATENT" train "${odd[@]}" --out "$T/odd-1" && mpi 4 train "${odd[@]}" --out "$T/odd-4" || bad "4-rank odd run"
+d=$("$TOOL" "$T/odd-1/checkpoints/last.safetensors" "$T/odd-4/checkpoints/last.safetensors")
+awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
+    && ok "vae, 4 ranks, batches 20+20+1: = 1 rank ($d)" || bad "vae 4 ranks with a 1-example batch: $d"
+
+# ---- sharding: every example exactly once per epoch, split between the two ranks ----
+tr0="$T/made-trace.0" tr1="$T/made-trace.1"
+if [ -s "$tr0" ] && [ -s "$tr1" ]; then
+    dup=$(cat "$tr0" "$tr1" | sort | uniq -d | wc -l)
+    per=$(cat "$tr0" "$tr1" | awk '{n[$1]++; if ($2 < 0 || $2 >= 200) bad=1} END{for (e in n) if (n[e] != 200) bad=1; print length(n), bad+0}')
+    both=$(sort -u -k1,1 "$tr0" | wc -l)/$(sort -u -k1,1 "$tr1" | wc -l)
+    [ "$dup" = 0 ] && [ "$per" = "20 0" ] && [ "$both" = "20/20" ] \
+        && ok "sharding: 20 epochs x 200 examples, each once per epoch, both ranks every epoch" \
+        || bad "sharding: duplicates $dup, epochs/bad '$per', epochs per rank $both"
+else
+    bad "sharding: no trace files from the ranks"
+fi
+
+# ---- a batch the ranks do not divide: one clear error, exit 2, nothing written ----
+err=$(mpi 3 train --model made --hidden 16 "${common[@]}" --out "$T/bad" 2>&1)
+rc=$?
+[ "$rc" -ne 0 ] && [ "$(echo "$err" | grep -c "not divisible by the 3 ranks")" = 1 ] && [ ! -e "$T/bad" ] \
+    && echo "$err" | grep -qi "exit code: *2" \
+    && ok "batch 20 on 3 ranks: one error line, exit 2, no run directory" \
+    || bad "batch 20 on 3 ranks (rc $rc): $err"
+
+# ---- a failure on one rank: its rank and reason once, the job ends ----
+mkdir -p "$T/fail-trace.1" # rank 1 cannot open its trace file; rank 0 can
+t0=$(date +%s)
+err=$(LT_TRACE_EXAMPLES="$T/fail-trace" mpi 2 train --model made --hidden 16 "${common[@]}" --out "$T/fail" 2>&1)
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$(echo "$err" | grep -c "latent: rank 1 of 2: LT_TRACE_EXAMPLES")" = 1 ] \
+    && ok "a failing rank ends the job in $(($(date +%s) - t0)) s with its reason printed once (rc $rc)" \
+    || bad "failing rank (rc $rc): $err"
+
+# ---- interrupt one rank, resume under mpirun exactly; resume with 1 rank ----
+# The interrupted run is set for 1000 epochs (no race with its end) and resumed to 20.
+mpi 2 train "${small[@]}" --epochs 1000 --out "$T/int" > "$T/int.log" 2>&1 &
+launcher=$!
+for _ in $(seq 600); do # until the second epoch is under way
+    [ "$(grep -c . "$T/int/metrics.jsonl" 2> /dev/null)" -ge 1 ] 2> /dev/null && break
+    sleep 0.05
+done
+rank1=""
+for p in $(pgrep -f "latent train.*$T/int"); do
+    tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && rank1=$p
+done
+[ -n "$rank1" ] && kill -INT "$rank1"
+wait "$launcher"
+rc=$?
+epochs=$(grep -c . "$T/int/metrics.jsonl")
+[ -n "$rank1" ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ -s "$T/int/checkpoints/last.safetensors" ] \
+    && [ "$epochs" -lt 20 ] && [ "$(grep -c "interrupted" "$T/int.log")" = 1 ] \
+    && ok "SIGINT to rank 1 (pid $rank1) stopped both ranks after $epochs epochs, last saved: $(grep -o "interrupted[^;]*" "$T/int.log")" \
+    || { bad "interrupt (rank 1 pid '$rank1', rc $rc, $epochs epochs)"; cat "$T/int.log"; }
+cp -a "$T/int" "$T/int1"
+# --threads 1 again: the thread count is not part of the run, and it changes float sums
+mpi 2 train --resume "$T/int" --epochs 20 --threads 1 --quiet || bad "2-rank resume"
+"$TOOL" --exact "$T/ref/checkpoints/last.safetensors" "$T/int/checkpoints/last.safetensors" > /dev/null \
+    && ok "interrupted + resumed under mpirun = uninterrupted, bit for bit" \
+    || bad "2-rank resume differs: $("$TOOL" "$T/ref/checkpoints/last.safetensors" "$T/int/checkpoints/last.safetensors")"
+"$LATENT" train --resume "$T/int1" --epochs 20 --threads 1 --quiet || bad "1-rank resume of a 2-rank run"
+d=$("$TOOL" "$T/ref/checkpoints/last.safetensors" "$T/int1/checkpoints/last.safetensors")
+awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' && [ "$(grep -c . "$T/int1/metrics.jsonl")" = 20 ] \
+    && ok "2-rank run resumed with 1 rank continues to the 2-rank result ($d)" || bad "1-rank resume: $d"
+
+lt_finish test_mpi

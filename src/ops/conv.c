@@ -1,10 +1,9 @@
 /* Convolutions (NCHW, dilation 1), nearest upsampling, average pooling.
  *
  * conv2d and conv_transpose2d are one linear map and its adjoint; their batch
- * kernels (im2col + one single-threaded GEMM per image, threads over the batch)
- * live in conv_kernels.c. Measured (bench/run_conv.sh, 2 threads, batch 64): per-image
- * GEMMs of 49-196 columns reach ~95 GFLOP/s single-threaded in OpenBLAS but 40-45
- * GFLOP/s when OpenBLAS threads each small GEMM, so the threads split the batch. */
+ * kernels (an implicit GEMM per image, threads over the batch) live in
+ * conv_kernels.c. This file checks shapes, records nodes and picks which kernel
+ * plays which role. */
 #include <string.h>
 
 #include "ops/conv_kernels.h"

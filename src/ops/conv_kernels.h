@@ -9,8 +9,8 @@
  * conv2d: img = x, grid = y.  convT: img = y, grid = x, w (C_in, C_out, KH, KW) read
  * as (O = C_in, C = C_out).
  *
- * Threads split the batch: each image is one single-threaded GEMM (OpenBLAS's OpenMP
- * build runs single-threaded inside a parallel region) on a per-thread col buffer,
+ * Threads split the batch: each image is one single-threaded implicit GEMM on
+ * per-thread scratch,
  * images handed out dynamically so that a thread sharing its core with another
  * process takes fewer. Results do not depend on the thread count: each image's output
  * is computed by one thread alone, and dw is summed per fixed chunk of images, then

@@ -23,6 +23,8 @@ static const tool_case CASES[] = {
     {"group_norm", 3, {4, 1, 1}, {{2, 6, 5, 4}, {6}, {6}}},                /* 3 groups, eps 1e-5 */
     {"layer_norm", 3, {3, 1, 1}, {{3, 4, 7}, {7}, {7}}},                   /* eps 1e-5 */
     {"causal_softmax", 1, {3}, {{2, 5, 5}}},
+    {"conv2d_k3", 3, {4, 4, 1}, {{9, 3, 7, 9}, {17, 3, 3, 3}, {17}}},           /* stride 1 pad 1 */
+    {"conv_transpose2d_c3", 3, {4, 4, 1}, {{9, 33, 5, 4}, {33, 3, 4, 4}, {3}}}, /* stride 2 pad 1 */
 };
 
 static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
@@ -31,7 +33,9 @@ static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
     case 1: return lt_conv_transpose2d(g, in[0], in[1], in[2], 2, 1);
     case 2: return lt_group_norm(g, in[0], 3, in[1], in[2], 1e-5f);
     case 3: return lt_layer_norm(g, in[0], in[1], in[2], 1e-5f);
-    default: return lt_causal_softmax(g, in[0]);
+    case 4: return lt_causal_softmax(g, in[0]);
+    case 5: return lt_conv2d(g, in[0], in[1], in[2], 1, 1);
+    default: return lt_conv_transpose2d(g, in[0], in[1], in[2], 2, 1);
     }
 }
 
@@ -46,8 +50,9 @@ static int run_case(const char *dir, int c) {
     snprintf(path, sizeof path, "%s/%s.in", dir, k->name);
     FILE *f = fopen(path, "rb");
     if (!f) return fail(k->name, "cannot open the input file");
-    float buf[4096], *p = buf;
-    size_t got = fread(buf, sizeof(float), 4096, f);
+    static float buf[1 << 16];
+    float *p = buf;
+    size_t got = fread(buf, sizeof(float), 1 << 16, f);
     fclose(f);
     lt_graph g;
     if (lt_graph_init(&g, 0)) return fail(k->name, lt_error_message());

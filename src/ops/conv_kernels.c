@@ -19,6 +19,9 @@
 #include "ops/conv_kernels.h"
 
 #include <omp.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 #include <string.h>
 
 /* Images per partial weight gradient: fixed, so dw's summation order depends on N
@@ -54,7 +57,8 @@ static inline __attribute__((always_inline)) void lti_igemm_tile(int R, int OB, 
         for (int j = 0; j < OB; j++) *(lti_v16 *)(c + r * ldc + 16 * j) = s[r][j];
 }
 
-#define LTI_TILE(R_, OB_) lti_igemm_tile(R_, OB_, a, roff + i, poff, P, b + 16 * jb, ldb, c + i * ldc + 16 * jb, ldc, acc)
+#define LTI_TILE(R_, OB_)                                                                                            \
+    lti_igemm_tile(R_, OB_, a, roff + i, poff, P, b + 16 * jb, ldb, c + i * ldc + 16 * jb, ldc, acc)
 #define LTI_TILES(OB_, RMAX)                                                                                         \
     for (int64_t i = 0; i < M; i += RMAX) {                                                                          \
         switch (lti_min64(RMAX, M - i)) {                                                                            \
@@ -87,6 +91,9 @@ static void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int
         }
     }
 }
+
+static void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
+                          float *dst, int64_t ldd);
 
 /* ---- per-call plan: offset tables and packed weights, shared by the threads ---- */
 
@@ -132,8 +139,7 @@ static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float 
     for (int64_t o = 0; o < O; o++) pl->ooff[o] = o * pl->HW;
     if (pl->wt) {
         memset(pl->wt, 0, sizeof(float) * (size_t)(pl->K * pl->Op));
-        for (int64_t o = 0; o < O; o++)
-            for (int64_t k = 0; k < pl->K; k++) pl->wt[k * pl->Op + o] = w[o * pl->K + k];
+        lti_transpose(w, pl->K, O, pl->K, NULL, 0, pl->wt, pl->Op);
     }
     if (pl->wk) {
         memset(pl->wk, 0, sizeof(float) * (size_t)(O * pl->Kp));
@@ -151,24 +157,51 @@ static void lti_pad(const lti_geom *q, const lti_plan *pl, const float *img, flo
                    sizeof(float) * (size_t)q->W);
 }
 
-/* out (O, HW) = (accumulate ? out : bias or 0) + tᵀ, t (HW, ld) */
-static void lti_untranspose(const float *t, int64_t ld, int64_t O, int64_t HW, const float *bias, int accumulate,
-                            float *out) {
-    for (int64_t o = 0; o < O; o++) {
-        float *y = out + o * HW;
-        const float b = bias ? bias[o] : 0.0f;
-        if (accumulate)
-            for (int64_t m = 0; m < HW; m++) y[m] += t[m * ld + o];
-        else
-            for (int64_t m = 0; m < HW; m++) y[m] = b + t[m * ld + o];
-    }
-}
-
-/* dst (HW, Op) <- src (O, HW)ᵀ, padding columns zero */
-static void lti_transpose(const float *src, int64_t O, int64_t HW, int64_t Op, float *dst) {
-    for (int64_t m = 0; m < HW; m++) {
-        for (int64_t o = 0; o < O; o++) dst[m * Op + o] = src[o * HW + m];
-        for (int64_t o = O; o < Op; o++) dst[m * Op + o] = 0.0f;
+/* dst (cols, rows) (=|+=) src (rows, cols)ᵀ [+ bias per dst row]: dst[j·ldd + i] = src[i·lds + j].
+ * accumulate: dst += srcᵀ; else dst = srcᵀ + (bias ? bias[j] : 0). Full 16×16 blocks are
+ * transposed in registers (AVX-512 builds), the edges element by element. */
+static void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
+                          float *dst, int64_t ldd) {
+    int64_t r16 = 0, c16 = 0;
+#ifdef __AVX512F__
+    r16 = rows / 16 * 16;
+    c16 = cols / 16 * 16;
+    for (int64_t i0 = 0; i0 < r16; i0 += 16)
+        for (int64_t j0 = 0; j0 < c16; j0 += 16) {
+            __m512 r[16], t[16];
+            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (i0 + i) * lds + j0);
+            for (int i = 0; i < 8; i++) {
+                t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+            }
+            for (int i = 0; i < 4; i++) { /* r[4i+j], 128-bit lane L: column 4L+j of rows 4i..4i+3 */
+                r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+                r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+                r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+                r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+            }
+            for (int j = 0; j < 4; j++) {
+                __m512 a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), b = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+                __m512 c = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+                __m512 d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+                t[j] = _mm512_shuffle_f32x4(a, c, 0x88);      /* column j */
+                t[4 + j] = _mm512_shuffle_f32x4(b, d, 0x88);  /* column 4+j */
+                t[8 + j] = _mm512_shuffle_f32x4(a, c, 0xDD);  /* column 8+j */
+                t[12 + j] = _mm512_shuffle_f32x4(b, d, 0xDD); /* column 12+j */
+            }
+            for (int j = 0; j < 16; j++) {
+                float *o = dst + (j0 + j) * ldd + i0;
+                __m512 v = accumulate ? _mm512_add_ps(_mm512_loadu_ps(o), t[j])
+                                      : _mm512_add_ps(_mm512_set1_ps(bias ? bias[j0 + j] : 0.0f), t[j]);
+                _mm512_storeu_ps(o, v);
+            }
+        }
+#endif
+    for (int64_t j = 0; j < cols; j++) {
+        float *o = dst + j * ldd;
+        const float b = bias ? bias[j] : 0.0f;
+        for (int64_t i = j < c16 ? r16 : 0; i < rows; i++)
+            o[i] = accumulate ? o[i] + src[i * lds + j] : b + src[i * lds + j];
     }
 }
 
@@ -177,7 +210,7 @@ static void lti_apply(const lti_geom *q, const lti_plan *pl, int64_t O, const fl
                       int accumulate, float *pad, float *t, float *grid) {
     lti_pad(q, pl, img, pad);
     lti_igemm(pl->HW, pl->Op, pl->K, pad, pl->moff, pl->koff, pl->wt, pl->Op, t, pl->Op, 0);
-    lti_untranspose(t, pl->Op, O, pl->HW, bias, accumulate, grid);
+    lti_transpose(t, pl->Op, pl->HW, O, bias, accumulate, grid, pl->HW);
 }
 
 /* img_n (C, H, W) (=|+=) col2im(wᵀ · grid_n) [+ bias]; pad and t are the thread's scratch */
@@ -237,25 +270,25 @@ int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, cons
             const float *gn = grid + n * O * HW;
             if (dw) {
                 lti_pad(q, &pl, img + n * pl.isz, pad);
-                lti_transpose(gn, O, HW, Op, t2);
+                lti_transpose(gn, HW, O, HW, NULL, 0, t2, Op);
+                for (int64_t m = 0; m < HW; m++) memset(t2 + m * Op + O, 0, sizeof(float) * (size_t)(Op - O));
                 lti_igemm(K, Op, HW, pad, pl.koff, pl.moff, t2, Op, part + c * KOp, Op, n % LTI_CONV_CHUNK != 0);
             }
             if (dgrid) {
                 if (!dw) lti_pad(q, &pl, img + n * pl.isz, pad);
                 lti_igemm(HW, Op, K, pad, pl.moff, pl.koff, pl.wt, Op, t, Op, 0);
-                lti_untranspose(t, Op, O, HW, NULL, 1, dgrid + n * O * HW);
+                lti_transpose(t, Op, HW, O, NULL, 1, dgrid + n * O * HW, HW);
             }
             if (dimg) lti_adjoint(q, &pl, O, gn, NULL, 1, pad2, t, dimg + n * pl.isz);
         }
     }
     if (dw) {
+        /* chunk 0 collects the others in order, then is added in transposed */
         #pragma omp parallel for schedule(static) if (KOp * nchunk > 65536)
-        for (int64_t o = 0; o < O; o++)
-            for (int64_t k = 0; k < K; k++) {
-                float s = dw[o * K + k];
-                for (int64_t c = 0; c < nchunk; c++) s += part[c * KOp + k * Op + o];
-                dw[o * K + k] = s;
-            }
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t c = 1; c < nchunk; c++)
+                for (int64_t o = 0; o < Op; o++) part[k * Op + o] += part[c * KOp + k * Op + o];
+        lti_transpose(part, Op, K, O, NULL, 1, dw, K);
     }
     return 0;
 }
@@ -264,8 +297,15 @@ void lti_conv_bias_grad(float *db, const float *dy, int64_t N, int64_t C, int64_
     #pragma omp parallel for schedule(static) if (N * C * S > 65536)
     for (int64_t c = 0; c < C; c++) {
         double s = 0;
-        for (int64_t n = 0; n < N; n++)
-            for (int64_t j = 0; j < S; j++) s += dy[(n * C + c) * S + j];
+        for (int64_t n = 0; n < N; n++) { /* 16 float lanes per row (vectorized), then the lanes in order */
+            const float *row = dy + (n * C + c) * S;
+            float lane[16] = {0};
+            int64_t j = 0;
+            for (; j + 16 <= S; j += 16)
+                for (int l = 0; l < 16; l++) lane[l] += row[j + l];
+            for (; j < S; j++) lane[j % 16] += row[j];
+            for (int l = 0; l < 16; l++) s += lane[l];
+        }
         db[c] += (float)s;
     }
 }

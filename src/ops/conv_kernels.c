@@ -15,7 +15,12 @@
  * Tried first: im2col + one OpenBLAS GEMM per image, threads over the batch (commit
  * 7d214a1): ~55 GFLOP/s per core here, where OpenBLAS runs its AVX2 (Haswell) kernels;
  * this kernel: 160-180 GFLOP/s per core on the 32-128 channel layers (AVX-512).
- * Blocking P so that B's rows stay in L1 (64, 128, 256 rows) measured no faster. */
+ * Blocking P so that B's rows stay in L1 (64, 128, 256 rows) measured no faster; nor did
+ * transposing colᵀ and adding col2im row by row (stride-2 layers slower: conv32-64
+ * fwd+bwd 5.0-5.3 ms CPU against 4.7-5.0 with the scatter).
+ * The vector type is GCC's generic one: without AVX-512 it compiles to narrower vectors
+ * (same results, slower); only the 16×16 transposes are AVX-512 intrinsics, with a
+ * scalar path beside them. */
 #include "ops/conv_kernels.h"
 
 #include <omp.h>

@@ -33,8 +33,8 @@ fi
 export LATENT_THREADS=$THREADS
 echo "before: $(uptime)"
 for r in $(seq "$ROUNDS"); do
-    "$BUILD/bench_conv" 10 | grep '^BENCH' >> "$T/out.txt"
-    $PY "$ROOT/bench/torch_conv.py" layers 10 "$THREADS" >> "$T/out.txt"
+    "$BUILD/bench_conv" 30 | grep '^BENCH' >> "$T/out.txt"
+    $PY "$ROOT/bench/torch_conv.py" layers 30 "$THREADS" >> "$T/out.txt"
     for n in 28 32; do
         "$BUILD/bench_convnet" $n 3 5 | grep '^BENCH' >> "$T/out.txt"
         $PY "$ROOT/bench/torch_conv.py" net$n 3 "$THREADS" 5 >> "$T/out.txt"

@@ -258,8 +258,24 @@ int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const
 
 int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *img,
                       const float *grid, float *dw, float *dimg, float *dgrid) {
-    lti_plan pl;
-    if (lti_plan_make(g, q, O, w, dgrid != NULL, dimg != NULL, &pl)) return -1;
+    /* Stride 1: dimg is the correlation of grid (padded by KH-1-pad) with w flipped and
+     * its channels swapped, i.e. the forward kernel, no col2im scatter. */
+    const int flip = dimg && q->stride == 1 && q->KH == q->KW && q->pad <= q->KH - 1;
+    lti_geom qf = {O, q->Ho, q->Wo, q->KH, q->KW, 1, q->KH - 1 - q->pad, q->H, q->W};
+    lti_plan pl, pf;
+    if (flip) {
+        const int64_t KK = q->KH * q->KW;
+        float *wf = lt_graph_alloc(g, sizeof(float) * (size_t)(O * q->C * KK)); /* (C, O, KH, KW) */
+        if (!wf) {
+            if (!g->status) lti_graph_fail(g, LT_ERR_NOMEM, "conv: out of memory for the flipped weight");
+            return -1;
+        }
+        for (int64_t o = 0; o < O; o++)
+            for (int64_t c = 0; c < q->C; c++)
+                for (int64_t k = 0; k < KK; k++) wf[(c * O + o) * KK + k] = w[(o * q->C + c) * KK + KK - 1 - k];
+        if (lti_plan_make(g, &qf, q->C, wf, 1, 0, &pf)) return -1;
+    }
+    if (lti_plan_make(g, q, O, w, dgrid != NULL, dimg != NULL && !flip, &pl)) return -1;
     const int64_t K = pl.K, HW = pl.HW, Op = pl.Op, KOp = K * Op;
     const int64_t nchunk = (N + LTI_CONV_CHUNK - 1) / LTI_CONV_CHUNK;
     float *part = dw ? lt_graph_alloc(g, sizeof(float) * (size_t)(nchunk * KOp)) : NULL; /* dwᵀ per chunk (K, Op) */
@@ -284,7 +300,12 @@ int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, cons
                 lti_igemm(HW, Op, K, pad, pl.moff, pl.koff, pl.wt, Op, t, Op, 0);
                 lti_transpose(t, Op, HW, O, NULL, 1, dgrid + n * O * HW, HW);
             }
-            if (dimg) lti_adjoint(q, &pl, O, gn, NULL, 1, pad2, t, dimg + n * pl.isz);
+            if (dimg && flip) {
+                float *pp = pf.scratch + (int64_t)omp_get_thread_num() * pf.per_thread;
+                lti_apply(&qf, &pf, q->C, gn, NULL, 1, pp, pp + 2 * lti_up16(pf.psz), dimg + n * pl.isz);
+            } else if (dimg) {
+                lti_adjoint(q, &pl, O, gn, NULL, 1, pad2, t, dimg + n * pl.isz);
+            }
         }
     }
     if (dw) {

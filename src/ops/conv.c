@@ -1,102 +1,18 @@
 /* Convolutions (NCHW, dilation 1), nearest upsampling, average pooling.
  *
- * conv2d and conv_transpose2d are one linear map and its adjoint, so both are
- * written with three per-image kernels over one geometry. The geometry names the
- * "image" side (C channels, H×W) and the "grid" side (Ho×Wo kernel positions):
- *     conv_apply:   out (O, Ho·Wo)  = w (O, C·KH·KW) · im2col(img)
- *     conv_adjoint: img (C, H, W)  += col2im(wᵀ · in (O, Ho·Wo))
- *     conv_dweight: dw (O, C·KH·KW) += dy (O, Ho·Wo) · im2col(img)ᵀ
- * conv2d:    img = x,   forward apply,   dx adjoint,  dw = dweight(x, dy)
- * convT:     img = out, forward adjoint, dx apply,    dw = dweight(dy, x)
- * GEMMs go through lti_gemm; `col` (C·KH·KW, Ho·Wo) is one arena buffer per call.
- * Per image, not per batch: stacking a block of images into one wide GEMM was tried
- * and measured slower (single thread, CPU time, bench_conv: 10-40% more), because
- * the batch's col buffer leaves the cache and needs gather/scatter copies. */
+ * conv2d and conv_transpose2d are one linear map and its adjoint; their batch
+ * kernels (an implicit GEMM per image, threads over the batch) live in
+ * conv_kernels.c. This file checks shapes, records nodes and picks which kernel
+ * plays which role. */
 #include <string.h>
 
-#include "ops/internal.h"
+#include "ops/conv_kernels.h"
 
-typedef struct {
-    int64_t C, H, W, KH, KW, stride, pad, Ho, Wo;
-} lti_geom;
-
-static int64_t lti_geom_k(const lti_geom *q) { return q->C * q->KH * q->KW; }
-
-/* col (C·KH·KW, Ho·Wo) <- img (C,H,W), zeros where the kernel hangs over the padding */
-static void lti_im2col(const lti_geom *q, const float *img, float *col) {
-    const int64_t HW = q->Ho * q->Wo;
-    #pragma omp parallel for schedule(static) if (lti_geom_k(q) * HW > 65536)
-    for (int64_t r = 0; r < lti_geom_k(q); r++) {
-        int64_t c = r / (q->KH * q->KW), ky = r / q->KW % q->KH, kx = r % q->KW;
-        float *dst = col + r * HW;
-        for (int64_t oy = 0; oy < q->Ho; oy++) {
-            int64_t y = oy * q->stride - q->pad + ky;
-            for (int64_t ox = 0; ox < q->Wo; ox++) {
-                int64_t x = ox * q->stride - q->pad + kx;
-                dst[oy * q->Wo + ox] = y >= 0 && y < q->H && x >= 0 && x < q->W ? img[(c * q->H + y) * q->W + x] : 0.0f;
-            }
-        }
-    }
-}
-
-/* img (C,H,W) += col2im(col); entries over the padding are dropped. Parallel over
- * channels: rows of one channel may hit the same pixel, rows of two channels never do. */
-static void lti_col2im(const lti_geom *q, const float *col, float *img) {
-    const int64_t HW = q->Ho * q->Wo, KK = q->KH * q->KW;
-    #pragma omp parallel for schedule(static) if (lti_geom_k(q) * HW > 65536)
-    for (int64_t c = 0; c < q->C; c++)
-        for (int64_t k = 0; k < KK; k++) {
-            int64_t ky = k / q->KW, kx = k % q->KW;
-            const float *src = col + (c * KK + k) * HW;
-            for (int64_t oy = 0; oy < q->Ho; oy++) {
-                int64_t y = oy * q->stride - q->pad + ky;
-                if (y < 0 || y >= q->H) continue;
-                for (int64_t ox = 0; ox < q->Wo; ox++) {
-                    int64_t x = ox * q->stride - q->pad + kx;
-                    if (x >= 0 && x < q->W) img[(c * q->H + y) * q->W + x] += src[oy * q->Wo + ox];
-                }
-            }
-        }
-}
-
-/* out (O, Ho·Wo) = w (O, K) · im2col(img) + beta·out */
-static void lti_conv_apply(const lti_geom *q, int64_t O, const float *w, const float *img, float *col, float beta,
-                           float *out) {
-    lti_im2col(q, img, col);
-    int64_t K = lti_geom_k(q), HW = q->Ho * q->Wo;
-    lti_gemm(0, 0, O, HW, K, 1.0f, w, K, col, HW, beta, out, HW);
-}
-
-/* img += col2im(wᵀ (K, O) · in (O, Ho·Wo)) */
-static void lti_conv_adjoint(const lti_geom *q, int64_t O, const float *w, const float *in, float *col, float *img) {
-    int64_t K = lti_geom_k(q), HW = q->Ho * q->Wo;
-    lti_gemm(1, 0, K, HW, O, 1.0f, w, K, in, HW, 0.0f, col, HW);
-    lti_col2im(q, col, img);
-}
-
-/* dw (O, K) += dy (O, Ho·Wo) · im2col(img)ᵀ */
-static void lti_conv_dweight(const lti_geom *q, int64_t O, const float *dy, const float *img, float *col, float *dw) {
-    lti_im2col(q, img, col);
-    int64_t K = lti_geom_k(q), HW = q->Ho * q->Wo;
-    lti_gemm(0, 1, O, K, HW, 1.0f, dy, HW, col, HW, 1.0f, dw, K);
-}
-
-/* y (N,C,S) += bias (C) */
-static void lti_bias_add(float *y, const float *bias, int64_t N, int64_t C, int64_t S) {
-    for (int64_t i = 0; i < N * C; i++)
-        for (int64_t s = 0; s < S; s++) y[i * S + s] += bias[i % C];
-}
-
-/* db (C) += Σ_{n,s} dy (N,C,S) */
+/* db (C) += Σ_{n,s} dy (N,C,S) when bias wants a gradient */
 static void lti_bias_backward(lt_graph *g, lt_tensor *bias, const float *dy, int64_t N, int64_t C, int64_t S) {
     if (!bias || !bias->requires_grad) return;
     float *db = lti_grad(g, bias);
-    if (!db) return;
-    for (int64_t i = 0; i < N * C; i++) {
-        double s = 0;
-        for (int64_t j = 0; j < S; j++) s += dy[i * S + j];
-        db[i % C] += (float)s;
-    }
+    if (db) lti_conv_bias_grad(db, dy, N, C, S);
 }
 
 /* Checks a conv's operands: x's channels must equal w->shape[wc] and bias must have
@@ -139,13 +55,10 @@ lt_tensor *lt_conv2d(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tensor *bias, i
         return NULL;
     }
     lti_geom q = lti_conv2d_geom(x, w, stride, pad);
-    int64_t N = x->shape[0], O = w->shape[0], HW = q.Ho * q.Wo;
+    int64_t N = x->shape[0], O = w->shape[0];
     lt_tensor *out = lt_graph_new(g, LT_F32, 4, (int64_t[]){N, O, q.Ho, q.Wo});
-    float *col = lt_graph_alloc(g, sizeof(float) * (size_t)(lti_geom_k(&q) * HW));
-    if (!out || !col) return NULL;
-    for (int64_t n = 0; n < N; n++)
-        lti_conv_apply(&q, O, w->data, x->data + n * q.C * q.H * q.W, col, 0.0f, out->data + n * O * HW);
-    if (bias) lti_bias_add(out->data, bias->data, N, O, HW);
+    if (!out || lti_conv_forward(g, &q, N, O, w->data, bias ? bias->data : NULL, x->data, NULL, out->data, 1))
+        return NULL;
     lti_node *node = lti_graph_record(g, LT_OP_CONV2D, out, 3, (lt_tensor *[]){x, w, bias});
     if (node) { node->iarg[0] = stride; node->iarg[1] = pad; }
     return out;
@@ -154,16 +67,11 @@ lt_tensor *lt_conv2d(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tensor *bias, i
 void lti_conv2d_backward(lt_graph *g, lti_node *n) {
     lt_tensor *x = n->in[0], *w = n->in[1], *bias = n->in[2];
     lti_geom q = lti_conv2d_geom(x, w, n->iarg[0], n->iarg[1]);
-    int64_t N = x->shape[0], O = w->shape[0], HW = q.Ho * q.Wo, img = q.C * q.H * q.W;
+    int64_t N = x->shape[0], O = w->shape[0];
     const float *dy = n->out->grad;
-    float *col = lt_graph_alloc(g, sizeof(float) * (size_t)(lti_geom_k(&q) * HW));
     float *dx = x->requires_grad ? lti_grad(g, x) : NULL, *dw = w->requires_grad ? lti_grad(g, w) : NULL;
-    if (!col || g->status) return;
-    for (int64_t i = 0; i < N; i++) {
-        if (dx) lti_conv_adjoint(&q, O, w->data, dy + i * O * HW, col, dx + i * img);
-        if (dw) lti_conv_dweight(&q, O, dy + i * O * HW, x->data + i * img, col, dw);
-    }
-    lti_bias_backward(g, bias, dy, N, O, HW);
+    if (g->status || lti_conv_backward(g, &q, N, O, w->data, x->data, dy, dw, dx, NULL)) return;
+    lti_bias_backward(g, bias, dy, N, O, q.Ho * q.Wo);
 }
 
 /* ---- conv_transpose2d ---- iarg: stride, pad. w (C_in, C_out, KH, KW) is read as a
@@ -184,12 +92,10 @@ lt_tensor *lt_conv_transpose2d(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tenso
                        (long long)q.H, (long long)q.W);
         return NULL;
     }
-    int64_t N = x->shape[0], Cin = w->shape[0], HW = q.Ho * q.Wo, img = q.C * q.H * q.W;
-    lt_tensor *out = lt_graph_zeros(g, LT_F32, 4, (int64_t[]){N, q.C, q.H, q.W});
-    float *col = lt_graph_alloc(g, sizeof(float) * (size_t)(lti_geom_k(&q) * HW));
-    if (!out || !col) return NULL;
-    for (int64_t n = 0; n < N; n++) lti_conv_adjoint(&q, Cin, w->data, x->data + n * Cin * HW, col, out->data + n * img);
-    if (bias) lti_bias_add(out->data, bias->data, N, q.C, q.H * q.W);
+    int64_t N = x->shape[0], Cin = w->shape[0];
+    lt_tensor *out = lt_graph_new(g, LT_F32, 4, (int64_t[]){N, q.C, q.H, q.W});
+    if (!out || lti_conv_forward(g, &q, N, Cin, w->data, bias ? bias->data : NULL, NULL, x->data, out->data, 0))
+        return NULL;
     lti_node *node = lti_graph_record(g, LT_OP_CONV_TRANSPOSE2D, out, 3, (lt_tensor *[]){x, w, bias});
     if (node) { node->iarg[0] = stride; node->iarg[1] = pad; }
     return out;
@@ -198,15 +104,10 @@ lt_tensor *lt_conv_transpose2d(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tenso
 void lti_conv_transpose2d_backward(lt_graph *g, lti_node *n) {
     lt_tensor *x = n->in[0], *w = n->in[1], *bias = n->in[2];
     lti_geom q = lti_convt_geom(x, w, n->iarg[0], n->iarg[1]);
-    int64_t N = x->shape[0], Cin = w->shape[0], HW = q.Ho * q.Wo, img = q.C * q.H * q.W;
+    int64_t N = x->shape[0], Cin = w->shape[0];
     const float *dy = n->out->grad;
-    float *col = lt_graph_alloc(g, sizeof(float) * (size_t)(lti_geom_k(&q) * HW));
     float *dx = x->requires_grad ? lti_grad(g, x) : NULL, *dw = w->requires_grad ? lti_grad(g, w) : NULL;
-    if (!col || g->status) return;
-    for (int64_t i = 0; i < N; i++) {
-        if (dx) lti_conv_apply(&q, Cin, w->data, dy + i * img, col, 1.0f, dx + i * Cin * HW);
-        if (dw) lti_conv_dweight(&q, Cin, x->data + i * Cin * HW, dy + i * img, col, dw);
-    }
+    if (g->status || lti_conv_backward(g, &q, N, Cin, w->data, dy, x->data, dw, NULL, dx)) return;
     lti_bias_backward(g, bias, dy, N, q.C, q.H * q.W);
 }
 

@@ -27,6 +27,8 @@ static const tool_case CASES[] = {
     {"attention_full", 1, {3}, {{3, 5, 24}}},   /* 2 heads */
     {"attention_long", 1, {3}, {{1, 70, 24}}},  /* 4 heads, causal */
     {"gelu", 1, {2}, {{8, 100}}},               /* of 6·x: x in [-6, 6] */
+    {"conv2d_k3", 3, {4, 4, 1}, {{9, 3, 7, 9}, {17, 3, 3, 3}, {17}}},           /* stride 1 pad 1 */
+    {"conv_transpose2d_c3", 3, {4, 4, 1}, {{9, 33, 5, 4}, {33, 3, 4, 4}, {3}}}, /* stride 2 pad 1 */
 };
 
 static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
@@ -39,7 +41,9 @@ static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
     case 5: return lt_attention(g, in[0], 3, 1);
     case 6: return lt_attention(g, in[0], 2, 0);
     case 7: return lt_attention(g, in[0], 4, 1);
-    default: return lt_gelu(g, lt_mul_scalar(g, in[0], 6.0f));
+    case 8: return lt_gelu(g, lt_mul_scalar(g, in[0], 6.0f));
+    case 9: return lt_conv2d(g, in[0], in[1], in[2], 1, 1);
+    default: return lt_conv_transpose2d(g, in[0], in[1], in[2], 2, 1);
     }
 }
 
@@ -54,8 +58,9 @@ static int run_case(const char *dir, int c) {
     snprintf(path, sizeof path, "%s/%s.in", dir, k->name);
     FILE *f = fopen(path, "rb");
     if (!f) return fail(k->name, "cannot open the input file");
-    float buf[4096], *p = buf;
-    size_t got = fread(buf, sizeof(float), 4096, f);
+    static float buf[1 << 16];
+    float *p = buf;
+    size_t got = fread(buf, sizeof(float), 1 << 16, f);
     fclose(f);
     lt_graph g;
     if (lt_graph_init(&g, 0)) return fail(k->name, lt_error_message());

@@ -1,0 +1,44 @@
+/* Batch kernels of conv2d and conv_transpose2d (private to src/ops/conv*.c).
+ *
+ * conv2d and conv_transpose2d are one linear map and its adjoint over one geometry.
+ * The geometry names the "image" side (C channels, H×W) and the "grid" side
+ * (O channels at Ho×Wo kernel positions); with K = C·KH·KW and w (O, K):
+ *     grid_n (O, Ho·Wo) = w · im2col(img_n)          conv2d forward, convT's dx
+ *     img_n (C, H, W)  += col2im(wᵀ · grid_n)        convT forward, conv2d's dx
+ *     dw (O, K)        += grid_n · im2col(img_n)ᵀ    both weight gradients
+ * conv2d: img = x, grid = y.  convT: img = y, grid = x, w (C_in, C_out, KH, KW) read
+ * as (O = C_in, C = C_out).
+ *
+ * Threads split the batch: each image is one single-threaded implicit GEMM on
+ * per-thread scratch,
+ * images handed out dynamically so that a thread sharing its core with another
+ * process takes fewer. Results do not depend on the thread count: each image's output
+ * is computed by one thread alone, and dw is summed per fixed chunk of images, then
+ * over the chunks in order. Scratch comes from the graph's arena. */
+#ifndef LTI_CONV_KERNELS_H
+#define LTI_CONV_KERNELS_H
+
+#include "ops/internal.h"
+
+typedef struct {
+    int64_t C, H, W, KH, KW, stride, pad, Ho, Wo;
+} lti_geom;
+
+/* Forward over N images; bias may be NULL. Returns 0, or -1 with the graph failed.
+ * to_grid: grid (N, O, Ho, Wo) = w · im2col(img (N, C, H, W)) + bias (O)
+ * else:    img (N, C, H, W) = col2im(wᵀ · grid (N, O, Ho, Wo)) + bias (C) */
+int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *bias,
+                     const float *img, const float *grid, float *out, int to_grid);
+
+/* Backward over N images, img (N, C, H, W) and grid (N, O, Ho, Wo); NULL skips a term:
+ * dw (O, K) += Σ_n grid_n · im2col(img_n)ᵀ
+ * dimg_n    += col2im(wᵀ · grid_n)      (conv2d's dx: grid = dy)
+ * dgrid_n   += w · im2col(img_n)        (convT's dx: img = dy)
+ * Returns 0, or -1 with the graph failed. */
+int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *img,
+                      const float *grid, float *dw, float *dimg, float *dgrid);
+
+/* db (C) += Σ_{n,s} dy (N, C, S), each channel summed in a fixed order */
+void lti_conv_bias_grad(float *db, const float *dy, int64_t N, int64_t C, int64_t S);
+
+#endif

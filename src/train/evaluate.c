@@ -135,6 +135,21 @@ lt_status lt_evaluate_classify(lt_model *m, lt_graph *g, const lt_eval_data *d, 
     return lti_sweep(m, g, d, o, 1, prior, out);
 }
 
+lt_status lt_evaluate_unigram_entropy(const lt_dataset *d, lt_split_id s, double *nats_per_code) {
+    const int64_t m = d->split[s].n * d->dim;
+    if (d->vocab < 1 || !d->store_tokens[s]) return lt_fail(LT_ERR_ARG, "unigram entropy: the data holds no code grids");
+    if (m < 1) return lt_fail(LT_ERR_ARG, "unigram entropy: split '%s' has no examples", lt_split_name(s));
+    int64_t *count = lt_calloc((size_t)d->vocab, sizeof *count);
+    if (!count) return lt_fail(LT_ERR_NOMEM, "unigram counts for %lld codes", (long long)d->vocab);
+    for (int64_t i = 0; i < m; i++) count[d->store_tokens[s][i]]++;
+    double h = 0;
+    for (int64_t k = 0; k < d->vocab; k++)
+        if (count[k]) h -= (double)count[k] / (double)m * log((double)count[k] / (double)m);
+    lt_free(count);
+    *nats_per_code = h;
+    return LT_OK;
+}
+
 lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, double *prior) {
     const lt_split *sp = &d->split[s];
     if (!sp->labels) return lt_fail(LT_ERR_ARG, "split '%s' has no labels", lt_split_name(s));

@@ -159,6 +159,12 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if (b < 0) return lt_fail(LT_ERR_ARG, "--binarize %s: expected none, threshold, stochastic or dynamic", bin);
     t->binarize = (lt_binarize)b;
     if ((st = lt_augment_parse(lti_get_s(c, "augment", "none"), &t->aug))) return st;
+    const lt_model_vtable *vt = lt_model_find(t->model_name); /* unknown: lt_model_create says so below */
+    if (vt && !!vt->tokens != (t->data.vocab > 0))
+        return lt_fail(LT_ERR_ARG, vt->tokens ? "model '%s' reads code grids; data source %s holds images (give "
+                                                "codes: tfrecord:PREFIX of 'codes' examples, as latent encode writes)"
+                                              : "model '%s' reads pixels; data source %s holds code grids",
+                       t->model_name, t->data_dir);
     if (t->aug.crop_pad > 0 && t->data.height < 2)
         return lt_fail(LT_ERR_ARG, "augment crop:%lld: data source %s has no 2-d images (height %lld)",
                        (long long)t->aug.crop_pad, t->data_dir, (long long)t->data.height);
@@ -189,11 +195,6 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     }
     st = lt_model_create(t->model_name, mc, &t->m);
     if (st) return st;
-    if (!!t->m->vt->tokens != (t->data.vocab > 0))
-        return lt_fail(LT_ERR_ARG, t->m->vt->tokens ? "model '%s' reads code grids; data source %s holds images (give "
-                                                      "codes: tfrecord:PREFIX of 'codes' examples)"
-                                                    : "model '%s' reads pixels; data source %s holds code grids",
-                       t->model_name, t->data_dir);
     if (t->m->vt->tokens && t->data.vocab > t->m->vocab)
         return lt_fail(LT_ERR_ARG, "data source %s has codes up to %lld, model '%s' has %lld", t->data_dir,
                        (long long)t->data.vocab - 1, t->model_name, (long long)t->m->vocab);

@@ -91,18 +91,20 @@ int lt_cmd_sample(int argc, char **argv) {
     lt_model *m = NULL, *s1 = NULL;
     lt_status st = lt_checkpoint_open_model(run, which, &m, NULL);
     if (st) return lt_cli_error(st);
-    if (cls >= 0 && cls >= m->n_classes) {
+    const int64_t n_classes = m->n_classes, vocab = m->vocab; /* for the messages after destroy */
+    if (cls >= 0 && cls >= n_classes) {
         lt_model_destroy(m);
-        return lt_cli_usage(cmd, "--class %lld: the model has %lld classes", (long long)cls, (long long)m->n_classes);
+        return lt_cli_usage(cmd, "--class %lld: the model has %lld classes", (long long)cls, (long long)n_classes);
     }
     if (!m->vt->tokens && token_opts) {
+        const char *name = m->vt->name; /* static: the vtable outlives the model */
         lt_model_destroy(m);
         return lt_cli_usage(cmd, "--temperature, --top-k, --top-p and --codes-out apply to priors over codes (gpt), not "
-                                 "to model '%s'", m->vt->name);
+                                 "to model '%s'", name);
     }
-    if (m->vt->tokens && top_k > m->vocab) {
+    if (m->vt->tokens && top_k > vocab) {
         lt_model_destroy(m);
-        return lt_cli_usage(cmd, "--top-k %lld: the model has %lld codes", (long long)top_k, (long long)m->vocab);
+        return lt_cli_usage(cmd, "--top-k %lld: the model has %lld codes", (long long)top_k, (long long)vocab);
     }
     float *x = NULL;                                           /* (n, D) images */
     int64_t *codes = NULL;                                     /* (n, D) a token model's codes */

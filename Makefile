@@ -43,3 +43,13 @@ fuzz:
 
 clean:
 	rm -rf $(BUILD) build-san build-fuzz
+
+# Installs the program, liblatent (.so and .a), headers, latent.pc, man page and bash
+# completion under PREFIX (docs/install.md). `make deb` builds a Debian package in $(BUILD).
+PREFIX ?= /usr/local
+.PHONY: install deb
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+deb: build
+	@cd $(BUILD) && cpack -G DEB

@@ -149,10 +149,23 @@ static void loss_is_mean_nll(void **state) {
     assert_int_equal(m->vt->loss(m, &g, &b, &loss), LT_OK);
     assert_true(fabs(loss->data[0] - sum / 4) < 1e-4);
     lt_graph_reset(&g);
+    /* a batch with only x (the codes as floats) reads the same codes; a non-integer is refused */
+    float x[24];
+    double lpx[4];
+    for (int i = 0; i < 24; i++) x[i] = (float)codes[i];
+    lt_batch bx = {x, NULL, 4, 6, NULL};
+    assert_int_equal(m->vt->log_prob(m, &g, &bx, NULL, lpx), LT_OK);
+    lt_graph_reset(&g);
+    for (int i = 0; i < 4; i++) assert_true(lpx[i] == lp[i]);
+    x[3] = 1.5f;
+    assert_int_equal(m->vt->log_prob(m, &g, &bx, NULL, lpx), LT_ERR_ARG);
+    lt_graph_reset(&g);
     codes[7] = 5;
     assert_int_equal(m->vt->log_prob(m, &g, &b, NULL, lp), LT_ERR_ARG);
-    b.tokens = NULL;
+    b.tokens = NULL; /* and no x */
     assert_int_equal(m->vt->log_prob(m, &g, &b, NULL, lp), LT_ERR_ARG);
+    b.dim = 5;
+    assert_int_equal(m->vt->log_prob(m, &g, &b, NULL, lp), LT_ERR_SHAPE);
     lt_graph_free(&g);
     lt_model_destroy(m);
 }

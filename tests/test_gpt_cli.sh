@@ -80,6 +80,7 @@ expect2 "--dropout 1.5" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --o
 expect2 "--width 10 --heads 4" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --width 10 --heads 4 --quiet
 expect2 "--stage1 missing" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --stage1 "$T/nothing"
 expect2 "--layers 0" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --layers 0
+expect2 "--augment on codes" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --augment flip --quiet
 expect2 "a pixel model on codes" "$LATENT" train --model made --data "tfrecord:$T/toy" --out "$T/b" --quiet
 python3 "$LT_SOURCE_DIR/tests/py/write_idx.py" "$T/img" 20 10 10 4
 expect2 "gpt on pixels" "$LATENT" train --model gpt --data "$T/img" --out "$T/b" --quiet

@@ -19,6 +19,8 @@
 
 #include "test_util.h"
 
+#include <jpeglib.h>
+
 #include "core/alloc.h"
 #include "data/dataset.h"
 #include "data/image.h"
@@ -53,6 +55,32 @@ static void mkdirs(const char *path) { /* mkdir -p */
     assert_true(!stat(p, &sb) && S_ISDIR(sb.st_mode));
 }
 
+/* buf (h, w, c) as a JPEG through libjpeg (stb's JPEG writer shifts signed ints
+ * past their range, which UBSan rejects). */
+static int write_jpeg(const char *path, int w, int h, int c, const uint8_t *buf) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    struct jpeg_compress_struct ci;
+    struct jpeg_error_mgr err;
+    ci.err = jpeg_std_error(&err);
+    jpeg_create_compress(&ci);
+    jpeg_stdio_dest(&ci, f);
+    ci.image_width = (JDIMENSION)w;
+    ci.image_height = (JDIMENSION)h;
+    ci.input_components = c;
+    ci.in_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&ci);
+    jpeg_set_quality(&ci, 90, TRUE);
+    jpeg_start_compress(&ci, TRUE);
+    while (ci.next_scanline < ci.image_height) {
+        JSAMPROW row = (JSAMPROW)(buf + (size_t)ci.next_scanline * (size_t)(w * c));
+        jpeg_write_scanlines(&ci, &row, 1);
+    }
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
+    return fclose(f) == 0;
+}
+
 /* An h x w image k with c channels (1, 3 or 4) as PATH (.png or .jpg) under dir. */
 static void write_image(const char *rel, int k, int c, int h, int w) {
     char path[512], sub[512];
@@ -64,7 +92,7 @@ static void write_image(const char *rel, int k, int c, int h, int w) {
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int ch = 0; ch < c; ch++) buf[(y * w + x) * c + ch] = pix(k, ch, y, x);
-    int ok = strstr(rel, ".png") ? stbi_write_png(path, w, h, c, buf, w * c) : stbi_write_jpg(path, w, h, c, buf, 90);
+    int ok = strstr(rel, ".png") ? stbi_write_png(path, w, h, c, buf, w * c) : write_jpeg(path, w, h, c, buf);
     assert_true(ok);
 }
 
@@ -269,6 +297,10 @@ static void bad_folders(void **state) {
         assert_int_equal(files, 0);
     }
     lt_dataset d;
+    mkdirs(test_path(dir, "emptytrain/train"));
+    mkdirs(test_path(dir, "emptytrain/test"));
+    assert_int_equal(lt_dataset_open(test_path(dir, "emptytrain"), 0, &d), LT_ERR_FORMAT);
+    assert_non_null(strstr(lt_error_message(), "emptytrain/train: expected class folders, found none"));
     mkdirs(test_path(dir, "notest/train/ant"));
     write_image("notest/train/ant/a.png", 0, 3, 4, 6);
     assert_int_equal(lt_dataset_open(test_path(dir, "notest"), 0, &d), LT_ERR_ARG);

@@ -156,6 +156,13 @@ static void norms_names_and_init(void **state) {
     assert_memory_equal(y->data, w->data, sizeof(float) * 108);
     expect_shape(lt_nn_norm_forward(&G, &ln, rnd(3, (int64_t[]){2, 4, 5})), 3, (int64_t[]){2, 4, 5});
     expect_shape(lt_nn_norm_forward(&G, &plain, rnd(2, (int64_t[]){4, 5})), 2, (int64_t[]){4, 5});
+    assert_int_equal(lt_graph_status(&G), LT_OK);
+    assert_null(lt_nn_norm_forward(&G, &plain, rnd(2, (int64_t[]){5, 4}))); /* width 4, not 5 */
+    assert_int_equal(lt_graph_status(&G), LT_ERR_SHAPE);
+    lt_graph_reset(&G);
+    assert_null(lt_nn_norm_forward(&G, &gn, rnd(4, (int64_t[]){2, 4, 3, 3}))); /* 4 channels, not 6 */
+    assert_int_equal(lt_graph_status(&G), LT_ERR_SHAPE);
+    lt_graph_reset(&G);
 }
 
 /* Train mode: normalized by batch statistics, running stats move by momentum toward the
@@ -374,6 +381,45 @@ static void attention_names_and_causality(void **state) {
     lt_graph_reset(&G);
 }
 
+/* Decoding position by position with a KV cache gives the causal forward's rows. */
+static void block_steps_match_causal_forward(void **state) {
+    (void)state;
+    lt_nn_transformer_block blk[2];
+    assert_int_equal(lt_nn_transformer_block_declare(&blk[0], &NN, "h.0", 12, 3, 24, 0.0f, 1), LT_OK);
+    assert_int_equal(lt_nn_transformer_block_declare(&blk[1], &NN, "h.1", 12, 3, 24, 0.0f, 1), LT_OK);
+    finalize();
+    lt_nn_transformer_block_reset(&blk[0], &R);
+    lt_nn_transformer_block_reset(&blk[1], &R);
+    lt_rng_fill_uniform(&R, blk[1].self_attn.in_proj_bias->data, 36, -0.5f, 0.5f);
+    const int64_t B = 2, T = 6, C = 12;
+    lt_graph_set_grad(&G, 0);
+    lt_tensor *x = rnd(3, (int64_t[]){B, T, C});
+    lt_tensor *y = lt_nn_transformer_block_forward(&G, &blk[1], lt_nn_transformer_block_forward(&G, &blk[0], x));
+    assert_non_null(y);
+    lt_kv_cache cache[2];
+    assert_int_equal(lt_kv_cache_init(&cache[0], B, T, C, 3), LT_OK);
+    assert_int_equal(lt_kv_cache_init(&cache[1], B, T, C, 3), LT_OK);
+    for (int64_t t = 0; t < T; t++) {
+        lt_tensor *xt = lt_graph_new(&G, LT_F32, 2, (int64_t[]){B, C});
+        for (int64_t b = 0; b < B; b++) memcpy(xt->data + b * C, x->data + (b * T + t) * C, sizeof(float) * C);
+        lt_tensor *yt = lt_nn_transformer_block_step(&G, &blk[1], &cache[1],
+                                                     lt_nn_transformer_block_step(&G, &blk[0], &cache[0], xt));
+        assert_non_null(yt);
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t c = 0; c < C; c++) assert_float_equal(yt->data[b * C + c], y->data[(b * T + t) * C + c], 1e-5);
+    }
+    /* a cache of another width is a shape error */
+    lt_kv_cache wrong;
+    assert_int_equal(lt_kv_cache_init(&wrong, B, T, 24, 3), LT_OK);
+    assert_null(lt_nn_mha_step(&G, &blk[0].self_attn, &wrong, rnd(2, (int64_t[]){B, C})));
+    assert_int_equal(lt_graph_status(&G), LT_ERR_SHAPE);
+    lt_kv_cache_free(&wrong);
+    lt_kv_cache_free(&cache[0]);
+    lt_kv_cache_free(&cache[1]);
+    lt_graph_reset(&G);
+    lt_graph_set_grad(&G, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_builds_dotted_names),
@@ -385,6 +431,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(res_blocks_names_and_residual, setup, teardown),
         cmocka_unit_test_setup_teardown(resample_and_mlp, setup, teardown),
         cmocka_unit_test_setup_teardown(attention_names_and_causality, setup, teardown),
+        cmocka_unit_test_setup_teardown(block_steps_match_causal_forward, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,27 +8,19 @@
 # input in training mode, then in eval mode, and must agree within 1e-4 (relative to the
 # tensor's scale) on the output, the gradients of Σ r·y for the input and every parameter,
 # and BatchNorm's running statistics after the training step. Python reads safetensors
-# with json + struct + torch.frombuffer only.
+# with json + struct + torch.frombuffer only (tests/py/safetensors_io.py).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/python.sh"
 lt_python_or_skip "python3-torch absent" torch
 lt_tool nn_tool
 lt_tmpdir nn_torch
 
-"$PY" - "$T" <<'PY'
-import json, struct, sys, torch
+"$PY" - "$T" "$(dirname "${BASH_SOURCE[0]}")/py" <<'PY'
+import sys, torch
+sys.path.insert(0, sys.argv[2])
+from safetensors_io import save
 torch.manual_seed(3)
 d = sys.argv[1]
-def save(path, tensors):
-    names = {torch.float32: "F32", torch.int64: "I64"}
-    header, blobs, off = {}, [], 0
-    for k, t in tensors.items():
-        b = t.contiguous().numpy().tobytes()
-        header[k] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b); off += len(b)
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    open(path, "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 save(f"{d}/conv_in.safetensors", {"x": torch.empty(4, 3, 12, 12).uniform_(-1, 1),
                                   "r": torch.empty(4, 3, 12, 12).uniform_(-1, 1)})
 save(f"{d}/tf_in.safetensors", {"x": torch.empty(2, 7, 16).uniform_(-1, 1), "r": torch.empty(2, 7, 5).uniform_(-1, 1),
@@ -37,25 +29,13 @@ PY
 
 "$TOOL" "$T"
 
-"$PY" - "$T" <<'PY'
-import json, struct, sys, torch
+"$PY" - "$T" "$(dirname "${BASH_SOURCE[0]}")/py" <<'PY'
+import sys, torch
 import torch.nn as nn
 import torch.nn.functional as F
+sys.path.insert(0, sys.argv[2])
+from safetensors_io import load
 d = sys.argv[1]
-
-def load(path):
-    raw = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    header.pop("__metadata__", None)
-    data = bytearray(raw[8 + n:])
-    dt = {"F32": torch.float32, "I64": torch.int64}
-    out = {}
-    for k, h in header.items():
-        b, e = h["data_offsets"]
-        out[k] = torch.frombuffer(data[b:e], dtype=dt[h["dtype"]]).reshape(h["shape"]).clone() if e > b \
-            else torch.empty(h["shape"], dtype=dt[h["dtype"]])
-    return out
 
 def state_dict(path):
     """A latent checkpoint as a torch state_dict: "param."/"buffer." prefixes dropped."""

@@ -29,21 +29,13 @@ assert load("u").tolist() == [0, 1, 127, 128, 254, 255]
 print("python: C checkpoint matches")
 PY
 
-"$PY" - "$dir/py.safetensors" <<'PY'
-import json, struct, sys, torch
-tensors = {"a": torch.arange(6, dtype=torch.float32).reshape(2, 3) * 0.5 - 1.0,
-           "b": torch.tensor([-3, 0, 1 << 40, 9], dtype=torch.int64),
-           "c": torch.tensor([1, 2, 255], dtype=torch.uint8)}
-names = {torch.float32: "F32", torch.int64: "I64", torch.uint8: "U8"}
-header, blobs, off = {"__metadata__": {"author": "torch"}}, [], 0
-for k, t in tensors.items():
-    b = t.contiguous().numpy().tobytes()
-    header[k] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-    blobs.append(b); off += len(b)
-h = json.dumps(header).encode()
-h += b" " * (-len(h) % 8)
-with open(sys.argv[1], "wb") as f:
-    f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+"$PY" - "$dir/py.safetensors" "$(dirname "${BASH_SOURCE[0]}")/py" <<'PY'
+import sys, torch
+sys.path.insert(0, sys.argv[2])
+from safetensors_io import save
+save(sys.argv[1], {"a": torch.arange(6, dtype=torch.float32).reshape(2, 3) * 0.5 - 1.0,
+                   "b": torch.tensor([-3, 0, 1 << 40, 9], dtype=torch.int64),
+                   "c": torch.tensor([1, 2, 255], dtype=torch.uint8)}, {"author": "torch"})
 PY
 "$TOOL" check "$dir/py.safetensors"
 echo "ok: safetensors interop with PyTorch both ways"

@@ -8,6 +8,7 @@
 
 #include "data/dataset.h"
 #include "data/image.h"
+#include "data/tfrecord.h"
 
 /* Decoded images of one split, appended as (C, H, W) bytes. The first image added
  * to a dataset (d->dim == 0) sets its geometry; every later one must match it. */
@@ -31,6 +32,11 @@ void lti_images_free(lti_images *a);
 /* The files of split s for "tfrecord:PATTERN": PATTERN with {split} replaced, or
  * PREFIX-<split>-*; 0, or -1 when it does not fit in cap. */
 int lti_split_pattern(const char *pattern, lt_split_id s, char *buf, size_t cap);
+
+/* take(ud, rec) for every record of the files SPEC names (lt_tfr_files_add), in
+ * file order, until *count (which take advances) reaches limit > 0. */
+typedef lt_status (*lti_take_fn)(void *ud, const lt_tfr_record *rec);
+lt_status lti_read_records(const char *spec, int64_t limit, const int64_t *count, lti_take_fn take, void *ud);
 
 /* Records without a feature spec, as TF-Slim image examples (dataset_tfimage.c). */
 lt_status lti_open_tfimage(const char *source, const char *pattern, int64_t limit, lt_dataset *d);

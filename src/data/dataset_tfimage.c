@@ -82,27 +82,15 @@ static lt_status lti_take(lti_tfimg *L, const lt_tfr_record *rec) {
     return L->labels ? lti_images_label(&L->acc, (uint8_t)y) : LT_OK;
 }
 
+/* lti_take with the record's place in front of any error. */
+static lt_status lti_take_at(void *ud, const lt_tfr_record *rec) {
+    lt_status st = lti_take(ud, rec);
+    if (st) lt_fail_context(st, "file %s record %lld offset %lld: ", rec->file, (long long)rec->index, (long long)rec->offset);
+    return st;
+}
+
 static lt_status lti_split(lti_tfimg *L, const char *spec, int64_t limit) {
-    lt_tfr_files files;
-    lt_tfr_files_init(&files);
-    lt_status st = lt_tfr_files_add(&files, spec);
-    for (int64_t i = 0; i < files.n && !st && !(limit > 0 && L->acc.n >= limit); i++) {
-        lt_tfr_reader *r;
-        if ((st = lt_tfr_reader_open(&r, files.paths[i], NULL))) break;
-        for (;;) {
-            lt_tfr_record rec;
-            int have;
-            if ((st = lt_tfr_reader_next(r, &rec, &have)) || !have) break;
-            if ((st = lti_take(L, &rec))) {
-                lt_fail_context(st, "file %s record %lld offset %lld: ", rec.file, (long long)rec.index,
-                                (long long)rec.offset);
-                break;
-            }
-            if (limit > 0 && L->acc.n >= limit) break;
-        }
-        lt_tfr_reader_close(r);
-    }
-    lt_tfr_files_free(&files);
+    lt_status st = lti_read_records(spec, limit, &L->acc.n, lti_take_at, L);
     if (!st && L->acc.n == 0) st = lt_fail(LT_ERR_FORMAT, "no records");
     return st;
 }

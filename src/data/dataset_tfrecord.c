@@ -44,6 +44,7 @@ typedef struct lti_loader {
     lti_buf x, y;
     int labels;           /* -1: not decided yet (no record), 0 or 1 */
     int64_t n;
+    lt_split_id split;    /* the split being loaded */
 } lti_loader;
 
 /* Record rec into the split: its row and its label. */
@@ -88,33 +89,45 @@ static lt_status lti_take(lti_loader *L, const lt_tfr_record *rec) {
     return LT_OK;
 }
 
-static lt_status lti_load_split(lti_loader *L, lt_split_id s, const char *spec) {
+lt_status lti_read_records(const char *spec, int64_t limit, const int64_t *count, lti_take_fn take, void *ud) {
     lt_tfr_files files;
     lt_tfr_files_init(&files);
     lt_status st = lt_tfr_files_add(&files, spec);
-    for (int64_t i = 0; i < files.n && !st && !(L->limit > 0 && L->n >= L->limit); i++) {
+    for (int64_t i = 0; i < files.n && !st && !(limit > 0 && *count >= limit); i++) {
         lt_tfr_reader *r;
         if ((st = lt_tfr_reader_open(&r, files.paths[i], NULL))) break;
         for (;;) {
             lt_tfr_record rec;
             int have;
             if ((st = lt_tfr_reader_next(r, &rec, &have)) || !have) break;
-            /* geometry from the first training record, when the spec's shape does not say */
-            if (s == LT_SPLIT_TRAIN && L->n == 0 && L->d->height == 0 && !lt_example_parse(&L->ex, rec.data, rec.len)) {
-                const lt_ex_feature *h = lt_example_get(&L->ex, "image/height"), *w = lt_example_get(&L->ex, "image/width");
-                int64_t hv = 0, wv = 0;
-                if (h && w && lt_ex_feature_int64s(h, &hv, 1) == 1 && lt_ex_feature_int64s(w, &wv, 1) == 1 && hv > 0 &&
-                    wv > 0 && hv * wv == L->d->dim) {
-                    L->d->height = hv;
-                    L->d->width = wv;
-                }
-            }
-            if ((st = lti_take(L, &rec))) break;
-            if (L->limit > 0 && L->n >= L->limit) break;
+            if ((st = take(ud, &rec))) break;
+            if (limit > 0 && *count >= limit) break;
         }
         lt_tfr_reader_close(r);
     }
     lt_tfr_files_free(&files);
+    return st;
+}
+
+/* lti_take, after taking the geometry from the first training record when the
+ * spec's shape does not say. */
+static lt_status lti_take_peek(void *ud, const lt_tfr_record *rec) {
+    lti_loader *L = ud;
+    if (L->split == LT_SPLIT_TRAIN && L->n == 0 && L->d->height == 0 && !lt_example_parse(&L->ex, rec->data, rec->len)) {
+        const lt_ex_feature *h = lt_example_get(&L->ex, "image/height"), *w = lt_example_get(&L->ex, "image/width");
+        int64_t hv = 0, wv = 0;
+        if (h && w && lt_ex_feature_int64s(h, &hv, 1) == 1 && lt_ex_feature_int64s(w, &wv, 1) == 1 && hv > 0 &&
+            wv > 0 && hv * wv == L->d->dim) {
+            L->d->height = hv;
+            L->d->width = wv;
+        }
+    }
+    return lti_take(L, rec);
+}
+
+static lt_status lti_load_split(lti_loader *L, lt_split_id s, const char *spec) {
+    L->split = s;
+    lt_status st = lti_read_records(spec, L->limit, &L->n, lti_take_peek, L);
     if (!st && L->n == 0) st = lt_fail(LT_ERR_FORMAT, "no records");
     if (st) return lt_fail_context(st, "data source %s split: ", lt_split_name(s));
     lt_dataset *d = L->d;

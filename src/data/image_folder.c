@@ -72,7 +72,7 @@ static lt_status lti_list(const char *dir, lti_names *out) {
         if (e->d_name[0] != '.') st = lti_names_push(out, e->d_name, NULL);
     closedir(d);
     if (st) lti_names_free(out);
-    else qsort(out->v, (size_t)out->n, sizeof *out->v, lti_strcmp);
+    else if (out->n > 1) qsort(out->v, (size_t)out->n, sizeof *out->v, lti_strcmp);
     return st;
 }
 

@@ -134,33 +134,48 @@ lt_tensor *lti_gpt_logits(lt_model *m, lt_graph *g, const int64_t *codes, const 
     return lti_gpt_head(g, p, lt_nn_norm_forward(g, &p->ln_f, x)); /* (n, T, K) */
 }
 
-/* The batch fits: codes present, T of them, each in [0, K); labels as lti_check_batch. */
-static lt_status lti_gpt_check(const lt_model *m, const lt_batch *b) {
+/* The batch's codes (n, T): b->tokens, or, when a caller filled only x, x's values (exact
+ * integers as floats) copied into g's arena. Checks the labels as lti_check_batch and
+ * every code in [0, K). */
+static lt_status lti_gpt_codes(const lt_model *m, lt_graph *g, const lt_batch *b, const int64_t **out) {
     const lti_gpt *p = m->impl;
     lt_status st = lti_check_batch(m, b);
     if (st) return st;
-    if (!b->tokens) return lt_fail(LT_ERR_ARG, "model 'gpt' reads code grids; the batch has no tokens");
+    if (!b->tokens && !b->x) return lt_fail(LT_ERR_ARG, "model 'gpt' reads code grids; the batch has neither tokens nor values");
+    int64_t *c = (int64_t *)b->tokens;
+    if (!c) {
+        lt_tensor *t = lt_graph_new(g, LT_I64, 1, (int64_t[]){b->n * p->T});
+        if (!t) return lt_graph_status(g);
+        c = t->idata;
+        for (int64_t i = 0; i < b->n * p->T; i++) {
+            c[i] = (int64_t)b->x[i];
+            if ((float)c[i] != b->x[i]) c[i] = -1; /* not an integer: refused below */
+        }
+    }
     for (int64_t i = 0; i < b->n * p->T; i++)
-        if (b->tokens[i] < 0 || b->tokens[i] >= p->K)
-            return lt_fail(LT_ERR_ARG, "model 'gpt': code %lld at position %lld of example %lld is outside 0..%lld",
-                           (long long)b->tokens[i], (long long)(i % p->T), (long long)(i / p->T), (long long)p->K - 1);
+        if (c[i] < 0 || c[i] >= p->K)
+            return lt_fail(LT_ERR_ARG, "model 'gpt': code %g at position %lld of example %lld is not in 0..%lld",
+                           b->tokens ? (double)b->tokens[i] : (double)b->x[i], (long long)(i % p->T),
+                           (long long)(i / p->T), (long long)p->K - 1);
+    *out = c;
     return LT_OK;
 }
 
-/* −log p(c_t | c_<t, y) for every position, (n·T) */
-static lt_tensor *lti_gpt_nll(lt_model *m, lt_graph *g, const lt_batch *b) {
+/* −log p(c_t | c_<t, y) for every position of codes c (n, T) -> (n·T) */
+static lt_tensor *lti_gpt_nll(lt_model *m, lt_graph *g, const int64_t *c, const lt_batch *b) {
     const lti_gpt *p = m->impl;
-    lt_tensor *logits = lti_gpt_logits(m, g, b->tokens, b->y, b->n);
-    lt_tensor *target = lt_graph_wrap_i64(g, (int64_t *)b->tokens, 1, (int64_t[]){b->n * p->T}); /* never written */
+    lt_tensor *logits = lti_gpt_logits(m, g, c, b->y, b->n);
+    lt_tensor *target = lt_graph_wrap_i64(g, (int64_t *)c, 1, (int64_t[]){b->n * p->T}); /* never written */
     return lt_cross_entropy(g, lt_reshape(g, logits, 2, (int64_t[]){b->n * p->T, p->K}), target);
 }
 
 static lt_status gpt_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tensor **loss) {
-    lt_status st = lti_gpt_check(m, b);
+    const int64_t *c;
+    lt_status st = lti_gpt_codes(m, g, b, &c);
     if (st) return st;
     const int training = g->training;
     g->training = g->rng != NULL; /* dropout needs the graph's rng; without one it stays off */
-    lt_tensor *nll = lti_gpt_nll(m, g, b);
+    lt_tensor *nll = lti_gpt_nll(m, g, c, b);
     g->training = training;
     *loss = lt_mul_scalar(g, lt_sum(g, nll, LT_AXIS_ALL, 0), 1.0f / (float)b->n);
     return lt_graph_status(g);
@@ -168,12 +183,13 @@ static lt_status gpt_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tensor
 
 static lt_status gpt_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, const lt_eval_opts *o, double *out) {
     (void)o;
-    lt_status st = lti_gpt_check(m, b);
+    const int64_t *c;
+    lt_status st = lti_gpt_codes(m, g, b, &c);
     if (st) return st;
     const int64_t T = ((lti_gpt *)m->impl)->T;
     const int grad = lt_graph_set_grad(g, 0), training = g->training;
     g->training = 0;
-    lt_tensor *nll = lti_gpt_nll(m, g, b);
+    lt_tensor *nll = lti_gpt_nll(m, g, c, b);
     g->training = training;
     lt_graph_set_grad(g, grad);
     if ((st = lt_graph_status(g))) return st;

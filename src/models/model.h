@@ -59,7 +59,8 @@ typedef struct lt_batch {
     const int64_t *y;    /* (n) class labels, or NULL */
     int64_t n, dim;
     const int64_t *tokens; /* (n, dim) integer codes in [0, vocab) for token models (vt->tokens;
-                            * x may then be NULL), NULL otherwise */
+                            * x may then be NULL), or NULL: a token model then reads the codes
+                            * from x (exact integers as floats, as a token source's batches) */
 } lt_batch;
 
 

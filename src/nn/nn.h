@@ -40,6 +40,8 @@
 
 #define LT_NN_NAME_MAX LT_PARAM_NAME_MAX
 
+struct lt_kv_cache; /* ops/ops.h */
+
 /* Where modules declare their tensors. Not owned. */
 typedef struct lt_nn {
     lt_params *params;  /* trained */
@@ -206,6 +208,11 @@ lt_status lt_nn_mha_declare(lt_nn_mha *m, const lt_nn *nn, const char *prefix, i
 void lt_nn_mha_reset(lt_nn_mha *m, lt_rng *rng);
 /* x (B,T,C) -> (B,T,C); causal: position i attends to j <= i */
 lt_tensor *lt_nn_mha_forward(lt_graph *g, const lt_nn_mha *m, lt_tensor *x, int causal);
+/* Causal decoding one position at a time (sampling): x (B,C) at position cache->len -> (B,C),
+ * that position's row of the causal forward; appends its key and value to the cache
+ * (lt_kv_cache_init(cache, B, T_max, C, heads), one per layer; ops/ops.h). Records no
+ * gradients through the attention. */
+lt_tensor *lt_nn_mha_step(lt_graph *g, const lt_nn_mha *m, struct lt_kv_cache *cache, lt_tensor *x);
 
 /* The pre-LN transformer block, torch.nn.TransformerEncoderLayer(C, heads,
  * dim_feedforward=ff, dropout, activation=gelu(approximate='tanh'), batch_first=True,
@@ -226,5 +233,8 @@ lt_status lt_nn_transformer_block_declare(lt_nn_transformer_block *m, const lt_n
 void lt_nn_transformer_block_reset(lt_nn_transformer_block *m, lt_rng *rng);
 /* x (B,T,C) -> (B,T,C) */
 lt_tensor *lt_nn_transformer_block_forward(lt_graph *g, const lt_nn_transformer_block *m, lt_tensor *x);
+/* A causal block, one position: x (B,C) -> (B,C), with the layer's cache as lt_nn_mha_step. */
+lt_tensor *lt_nn_transformer_block_step(lt_graph *g, const lt_nn_transformer_block *m, struct lt_kv_cache *cache,
+                                        lt_tensor *x);
 
 #endif

@@ -33,6 +33,14 @@ void lt_nn_norm_reset(lt_nn_norm *m) {
 }
 
 lt_tensor *lt_nn_norm_forward(lt_graph *g, const lt_nn_norm *m, lt_tensor *x) {
+    /* without affine tensors the ops would normalize any width: check the module's */
+    if (x && (x->ndim < (m->groups ? 2 : 1) || x->shape[m->groups ? 1 : x->ndim - 1] != m->channels)) {
+        char s[64];
+        lti_graph_fail(g, LT_ERR_SHAPE, "%s: want x %s%lld%s, got %s", m->groups ? "GroupNorm" : "LayerNorm",
+                       m->groups ? "(N," : "(...,", (long long)m->channels, m->groups ? ",...)" : ")",
+                       lt_shape_str(x, s, 64));
+        return NULL;
+    }
     return m->groups ? lt_group_norm(g, x, m->groups, m->weight, m->bias, m->eps)
                      : lt_layer_norm(g, x, m->weight, m->bias, m->eps);
 }

@@ -1,25 +1,9 @@
-/* MultiheadAttention and the pre-LN transformer block (conventions: nn/nn.h). */
+/* MultiheadAttention and the pre-LN transformer block (conventions: nn/nn.h), on the fused
+ * attention op; the *_step forms decode one position at a time with a KV cache. */
 #include <math.h>
 
 #include "nn/internal.h"
 #include "ops/ops.h"
-
-/* lt_attention's contract written with existing ops (batched matmuls and a softmax), used
- * until the fused attention op reaches main. qkv (B,T,3C) packed [q|k|v], each with heads
- * of Dh = C/heads contiguous -> (B,T,C) = softmax(q·kᵀ/√Dh [+ causal mask])·v per head. */
-static lt_tensor *lti_nn_attention(lt_graph *g, lt_tensor *qkv, int heads, int causal) {
-    if (!qkv) return NULL;
-    const int64_t B = qkv->shape[0], T = qkv->shape[1], C = qkv->shape[2] / 3, H = heads, Dh = C / H;
-    lt_tensor *t[3]; /* q, k, v: (B·H, T, Dh) */
-    for (int i = 0; i < 3; i++) {
-        lt_tensor *s = lt_reshape(g, lt_slice(g, qkv, 2, i * C, C), 4, (int64_t[]){B, T, H, Dh});
-        t[i] = lt_reshape(g, lt_permute(g, s, (int[]){0, 2, 1, 3}), 3, (int64_t[]){B * H, T, Dh});
-    }
-    lt_tensor *s = lt_mul_scalar(g, lt_matmul(g, t[0], t[1], 0, 1), 1.0f / sqrtf((float)Dh)); /* (B·H, T, T) */
-    lt_tensor *p = causal ? lt_causal_softmax(g, s) : lt_softmax(g, s, -1);
-    lt_tensor *o = lt_reshape(g, lt_matmul(g, p, t[2], 0, 0), 4, (int64_t[]){B, H, T, Dh});
-    return lt_reshape(g, lt_permute(g, o, (int[]){0, 2, 1, 3}), 3, (int64_t[]){B, T, C});
-}
 
 lt_status lt_nn_mha_declare(lt_nn_mha *m, const lt_nn *nn, const char *prefix, int64_t dim, int heads) {
     lt_status st;
@@ -56,7 +40,20 @@ lt_tensor *lt_nn_mha_forward(lt_graph *g, const lt_nn_mha *m, lt_tensor *x, int 
     }
     const int64_t B = x->shape[0], T = x->shape[1], C = m->dim;
     lt_tensor *qkv = lt_linear(g, lt_reshape(g, x, 2, (int64_t[]){B * T, C}), m->in_proj_weight, m->in_proj_bias);
-    lt_tensor *a = lti_nn_attention(g, lt_reshape(g, qkv, 3, (int64_t[]){B, T, 3 * C}), m->heads, causal);
+    lt_tensor *a = lt_attention(g, lt_reshape(g, qkv, 3, (int64_t[]){B, T, 3 * C}), m->heads, causal);
+    return lt_nn_linear_forward(g, &m->out_proj, a);
+}
+
+lt_tensor *lt_nn_mha_step(lt_graph *g, const lt_nn_mha *m, lt_kv_cache *cache, lt_tensor *x) {
+    if (!x || g->status) return NULL;
+    if (x->ndim != 2 || x->shape[1] != m->dim || cache->C != m->dim || cache->heads != m->heads) {
+        char s[64];
+        lti_graph_fail(g, LT_ERR_SHAPE, "MultiheadAttention step: want x (B,%lld) and a cache of width %lld with %d heads, "
+                       "got x %s and a cache of width %lld with %d heads", (long long)m->dim, (long long)m->dim,
+                       m->heads, lt_shape_str(x, s, 64), (long long)cache->C, cache->heads);
+        return NULL;
+    }
+    lt_tensor *a = lt_attention_step(g, cache, lt_linear(g, x, m->in_proj_weight, m->in_proj_bias)); /* (B,C) */
     return lt_nn_linear_forward(g, &m->out_proj, a);
 }
 
@@ -89,10 +86,23 @@ void lt_nn_transformer_block_reset(lt_nn_transformer_block *m, lt_rng *rng) {
 /* dropout only when it is on: lt_dropout in training mode needs g->rng */
 static lt_tensor *lti_nn_drop(lt_graph *g, lt_tensor *x, float p) { return p > 0.0f ? lt_dropout(g, x, p) : x; }
 
-lt_tensor *lt_nn_transformer_block_forward(lt_graph *g, const lt_nn_transformer_block *m, lt_tensor *x) {
-    lt_tensor *a = lt_nn_mha_forward(g, &m->self_attn, lt_nn_norm_forward(g, &m->norm1, x), m->causal);
+/* The block around its attention: a (x's shape) = self_attn(norm1(x)), given. */
+static lt_tensor *lti_nn_block_rest(lt_graph *g, const lt_nn_transformer_block *m, lt_tensor *x, lt_tensor *a) {
     x = lt_add(g, x, lti_nn_drop(g, a, m->dropout));
     lt_tensor *h = lt_gelu(g, lt_nn_linear_forward(g, &m->linear1, lt_nn_norm_forward(g, &m->norm2, x)));
     h = lt_nn_linear_forward(g, &m->linear2, lti_nn_drop(g, h, m->dropout));
     return lt_add(g, x, lti_nn_drop(g, h, m->dropout));
+}
+
+lt_tensor *lt_nn_transformer_block_forward(lt_graph *g, const lt_nn_transformer_block *m, lt_tensor *x) {
+    return lti_nn_block_rest(g, m, x, lt_nn_mha_forward(g, &m->self_attn, lt_nn_norm_forward(g, &m->norm1, x), m->causal));
+}
+
+lt_tensor *lt_nn_transformer_block_step(lt_graph *g, const lt_nn_transformer_block *m, lt_kv_cache *cache,
+                                        lt_tensor *x) {
+    if (!m->causal && !g->status) {
+        lti_graph_fail(g, LT_ERR_ARG, "TransformerEncoderLayer step: the block is not causal");
+        return NULL;
+    }
+    return lti_nn_block_rest(g, m, x, lt_nn_mha_step(g, &m->self_attn, cache, lt_nn_norm_forward(g, &m->norm1, x)));
 }

@@ -34,8 +34,8 @@ LTI_INLINE float lti_un_f(lt_op op, float x, float p, float q) {
     case LT_OP_LEAKY_RELU: return x > 0.0f ? x : p * x;
     case LT_OP_SOFTPLUS: return (x > 0.0f ? x : 0.0f) + lti_log1p_exp_neg_abs(x);
     case LT_OP_SILU: return x * lti_sigmoidf(x);
-    default: /* LT_OP_GELU */
-        return 0.5f * x * (1.0f + tanhf(LTI_GELU_C * (x + LTI_GELU_K * x * x * x)));
+    default: /* LT_OP_GELU: 0.5·x·(1 + tanh(u)) = x·sigmoid(2u), which vectorizes (tanhf does not) */
+        return x * lti_sigmoidf(2.0f * LTI_GELU_C * (x + LTI_GELU_K * x * x * x));
     }
 }
 
@@ -61,9 +61,9 @@ LTI_INLINE float lti_un_df(lt_op op, float x, float y, float p, float q) {
         float s = lti_sigmoidf(x);
         return s * (1.0f + x * (1.0f - s));
     }
-    default: { /* LT_OP_GELU */
-        float t = tanhf(LTI_GELU_C * (x + LTI_GELU_K * x * x * x));
-        return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * LTI_GELU_C * (1.0f + 3.0f * LTI_GELU_K * x * x);
+    default: { /* LT_OP_GELU: s = sigmoid(2u), d/dx x·s = s + x·s·(1 - s)·2u' */
+        float s = lti_sigmoidf(2.0f * LTI_GELU_C * (x + LTI_GELU_K * x * x * x));
+        return s + x * s * (1.0f - s) * 2.0f * LTI_GELU_C * (1.0f + 3.0f * LTI_GELU_K * x * x);
     }
     }
 }

@@ -159,6 +159,8 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if (b < 0) return lt_fail(LT_ERR_ARG, "--binarize %s: expected none, threshold, stochastic or dynamic", bin);
     t->binarize = (lt_binarize)b;
     if ((st = lt_augment_parse(lti_get_s(c, "augment", "none"), &t->aug))) return st;
+    if (t->data.vocab > 0 && (t->aug.crop_pad > 0 || t->aug.flip))
+        return lt_fail(LT_ERR_ARG, "--augment: data source %s holds code grids, which are not augmented", t->data_dir);
     const lt_model_vtable *vt = lt_model_find(t->model_name); /* unknown: lt_model_create says so below */
     if (vt && !!vt->tokens != (t->data.vocab > 0))
         return lt_fail(LT_ERR_ARG, vt->tokens ? "model '%s' reads code grids; data source %s holds images (give "

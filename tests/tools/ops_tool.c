@@ -1,5 +1,5 @@
 /* Helper of tests/test_torch_ops.sh: runs conv2d, conv_transpose2d, group_norm,
- * layer_norm, causal_softmax and attention on inputs PyTorch wrote, and writes the outputs
+ * layer_norm, causal_softmax, attention and gelu on inputs PyTorch wrote, and writes the outputs
  * and the gradients of Σ r·y back for PyTorch to compare.
  *   ops_tool DIR   for each case NAME: reads DIR/NAME.in = the inputs then r, raw
  *                  float32, shapes fixed below (and, independently, in the script);
@@ -26,6 +26,7 @@ static const tool_case CASES[] = {
     {"attention_causal", 1, {3}, {{2, 7, 36}}}, /* 3 heads, causal */
     {"attention_full", 1, {3}, {{3, 5, 24}}},   /* 2 heads */
     {"attention_long", 1, {3}, {{1, 70, 24}}},  /* 4 heads, causal */
+    {"gelu", 1, {2}, {{8, 100}}},               /* of 6·x: x in [-6, 6] */
 };
 
 static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
@@ -37,7 +38,8 @@ static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
     case 4: return lt_causal_softmax(g, in[0]);
     case 5: return lt_attention(g, in[0], 3, 1);
     case 6: return lt_attention(g, in[0], 2, 0);
-    default: return lt_attention(g, in[0], 4, 1);
+    case 7: return lt_attention(g, in[0], 4, 1);
+    default: return lt_gelu(g, lt_mul_scalar(g, in[0], 6.0f));
     }
 }
 

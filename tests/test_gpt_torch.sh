@@ -24,25 +24,13 @@ lt_tmpdir gpt_torch
 "$TOOL" "$T/a" "$T/a.safetensors"
 "$TOOL" "$T/b" "$T/b.safetensors"
 
-"$PY" - "$T" <<'PY'
-import json, struct, sys, torch
+"$PY" - "$T" "$(dirname "${BASH_SOURCE[0]}")/py" <<'PY'
+import json, sys, torch
 import torch.nn as nn
 import torch.nn.functional as F
 d = sys.argv[1]
-
-def load(path):
-    raw = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    header.pop("__metadata__", None)
-    data = bytearray(raw[8 + n:])
-    dt = {"F32": torch.float32, "I64": torch.int64}
-    out = {}
-    for k, h in header.items():
-        b, e = h["data_offsets"]
-        out[k] = torch.frombuffer(data[b:e], dtype=dt[h["dtype"]]).reshape(h["shape"]).clone() if e > b \
-            else torch.empty(h["shape"], dtype=dt[h["dtype"]])
-    return out
+sys.path.insert(0, sys.argv[2])
+from safetensors_io import load
 
 def gelu_tanh(x):
     return F.gelu(x, approximate="tanh")

@@ -97,28 +97,10 @@ static lt_status lti_take(lti_codes *L, const lt_tfr_record *rec) {
     return LT_OK;
 }
 
-static lt_status lti_split(lti_codes *L, const char *spec, int64_t limit) {
-    lt_tfr_files files;
-    lt_tfr_files_init(&files);
-    lt_status st = lt_tfr_files_add(&files, spec);
-    for (int64_t i = 0; i < files.n && !st && !(limit > 0 && L->n >= limit); i++) {
-        lt_tfr_reader *r;
-        if ((st = lt_tfr_reader_open(&r, files.paths[i], NULL))) break;
-        for (;;) {
-            lt_tfr_record rec;
-            int have;
-            if ((st = lt_tfr_reader_next(r, &rec, &have)) || !have) break;
-            if ((st = lti_take(L, &rec))) {
-                lt_fail_context(st, "file %s record %lld offset %lld: ", rec.file, (long long)rec.index,
-                                (long long)rec.offset);
-                break;
-            }
-            if (limit > 0 && L->n >= limit) break;
-        }
-        lt_tfr_reader_close(r);
-    }
-    lt_tfr_files_free(&files);
-    if (!st && L->n == 0) st = lt_fail(LT_ERR_FORMAT, "no records");
+/* lti_take with the record's place in front of any error. */
+static lt_status lti_take_at(void *L, const lt_tfr_record *rec) {
+    lt_status st = lti_take(L, rec);
+    if (st) lt_fail_context(st, "file %s record %lld offset %lld: ", rec->file, (long long)rec->index, (long long)rec->offset);
     return st;
 }
 
@@ -162,7 +144,8 @@ lt_status lti_open_codes(const char *source, const char *pattern, int64_t limit,
         }
         L.n = 0;
         L.labels = -1;
-        st = lti_split(&L, spec, limit);
+        st = lti_read_records(spec, limit, &L.n, lti_take_at, &L);
+        if (!st && L.n == 0) st = lt_fail(LT_ERR_FORMAT, "no records");
         if (st) {
             lt_fail_context(st, "data source %s split %s (%s): ", source, lt_split_name((lt_split_id)s), spec);
             break;

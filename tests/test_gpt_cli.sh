@@ -84,6 +84,14 @@ expect2 "--augment on codes" "$LATENT" train --model gpt --data "tfrecord:$T/toy
 expect2 "a pixel model on codes" "$LATENT" train --model made --data "tfrecord:$T/toy" --out "$T/b" --quiet
 python3 "$LT_SOURCE_DIR/tests/py/write_idx.py" "$T/img" 20 10 10 4
 expect2 "gpt on pixels" "$LATENT" train --model gpt --data "$T/img" --out "$T/b" --quiet
+# -o decodes through the --stage1 run's decode capability; a made run has none
+"$LATENT" train --model made --data "$T/img" --out "$T/made" --hidden 8 --epochs 1 --batch 10 --samples 0 --quiet &&
+"$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/s1" --stage1 "$T/made" --epochs 1 --batch 16 $GPT ||
+    bad "training with --stage1"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["model_config"]; assert c["stage1"] == sys.argv[2], c' \
+    "$T/s1/config.json" "$(cd "$T/made" && pwd -P)" && ok "--stage1 recorded as an absolute path" || bad "--stage1 not recorded"
+expect2 "-o with a stage-one run that cannot decode" "$LATENT" sample "$T/s1" -o "$T/g.png"
+grep -q "cannot decode grids of 4 codes" "$T/err" && [ ! -e "$T/g.png" ] && ok "  says so, writes no grid" || bad "  $(cat "$T/err")"
 [ ! -e "$T/b" ] && ok "no run directory after refused trainings" || bad "a refused training left $T/b"
 for kind in grid negative nocodes; do
     "$CODES" bad "$T/bad-$kind" $kind

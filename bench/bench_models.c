@@ -66,7 +66,7 @@ static int run(const bench_model *bm, const lt_dataset *ds, int rounds, int step
             if (m->vt->on_step) m->vt->on_step(m, step);
             lt_tensor *loss;
             lt_params_zero_grad(&m->params);
-            if (m->vt->loss(m, &g, &(lt_batch){x, NULL, B, D}, &loss) || lt_backward(&g, loss)) {
+            if (m->vt->loss(m, &g, &(lt_batch){x, NULL, B, D, NULL}, &loss) || lt_backward(&g, loss)) {
                 fprintf(stderr, "bench_models: %s\n", lt_error_message());
                 return 1;
             }

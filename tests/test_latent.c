@@ -211,7 +211,7 @@ static void iwae_bound_increases(void **s) {
     lt_optim o;
     lt_optim_config oc = lt_optim_config_default(LT_OPTIM_ADAM, 1e-2f);
     assert_int_equal(lt_optim_init(&o, &oc, &m->params), LT_OK);
-    lt_batch b = {x, NULL, N, D};
+    lt_batch b = {x, NULL, N, D, NULL};
     lt_rng r;
     lt_rng_seed(&r, 9);
     G.rng = &r;
@@ -260,7 +260,7 @@ static void vae_kl_warmup(void **s) {
     (void)s;
     float x[8 * 16];
     for (int i = 0; i < 8 * 16; i++) x[i] = (float)((i * 5 + i / 16) % 3 == 0);
-    lt_batch b = {x, NULL, 8, 16};
+    lt_batch b = {x, NULL, 8, 16, NULL};
     lt_model *m[2] = {NULL, NULL};
     for (int k = 0; k < 2; k++) {
         json_t *cfg = json_pack("{s:I, s:I, s:I, s:I}", "dim", (json_int_t)16, "hidden", (json_int_t)8, "latent",
@@ -295,7 +295,7 @@ static void gsvae_estimators_run(void **s) {
     const char *types[] = {"categorical", "bernoulli"};
     float x[8 * 16];
     for (int i = 0; i < 8 * 16; i++) x[i] = (float)((i * 7 + i / 16) % 3 == 0);
-    lt_batch b = {x, NULL, 8, 16};
+    lt_batch b = {x, NULL, 8, 16, NULL};
     lt_rng r;
     lt_rng_seed(&r, 4);
     for (int t = 0; t < 2; t++)
@@ -336,7 +336,7 @@ static void latent_grads_exact(void **s) {
     enum { N = 2, D = 16, DRAWS = 4000 };
     float x[N * D];
     for (int i = 0; i < N * D; i++) x[i] = (float)((i * 5 + i / 7) % 3 == 0);
-    lt_batch b = {x, NULL, N, D};
+    lt_batch b = {x, NULL, N, D, NULL};
     for (int t = 0; t < 2; t++) {
         const int64_t M = t ? 3 : 2, K = t ? 1 : 3, C = M * K, V = t ? 2 : 3;
         json_t *cfg = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I}", "dim", (json_int_t)D, "hidden", (json_int_t)8,

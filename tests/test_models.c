@@ -56,7 +56,7 @@ static double enumerate(lt_model *m, int64_t label, int n_masks, double *p) {
     for (int64_t i = 0; i < n; i++) y[i] = label;
     lt_graph g;
     assert_int_equal(lt_graph_init(&g, 0), LT_OK);
-    lt_batch b = {x, label >= 0 ? y : NULL, n, D};
+    lt_batch b = {x, label >= 0 ? y : NULL, n, D, NULL};
     lt_eval_opts o = {n_masks, 0};
     lt_status st = m->vt->log_prob(m, &g, &b, &o, lp);
     if (st) fprintf(stderr, "log_prob: %s\n", lt_error_message());
@@ -115,7 +115,7 @@ static void nade_matches_definition(void **state) {
     double lp[20];
     lt_graph g;
     assert_int_equal(lt_graph_init(&g, 0), LT_OK);
-    lt_batch b = {x, NULL, n, D};
+    lt_batch b = {x, NULL, n, D, NULL};
     assert_int_equal(m->vt->log_prob(m, &g, &b, NULL, lp), LT_OK);
     for (int64_t i = 0; i < n; i++) {
         double a[6], ll = 0;
@@ -227,8 +227,8 @@ static void conditional_models_sum_to_one(void **state) {
         double lp;
         lt_graph g;
         assert_int_equal(lt_graph_init(&g, 0), LT_OK);
-        assert_int_equal(m->vt->log_prob(m, &g, &(lt_batch){x, NULL, 1, 6}, NULL, &lp), LT_ERR_ARG);
-        assert_int_equal(m->vt->log_prob(m, &g, &(lt_batch){x, (int64_t[]){3}, 1, 6}, NULL, &lp), LT_ERR_ARG);
+        assert_int_equal(m->vt->log_prob(m, &g, &(lt_batch){x, NULL, 1, 6, NULL}, NULL, &lp), LT_ERR_ARG);
+        assert_int_equal(m->vt->log_prob(m, &g, &(lt_batch){x, (int64_t[]){3}, 1, 6, NULL}, NULL, &lp), LT_ERR_ARG);
         lt_graph_free(&g);
         lt_model_destroy(m);
     }
@@ -354,8 +354,8 @@ static void config_errors(void **state) {
     assert_int_equal(lt_graph_init(&g, 0), LT_OK);
     float x[5] = {0};
     double lp;
-    assert_int_equal(m->vt->log_prob(m, &g, &(lt_batch){x, NULL, 1, 5}, &(lt_eval_opts){3, 0}, &lp), LT_ERR_ARG);
-    assert_int_equal(m->vt->log_prob(m, &g, &(lt_batch){x, NULL, 1, 4}, NULL, &lp), LT_ERR_SHAPE);
+    assert_int_equal(m->vt->log_prob(m, &g, &(lt_batch){x, NULL, 1, 5, NULL}, &(lt_eval_opts){3, 0}, &lp), LT_ERR_ARG);
+    assert_int_equal(m->vt->log_prob(m, &g, &(lt_batch){x, NULL, 1, 4, NULL}, NULL, &lp), LT_ERR_SHAPE);
     lt_graph_free(&g);
     lt_model_destroy(m);
 }
@@ -401,7 +401,7 @@ static void nade_threads_agree(void **state) {
         assert_int_equal(lt_graph_init(&g, 0), LT_OK);
         lt_params_zero_grad(&m->params);
         lt_tensor *l;
-        assert_int_equal(m->vt->loss(m, &g, &(lt_batch){x, y, B, D}, &l), LT_OK);
+        assert_int_equal(m->vt->loss(m, &g, &(lt_batch){x, y, B, D, NULL}, &l), LT_OK);
         assert_int_equal(lt_backward(&g, l), LT_OK);
         loss[t] = l->data[0];
         grads[t] = malloc(sizeof(float) * m->params.total);
@@ -443,7 +443,7 @@ static double mean_nll(lt_model *m, const lt_dataset *ds, lt_split_id s, int64_t
     lt_dataset_batch(ds, s, idx, n, LT_BINARIZE_NONE, 0, 0, x, NULL);
     lt_graph g;
     assert_int_equal(lt_graph_init(&g, 0), LT_OK);
-    assert_int_equal(m->vt->log_prob(m, &g, &(lt_batch){x, NULL, n, ds->dim}, NULL, lp), LT_OK);
+    assert_int_equal(m->vt->log_prob(m, &g, &(lt_batch){x, NULL, n, ds->dim, NULL}, NULL, lp), LT_OK);
     for (int64_t i = 0; i < n; i++) tot -= lp[i];
     lt_graph_free(&g);
     free(x); free(idx); free(lp);
@@ -479,7 +479,7 @@ static void train_short(const char *name, const char *cfg, float lr, int steps, 
         if (m->vt->on_step) m->vt->on_step(m, step);
         lt_tensor *loss;
         lt_params_zero_grad(&m->params);
-        assert_int_equal(m->vt->loss(m, &g, &(lt_batch){x, NULL, B, ds.dim}, &loss), LT_OK);
+        assert_int_equal(m->vt->loss(m, &g, &(lt_batch){x, NULL, B, ds.dim, NULL}, &loss), LT_OK);
         assert_int_equal(lt_backward(&g, loss), LT_OK);
         lt_optim_step(&opt, &m->params, lr);
         lt_graph_reset(&g);

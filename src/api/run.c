@@ -128,7 +128,7 @@ int lt_run_log_prob(lt_run *r, const float *x, const int64_t *y, int64_t n, doub
     if (!st && m->n_classes > 0 && !y)
         st = lt_fail(LT_ERR_ARG, "lt_run_log_prob: model '%s' is class-conditional: labels needed", m->vt->name);
     if (st) return st;
-    lt_batch b = {x, y, n, m->dim};
+    lt_batch b = {x, y, n, m->dim, NULL};
     st = m->vt->log_prob(m, &r->g, &b, NULL, out);
     lt_graph_reset(&r->g);
     return st;
@@ -164,7 +164,7 @@ static lt_status lti_coder(const char *fn, const lt_model *m, int64_t n) {
 int lt_run_encode(lt_run *r, const float *x, int64_t n, float *z) {
     lt_status st = lti_coder("lt_run_encode", r->m, n);
     if (st) return st;
-    lt_batch b = {x, NULL, n, r->m->dim};
+    lt_batch b = {x, NULL, n, r->m->dim, NULL};
     st = r->m->vt->encode(r->m, &r->g, &b, z);
     lt_graph_reset(&r->g);
     return st;

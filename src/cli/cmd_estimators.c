@@ -118,7 +118,7 @@ static lt_status lti_run_study(const lti_run_opts *o, lt_est_stats *s, double *t
     }
     double *exact = st ? NULL : lt_malloc(sizeof(double) * (size_t)P);
     if (!st && !exact) st = lt_fail(LT_ERR_NOMEM, "estimators: reference of %lld numbers", (long long)P);
-    lt_batch b = {x, NULL, o->examples, m ? m->dim : 0};
+    lt_batch b = {x, NULL, o->examples, m ? m->dim : 0, NULL};
     lt_est_stats rs;
     lt_rng r;
     lt_rng_seed(&r, o->seed + 1000);

@@ -4,6 +4,7 @@
  * models: --iw K importance samples for nll_nats; "neg_elbo_nats" is the
  * negative ELBO (comparable with nll_nats, which it bounds from above), also printed
  * as "elbo_nats", the key the command-line contract (DESIGN.md) names for the bound. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,13 @@ int lt_cmd_eval(int argc, char **argv) {
                               "checkpoint", which, "examples", (json_int_t)res.examples, "nll_nats", res.nll_nats,
                               "nll_stderr", res.nll_stderr, "bits_per_dim", res.bits_per_dim);
         if (masks) json_object_set_new(o, "masks", json_integer(masks));
+        double uni = 0; /* token models: nll_nats is per code grid, bits_per_dim per code */
+        if (m->vt->tokens && !lt_evaluate_unigram_entropy(&data, (lt_split_id)split, &uni)) {
+            json_object_set_new(o, "codes_per_grid", json_integer(m->dim));
+            json_object_set_new(o, "bits_per_code", json_real(res.bits_per_dim));
+            json_object_set_new(o, "unigram_entropy_bits", json_real(uni / log(2.0)));
+            json_object_set_new(o, "unigram_entropy_nats", json_real(uni * (double)m->dim)); /* per grid */
+        }
         if (m->vt->elbo) {
             if (iw) json_object_set_new(o, "iw_samples", json_integer(iw));
             json_object_set_new(o, "neg_elbo_nats", json_real(-elbo)); /* positive, as nll_nats */
@@ -101,6 +109,9 @@ int lt_cmd_eval(int argc, char **argv) {
         } else {
             printf("%s on %s (%lld examples, %s checkpoint): NLL %.3f ± %.3f nats, %.4f bits/dim\n", m->vt->name,
                    split_s, (long long)res.examples, which, res.nll_nats, res.nll_stderr, res.bits_per_dim);
+            if (m->vt->tokens)
+                printf("codes: %.4f bits per code (%lld per grid); their unigram entropy %.4f bits per code\n",
+                       res.bits_per_dim, (long long)m->dim, uni / log(2.0));
             if (m->vt->elbo)
                 printf("negative ELBO %.3f ± %.3f nats (the NLL is importance-sampled with %lld samples)\n", -elbo,
                        elbo_se, (long long)(iw ? iw : 10));

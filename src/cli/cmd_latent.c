@@ -76,7 +76,7 @@ int lt_cmd_reconstruct(int argc, char **argv) {
         grid = lt_malloc(sizeof(float) * (size_t)(2 * n * D)); /* (2n, D): input, reconstruction, ... */
         if (!code || !rec || !grid) st = lt_fail(LT_ERR_NOMEM, "reconstruction buffers");
     }
-    lt_batch b = {x, NULL, n, D};
+    lt_batch b = {x, NULL, n, D, NULL};
     if (!st) st = m->vt->encode(m, &g, &b, code);
     if (!st) st = m->vt->decode(m, &g, code, n, rec);
     if (!st)
@@ -116,7 +116,7 @@ int lt_cmd_interpolate(int argc, char **argv) {
         grid = lt_malloc(sizeof(float) * (size_t)(n * W * D)); /* (n·W, D) */
         if (!code || !line || !dec || !grid) st = lt_fail(LT_ERR_NOMEM, "interpolation buffers");
     }
-    lt_batch b = {x, NULL, 2 * n, D};
+    lt_batch b = {x, NULL, 2 * n, D, NULL};
     if (!st) st = m->vt->encode(m, &g, &b, code);
     if (!st) {
         for (int64_t i = 0; i < n; i++)

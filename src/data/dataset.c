@@ -142,6 +142,7 @@ void lt_dataset_free(lt_dataset *d) {
         lt_idx_free(&d->store_images[s]);
         lt_idx_free(&d->store_labels[s]);
         lt_free(d->store_values[s]);
+        lt_free(d->store_tokens[s]);
     }
     for (int64_t i = 0; d->class_names && i < d->n_classes; i++) lt_free(d->class_names[i]);
     lt_free(d->class_names);
@@ -273,6 +274,8 @@ void lt_dataset_batch_opts(const lt_dataset *d, lt_split_id s, const int64_t *id
             lti_augmented_row(d, sp, idx[r], scale, &a, dst);
         } else if (sp->values) {
             memcpy(dst, sp->values + idx[r] * dim, sizeof(float) * (size_t)dim);
+        } else if (d->store_tokens[s]) { /* the code values, exact below 2^24 */
+            for (int64_t j = 0; j < dim; j++) dst[j] = (float)d->store_tokens[s][idx[r] * dim + j];
         } else if (d->has_lut) {
             const uint8_t *src = sp->images + idx[r] * dim;
             for (int64_t j = 0; j < dim; j++) dst[j] = d->lut[src[j]];
@@ -291,6 +294,11 @@ void lt_dataset_batch_opts(const lt_dataset *d, lt_split_id s, const int64_t *id
             for (int64_t j = 0; j < dim; j++) dst[j] = 2.0f * dst[j] - 1.0f;
         if (y) y[r] = sp->labels ? sp->labels[idx[r]] : 0;
     }
+}
+
+void lt_dataset_tokens(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, int64_t *out) {
+    for (int64_t r = 0; r < n; r++)
+        memcpy(out + r * d->dim, d->store_tokens[s] + idx[r] * d->dim, sizeof(int64_t) * (size_t)d->dim);
 }
 
 void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, lt_binarize mode,

@@ -40,7 +40,11 @@
  * numeric_column decoding raw uint8 bytes (lt_features_as_u8) the bytes are kept,
  * as for IDX, and `lut` maps them to the spec's values per batch; any other spec
  * (without embedding columns) is applied once and its float rows are kept.
- * Without a feature spec the records must follow the TF-Slim image convention
+ * Without a feature spec, records whose first training record has an int64 list
+ * "codes" are a token source (dataset_codes.c): code grids as `latent encode` writes
+ * them ("codes" h·w int64 in raster order, "codes/height", "codes/width", optional
+ * "label"), kept as int64 (dataset.store_tokens, dataset.vocab); their batches as floats
+ * are the code values. Otherwise the records must follow the TF-Slim image convention
  * (image/encoded JPEG or PNG bytes, image/class/label or label; dataset_tfimage.c),
  * decoded once at load.
  *
@@ -82,6 +86,9 @@ typedef struct lt_dataset {
     int has_lut;                 /* bytes map through lut (a tfrecord source), not byte·scale */
     float lut[256];
     char **class_names;          /* (n_classes) an image folder's class folders, or NULL; owned */
+    int64_t vocab;               /* > 0: a token source (code grids), codes in [0, vocab) = 1 + the largest */
+    int64_t *store_tokens[LT_SPLIT_COUNT]; /* owned: a token source's codes, (split n, dim) each; the
+                                            * splits' images and values are then NULL */
 } lt_dataset;
 
 typedef enum lt_range { LT_RANGE_UNIT = 0, LT_RANGE_SIGNED } lt_range; /* [0, 1], [-1, 1] */
@@ -135,6 +142,14 @@ void lt_augment_draw_for(const lt_augment *a, uint64_t seed, int64_t epoch, int6
 lt_status lt_augment_parse(const char *s, lt_augment *a);
 /* The canonical spelling ("crop:4,flip", "none") into buf. */
 void lt_augment_name(const lt_augment *a, char *buf, size_t cap);
+
+/* Token sources: copies the codes (n, dim) of examples idx[0..n) of a split into out. */
+void lt_dataset_tokens(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, int64_t *out);
+/* Writes n code grids (n, h·w) as a token source's tf.Examples ("codes", "codes/height",
+ * "codes/width", and "label" when labels (n) is not NULL) to the TFRecord file path,
+ * atomically (a temp file renamed; nothing at path on failure). */
+lt_status lt_codes_write(const char *path, const int64_t *codes, int64_t n, int64_t h, int64_t w,
+                         const int64_t *labels);
 
 /* "none"/"threshold"/"stochastic"/"dynamic" → mode; -1 if unknown. */
 int lt_binarize_parse(const char *s);

@@ -41,6 +41,11 @@ lt_status lti_read_records(const char *spec, int64_t limit, const int64_t *count
 /* Records without a feature spec, as TF-Slim image examples (dataset_tfimage.c). */
 lt_status lti_open_tfimage(const char *source, const char *pattern, int64_t limit, lt_dataset *d);
 
+/* Token sources (dataset_codes.c): 1 when the first record of PATTERN's training split
+ * has an int64 "codes" feature; lti_open_codes loads the three splits. */
+int lti_is_codes(const char *pattern);
+lt_status lti_open_codes(const char *source, const char *pattern, int64_t limit, lt_dataset *d);
+
 /* Sets d->binary and d->n_classes from what the splits hold (after loading). */
 void lti_dataset_finish(lt_dataset *d);
 

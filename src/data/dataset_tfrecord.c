@@ -225,8 +225,9 @@ lt_status lt_dataset_open_source(const char *source, const char *features, int64
     }
     memset(out, 0, sizeof *out);
     if (!source[9]) return lt_fail(LT_ERR_ARG, "data source %s: expected tfrecord:PREFIX or tfrecord:PATTERN", source);
-    if (!features) { /* the built-in TF-Slim image convention */
-        lt_status st = lti_open_tfimage(source, source + 9, limit, out);
+    if (!features) { /* code grids, or the built-in TF-Slim image convention */
+        lt_status st = lti_is_codes(source + 9) ? lti_open_codes(source, source + 9, limit, out)
+                                                : lti_open_tfimage(source, source + 9, limit, out);
         if (st) lt_dataset_free(out);
         return st;
     }

@@ -66,7 +66,7 @@ static lt_status fvsbn_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, 
     (void)g;
     lti_fvsbn *f = m->impl;
     const int64_t D = m->dim, C = m->n_classes;
-    lt_batch chk = {out, labels, n, D};
+    lt_batch chk = {out, labels, n, D, NULL};
     lt_status st = lti_check_batch(m, &chk);
     if (st) return st;
     for (int64_t i = 0; i < n; i++) {

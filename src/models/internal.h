@@ -38,4 +38,11 @@ lt_status lti_logits_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, lti_l
  * autoregressive property by gradients). */
 lt_tensor *lti_made_logits(lt_model *m, lt_graph *g, lt_tensor *x, const int64_t *labels, int64_t k);
 
+/* The GPT's logits (n, T, K) of p(c_t | c_<t, y) for codes (n, T), in one causal forward
+ * pass (gpt.c), and the same token by token through the KV cache (what sampling runs)
+ * into out (n, T, K); tests check that the two agree. */
+lt_tensor *lti_gpt_logits(lt_model *m, lt_graph *g, const int64_t *codes, const int64_t *labels, int64_t n);
+lt_status lti_gpt_cached_logits(lt_model *m, lt_graph *g, const int64_t *codes, const int64_t *labels, int64_t n,
+                                float *out);
+
 #endif

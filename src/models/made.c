@@ -319,7 +319,7 @@ static lt_status made_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, c
     (void)g;
     lti_made *z = m->impl;
     const int64_t D = m->dim;
-    lt_batch chk = {out, labels, n, D};
+    lt_batch chk = {out, labels, n, D, NULL};
     lt_status st = lti_check_batch(m, &chk);
     if (st) return st;
     if (z->K == 1) return made_sample_mask(m, rng, n, labels, 0, out);

@@ -22,6 +22,11 @@
  *          "activation" (relu), "estimator" (gumbel; see dist/estimator.h), "tau0" (1),
  *          "tau_min" (0.5), "anneal_rate" (3e-5), "anneal_every" (500),
  *          "baseline_hidden" (100, score-nn's baseline MLP), "baseline_momentum" (0.9)
+ *   gpt    "vocab": K codes (set from the data by the trainer), "layers" (4), "heads" (4),
+ *          "d_model" C, the width (128; `--width`), "dropout" (0: embeddings, attention and MLP outputs), "tie": bool
+ *          (the logits use the code embeddings, no separate head), "stage1": the stage-one
+ *          run whose codes it models (a path, recorded only). dim = h·w codes in raster
+ *          order; a token model (vt->tokens), log_prob in nats per code grid.
  * Latent models' log_prob is an importance-sampled estimate with
  * lt_eval_opts.iw_samples samples (default 10: cheap validation; `latent eval --iw 5000`
  * for the reported number): for gsvae a multi-sample bound
@@ -47,12 +52,18 @@
 #include "core/params.h"
 #include "core/rng.h"
 #include "dist/estimator.h"
+#include "dist/sampling.h" /* lt_sample_opts: how token models draw codes */
 
 typedef struct lt_batch {
     const float *x;      /* (n, dim) pixel values in [0,1] (binary for binary models) */
     const int64_t *y;    /* (n) class labels, or NULL */
     int64_t n, dim;
+    const int64_t *tokens; /* (n, dim) integer codes in [0, vocab) for token models (vt->tokens;
+                            * x may then be NULL), or NULL: a token model then reads the codes
+                            * from x (exact integers as floats, as a token source's batches) */
 } lt_batch;
+
+
 
 typedef struct lt_eval_opts {
     int n_masks;         /* MADE: masks averaged at test time (log-mean-exp); 0 = model default */
@@ -107,6 +118,15 @@ typedef struct lt_model_vtable {
      * ([0, 1], the default: 0 when left out) or LT_MODEL_RANGE_SIGNED ([-1, 1]); the
      * data is converted to it per batch, grids map it back to [0, 1]. */
     int range;
+    /* ---- Token models (gpt): 1 when the model reads lt_batch.tokens (code grids of a token
+     * source, dataset.vocab > 0) instead of pixels; the trainer and evaluator fill tokens
+     * and refuse a model/data mismatch. 0 (left out) for pixel models. ---- */
+    int tokens;
+    /* n code grids (n, dim) into out, drawn with o (NULL: temperature 1, no filter); labels (n)
+     * for class-conditional models, else NULL. sample() of a token model writes the same
+     * codes as floats. */
+    lt_status (*sample_codes)(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels,
+                              const lt_sample_opts *o, int64_t *out);
 } lt_model_vtable;
 
 enum { LT_MODEL_RANGE_UNIT = 0, LT_MODEL_RANGE_SIGNED = 1 }; /* = lt_range of data/dataset.h */
@@ -122,6 +142,7 @@ struct lt_model {
                           * connectivity; load them with the params and the model follows) */
     lt_rng rng;          /* the model's own randomness (initialization, masks) */
     void *impl;
+    int64_t vocab;       /* token models: codes in [0, vocab) (config "vocab"); 0 otherwise */
 };
 
 /* Builds a model: name from the registry; config keys per model plus the

@@ -66,7 +66,7 @@ static lt_status nade_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, cons
 static lt_status nade_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels, float *out) {
     lti_nade *z = m->impl;
     const int64_t D = m->dim, H = z->H, C = m->n_classes;
-    lt_batch chk = {out, labels, n, D};
+    lt_batch chk = {out, labels, n, D, NULL};
     lt_status st = lti_check_batch(m, &chk);
     if (st) return st;
     float *a = lt_graph_alloc(g, sizeof(float) * (size_t)H); /* (H) */

@@ -16,6 +16,12 @@ static lt_status lti_check(const lt_model *m, const lt_eval_data *d, int64_t fir
     if (first < 0 || end <= first || end > sp->n)
         return lt_fail(LT_ERR_ARG, "examples %lld..%lld of split '%s': it has %lld", (long long)first, (long long)end,
                        lt_split_name(d->split), (long long)sp->n);
+    if (!!m->vt->tokens != (d->data->vocab > 0))
+        return lt_fail(LT_ERR_ARG, m->vt->tokens ? "model '%s' reads code grids; the data holds images"
+                                                 : "model '%s' reads pixels; the data holds code grids", m->vt->name);
+    if (m->vt->tokens && d->data->vocab > m->vocab)
+        return lt_fail(LT_ERR_ARG, "data has codes up to %lld, model '%s' has %lld", (long long)d->data->vocab - 1,
+                       m->vt->name, (long long)m->vocab);
     if (m->n_classes > 0 && !sp->labels)
         return lt_fail(LT_ERR_ARG, "model '%s' is class-conditional but split '%s' has no labels", m->vt->name,
                        lt_split_name(d->split));
@@ -25,14 +31,16 @@ static lt_status lti_check(const lt_model *m, const lt_eval_data *d, int64_t fir
     return LT_OK;
 }
 
-/* Examples [start, start + n) of the split into x (n, D) and y (n), via idx (n); the
- * model's view of them (labels only for a class-conditional model). */
+/* Examples [start, start + n) of the split into x (n, D) and y (n), via idx (n), and for
+ * a token model their codes into tok (n, D); the model's view of them (labels only for a
+ * class-conditional model). */
 static lt_batch lti_load(const lt_model *m, const lt_eval_data *d, int64_t start, int64_t n, int64_t *idx, float *x,
-                         int64_t *y) {
+                         int64_t *y, int64_t *tok) {
     for (int64_t i = 0; i < n; i++) idx[i] = start + i;
     lt_batch_opts bo = {d->binarize, d->seed, 0, (lt_range)m->vt->range, NULL}; /* never augmented */
     lt_dataset_batch_opts(d->data, d->split, idx, n, &bo, x, y);
-    return (lt_batch){x, m->n_classes > 0 ? y : NULL, n, m->dim};
+    if (tok) lt_dataset_tokens(d->data, d->split, idx, n, tok);
+    return (lt_batch){x, m->n_classes > 0 ? y : NULL, n, m->dim, tok};
 }
 
 /* The mean of count values and its standard error, from their sum and sum of squares. */
@@ -54,18 +62,19 @@ static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
     int64_t *yc = lt_malloc((size_t)B * sizeof *yc);            /* (B) label tried */
     int64_t *idx = lt_malloc((size_t)B * sizeof *idx);          /* (B) */
     double *lp = lt_malloc((size_t)(B * (C + 1)) * sizeof *lp); /* (C+1, B) */
-    if (!x || !y || !yc || !idx || !lp) st = lt_fail(LT_ERR_NOMEM, "evaluation buffers for batch %lld", (long long)B);
+    int64_t *tok = m->vt->tokens ? lt_malloc((size_t)(B * D) * sizeof *tok) : NULL; /* (B, D) codes */
+    if (!x || !y || !yc || !idx || !lp || (m->vt->tokens && !tok)) st = lt_fail(LT_ERR_NOMEM, "evaluation buffers for batch %lld", (long long)B);
     double sum = 0, sumsq = 0, msum = 0;
     int64_t correct = 0;
     int grad = lt_graph_set_grad(g, 0);
     for (int64_t start = first; !st && start < end; start += B) {
         int64_t n = end - start < B ? end - start : B;
-        lt_batch b = lti_load(m, d, start, n, idx, x, y);
+        lt_batch b = lti_load(m, d, start, n, idx, x, y, tok);
         st = m->vt->log_prob(m, g, &b, o, lp);
         lt_graph_reset(g);
         for (int64_t c = 0; !st && c < (all_classes ? C : 0); c++) {
             for (int64_t i = 0; i < n; i++) yc[i] = c;
-            lt_batch bc = {x, yc, n, D};
+            lt_batch bc = {x, yc, n, D, tok};
             st = m->vt->log_prob(m, g, &bc, o, lp + (c + 1) * B);
             lt_graph_reset(g);
         }
@@ -99,6 +108,7 @@ static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, cons
     lt_free(x);
     lt_free(y);
     lt_free(yc);
+    lt_free(tok);
     lt_free(idx);
     lt_free(lp);
     if (st) return st;
@@ -130,6 +140,21 @@ lt_status lt_evaluate_classify(lt_model *m, lt_graph *g, const lt_eval_data *d, 
                        m->vt->name);
     if (!prior) return lt_fail(LT_ERR_ARG, "--classify needs the class prior saved with the model");
     return lti_sweep(m, g, d, o, 1, prior, 0, d->data->split[d->split].n, out);
+}
+
+lt_status lt_evaluate_unigram_entropy(const lt_dataset *d, lt_split_id s, double *nats_per_code) {
+    const int64_t m = d->split[s].n * d->dim;
+    if (d->vocab < 1 || !d->store_tokens[s]) return lt_fail(LT_ERR_ARG, "unigram entropy: the data holds no code grids");
+    if (m < 1) return lt_fail(LT_ERR_ARG, "unigram entropy: split '%s' has no examples", lt_split_name(s));
+    int64_t *count = lt_calloc((size_t)d->vocab, sizeof *count);
+    if (!count) return lt_fail(LT_ERR_NOMEM, "unigram counts for %lld codes", (long long)d->vocab);
+    for (int64_t i = 0; i < m; i++) count[d->store_tokens[s][i]]++;
+    double h = 0;
+    for (int64_t k = 0; k < d->vocab; k++)
+        if (count[k]) h -= (double)count[k] / (double)m * log((double)count[k] / (double)m);
+    lt_free(count);
+    *nats_per_code = h;
+    return LT_OK;
 }
 
 lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, double *prior) {
@@ -167,7 +192,7 @@ lt_status lt_evaluate_elbo_part(lt_model *m, lt_graph *g, const lt_eval_data *d,
     int grad = lt_graph_set_grad(g, 0);
     for (int64_t start = first; !st && start < end; start += B) {
         int64_t n = end - start < B ? end - start : B;
-        lt_batch b = lti_load(m, d, start, n, idx, x, y);
+        lt_batch b = lti_load(m, d, start, n, idx, x, y, NULL); /* token models have no bound */
         st = m->vt->elbo(m, g, &b, o, v);
         lt_graph_reset(g);
         for (int64_t i = 0; !st && i < n; i++) {

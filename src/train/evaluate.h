@@ -46,6 +46,11 @@ lt_status lt_evaluate_nll_part(lt_model *m, lt_graph *g, const lt_eval_data *d, 
 lt_status lt_evaluate_elbo_part(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, int64_t first,
                                 int64_t count, double *mean, double *stderr_out);
 
+/* Token sources: the entropy of split s's empirical code distribution (the unigram
+ * frequencies of all its codes), in nats per code: the anchor a prior's NLL per code
+ * should beat. LT_ERR_ARG for pixel data. */
+lt_status lt_evaluate_unigram_entropy(const lt_dataset *d, lt_split_id s, double *nats_per_code);
+
 /* Class frequencies of a split's labels (n_classes doubles, summing to 1). */
 lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, double *prior);
 

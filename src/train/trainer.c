@@ -45,6 +45,7 @@ typedef struct lti_trainer {
     lt_train_state s;
     double *prior;             /* (n_classes) class frequencies, or NULL */
     float *x;                  /* (batch, D) */
+    int64_t *tok;              /* (batch, D) codes, token models only */
     int64_t *y;                /* (batch) */
     int64_t *perm;             /* (N train) */
     float *samples;            /* (sample_n, D) */
@@ -158,10 +159,21 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if (t->data.split[LT_SPLIT_VALID].n < 1)
         return lt_fail(LT_ERR_ARG, "data source %s: expected validation examples, found none", t->data_dir);
     const char *bin = lti_get_s(c, "binarize", "auto");
-    int b = !strcmp(bin, "auto") ? (t->data.binary ? LT_BINARIZE_NONE : LT_BINARIZE_STOCHASTIC) : lt_binarize_parse(bin);
+    int b = !strcmp(bin, "auto") ? (t->data.binary || t->data.vocab > 0 ? LT_BINARIZE_NONE : LT_BINARIZE_STOCHASTIC)
+                                 : lt_binarize_parse(bin);
+    if (t->data.vocab > 0 && b != LT_BINARIZE_NONE)
+        return lt_fail(LT_ERR_ARG, "--binarize %s: data source %s holds code grids (binarize none)", bin, t->data_dir);
     if (b < 0) return lt_fail(LT_ERR_ARG, "--binarize %s: expected none, threshold, stochastic or dynamic", bin);
     t->binarize = (lt_binarize)b;
     if ((st = lt_augment_parse(lti_get_s(c, "augment", "none"), &t->aug))) return st;
+    if (t->data.vocab > 0 && (t->aug.crop_pad > 0 || t->aug.flip))
+        return lt_fail(LT_ERR_ARG, "--augment: data source %s holds code grids, which are not augmented", t->data_dir);
+    const lt_model_vtable *vt = lt_model_find(t->model_name); /* unknown: lt_model_create says so below */
+    if (vt && !!vt->tokens != (t->data.vocab > 0))
+        return lt_fail(LT_ERR_ARG, vt->tokens ? "model '%s' reads code grids; data source %s holds images (give "
+                                                "codes: tfrecord:PREFIX of 'codes' examples, as latent encode writes)"
+                                              : "model '%s' reads pixels; data source %s holds code grids",
+                       t->model_name, t->data_dir);
     if (t->aug.crop_pad > 0 && t->data.height < 2)
         return lt_fail(LT_ERR_ARG, "augment crop:%lld: data source %s has no 2-d images (height %lld)",
                        (long long)t->aug.crop_pad, t->data_dir, (long long)t->data.height);
@@ -174,6 +186,9 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
         json_object_set_new(mc, "dim", json_integer(t->data.dim));
         if (t->data.channels > 1) json_object_set_new(mc, "channels", json_integer(t->data.channels));
         json_object_set_new(mc, "seed", json_integer((json_int_t)t->seed));
+        json_t *voc = json_object_get(mc, "vocab"); /* token data: the codes' count, unless given larger */
+        if (t->data.vocab > 0 && !(json_is_integer(voc) && json_integer_value(voc) >= t->data.vocab))
+            json_object_set_new(mc, "vocab", json_integer(t->data.vocab));
         if (json_is_true(json_object_get(c, "conditional"))) {
             if (t->data.n_classes < 2)
                 return lt_fail(LT_ERR_ARG, "--conditional needs labeled data; %s has no *-labels-idx1-ubyte files (or 'label' features)",
@@ -189,6 +204,9 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     }
     st = lt_model_create(t->model_name, mc, &t->m);
     if (st) return st;
+    if (t->m->vt->tokens && t->data.vocab > t->m->vocab)
+        return lt_fail(LT_ERR_ARG, "data source %s has codes up to %lld, model '%s' has %lld", t->data_dir,
+                       (long long)t->data.vocab - 1, t->model_name, (long long)t->m->vocab);
     if (t->select_elbo && !t->m->vt->elbo)
         return lt_fail(LT_ERR_ARG, "select neg_elbo: model '%s' has no bound (its NLL is exact; select nll)",
                        t->model_name);
@@ -223,6 +241,8 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     t->x = lt_malloc((size_t)(t->batch * D) * sizeof *t->x);
     t->y = lt_malloc((size_t)t->batch * sizeof *t->y);
     t->perm = lt_malloc((size_t)N * sizeof *t->perm);
+    if (t->m->vt->tokens && !(t->tok = lt_malloc((size_t)(t->batch * D) * sizeof *t->tok)))
+        return lt_fail(LT_ERR_NOMEM, "training buffers for batch %lld of %lld codes", (long long)t->batch, (long long)D);
     t->samples = lt_malloc((size_t)(S * D) * sizeof *t->samples);
     t->sample_labels = lt_malloc((size_t)S * sizeof *t->sample_labels);
     if (!t->x || !t->y || !t->perm || !t->samples || !t->sample_labels)
@@ -238,6 +258,7 @@ static void lti_teardown(lti_trainer *t) {
     lt_dataset_free(&t->data);
     lt_free(t->prior);
     lt_free(t->x);
+    lt_free(t->tok);
     lt_free(t->y);
     lt_free(t->perm);
     lt_free(t->samples);
@@ -256,7 +277,7 @@ static const char *lti_ckpt(lti_trainer *t, const char *which) {
 static float lti_grid_lo(const lti_trainer *t) { return t->m->vt->range == LT_MODEL_RANGE_SIGNED ? -1.0f : 0.0f; }
 
 static lt_status lti_write_samples(lti_trainer *t, int64_t epoch) {
-    if (t->sample_n <= 0) return LT_OK;
+    if (t->sample_n <= 0 || t->m->vt->tokens) return LT_OK; /* code grids need the stage-one decoder */
     lt_rng root, r;
     lt_rng_seed(&root, t->seed);
     r = lt_rng_fork(&root, LTI_STREAM_SAMPLE + (uint64_t)epoch);
@@ -319,7 +340,7 @@ static lt_status lti_log_png(lti_trainer *t, const char *tag, int64_t step) {
 
 /* The epoch's sample grid, as written to samples/, into the event file. */
 static lt_status lti_log_samples(lti_trainer *t, int64_t epoch, int64_t step) {
-    if (t->sample_n <= 0) return LT_OK;
+    if (t->sample_n <= 0 || t->m->vt->tokens) return LT_OK; /* none written (lti_write_samples) */
     snprintf(t->path, sizeof t->path, "%s/samples/epoch-%03lld.png", t->run_dir, (long long)epoch);
     return lti_log_png(t, "samples", step);
 }
@@ -342,7 +363,7 @@ static lt_status lti_log_recons(lti_trainer *t, int64_t epoch, int64_t step) {
         for (int64_t i = 0; i < n; i++) idx[i] = i;
         lt_batch_opts bo = {t->binarize, t->seed, 0, (lt_range)t->m->vt->range, NULL};
         lt_dataset_batch_opts(&t->data, LT_SPLIT_VALID, idx, n, &bo, x, y);
-        lt_batch b = {x, t->m->n_classes > 0 ? y : NULL, n, D};
+        lt_batch b = {x, t->m->n_classes > 0 ? y : NULL, n, D, NULL};
         int grad = lt_graph_set_grad(&t->g, 0);
         st = vt->encode(t->m, &t->g, &b, z);
         lt_graph_reset(&t->g);
@@ -530,11 +551,12 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             const double ts = lti_now();
             lt_batch_opts bo = {t->binarize, t->seed, e, (lt_range)t->m->vt->range, &t->aug};
             lt_dataset_batch_opts(&t->data, LT_SPLIT_TRAIN, t->perm + k * B + lo, nr, &bo, t->x, t->y);
+            if (t->tok) lt_dataset_tokens(&t->data, LT_SPLIT_TRAIN, t->perm + k * B + lo, nr, t->tok);
             if (t->trace) {
                 for (int64_t i = 0; i < nr; i++) fprintf(t->trace, "%lld %lld\n", (long long)e, (long long)t->perm[k * B + lo + i]);
                 fflush(t->trace);
             }
-            lt_batch b = {t->x, t->m->n_classes > 0 ? t->y : NULL, nr, D};
+            lt_batch b = {t->x, t->m->n_classes > 0 ? t->y : NULL, nr, D, t->tok};
             if (t->m->vt->on_step) t->m->vt->on_step(t->m, s->global_step);
             lt_params_zero_grad(&t->m->params);
             lt_tensor *loss = NULL;

@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
     for (long i = 0; i < B; i++) y[i] = (int64_t)yf[i];
     lt_graph g;
     lt_graph_init(&g, 0);
-    lt_batch b = {x, C > 0 ? y : NULL, B, D};
+    lt_batch b = {x, C > 0 ? y : NULL, B, D, NULL};
     lt_tensor *loss;
     lt_params_zero_grad(&m->params);
     if (m->vt->loss(m, &g, &b, &loss) || lt_backward(&g, loss)) { fprintf(stderr, "%s\n", lt_error_message()); return 1; }

@@ -42,6 +42,7 @@ typedef struct lt_graph {
     int training;              /* 1: dropout is active */
     lt_status status;          /* first error since the last reset */
     struct lt_rng *rng;        /* randomness for dropout; not owned, may be NULL */
+    void *grad_pool;           /* arena gradient buffers released during backward, reused by lti_grad */
 } lt_graph;
 
 lt_status lt_graph_init(lt_graph *g, size_t arena_bytes);
@@ -67,7 +68,11 @@ lt_status lti_graph_fail(lt_graph *g, lt_status code, const char *fmt, ...) LT_P
 /* Records a node producing `out` from inputs when gradients are on and some
  * input requires them; returns NULL when nothing is recorded (or on error). */
 lti_node *lti_graph_record(lt_graph *g, int op, lt_tensor *out, int nin, lt_tensor *const *in);
-/* The gradient buffer of t, allocated zeroed from the arena on first use. */
+/* The gradient buffer of t, zeroed on first use: a released buffer that fits, else new
+ * from the arena. */
 float *lti_grad(lt_graph *g, lt_tensor *t);
+/* Gives t's gradient buffer back for reuse (t->grad becomes NULL): backward does this
+ * once every consumer of t has run, so a step's peak holds the live gradients only. */
+void lti_grad_release(lt_graph *g, lt_tensor *t);
 
 #endif

@@ -105,10 +105,10 @@ static lt_tensor *block(lt_graph *g, const layer *L, lt_tensor *h, int64_t B, in
     lt_tensor *att = cache ? lt_attention_step(g, cache, qkv)
                            : lt_reshape(g, lt_attention(g, lt_reshape(g, qkv, 3, (int64_t[]){B, T, 3 * C}), HEADS, 1),
                                         2, (int64_t[]){B * T, C});
-    h = lt_add(g, h, lt_linear(g, att, L->proj_w, L->proj_b));
+    h = lt_linear_add(g, att, L->proj_w, L->proj_b, h); /* h + proj(att) */
     lt_tensor *f = lt_layer_norm(g, h, L->ln2_w, L->ln2_b, 1e-5f);
     f = lt_gelu(g, lt_linear(g, f, L->fc1_w, L->fc1_b));
-    return lt_add(g, h, lt_linear(g, f, L->fc2_w, L->fc2_b));
+    return lt_linear_add(g, f, L->fc2_w, L->fc2_b, h);
 }
 
 /* tokens (B,T) at positions t0.. -> logits (B·T, V) */
@@ -157,7 +157,8 @@ static void train(int64_t T, int rounds, int steps) {
     printf("latent  train T=%-3lld %9.0f tokens/s (%.1f ms/step, best of %d rounds of %d steps, batch %d, %d threads), "
            "last loss %.3f, peak RSS %.1f MB\n", (long long)T, best, 1e3 * BATCH * T / best, rounds, steps, BATCH,
            lt_threads_get(), loss, peak_rss_mb());
-    printf("BENCH impl=latent what=train T=%lld tok_per_s=%.1f peak_rss_mb=%.1f\n", (long long)T, best, peak_rss_mb());
+    printf("BENCH impl=latent what=train T=%lld tok_per_s=%.1f peak_rss_mb=%.1f arena_mb=%.1f\n", (long long)T, best,
+           peak_rss_mb(), g.arena.high_water / 1048576.0);
     free(seq); free(x); free(y);
     lt_graph_free(&g);
     lt_optim_free(&opt);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# conv2d, conv_transpose2d, group_norm, layer_norm, causal_softmax, attention and gelu against PyTorch on
+# conv2d, conv_transpose2d, group_norm, layer_norm, causal_softmax, attention, gelu and linear_add against
+# PyTorch on
 # the same inputs and weights: outputs and the gradients of Σ r·y for every input.
 # Shapes and hyper-parameters are written here and, independently, in tests/tools/ops_tool.c.
 set -euo pipefail
@@ -34,6 +35,7 @@ cases = {
     "attention_full": ([(3, 5, 24)], lambda x: attention(x, 2, False)),
     "attention_long": ([(1, 70, 24)], lambda x: attention(x, 4, True)),
     "gelu": ([(8, 100)], lambda x: F.gelu(6 * x, approximate="tanh")),
+    "linear_add": ([(9, 7), (5, 7), (5,), (9, 5)], lambda x, w, b, r: r + F.linear(x, w, b)),
 }
 for name, (shapes, fn) in cases.items():
     ins = [torch.empty(s).uniform_(-1, 1).requires_grad_() for s in shapes]
@@ -51,7 +53,8 @@ import sys, torch
 d = sys.argv[1]
 bad = 0
 for name in ["conv2d", "conv_transpose2d", "group_norm", "layer_norm", "causal_softmax", "attention_causal",
-             "attention_full", "attention_long", "gelu"]:
+             "attention_full", "attention_long", "gelu",
+             "linear_add"]:
     ref = torch.load(f"{d}/{name}.ref")
     got = torch.frombuffer(bytearray(open(f"{d}/{name}.out", "rb").read()), dtype=torch.float32)
     want = torch.cat([t.reshape(-1) for t in ref])

@@ -1,5 +1,5 @@
 /* Helper of tests/test_torch_ops.sh: runs conv2d, conv_transpose2d, group_norm,
- * layer_norm, causal_softmax, attention and gelu on inputs PyTorch wrote, and writes the outputs
+ * layer_norm, causal_softmax, attention, gelu and linear_add on inputs PyTorch wrote, and writes the outputs
  * and the gradients of Σ r·y back for PyTorch to compare.
  *   ops_tool DIR   for each case NAME: reads DIR/NAME.in = the inputs then r, raw
  *                  float32, shapes fixed below (and, independently, in the script);
@@ -13,8 +13,8 @@
 typedef struct {
     const char *name;
     int nin;
-    int ndim[3];
-    int64_t shape[3][4];
+    int ndim[4];
+    int64_t shape[4][4];
 } tool_case;
 
 static const tool_case CASES[] = {
@@ -27,6 +27,7 @@ static const tool_case CASES[] = {
     {"attention_full", 1, {3}, {{3, 5, 24}}},   /* 2 heads */
     {"attention_long", 1, {3}, {{1, 70, 24}}},  /* 4 heads, causal */
     {"gelu", 1, {2}, {{8, 100}}},               /* of 6·x: x in [-6, 6] */
+    {"linear_add", 4, {2, 2, 1, 2}, {{9, 7}, {5, 7}, {5}, {9, 5}}}, /* x, w, bias, res */
 };
 
 static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
@@ -39,7 +40,8 @@ static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
     case 5: return lt_attention(g, in[0], 3, 1);
     case 6: return lt_attention(g, in[0], 2, 0);
     case 7: return lt_attention(g, in[0], 4, 1);
-    default: return lt_gelu(g, lt_mul_scalar(g, in[0], 6.0f));
+    case 8: return lt_gelu(g, lt_mul_scalar(g, in[0], 6.0f));
+    default: return lt_linear_add(g, in[0], in[1], in[2], in[3]);
     }
 }
 
@@ -59,8 +61,8 @@ static int run_case(const char *dir, int c) {
     fclose(f);
     lt_graph g;
     if (lt_graph_init(&g, 0)) return fail(k->name, lt_error_message());
-    lt_tensor in[3];
-    lt_tensor *ptr[3];
+    lt_tensor in[4];
+    lt_tensor *ptr[4];
     for (int i = 0; i < k->nin; i++) {
         in[i] = lt_tensor_wrap(p, k->ndim[i], k->shape[i]);
         in[i].requires_grad = 1;

@@ -2,8 +2,9 @@
  * row blocks, the parallel path), the same bits at 1 and 2 threads, and the KV-cache
  * decoding path: a sequence decoded token by token through lt_attention_step equals
  * lt_attention(causal) on the whole sequence; a full cache and a wrong shape are errors.
- * Also the transformer's fused residual, lt_linear_add, against lt_add(res, lt_linear(...))
- * at a size that takes its parallel path. */
+ * Also the transformer's fused residual, lt_linear_add, against lt_add(res, lt_linear(...)),
+ * and layer norm's gamma/beta gradients (per-thread sums) against a double reference, at
+ * sizes that take the parallel paths. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -198,6 +199,33 @@ static void linear_add_equals_add_of_linear(void **state) {
     lt_graph_reset(&G);
 }
 
+static void layer_norm_affine_gradients_parallel(void **state) {
+    (void)state;
+    const int64_t R = 2000, C = 64; /* R·C above the parallel threshold */
+    lt_tensor *x = leaf(5, R, C), *ga = leaf(6, 0, C), *be = leaf(7, 0, C), *dy = leaf(8, R, C);
+    lt_tensor *y = lt_layer_norm(&G, x, ga, be, 1e-5f);
+    assert_non_null(y);
+    assert_int_equal(lt_backward_from(&G, y, dy->data), LT_OK);
+    double dg[64] = {0}, db[64] = {0};
+    for (int64_t r = 0; r < R; r++) {
+        const float *xr = x->data + r * C;
+        double m = 0, v = 0;
+        for (int64_t c = 0; c < C; c++) m += xr[c] / (double)C;
+        for (int64_t c = 0; c < C; c++) v += (xr[c] - m) * (xr[c] - m) / (double)C;
+        for (int64_t c = 0; c < C; c++) {
+            double xh = (xr[c] - m) / sqrt(v + 1e-5);
+            assert_float_equal(y->data[r * C + c], xh * ga->data[c] + be->data[c], 1e-5);
+            dg[c] += dy->data[r * C + c] * xh;
+            db[c] += dy->data[r * C + c];
+        }
+    }
+    for (int64_t c = 0; c < C; c++) {
+        assert_float_equal(ga->grad[c], dg[c], 1e-3);
+        assert_float_equal(be->grad[c], db[c], 1e-3);
+    }
+    lt_graph_reset(&G);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(forward_matches_definition),
@@ -205,6 +233,7 @@ int main(void) {
         cmocka_unit_test(bad_shapes_fail),
         cmocka_unit_test(kv_cache_decoding_equals_whole_sequence),
         cmocka_unit_test(linear_add_equals_add_of_linear),
+        cmocka_unit_test(layer_norm_affine_gradients_parallel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

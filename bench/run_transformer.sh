@@ -35,7 +35,7 @@ for n in ${TOKENS:-49 196}; do
     done
 done
 for n in ${TOKENS:-49 196}; do
-    LATENT_THREADS=2 "$BUILD/bench_transformer" sample "$n" 2 | tee -a "$T/out.txt" | grep -v '^BENCH'
+    LATENT_THREADS=2 "$BUILD/bench_transformer" sample "$n" 1 | tee -a "$T/out.txt" | grep -v '^BENCH'
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 $PY - "$T/out.txt" <<'PYEOF'

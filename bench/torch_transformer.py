@@ -49,22 +49,23 @@ class GPT(nn.Module):
 def train(T, rounds, steps):
     m = GPT(T)
     opt = torch.optim.Adam(m.parameters(), lr=3e-4)
-    best, loss = 0.0, 0.0
+    best, loss, best_cpu = 0.0, 0.0, 1e30
     for r in range(-1, rounds):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(steps):
             seq = torch.randint(VOCAB, (BATCH, T + 1))
             x, y = seq[:, :T], seq[:, 1:]
             l = F.cross_entropy(m(x).reshape(-1, VOCAB), y.reshape(-1))
             opt.zero_grad(); l.backward(); opt.step()
             loss = l.item()
-        rate = steps * BATCH * T / (time.perf_counter() - t0)
-        if r >= 0: best = max(best, rate)
+        rate, cpu = steps * BATCH * T / (time.perf_counter() - t0), (time.process_time() - c0) / steps
+        if r >= 0: best, best_cpu = max(best, rate), min(best_cpu, cpu)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print('pytorch train T=%-3d %9.0f tokens/s (%.1f ms/step, best of %d rounds of %d steps, batch %d, %d threads), '
-          'last loss %.3f, peak RSS %.1f MB' % (T, best, 1e3 * BATCH * T / best, rounds, steps, BATCH,
-                                                 torch.get_num_threads(), loss, rss))
-    print('BENCH impl=pytorch what=train T=%d tok_per_s=%.1f peak_rss_mb=%.1f torch=%s' % (T, best, rss, torch.__version__))
+          'last loss %.3f, peak RSS %.1f MB, CPU %.2f s/step' % (T, best, 1e3 * BATCH * T / best, rounds, steps, BATCH,
+                                                                   torch.get_num_threads(), loss, rss, best_cpu))
+    print('BENCH impl=pytorch what=train T=%d tok_per_s=%.1f peak_rss_mb=%.1f cpu_s=%.3f torch=%s'
+          % (T, best, rss, best_cpu, torch.__version__))
 
 
 def attn(T, rounds, reps):

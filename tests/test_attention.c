@@ -1,7 +1,10 @@
 /* lt_attention against a naive double-precision reference (causal and not, several
  * row blocks, the parallel path), the same bits at 1 and 2 threads, and the KV-cache
  * decoding path: a sequence decoded token by token through lt_attention_step equals
- * lt_attention(causal) on the whole sequence; a full cache and a wrong shape are errors. */
+ * lt_attention(causal) on the whole sequence; a full cache and a wrong shape are errors.
+ * Also the transformer's fused residual, lt_linear_add, against lt_add(res, lt_linear(...)),
+ * and layer norm's gamma/beta gradients (per-thread sums) against a double reference, at
+ * sizes that take the parallel paths. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -160,12 +163,77 @@ static void kv_cache_decoding_equals_whole_sequence(void **state) {
     assert_int_equal(lt_kv_cache_init(&cache, B, T, 10, 3), LT_ERR_ARG); /* 10 not divisible by 3 */
 }
 
+/* a leaf (rows, cols), or (cols) when rows is 0, uniform in [-1,1], that requires a gradient */
+static lt_tensor *leaf(uint64_t seed, int64_t rows, int64_t cols) {
+    lt_tensor *t = rows ? lt_graph_new(&G, LT_F32, 2, (int64_t[]){rows, cols}) : lt_graph_new(&G, LT_F32, 1, &cols);
+    assert_non_null(t);
+    lt_rng r;
+    lt_rng_seed(&r, seed);
+    lt_rng_fill_uniform(&r, t->data, lt_numel(t), -1.0f, 1.0f);
+    t->requires_grad = 1;
+    return t;
+}
+
+static void linear_add_equals_add_of_linear(void **state) {
+    (void)state;
+    const int64_t N = 1000, I = 64, O = 130; /* N·O above the parallel threshold */
+    float *grads[2][4];
+    lt_tensor *y[2];
+    for (int fused = 0; fused < 2; fused++) {
+        lt_tensor *x = leaf(1, N, I), *w = leaf(2, O, I), *b = leaf(3, 0, O);
+        lt_tensor *r = leaf(4, N, O);
+        y[fused] = fused ? lt_linear_add(&G, x, w, b, r) : lt_add(&G, r, lt_linear(&G, x, w, b));
+        assert_non_null(y[fused]);
+        assert_int_equal(lt_backward_from(&G, y[fused], r->data), LT_OK);
+        lt_tensor *in[4] = {x, w, b, r};
+        for (int i = 0; i < 4; i++) grads[fused][i] = in[i]->grad;
+    }
+    const int64_t n[4] = {N * I, O * I, O, N * O};
+    for (int64_t i = 0; i < N * O; i++) assert_float_equal(y[0]->data[i], y[1]->data[i], 1e-5);
+    for (int k = 0; k < 4; k++) {
+        assert_non_null(grads[0][k]);
+        assert_non_null(grads[1][k]);
+        for (int64_t i = 0; i < n[k]; i++)
+            assert_float_equal(grads[0][k][i], grads[1][k][i], 1e-4 * (1 + fabsf(grads[0][k][i])));
+    }
+    lt_graph_reset(&G);
+}
+
+static void layer_norm_affine_gradients_parallel(void **state) {
+    (void)state;
+    const int64_t R = 2000, C = 64; /* R·C above the parallel threshold */
+    lt_tensor *x = leaf(5, R, C), *ga = leaf(6, 0, C), *be = leaf(7, 0, C), *dy = leaf(8, R, C);
+    lt_tensor *y = lt_layer_norm(&G, x, ga, be, 1e-5f);
+    assert_non_null(y);
+    assert_int_equal(lt_backward_from(&G, y, dy->data), LT_OK);
+    double dg[64] = {0}, db[64] = {0};
+    for (int64_t r = 0; r < R; r++) {
+        const float *xr = x->data + r * C;
+        double m = 0, v = 0;
+        for (int64_t c = 0; c < C; c++) m += xr[c] / (double)C;
+        for (int64_t c = 0; c < C; c++) v += (xr[c] - m) * (xr[c] - m) / (double)C;
+        for (int64_t c = 0; c < C; c++) {
+            double xh = (xr[c] - m) / sqrt(v + 1e-5);
+            assert_float_equal(y->data[r * C + c], xh * ga->data[c] + be->data[c], 1e-5);
+            dg[c] += dy->data[r * C + c] * xh;
+            db[c] += dy->data[r * C + c];
+        }
+    }
+    for (int64_t c = 0; c < C; c++) {
+        assert_float_equal(ga->grad[c], dg[c], 1e-3);
+        assert_float_equal(be->grad[c], db[c], 1e-3);
+    }
+    lt_graph_reset(&G);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(forward_matches_definition),
         cmocka_unit_test(same_bits_at_one_and_two_threads),
         cmocka_unit_test(bad_shapes_fail),
         cmocka_unit_test(kv_cache_decoding_equals_whole_sequence),
+        cmocka_unit_test(linear_add_equals_add_of_linear),
+        cmocka_unit_test(layer_norm_affine_gradients_parallel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

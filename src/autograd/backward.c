@@ -24,6 +24,8 @@ lt_status lt_backward_from(lt_graph *g, lt_tensor *y, const float *seed) {
         if (!def->backward)
             return lti_graph_fail(g, LT_ERR_INTERNAL, "backward: op %d (%s) has no backward", node->op, lt_op_name(node->op));
         def->backward(g, node);
+        /* every consumer of node->out came later on the tape and has run: its gradient is spent */
+        lti_grad_release(g, node->out);
     }
     return g->status;
 }

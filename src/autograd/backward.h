@@ -6,7 +6,9 @@
 
 /* Back-propagates from the scalar `loss` (one element): gradients accumulate
  * into every tensor that requires them (parameters: their gradient block; the
- * caller zeroes it once per step). */
+ * caller zeroes it once per step). Leaves keep their gradients; an intermediate
+ * (op output) tensor's gradient is released for reuse once its op's backward has run,
+ * so its ->grad is NULL afterwards. */
 lt_status lt_backward(lt_graph *g, lt_tensor *loss);
 /* As lt_backward from any tensor y, with dL/dy = seed (y's shape; NULL = ones). */
 lt_status lt_backward_from(lt_graph *g, lt_tensor *y, const float *seed);

@@ -47,6 +47,24 @@ static lt_status lti_lin_case(lt_rng *rng, lt_gc_result *res, int masked) {
     return st;
 }
 static lt_status lti_lin_plain(lt_rng *r, lt_gc_result *s) { return lti_lin_case(r, s, 0); }
+
+static lt_tensor *lti_lin_add(lt_graph *g, lt_tensor *const *in, const void *arg) {
+    return lt_linear_add(g, in[0], in[1], arg ? in[3] : NULL, in[2]);
+}
+
+/* x (5,7), w (3,7), res (5,3) [, bias (3)] */
+static lt_status lti_lin_add_case(lt_rng *rng, lt_gc_result *res, int bias) {
+    lt_gc_pool p = {0};
+    lt_tensor *in[4] = {lt_gc_pool_f32(&p, rng, 2, (int64_t[]){5, 7}, -1, 1, 0),
+                        lt_gc_pool_f32(&p, rng, 2, (int64_t[]){3, 7}, -1, 1, 0),
+                        lt_gc_pool_f32(&p, rng, 2, (int64_t[]){5, 3}, -1, 1, 0),
+                        lt_gc_pool_f32(&p, rng, 1, (int64_t[]){3}, -1, 1, 0)};
+    lt_status st = lt_gradcheck(lti_lin_add, bias ? "bias" : NULL, 3 + bias, in, NULL, rng, res);
+    lt_gc_pool_free(&p);
+    return st;
+}
+static lt_status lti_lin_add_b(lt_rng *r, lt_gc_result *s) { return lti_lin_add_case(r, s, 1); }
+static lt_status lti_lin_add_nb(lt_rng *r, lt_gc_result *s) { return lti_lin_add_case(r, s, 0); }
 static lt_status lti_lin_masked(lt_rng *r, lt_gc_result *s) { return lti_lin_case(r, s, 1); }
 
 const lt_gc_case lti_gc_cases_matmul[] = {
@@ -59,5 +77,7 @@ const lt_gc_case lti_gc_cases_matmul[] = {
     {"matmul", "shared (3,5)·batched (2,5,4)", lti_mm_2b},
     {"linear", "(5,7)·(3,7)ᵀ+(3)", lti_lin_plain},
     {"masked_linear", "(5,7)·((3,7)⊙mask)ᵀ+(3)", lti_lin_masked},
+    {"linear_add", "(5,3)+(5,7)·(3,7)ᵀ+(3)", lti_lin_add_b},
+    {"linear_add", "(5,3)+(5,7)·(3,7)ᵀ", lti_lin_add_nb},
     {0},
 };

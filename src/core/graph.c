@@ -27,6 +27,7 @@ void lt_graph_free(lt_graph *g) {
 
 void lt_graph_reset(lt_graph *g) {
     lt_arena_reset(&g->arena);
+    g->grad_pool = NULL;
     g->n_nodes = 0;
     g->status = LT_OK;
 }
@@ -131,8 +132,50 @@ lti_node *lti_graph_record(lt_graph *g, int op, lt_tensor *out, int nin, lt_tens
     return node;
 }
 
+/* The pool: released buffers, each headed by its size (capacity, a multiple of 64 bytes:
+ * what the arena handed out for the tensor, or a split piece of it). */
+typedef struct lti_grad_buf {
+    struct lti_grad_buf *next;
+    size_t bytes;
+} lti_grad_buf;
+
+static size_t lti_grad_bytes(const lt_tensor *t) {
+    size_t b = ((size_t)lt_numel(t) * sizeof(float) + 63) & ~(size_t)63;
+    return b ? b : 64;
+}
+
+static void lti_grad_push(lt_graph *g, void *p, size_t bytes) {
+    lti_grad_buf *b = p;
+    b->bytes = bytes;
+    b->next = g->grad_pool;
+    g->grad_pool = b;
+}
+
+/* The smallest released buffer that holds `bytes`; what it has beyond goes back. */
+static float *lti_grad_reuse(lt_graph *g, size_t bytes) {
+    lti_grad_buf **best = NULL;
+    for (lti_grad_buf **p = (lti_grad_buf **)&g->grad_pool; *p; p = &(*p)->next)
+        if ((*p)->bytes >= bytes && (!best || (*p)->bytes < (*best)->bytes)) best = p;
+    if (!best) return NULL;
+    lti_grad_buf *b = *best;
+    *best = b->next;
+    if (b->bytes > bytes) lti_grad_push(g, (char *)b + bytes, b->bytes - bytes);
+    return (float *)b;
+}
+
 float *lti_grad(lt_graph *g, lt_tensor *t) {
-    if (!t->grad) t->grad = lt_arena_calloc(&g->arena, (size_t)lt_numel(t) * sizeof(float));
+    if (!t->grad) {
+        size_t bytes = lti_grad_bytes(t);
+        t->grad = lti_grad_reuse(g, bytes);
+        if (t->grad) memset(t->grad, 0, bytes);
+        else t->grad = lt_arena_calloc(&g->arena, bytes);
+    }
     if (!t->grad) lti_graph_fail(g, LT_ERR_NOMEM, "out of memory allocating a gradient");
     return t->grad;
+}
+
+void lti_grad_release(lt_graph *g, lt_tensor *t) {
+    if (!t->grad) return;
+    lti_grad_push(g, t->grad, lti_grad_bytes(t));
+    t->grad = NULL;
 }

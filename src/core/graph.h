@@ -46,6 +46,7 @@ typedef struct lt_graph {
      * this graph (dropout, the latent samplers of dist/) take them through lt_rng_fill_rows so
      * that N processes draw what one does. Not owned; NULL (the default) = the whole batch. */
     const struct lt_rng_part *part;
+    void *grad_pool;           /* arena gradient buffers released during backward, reused by lti_grad */
 } lt_graph;
 
 lt_status lt_graph_init(lt_graph *g, size_t arena_bytes);
@@ -71,7 +72,11 @@ lt_status lti_graph_fail(lt_graph *g, lt_status code, const char *fmt, ...) LT_P
 /* Records a node producing `out` from inputs when gradients are on and some
  * input requires them; returns NULL when nothing is recorded (or on error). */
 lti_node *lti_graph_record(lt_graph *g, int op, lt_tensor *out, int nin, lt_tensor *const *in);
-/* The gradient buffer of t, allocated zeroed from the arena on first use. */
+/* The gradient buffer of t, zeroed on first use: a released buffer that fits, else new
+ * from the arena. */
 float *lti_grad(lt_graph *g, lt_tensor *t);
+/* Gives t's gradient buffer back for reuse (t->grad becomes NULL): backward does this
+ * once every consumer of t has run, so a step's peak holds the live gradients only. */
+void lti_grad_release(lt_graph *g, lt_tensor *t);
 
 #endif

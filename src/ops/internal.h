@@ -33,6 +33,7 @@ lt_tensor *lti_like(lt_graph *g, const lt_tensor *a);
 LTI_DECLARE_BACKWARD(matmul);
 LTI_DECLARE_BACKWARD(linear);
 LTI_DECLARE_BACKWARD(masked_linear);
+LTI_DECLARE_BACKWARD(linear_add);
 /* binary.c, unary.c, reduce.c, loss.c */
 LTI_DECLARE_BACKWARD(add);
 LTI_DECLARE_BACKWARD(sub);

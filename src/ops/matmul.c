@@ -1,4 +1,5 @@
-/* Matrix products: matmul (batched, both transposes), linear, masked linear.
+/* Matrix products: matmul (batched, both transposes), linear, masked linear, linear plus
+ * a residual.
  * All go through lti_gemm; backward accumulates with beta = 1. */
 #include <string.h>
 
@@ -82,11 +83,23 @@ static int lti_linear_check(lt_graph *g, const char *op, lt_tensor *x, lt_tensor
     return 1;
 }
 
-/* y (N,O) = x (N,I) · weff (O,I)ᵀ + bias (O) */
-static void lti_linear_forward(lt_tensor *y, const lt_tensor *x, const float *weff, const lt_tensor *bias) {
+/* y (N,O) = x (N,I) · weff (O,I)ᵀ + bias (O) [+ res (N,O)] */
+static void lti_linear_forward(lt_tensor *y, const lt_tensor *x, const float *weff, const lt_tensor *bias,
+                               const lt_tensor *res) {
     int64_t N = x->shape[0], I = x->shape[1], O = y->shape[1];
     float beta = 0.0f;
-    if (bias) {
+    if (res) { /* the residual and the bias in the pass that would have copied the bias alone */
+        #pragma omp parallel for schedule(static) if (N * O > 100000)
+        for (int64_t i = 0; i < N; i++) {
+            const float *r = res->data + i * O;
+            float *o = y->data + i * O;
+            if (bias)
+                for (int64_t j = 0; j < O; j++) o[j] = r[j] + bias->data[j];
+            else
+                memcpy(o, r, sizeof(float) * O);
+        }
+        beta = 1.0f;
+    } else if (bias) {
         for (int64_t i = 0; i < N; i++) memcpy(y->data + i * O, bias->data, sizeof(float) * O);
         beta = 1.0f;
     }
@@ -97,8 +110,26 @@ lt_tensor *lt_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tensor *bias) {
     if (!lti_linear_check(g, "linear", x, w, bias)) return NULL;
     lt_tensor *y = lt_graph_new(g, LT_F32, 2, (int64_t[]){x->shape[0], w->shape[0]});
     if (!y) return NULL;
-    lti_linear_forward(y, x, w->data, bias);
+    lti_linear_forward(y, x, w->data, bias, NULL);
     lti_graph_record(g, LT_OP_LINEAR, y, 3, (lt_tensor *[]){x, w, bias});
+    return y;
+}
+
+/* One op instead of lt_add(res, lt_linear(...)): no (N,O) product kept beside the sum, one
+ * pass less each way. in[3] = res. */
+lt_tensor *lt_linear_add(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tensor *bias, lt_tensor *res) {
+    if (!lti_linear_check(g, "linear_add", x, w, bias) || !lti_check_f32(g, "linear_add", res)) return NULL;
+    if (res->ndim != 2 || res->shape[0] != x->shape[0] || res->shape[1] != w->shape[0]) {
+        char s1[64], s2[64];
+        lti_graph_fail(g, LT_ERR_SHAPE, "linear_add: residual %s does not fit the product (%lld,%lld) of x %s",
+                       lt_shape_str(res, s1, 64), (long long)x->shape[0], (long long)w->shape[0],
+                       lt_shape_str(x, s2, 64));
+        return NULL;
+    }
+    lt_tensor *y = lt_graph_new(g, LT_F32, 2, (int64_t[]){x->shape[0], w->shape[0]});
+    if (!y) return NULL;
+    lti_linear_forward(y, x, w->data, bias, res);
+    lti_graph_record(g, LT_OP_LINEAR_ADD, y, 4, (lt_tensor *[]){x, w, bias, res});
     return y;
 }
 
@@ -114,7 +145,7 @@ lt_tensor *lt_masked_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, const lt_te
     if (!y || !weff) return NULL;
     #pragma omp parallel for schedule(static) if (nw > 100000)
     for (int64_t i = 0; i < nw; i++) weff[i] = w->data[i] * mask->data[i];
-    lti_linear_forward(y, x, weff, bias);
+    lti_linear_forward(y, x, weff, bias, NULL);
     lti_node *n = lti_graph_record(g, LT_OP_MASKED_LINEAR, y, 3, (lt_tensor *[]){x, w, bias});
     if (n) {
         n->saved = weff;
@@ -158,6 +189,19 @@ static void lti_linear_backward_common(lt_graph *g, lti_node *n, const float *we
 }
 
 void lti_linear_backward(lt_graph *g, lti_node *n) { lti_linear_backward_common(g, n, n->in[1]->data, NULL); }
+
+/* as linear; dres += dy */
+void lti_linear_add_backward(lt_graph *g, lti_node *n) {
+    lti_linear_backward_common(g, n, n->in[1]->data, NULL);
+    lt_tensor *res = n->in[3];
+    if (g->status || !res->requires_grad) return;
+    float *dr = lti_grad(g, res);
+    if (!dr) return;
+    const float *dy = n->out->grad;
+    int64_t m = lt_numel(res);
+    #pragma omp parallel for schedule(static) if (m > 100000)
+    for (int64_t i = 0; i < m; i++) dr[i] += dy[i];
+}
 
 void lti_masked_linear_backward(lt_graph *g, lti_node *n) {
     lti_linear_backward_common(g, n, n->saved, n->in[3]);

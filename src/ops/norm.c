@@ -8,6 +8,7 @@
  * layer norm of x (...,C):   R = rows, G = 1, cpg = C, S = 1.
  * Node: iarg G, cpg, S; farg eps; saved mean and rstd (R each); in x, gamma, beta. */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "core/rng.h"
@@ -17,7 +18,64 @@ typedef struct {
     int64_t R, M, G, cpg, S;
 } lti_norm_geom;
 
-static int64_t lti_norm_ch(const lti_norm_geom *q, int64_t r, int64_t j) { return (r % q->G) * q->cpg + j / q->S; }
+#define LTI_INLINE static inline __attribute__((always_inline))
+
+/* The row kernels take S apart from q: called with a literal 1 for layer norm, j / S folds
+ * away and the loops vectorize (a division per element took most of layer norm's time). */
+
+/* row r: mean and rstd into st[r], st[R + r]; y = x̂·gamma + beta */
+LTI_INLINE void lti_norm_row(const lti_norm_geom *q, int64_t S, int64_t r, const float *x, float *y, const float *ga,
+                             const float *be, float eps, float *st) {
+    const float *xr = x + r * q->M;
+    float *yr = y + r * q->M;
+    int64_t c0 = (r % q->G) * q->cpg;
+    double s = 0, ss = 0;
+    #pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < q->M; j++) s += xr[j];
+    double mean = s / (double)q->M;
+    #pragma omp simd reduction(+ : ss)
+    for (int64_t j = 0; j < q->M; j++) ss += (xr[j] - mean) * (xr[j] - mean);
+    float rstd = (float)(1.0 / sqrt(ss / (double)q->M + eps)), m = (float)mean;
+    st[r] = m;
+    st[q->R + r] = rstd;
+    for (int64_t j = 0; j < q->M; j++) {
+        int64_t c = c0 + j / S;
+        yr[j] = (xr[j] - m) * rstd * (ga ? ga[c] : 1.0f) + (be ? be[c] : 0.0f);
+    }
+}
+
+/* row r: dx += rstd·(d̂ - mean(d̂) - x̂·mean(d̂·x̂)) with d̂ = dy·gamma */
+LTI_INLINE void lti_norm_row_dx(const lti_norm_geom *q, int64_t S, int64_t r, const float *x, const float *dy,
+                                const float *ga, const float *st, float *dx) {
+    const float *xr = x + r * q->M, *dyr = dy + r * q->M;
+    int64_t c0 = (r % q->G) * q->cpg;
+    float m = st[r], rs = st[q->R + r];
+    double a = 0, b = 0;
+    #pragma omp simd reduction(+ : a, b)
+    for (int64_t j = 0; j < q->M; j++) {
+        float d = dyr[j] * (ga ? ga[c0 + j / S] : 1.0f);
+        a += d;
+        b += d * (xr[j] - m) * rs;
+    }
+    float fa = (float)(a / (double)q->M), fb = (float)(b / (double)q->M);
+    for (int64_t j = 0; j < q->M; j++) {
+        float d = dyr[j] * (ga ? ga[c0 + j / S] : 1.0f), xh = (xr[j] - m) * rs;
+        dx[r * q->M + j] += rs * (d - fa - xh * fb);
+    }
+}
+
+/* row r's share of dgamma (Σ dy·x̂) and dbeta (Σ dy), into per-thread sums pg, pb (C) */
+LTI_INLINE void lti_norm_row_affine(const lti_norm_geom *q, int64_t S, int64_t r, const float *x, const float *dy,
+                                    const float *st, float *pg, float *pb) {
+    const float *xr = x + r * q->M, *dyr = dy + r * q->M;
+    int64_t c0 = (r % q->G) * q->cpg;
+    float m = st[r], rs = st[q->R + r];
+    for (int64_t j = 0; j < q->M; j++) {
+        int64_t c = c0 + j / S;
+        pg[c] += dyr[j] * (xr[j] - m) * rs;
+        pb[c] += dyr[j];
+    }
+}
 
 static lt_tensor *lti_norm(lt_graph *g, int op, lt_tensor *x, lti_norm_geom q, lt_tensor *gamma, lt_tensor *beta,
                            float eps) {
@@ -27,19 +85,8 @@ static lt_tensor *lti_norm(lt_graph *g, int op, lt_tensor *x, lti_norm_geom q, l
     const float *ga = gamma ? gamma->data : NULL, *be = beta ? beta->data : NULL;
     #pragma omp parallel for schedule(static) if (q.R * q.M > 65536)
     for (int64_t r = 0; r < q.R; r++) {
-        const float *xr = x->data + r * q.M;
-        float *yr = y->data + r * q.M;
-        double s = 0, ss = 0;
-        for (int64_t j = 0; j < q.M; j++) s += xr[j];
-        double mean = s / (double)q.M;
-        for (int64_t j = 0; j < q.M; j++) ss += (xr[j] - mean) * (xr[j] - mean);
-        float rstd = (float)(1.0 / sqrt(ss / (double)q.M + eps)), m = (float)mean;
-        stats[r] = m;
-        stats[q.R + r] = rstd;
-        for (int64_t j = 0; j < q.M; j++) {
-            int64_t c = lti_norm_ch(&q, r, j);
-            yr[j] = (xr[j] - m) * rstd * (ga ? ga[c] : 1.0f) + (be ? be[c] : 0.0f);
-        }
+        if (q.S == 1) lti_norm_row(&q, 1, r, x->data, y->data, ga, be, eps, stats);
+        else lti_norm_row(&q, q.S, r, x->data, y->data, ga, be, eps, stats);
     }
     lti_node *n = lti_graph_record(g, op, y, 3, (lt_tensor *[]){x, gamma, beta});
     if (n) {
@@ -54,36 +101,39 @@ static void lti_norm_backward(lt_graph *g, lti_node *n) {
     lt_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
     lti_norm_geom q = {0, n->iarg[1] * n->iarg[2], n->iarg[0], n->iarg[1], n->iarg[2]};
     q.R = lt_numel(x) / q.M;
-    const float *dy = n->out->grad, *mean = n->saved, *rstd = mean + q.R, *ga = gamma ? gamma->data : NULL;
+    const float *dy = n->out->grad, *st = n->saved, *ga = gamma ? gamma->data : NULL;
+    int par = q.R * q.M > 65536;
     if (x->requires_grad) {
         float *dx = lti_grad(g, x);
         if (!dx) return;
-        /* dx = rstd·(d̂ - mean(d̂) - x̂·mean(d̂·x̂)) with d̂ = dy·gamma */
-        #pragma omp parallel for schedule(static) if (q.R * q.M > 65536)
+        #pragma omp parallel for schedule(static) if (par)
         for (int64_t r = 0; r < q.R; r++) {
-            const float *xr = x->data + r * q.M, *dyr = dy + r * q.M;
-            double a = 0, b = 0;
-            for (int64_t j = 0; j < q.M; j++) {
-                double d = dyr[j] * (ga ? ga[lti_norm_ch(&q, r, j)] : 1.0f);
-                a += d;
-                b += d * (xr[j] - mean[r]) * rstd[r];
-            }
-            a /= (double)q.M;
-            b /= (double)q.M;
-            for (int64_t j = 0; j < q.M; j++) {
-                double d = dyr[j] * (ga ? ga[lti_norm_ch(&q, r, j)] : 1.0f), xh = (xr[j] - mean[r]) * rstd[r];
-                dx[r * q.M + j] += (float)(rstd[r] * (d - a - xh * b));
-            }
+            if (q.S == 1) lti_norm_row_dx(&q, 1, r, x->data, dy, ga, st, dx);
+            else lti_norm_row_dx(&q, q.S, r, x->data, dy, ga, st, dx);
         }
     }
     float *dg = gamma && gamma->requires_grad ? lti_grad(g, gamma) : NULL;
     float *db = beta && beta->requires_grad ? lti_grad(g, beta) : NULL;
     if (g->status || (!dg && !db)) return;
-    for (int64_t r = 0; r < q.R; r++)
-        for (int64_t j = 0; j < q.M; j++) {
-            int64_t c = lti_norm_ch(&q, r, j), i = r * q.M + j;
-            if (dg) dg[c] += dy[i] * (x->data[i] - mean[r]) * rstd[r];
-            if (db) db[c] += dy[i];
+    /* per-thread sums over contiguous row ranges, added in thread order: deterministic for a
+     * given thread count */
+    int64_t C = q.G * q.cpg, nt = par ? omp_get_max_threads() : 1;
+    float *part = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * C * nt));
+    if (!part) return;
+    memset(part, 0, sizeof(float) * (size_t)(2 * C * nt));
+    #pragma omp parallel if (par)
+    {
+        float *pg = part + 2 * C * omp_get_thread_num(), *pb = pg + C;
+        #pragma omp for schedule(static)
+        for (int64_t r = 0; r < q.R; r++) {
+            if (q.S == 1) lti_norm_row_affine(&q, 1, r, x->data, dy, st, pg, pb);
+            else lti_norm_row_affine(&q, q.S, r, x->data, dy, st, pg, pb);
+        }
+    }
+    for (int64_t t = 0; t < nt; t++)
+        for (int64_t c = 0; c < C; c++) {
+            if (dg) dg[c] += part[2 * C * t + c];
+            if (db) db[c] += part[2 * C * t + C + c];
         }
 }
 

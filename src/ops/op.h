@@ -6,7 +6,7 @@
 
 typedef enum lt_op {
     /* matmul.c */
-    LT_OP_MATMUL, LT_OP_LINEAR, LT_OP_MASKED_LINEAR,
+    LT_OP_MATMUL, LT_OP_LINEAR, LT_OP_MASKED_LINEAR, LT_OP_LINEAR_ADD,
     /* binary.c: broadcasting */
     LT_OP_ADD, LT_OP_SUB, LT_OP_MUL, LT_OP_DIV,
     /* unary.c */

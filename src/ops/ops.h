@@ -21,6 +21,9 @@ lt_tensor *lt_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tensor *bias);
 /* As lt_linear with w ⊙ mask, mask (O,I) constant 0/1. The masked weight is
  * cached in the arena once per step, and its gradient is masked in backward. */
 lt_tensor *lt_masked_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, const lt_tensor *mask, lt_tensor *bias);
+/* res (N,O) + x·wᵀ + bias: a residual connection's add fused into its linear (the sum is
+ * the only (N,O) tensor kept) */
+lt_tensor *lt_linear_add(lt_graph *g, lt_tensor *x, lt_tensor *w, lt_tensor *bias, lt_tensor *res);
 
 /* ---- binary.c (broadcasting) ---- */
 lt_tensor *lt_add(lt_graph *g, lt_tensor *a, lt_tensor *b);

@@ -6,6 +6,7 @@ const lti_op_def lti_op_table[LT_OP_COUNT] = {
     [LT_OP_MATMUL] = {"matmul", lti_matmul_backward},
     [LT_OP_LINEAR] = {"linear", lti_linear_backward},
     [LT_OP_MASKED_LINEAR] = {"masked_linear", lti_masked_linear_backward},
+    [LT_OP_LINEAR_ADD] = {"linear_add", lti_linear_add_backward},
     [LT_OP_ADD] = {"add", lti_add_backward},
     [LT_OP_SUB] = {"sub", lti_sub_backward},
     [LT_OP_MUL] = {"mul", lti_mul_backward},

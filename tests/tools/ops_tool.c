@@ -1,5 +1,5 @@
 /* Helper of tests/test_torch_ops.sh: runs conv2d, conv_transpose2d, group_norm,
- * layer_norm, causal_softmax, attention and gelu on inputs PyTorch wrote, and writes the outputs
+ * layer_norm, causal_softmax, attention, gelu and linear_add on inputs PyTorch wrote, and writes the outputs
  * and the gradients of Σ r·y back for PyTorch to compare.
  *   ops_tool DIR   for each case NAME: reads DIR/NAME.in = the inputs then r, raw
  *                  float32, shapes fixed below (and, independently, in the script);
@@ -13,8 +13,8 @@
 typedef struct {
     const char *name;
     int nin;
-    int ndim[3];
-    int64_t shape[3][4];
+    int ndim[4];
+    int64_t shape[4][4];
 } tool_case;
 
 static const tool_case CASES[] = {
@@ -29,6 +29,7 @@ static const tool_case CASES[] = {
     {"gelu", 1, {2}, {{8, 100}}},               /* of 6·x: x in [-6, 6] */
     {"conv2d_k3", 3, {4, 4, 1}, {{9, 3, 7, 9}, {17, 3, 3, 3}, {17}}},           /* stride 1 pad 1 */
     {"conv_transpose2d_c3", 3, {4, 4, 1}, {{9, 33, 5, 4}, {33, 3, 4, 4}, {3}}}, /* stride 2 pad 1 */
+    {"linear_add", 4, {2, 2, 1, 2}, {{9, 7}, {5, 7}, {5}, {9, 5}}}, /* x, w, bias, res */
 };
 
 static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
@@ -43,7 +44,8 @@ static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
     case 7: return lt_attention(g, in[0], 4, 1);
     case 8: return lt_gelu(g, lt_mul_scalar(g, in[0], 6.0f));
     case 9: return lt_conv2d(g, in[0], in[1], in[2], 1, 1);
-    default: return lt_conv_transpose2d(g, in[0], in[1], in[2], 2, 1);
+    case 10: return lt_conv_transpose2d(g, in[0], in[1], in[2], 2, 1);
+    default: return lt_linear_add(g, in[0], in[1], in[2], in[3]);
     }
 }
 
@@ -64,8 +66,8 @@ static int run_case(const char *dir, int c) {
     fclose(f);
     lt_graph g;
     if (lt_graph_init(&g, 0)) return fail(k->name, lt_error_message());
-    lt_tensor in[3];
-    lt_tensor *ptr[3];
+    lt_tensor in[4];
+    lt_tensor *ptr[4];
     for (int i = 0; i < k->nin; i++) {
         in[i] = lt_tensor_wrap(p, k->ndim[i], k->shape[i]);
         in[i].requires_grad = 1;

@@ -22,6 +22,10 @@
  *          "activation" (relu), "estimator" (gumbel; see dist/estimator.h), "tau0" (1),
  *          "tau_min" (0.5), "anneal_rate" (3e-5), "anneal_every" (500),
  *          "baseline_hidden" (100, score-nn's baseline MLP), "baseline_momentum" (0.9)
+ *   vqvae  "hidden" (128), "res_blocks" (2), "res_hidden" (32), "codes": K (512), "code_dim": D
+ *          (64), "downsample" 2|4|8 (4), "codebook" ema|plain (ema), "beta" (0.25), "decay" (0.99),
+ *          "restart_threshold" (0: off), "codebook_init" random|kmeans (random), "binary" (set by
+ *          the trainer: Bernoulli decoder, else MSE); docs/vqvae.md
  * Latent models' log_prob is an importance-sampled estimate with
  * lt_eval_opts.iw_samples samples (default 10: cheap validation; `latent eval --iw 5000`
  * for the reported number): for gsvae a multi-sample bound
@@ -107,6 +111,20 @@ typedef struct lt_model_vtable {
      * ([0, 1], the default: 0 when left out) or LT_MODEL_RANGE_SIGNED ([-1, 1]); the
      * data is converted to it per batch, grids map it back to [0, 1]. */
     int range;
+    /* ---- Optional capabilities (0 / NULL elsewhere) ---- */
+    /* The model reads pixel values as they are (vqvae): `--binarize auto` resolves to none,
+     * and the trainer tells it in the config key "binary" whether the values are 0/1. */
+    int continuous;
+    /* Named validation metrics, logged per epoch (metrics.jsonl "valid_<name>", TensorBoard
+     * "valid/<name>") and printed by `latent eval`: metrics_begin resets the model's
+     * accumulators, metrics_add takes a batch (no gradients; arena data only on g),
+     * metrics_end writes up to max names (static strings) and values, returns the count. */
+    void (*metrics_begin)(lt_model *m);
+    lt_status (*metrics_add)(lt_model *m, lt_graph *g, const lt_batch *b);
+    int (*metrics_end)(lt_model *m, const char **names, double *values, int max);
+    /* Discrete codes: encode writes code indices (integers stored as floats, exact below
+     * 2^24) of an h×w grid, row-major, code_size = h·w, and decode reads them; K codes. */
+    lt_status (*code_grid)(const lt_model *m, int64_t *h, int64_t *w, int64_t *K);
 } lt_model_vtable;
 
 enum { LT_MODEL_RANGE_UNIT = 0, LT_MODEL_RANGE_SIGNED = 1 }; /* = lt_range of data/dataset.h */

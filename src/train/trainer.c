@@ -151,7 +151,9 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if (t->data.split[LT_SPLIT_VALID].n < 1)
         return lt_fail(LT_ERR_ARG, "data source %s: expected validation examples, found none", t->data_dir);
     const char *bin = lti_get_s(c, "binarize", "auto");
-    int b = !strcmp(bin, "auto") ? (t->data.binary ? LT_BINARIZE_NONE : LT_BINARIZE_STOCHASTIC) : lt_binarize_parse(bin);
+    const lt_model_vtable *vt = lt_model_find(t->model_name); /* continuous models: auto = none */
+    int b = !strcmp(bin, "auto") ? (t->data.binary || (vt && vt->continuous) ? LT_BINARIZE_NONE : LT_BINARIZE_STOCHASTIC)
+                                 : lt_binarize_parse(bin);
     if (b < 0) return lt_fail(LT_ERR_ARG, "--binarize %s: expected none, threshold, stochastic or dynamic", bin);
     t->binarize = (lt_binarize)b;
     if ((st = lt_augment_parse(lti_get_s(c, "augment", "none"), &t->aug))) return st;
@@ -167,6 +169,8 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
         json_object_set_new(mc, "dim", json_integer(t->data.dim));
         if (t->data.channels > 1) json_object_set_new(mc, "channels", json_integer(t->data.channels));
         json_object_set_new(mc, "seed", json_integer((json_int_t)t->seed));
+        if (vt && vt->continuous) /* whether its pixels are 0/1 (after binarization) */
+            json_object_set_new(mc, "binary", json_boolean(t->data.binary || t->binarize != LT_BINARIZE_NONE));
         if (json_is_true(json_object_get(c, "conditional"))) {
             if (t->data.n_classes < 2)
                 return lt_fail(LT_ERR_ARG, "--conditional needs labeled data; %s has no *-labels-idx1-ubyte files (or 'label' features)",
@@ -522,6 +526,11 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         double elbo = 0, elbo_se = 0; /* models with a bound: its mean over the validation split */
         if (t->m->vt->elbo && (st = lt_evaluate_elbo(t->m, &t->g, &ed, &eo, &elbo, &elbo_se)))
             return lt_fail_context(st, "validation ELBO after epoch %lld: ", (long long)e + 1);
+        const char *mnames[LT_EVAL_MAX_METRICS];
+        double mvals[LT_EVAL_MAX_METRICS];
+        int nm = 0; /* the model's own validation metrics (codebook health, ...) */
+        if ((st = lt_evaluate_metrics(t->m, &t->g, &ed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm)))
+            return lt_fail_context(st, "validation metrics after epoch %lld: ", (long long)e + 1);
         const double train_loss = s->loss_sum / (double)steps;
         s->epoch = e + 1;
         s->step_in_epoch = 0;
@@ -545,6 +554,11 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         lt_events *ev = t->ev;
         const int64_t gs = s->global_step;
         const double temp = t->m->vt->temperature ? t->m->vt->temperature(t->m) : NAN;
+        for (int k = 0; k < nm; k++) {
+            char tag[96];
+            snprintf(tag, sizeof tag, "valid/%s", mnames[k]);
+            if ((st = lt_events_scalar(ev, gs, tag, mvals[k]))) return st;
+        }
         if ((st = lt_events_scalar(ev, gs, "valid/nll", vr.nll_nats)) ||
             (st = lt_events_scalar(ev, gs, "valid/bits_per_dim", vr.bits_per_dim)) ||
             (st = lt_events_scalar(ev, gs, "train/epoch_loss", train_loss)) ||
@@ -556,7 +570,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             return st;
         const double eps = t_train > 0 ? (double)(N - first * B > 0 ? N - first * B : 0) / t_train : 0;
         const int stop_early = t->patience > 0 && s->bad_epochs >= t->patience;
-        char line[768];
+        char line[2048];
         snprintf(line, sizeof line,
                  "{\"epoch\": %lld, \"global_step\": %lld, \"train_loss\": %.6f, \"valid_nll\": %.6f, "
                  "\"valid_stderr\": %.6f, \"valid_bits_per_dim\": %.6f, \"lr\": %.6g, \"seconds\": %.3f, "
@@ -571,6 +585,11 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         if (temp == temp) {
             size_t k = strlen(line) - 1;
             snprintf(line + k, sizeof line - k, ", \"temperature\": %.6g}", temp);
+        }
+        for (int j = 0; j < nm; j++) { /* JSON has no NaN: null */
+            size_t k = strlen(line) - 1;
+            if (isfinite(mvals[j])) snprintf(line + k, sizeof line - k, ", \"valid_%s\": %.6g}", mnames[j], mvals[j]);
+            else snprintf(line + k, sizeof line - k, ", \"valid_%s\": null}", mnames[j]);
         }
         if ((st = lt_run_append_metrics(t->run_dir, s->epoch, line))) return st;
         if (cb && cb->on_epoch) {

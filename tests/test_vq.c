@@ -85,51 +85,66 @@ static void plain_gradients_two_codes(void **state) {
     lt_graph_reset(&G);
 }
 
-/* One EMA step on K = 2, D = 1 by hand; the codebook is a buffer with no gradient and the
- * loss is β·commitment alone. */
+/* Two EMA steps on K = 3, D = 1 by hand (zero-debiased accumulators; code 2 never chosen
+ * goes to 0); the codebook is a buffer with no gradient and the loss is β·commitment alone. */
 static void ema_update_by_hand(void **state) {
     (void)state;
     lt_nn_vq q;
     lt_nn_vq_opts o = lt_nn_vq_opts_default();
     o.ema = 1;
-    assert_int_equal(lt_nn_vq_declare(&q, &NN, NULL, 2, 1, &o), LT_OK);
+    assert_int_equal(lt_nn_vq_declare(&q, &NN, NULL, 3, 1, &o), LT_OK);
     lt_tensor *ze = lt_params_add(&P, "z_e", 4, (int64_t[]){1, 1, 1, 3});
     finalize();
     assert_int_equal(P.n, 1); /* only z_e: the codebook is a buffer */
     assert_string_equal(Bf.items[0]->name, "embedding.weight");
     assert_string_equal(Bf.items[1]->name, "cluster_size");
     assert_string_equal(Bf.items[2]->name, "embed_avg");
+    assert_string_equal(Bf.items[3]->name, "ema_steps");
     lt_nn_vq_reset(&q, &R);
-    for (int k = 0; k < 2; k++) {
-        assert_float_equal(q.cluster_size->data[k], 1, 0);
-        assert_float_equal(q.embed_avg->data[k], q.embedding->data[k], 0);
-    }
-    q.embedding->data[0] = q.embed_avg->data[0] = 0.0f;
-    q.embedding->data[1] = q.embed_avg->data[1] = 2.0f;
+    for (int k = 0; k < 3; k++) assert_float_equal(q.cluster_size->data[k] + q.embed_avg->data[k], 0, 0);
+    q.embedding->data[0] = 0.0f;
+    q.embedding->data[1] = 2.0f;
+    q.embedding->data[2] = 9.0f;
     const float x[3] = {0.4f, 0.6f, 1.5f}; /* -> 0, 0, 1 */
     memcpy(ze->data, x, sizeof x);
     G.training = 1;
     lt_nn_vq_out out;
-    assert_int_equal(lt_nn_vq_forward(&G, &q, ze, &out), LT_OK);
     const double d = 0.99, eps = 1e-5;
-    double cs[2] = {d + (1 - d) * 2, d + (1 - d) * 1}, ea[2] = {d * 0 + (1 - d) * 1.0, d * 2 + (1 - d) * 1.5};
-    double n = cs[0] + cs[1];
-    for (int k = 0; k < 2; k++) {
-        assert_float_equal(q.cluster_size->data[k], cs[k], 1e-6);
-        assert_float_equal(q.embed_avg->data[k], ea[k], 1e-6);
-        double c = (cs[k] + eps) / (n + 2 * eps) * n;
-        assert_float_equal(q.embedding->data[k], ea[k] / c, 1e-6);
+    double cs[3] = {0, 0, 0}, ea[3] = {0, 0, 0}, e[3] = {0, 2, 9};
+    for (int t = 1; t <= 2; t++) {
+        if (t == 2) lt_graph_reset(&G);
+        assert_int_equal(lt_nn_vq_forward(&G, &q, ze, &out), LT_OK);
+        const int64_t a[3] = {0, 0, 1}; /* both steps: e0 stays nearest to 0.4, 0.6 and e1 to 1.5 */
+        for (int k = 0; k < 3; k++) cs[k] *= d, ea[k] *= d;
+        for (int i = 0; i < 3; i++) cs[a[i]] += 1 - d, ea[a[i]] += (1 - d) * x[i];
+        const double b = 1 - pow(d, t);
+        double n = (cs[0] + cs[1] + cs[2]) / b;
+        for (int k = 0; k < 3; k++) {
+            assert_float_equal(q.cluster_size->data[k], cs[k], 1e-6);
+            assert_float_equal(q.embed_avg->data[k], ea[k], 1e-6);
+            double c = (cs[k] / b + eps) / (n + 3 * eps) * n;
+            e[k] = ea[k] / b / c;
+            assert_float_equal(q.embedding->data[k], e[k], 1e-5);
+        }
+        if (t == 1) { /* debiased: the means of the assigned encodings, 0 for the unused code */
+            assert_float_equal(q.embedding->data[0], 0.5, 1e-4);
+            assert_float_equal(q.embedding->data[1], 1.5, 1e-4);
+            assert_float_equal(q.embedding->data[2], 0.0, 0);
+        }
     }
-    double com = ((0.4 - 0) * (0.4 - 0) + 0.6 * 0.6 + 0.5 * 0.5) / 3;
-    assert_float_equal(out.commitment->data[0], com, 1e-6);
-    assert_float_equal(out.loss->data[0], 0.25 * com, 1e-6);
+    assert_float_equal(q.ema_steps->data[0], 2, 0);
+    /* the losses of step 2 were computed with step 1's codes (0.5, 1.5) */
+    double com = (0.1 * 0.1 + 0.1 * 0.1 + 0) / 3;
+    assert_float_equal(out.commitment->data[0], com, 1e-5);
+    assert_float_equal(out.loss->data[0], 0.25 * com, 1e-5);
     lt_params_zero_grad(&P);
     assert_int_equal(lt_backward(&G, out.loss), LT_OK);
-    assert_float_equal(ze->grad[0], 0.25 * 2 * 0.4 / 3, 1e-6);
-    assert_float_equal(ze->grad[2], 0.25 * 2 * (1.5 - 2) / 3, 1e-6);
+    assert_float_equal(ze->grad[0], 0.25 * 2 * (0.4 - 0.5) / 3, 1e-5);
+    assert_float_equal(ze->grad[1], 0.25 * 2 * (0.6 - 0.5) / 3, 1e-5);
+    assert_float_equal(ze->grad[2], 0.0, 1e-5);
     lt_graph_reset(&G);
     /* eval mode: the same forward moves nothing */
-    float before[2] = {q.embedding->data[0], q.embedding->data[1]};
+    float before[3] = {q.embedding->data[0], q.embedding->data[1], q.embedding->data[2]};
     G.training = 0;
     assert_int_equal(lt_nn_vq_forward(&G, &q, ze, &out), LT_OK);
     assert_memory_equal(before, q.embedding->data, sizeof before);

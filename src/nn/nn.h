@@ -240,24 +240,24 @@ lt_tensor *lt_nn_transformer_block_forward(lt_graph *g, const lt_nn_transformer_
  * legacy VectorQuantizer computes beta·codebook + commitment: beta on the wrong term (its
  * issue #46); this module follows the paper.
  * ema: the codebook is a buffer moved by exponential moving averages instead of gradients
- * (the paper's appendix, Sonnet's VectorQuantizerEMA): with n_k codes' counts and s_k the
- * sum of the encodings assigned to k in the batch,
+ * (the paper's appendix; Sonnet's VectorQuantizerEMA, whose averages are zero-debiased):
+ * with n_k the count and s_k the sum of the encodings assigned to code k in the batch, step t,
  *   cluster_size ← decay·cluster_size + (1−decay)·n,   embed_avg ← decay·embed_avg + (1−decay)·s,
- *   c = (cluster_size + eps) / (Σ cluster_size + K·eps) · Σ cluster_size  (Laplace smoothing),
- *   embedding_k = embed_avg_k / c_k.
- * cluster_size starts at 1 and embed_avg at the initial codes (so embedding = embed_avg/c
- * from the first step; no zero-count blow-up).
+ *   N_k = cluster_size_k / (1 − decay^t),  S_k = embed_avg_k / (1 − decay^t)   (debiased),
+ *   c_k = (N_k + eps) / (Σ N + K·eps) · Σ N   (Laplace smoothing),   embedding_k = S_k / c_k.
+ * The accumulators and t ("ema_steps") start at 0, so after the first step a used code is
+ * the mean of its encodings and an unused one moves to 0, near the encodings (as Sonnet).
  * Dead-code restart (restart_threshold > 0): usage ← decay·usage + (1−decay)·n; a code whose
  * usage falls below the threshold gets a random encoder output of the current batch (drawn
- * from g->rng, else the module's rng), its usage set to the threshold (ema: embed_avg_k =
- * that encoding, cluster_size_k = 1).
+ * from g->rng, else the module's rng), its usage set to the threshold (ema: its debiased
+ * count 1 and sum that encoding).
  * kmeans: on the first training batch the codebook is set by k-means (k-means++ seeding from
  * the batch's encodings, then 10 Lloyd iterations; an empty cluster keeps its centre);
  * buffer "initialized" records that it happened (checkpointed: a resumed run does not redo it).
  * Training-only updates (EMA, restart, k-means) happen in forward when g->training, as
  * BatchNorm's running statistics; they change the tensors in place.
  * Names: "embedding.weight" (K,D) (a parameter, or a buffer with ema), buffers "cluster_size"
- * (K), "embed_avg" (K,D) (ema), "usage" (K) (restart), "initialized" () (kmeans).
+ * (K), "embed_avg" (K,D), "ema_steps" () (ema), "usage" (K) (restart), "initialized" () (kmeans).
  * Initialization: plain U(±1/K) (taming), ema N(0,1) (Sonnet). */
 typedef struct lt_nn_vq_opts {
     int ema;                 /* 0: codebook loss; 1: EMA codebook */
@@ -275,6 +275,7 @@ typedef struct lt_nn_vq {
     lt_tensor *embedding;    /* (K, D) */
     lt_tensor *cluster_size; /* (K) ema, else NULL */
     lt_tensor *embed_avg;    /* (K, D) ema, else NULL */
+    lt_tensor *ema_steps;    /* () ema: EMA steps taken (debiasing), else NULL */
     lt_tensor *usage;        /* (K) restart, else NULL */
     lt_tensor *initialized;  /* () kmeans, else NULL */
     lt_rng rng;              /* restart/k-means draws when g->rng is NULL; seeded by reset */

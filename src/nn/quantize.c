@@ -23,7 +23,8 @@ lt_status lt_nn_vq_declare(lt_nn_vq *m, const lt_nn *nn, const char *prefix, int
     lt_params *cb = m->o.ema ? nn->buffers : nn->params;
     if (!(m->embedding = lti_nn_add(cb, prefix, "embedding.weight", 2, kd))) return LT_ERR_ARG;
     if (m->o.ema && (!(m->cluster_size = lti_nn_add(nn->buffers, prefix, "cluster_size", 1, &K)) ||
-                     !(m->embed_avg = lti_nn_add(nn->buffers, prefix, "embed_avg", 2, kd))))
+                     !(m->embed_avg = lti_nn_add(nn->buffers, prefix, "embed_avg", 2, kd)) ||
+                     !(m->ema_steps = lti_nn_add(nn->buffers, prefix, "ema_steps", 0, NULL))))
         return LT_ERR_ARG;
     if (m->o.restart_threshold > 0 && !(m->usage = lti_nn_add(nn->buffers, prefix, "usage", 1, &K)))
         return LT_ERR_ARG;
@@ -32,11 +33,12 @@ lt_status lt_nn_vq_declare(lt_nn_vq *m, const lt_nn *nn, const char *prefix, int
     return LT_OK;
 }
 
-/* The EMA state consistent with the codebook: embed_avg = embedding, cluster_size = 1. */
+/* A fresh EMA: the accumulators at zero, no steps (debiasing then ignores the initial codes). */
 static void lti_vq_sync_ema(lt_nn_vq *m) {
     if (!m->o.ema) return;
-    memcpy(m->embed_avg->data, m->embedding->data, sizeof(float) * (size_t)(m->K * m->D));
-    lti_nn_fill(m->cluster_size, 1.0f);
+    lti_nn_fill(m->embed_avg, 0.0f);
+    lti_nn_fill(m->cluster_size, 0.0f);
+    lti_nn_fill(m->ema_steps, 0.0f);
 }
 
 void lt_nn_vq_reset(lt_nn_vq *m, lt_rng *rng) {
@@ -59,11 +61,12 @@ void lt_nn_vq_ema_update(lt_nn_vq *m, const float *x, const int64_t *idx, int64_
         float *row = ea + idx[i] * D;
         for (int64_t j = 0; j < D; j++) row[j] += w * x[i * D + j];
     }
+    const double t = (double)(m->ema_steps->data[0] += 1.0f), debias = 1.0 - pow((double)d, t);
     double n = 0;
-    for (int64_t k = 0; k < K; k++) n += cs[k];
+    for (int64_t k = 0; k < K; k++) n += cs[k] / debias;
     for (int64_t k = 0; k < K; k++) {
-        const double c = ((double)cs[k] + m->o.eps) / (n + (double)K * m->o.eps) * n;
-        for (int64_t j = 0; j < D; j++) e[k * D + j] = (float)(ea[k * D + j] / c);
+        const double c = ((double)cs[k] / debias + m->o.eps) / (n + (double)K * m->o.eps) * n;
+        for (int64_t j = 0; j < D; j++) e[k * D + j] = (float)(ea[k * D + j] / debias / c);
     }
 }
 
@@ -79,9 +82,10 @@ int64_t lt_nn_vq_restart(lt_nn_vq *m, lt_rng *r, const float *x, const int64_t *
         if (u[k] >= thr) continue;
         const float *src = x + (int64_t)lt_rng_below(r, (uint64_t)M) * D;
         memcpy(m->embedding->data + k * D, src, sizeof(float) * (size_t)D);
-        if (m->o.ema) {
-            memcpy(m->embed_avg->data + k * D, src, sizeof(float) * (size_t)D);
-            m->cluster_size->data[k] = 1.0f;
+        if (m->o.ema) { /* debiased: count 1, sum the encoding */
+            const float b = 1.0f - powf(d, m->ema_steps->data[0]);
+            for (int64_t j = 0; j < D; j++) m->embed_avg->data[k * D + j] = b * src[j];
+            m->cluster_size->data[k] = b;
         }
         u[k] = thr;
         n++;

@@ -41,6 +41,8 @@ L encode "$T/run" --split test -o "$T/codes.tfrecord" 2> /dev/null && ok "encode
 $PY "$SRC/vq_codes.py" "$T" codes "$T/codes.tfrecord" 200 7 7 16 && ok "codes parse" || bad "codes.tfrecord"
 L encode "$T/run" --split test -o "$T/sharded-test" --shards 2 2> /dev/null && [ -f "$T/sharded-test-00001-of-00002" ] \
     && ok "encode --shards 2" || bad "encode --shards 2"
+L encode "$T/run" --split valid -o "$T/pre-valid" --shards 1 2> /dev/null && [ -f "$T/pre-valid-00000-of-00001" ] \
+    && ok "encode --shards 1: PREFIX-valid-00000-of-00001" || bad "encode --shards 1"
 L reconstruct "$T/run" -n 8 -o "$T/recon.png" 2> /dev/null || bad "reconstruct"
 L decode "$T/run" "$T/sharded-test@2" -n 8 -o "$T/decoded.png" 2> /dev/null || bad "decode"
 $PY "$SRC/vq_codes.py" "$T" same "$T/recon.png" "$T/decoded.png" 8 && ok "decode(encode(x)) = reconstruct(x)" \

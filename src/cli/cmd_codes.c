@@ -5,7 +5,8 @@
  *   codes/width   int64 w
  *   label         int64, when the split has labels
  * one record per image in the split's order, so a prior trains from plain TFRecord files
- * (`--data tfrecord:PREFIX` with files PREFIX-train-*, ...) and other tools can read them. */
+ * (`--data tfrecord:PREFIX` with files PREFIX-train-*, ...: encode with -o PREFIX-train
+ * --shards N) and other tools can read them. Without --shards the file is OUT itself. */
 #include <stdio.h>
 #include <string.h>
 
@@ -68,10 +69,11 @@ static lt_status lti_encode(const char *run, const char *which, lt_split_id spli
                         json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 0, 0,
                         m ? (lt_range)m->vt->range : LT_RANGE_UNIT, NULL};
     char name[4200];
-    for (int64_t k = 0; !st && k < shards; k++) {
+    const int64_t nfiles = shards > 0 ? shards : 1; /* shards 0: the one file OUT itself */
+    for (int64_t k = 0; !st && k < nfiles; k++) {
         int64_t lo, hi;
-        lt_tfr_split(sp->n, k, shards, &lo, &hi);
-        if (shards == 1) snprintf(name, sizeof name, "%s", out);
+        lt_tfr_split(sp->n, k, nfiles, &lo, &hi);
+        if (shards == 0) snprintf(name, sizeof name, "%s", out);
         else lt_tfr_shard_name(name, sizeof name, out, k, shards);
         lt_tfr_writer *wr;
         if ((st = lt_tfr_writer_open(&wr, name, comp, -1))) break;
@@ -117,9 +119,10 @@ int lt_cmd_encode(int argc, char **argv) {
         "usage: latent encode RUN -o CODES.tfrecord [--split train|valid|test] [--shards N] [--compression none|gzip|zlib]\n"
         "                     [--batch B] [--checkpoint best|last|epoch-NNN] [--threads T]\n"
         "  every image of the split (test) as a tf.Example: 'codes' (int64 list of h*w), 'codes/height',\n"
-        "  'codes/width', 'label'; --shards N writes CODES-00000-of-0000N ... (CODES itself when N = 1)\n";
+        "  'codes/width', 'label'; --shards N writes CODES-00000-of-0000N ... (without it: CODES itself)\n"
+        "  for a prior's --data tfrecord:PREFIX: -o PREFIX-train --shards N (and -valid, -test)\n";
     const char *run = NULL, *out = NULL, *split_s = "test", *which = "best", *comp_s = "none";
-    int64_t shards = 1, batch = 100, threads = 0;
+    int64_t shards = 0, batch = 100, threads = 0; /* shards 0: no --shards, write OUT itself */
     int r;
     for (int i = 1; i < argc; i++) {
         if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) { printf("%s", usage); return 0; }
@@ -146,7 +149,7 @@ int lt_cmd_encode(int argc, char **argv) {
     lt_status st = lti_encode(run, which, (lt_split_id)split, out, shards, comp, batch, &n);
     if (st) return lt_cli_error(st);
     fprintf(stderr, "latent encode: %lld images of %s -> %s%s\n", (long long)n, split_s, out,
-            shards > 1 ? "-*-of-*" : "");
+            shards > 0 ? "-*-of-*" : "");
     return 0;
 }
 

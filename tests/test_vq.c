@@ -250,6 +250,37 @@ static void lookup_matches_forward(void **state) {
     assert_int_equal(lt_nn_vq_declare(&q2, &NN, "bad", 1, 3, NULL), LT_ERR_ARG); /* K < 2 */
 }
 
+/* Cosine codes: x = (10, 1) is nearer to (8, 8) in distance but to (0.1, 0) in angle; z_q is
+ * that code normalized, and the commitment is measured between unit vectors. */
+static void cosine_codes_by_angle(void **state) {
+    (void)state;
+    lt_nn_vq q, e;
+    lt_nn_vq_opts o = lt_nn_vq_opts_default();
+    assert_int_equal(lt_nn_vq_declare(&e, &NN, "euclid", 2, 2, &o), LT_OK);
+    o.cosine = 1;
+    assert_int_equal(lt_nn_vq_declare(&q, &NN, "cosine", 2, 2, &o), LT_OK);
+    lt_tensor *ze = lt_params_add(&P, "z_e", 4, (int64_t[]){1, 2, 1, 1});
+    finalize();
+    const float cb[4] = {0.1f, 0, 8, 8};
+    memcpy(q.embedding->data, cb, sizeof cb);
+    memcpy(e.embedding->data, cb, sizeof cb);
+    ze->data[0] = 10;
+    ze->data[1] = 1;
+    lt_nn_vq_out out;
+    assert_int_equal(lt_nn_vq_forward(&G, &e, ze, &out), LT_OK);
+    assert_int_equal(out.codes->idata[0], 1);
+    assert_int_equal(lt_nn_vq_forward(&G, &q, ze, &out), LT_OK);
+    assert_int_equal(out.codes->idata[0], 0);
+    assert_float_equal(out.z_q->data[0], 1, 1e-6);
+    assert_float_equal(out.z_q->data[1], 0, 1e-6);
+    const double nx = sqrt(101.0), ux = 10 / nx, uy = 1 / nx;
+    assert_float_equal(out.commitment->data[0], ((ux - 1) * (ux - 1) + uy * uy) / 2, 1e-6);
+    lt_tensor *lk = lt_nn_vq_lookup(&G, &q, out.codes);
+    assert_non_null(lk);
+    assert_float_equal(lk->data[0], 1, 1e-6);
+    lt_graph_reset(&G);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(plain_gradients_two_codes, setup, teardown),
@@ -257,6 +288,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(unused_code_is_restarted, setup, teardown),
         cmocka_unit_test_setup_teardown(kmeans_finds_separable_clusters, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_matches_forward, setup, teardown),
+        cmocka_unit_test_setup_teardown(cosine_codes_by_angle, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

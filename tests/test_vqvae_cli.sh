@@ -49,11 +49,11 @@ $PY "$SRC/vq_codes.py" "$T" same "$T/recon.png" "$T/decoded.png" 8 && ok "decode
     || bad "decoded grid differs from reconstruct's"
 
 # Bernoulli decoder on binarized data: nll_nats is the uniform-prior bound, >= h*w*log K
-L train --model vqvae --data "$FM" --limit 100 --binarize threshold --out "$T/bin" $TINY --codebook plain --quiet \
+L train --model vqvae --data "$FM" --limit 100 --binarize threshold --out "$T/bin" $TINY --codebook plain --cosine-codes --quiet \
     || bad "train binary"
 L eval "$T/bin" --json > "$T/eb.json" || bad "eval binary"
 $PY -c "import json,math,sys; e=json.load(open('$T/eb.json')); sys.exit(not (e['nll_nats'] > 49*math.log(16)))" \
-    && grep -q '"binary": true' "$T/bin/config.json" && ok "Bernoulli bound" || bad "binary eval: $(cat "$T/eb.json")"
+    && grep -q '"binary": true' "$T/bin/config.json" && grep -q '"cosine": true' "$T/bin/config.json" && ok "Bernoulli bound (plain, cosine codes)" || bad "binary eval: $(cat "$T/eb.json")"
 
 # bad input exits 2
 expect2() { local what=$1; shift; "$@" > /dev/null 2> "$T/err"; local rc=$?

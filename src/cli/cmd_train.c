@@ -166,6 +166,7 @@ int lt_cmd_train(int argc, char **argv) {
             continue;
         }
         if (lt_arg_flag(argv, i, "--order-agnostic")) { json_object_set_new(mc, "order_agnostic", json_true()); n_setup++; continue; }
+        if (lt_arg_flag(argv, i, "--cosine-codes")) { json_object_set_new(mc, "cosine", json_true()); n_setup++; continue; }
         if (lt_arg_flag(argv, i, "--direct")) { json_object_set_new(mc, "direct", json_true()); n_setup++; continue; }
         if (lt_arg_flag(argv, i, "--conditional")) { c.conditional = 1; n_setup++; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--resume", &resume))) { if (r < 0) goto out; continue; }

@@ -24,7 +24,7 @@
  *          "baseline_hidden" (100, score-nn's baseline MLP), "baseline_momentum" (0.9)
  *   vqvae  "hidden" (128), "res_blocks" (2), "res_hidden" (32), "codes": K (512), "code_dim": D
  *          (64), "downsample" 2|4|8 (4), "codebook" ema|plain (ema), "beta" (0.25), "decay" (0.99),
- *          "restart_threshold" (0: off), "codebook_init" random|kmeans (random), "binary" (set by
+ *          "restart_threshold" (0: off), "codebook_init" random|kmeans (random), "cosine" (false), "binary" (set by
  *          the trainer: Bernoulli decoder, else MSE); docs/vqvae.md
  * Latent models' log_prob is an importance-sampled estimate with
  * lt_eval_opts.iw_samples samples (default 10: cheap validation; `latent eval --iw 5000`

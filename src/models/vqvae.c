@@ -69,14 +69,15 @@ static lt_status vq_declare(lt_model *m, lti_vqvae *v) {
     if ((st = lt_nn_conv2d_declare(&v->pre_vq, &nn, "encoder.pre_vq", v->hidden, v->D, 1, 1, 0, 1))) return st;
     lt_nn_vq_opts o = lt_nn_vq_opts_default();
     double beta, decay, thr;
-    int plain = 0, kmeans = 0;
+    int plain = 0, kmeans = 0, cosine = 0;
     if ((st = vq_cfg_choice(m, "codebook", "ema", "plain", &plain)) ||
         (st = vq_cfg_choice(m, "codebook_init", "random", "kmeans", &kmeans)) ||
         (st = lti_cfg_real(m, "beta", 0.25, 0, 1e6, &beta)) || (st = lti_cfg_real(m, "decay", 0.99, 1e-6, 1 - 1e-9, &decay)) ||
-        (st = lti_cfg_real(m, "restart_threshold", 0, 0, 1e9, &thr)))
+        (st = lti_cfg_real(m, "restart_threshold", 0, 0, 1e9, &thr)) || (st = lti_cfg_bool(m, "cosine", 0, &cosine)))
         return st;
     o.ema = !plain;
     o.kmeans = kmeans;
+    o.cosine = cosine;
     o.beta = (float)beta;
     o.decay = (float)decay;
     o.restart_threshold = (float)thr;
@@ -342,7 +343,7 @@ static void vqvae_destroy(lt_model *m) {
 }
 
 static const char *const vqvae_keys[] = {"hidden", "res_blocks", "res_hidden", "codes", "code_dim", "downsample",
-                                         "codebook", "beta", "decay", "restart_threshold", "codebook_init", NULL};
+                                         "codebook", "beta", "decay", "restart_threshold", "codebook_init", "cosine", NULL};
 
 const lt_model_vtable lti_model_vqvae = {
     .name = "vqvae",

@@ -258,6 +258,10 @@ lt_tensor *lt_nn_transformer_block_forward(lt_graph *g, const lt_nn_transformer_
  * BatchNorm's running statistics; they change the tensors in place.
  * Names: "embedding.weight" (K,D) (a parameter, or a buffer with ema), buffers "cluster_size"
  * (K), "embed_avg" (K,D), "ema_steps" () (ema), "usage" (K) (restart), "initialized" () (kmeans).
+ * cosine: z_e's vectors and the codebook's rows are l2-normalized (x/max(‖x‖, 1e-12), in the
+ * graph, so gradients flow through the normalization) before everything above: nearest
+ * code by angle, z_q of unit length; the EMA, restart and k-means work on the normalized
+ * encodings and lookup returns normalized codes.
  * Initialization: plain U(±1/K) (taming), ema N(0,1) (Sonnet). */
 typedef struct lt_nn_vq_opts {
     int ema;                 /* 0: codebook loss; 1: EMA codebook */
@@ -266,6 +270,8 @@ typedef struct lt_nn_vq_opts {
     float eps;               /* Laplace smoothing (1e-5) */
     float restart_threshold; /* > 0: restart codes whose usage (EMA of counts per batch) is below */
     int kmeans;              /* k-means initialization on the first training batch */
+    int cosine;              /* l2-normalized codes: encodings and codes scaled to unit length
+                              * before the search, the losses and z_q (ViT-VQGAN's cosine codes) */
 } lt_nn_vq_opts;
 lt_nn_vq_opts lt_nn_vq_opts_default(void);
 

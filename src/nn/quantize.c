@@ -6,7 +6,19 @@
 #include "nn/internal.h"
 #include "ops/ops.h"
 
-lt_nn_vq_opts lt_nn_vq_opts_default(void) { return (lt_nn_vq_opts){0, 0.25f, 0.99f, 1e-5f, 0.0f, 0}; }
+lt_nn_vq_opts lt_nn_vq_opts_default(void) { return (lt_nn_vq_opts){0, 0.25f, 0.99f, 1e-5f, 0.0f, 0, 0}; }
+
+/* rows of t (R, D) over max(their l2 norm, 1e-12), recorded */
+static lt_tensor *lti_l2_rows(lt_graph *g, lt_tensor *t) {
+    lt_tensor *n = lt_sqrt(g, lt_sum(g, lt_mul(g, t, t), 1, 1)); /* (R, 1) */
+    return lt_div(g, t, lt_clamp(g, n, 1e-12f, 3.4e38f));
+}
+
+/* The codebook as the search sees it: no gradient with ema, normalized with cosine. */
+static lt_tensor *lti_vq_table(lt_graph *g, const lt_nn_vq *m) {
+    lt_tensor *t = m->o.ema ? lt_stop_gradient(g, m->embedding) : m->embedding;
+    return m->o.cosine ? lti_l2_rows(g, t) : t;
+}
 
 lt_status lt_nn_vq_declare(lt_nn_vq *m, const lt_nn *nn, const char *prefix, int64_t K, int64_t D,
                            const lt_nn_vq_opts *o) {
@@ -176,13 +188,15 @@ lt_status lt_nn_vq_forward(lt_graph *g, lt_nn_vq *m, lt_tensor *z_e, lt_nn_vq_ou
     const int64_t N = z_e->shape[0], H = z_e->shape[2], W = z_e->shape[3], M = N * H * W;
     lt_rng *r = g->rng ? g->rng : &m->rng;
     lt_tensor *x = lti_vq_rows(g, z_e); /* (M, D) */
+    if (x && m->o.cosine) x = lti_l2_rows(g, x);
     if (!x) return lt_graph_status(g);
     if (g->training && m->initialized && m->initialized->data[0] == 0.0f) {
         lt_nn_vq_kmeans(m, r, x->data, M, 10);
         m->initialized->data[0] = 1.0f;
     }
-    lt_tensor *idx = lt_argmin_dist(g, x, m->embedding); /* (M) */
-    lt_tensor *e = lt_embedding(g, m->o.ema ? lt_stop_gradient(g, m->embedding) : m->embedding, idx); /* (M, D) */
+    lt_tensor *table = lti_vq_table(g, m);                /* (K, D) */
+    lt_tensor *idx = table ? lt_argmin_dist(g, x, table) : NULL; /* (M) */
+    lt_tensor *e = lt_embedding(g, table, idx);           /* (M, D) */
     out->codebook = lti_sqdiff_mean(g, e, lt_stop_gradient(g, x));
     out->commitment = lti_sqdiff_mean(g, x, lt_stop_gradient(g, e));
     lt_tensor *bc = lt_mul_scalar(g, out->commitment, m->o.beta);
@@ -206,6 +220,7 @@ lt_tensor *lt_nn_vq_lookup(lt_graph *g, const lt_nn_vq *m, const lt_tensor *code
         g->status = LT_ERR_SHAPE;
         return NULL;
     }
-    lt_tensor *e = lt_embedding(g, lt_stop_gradient(g, m->embedding), codes); /* (N,H,W,D) */
+    lt_tensor *t = lti_vq_table(g, m);
+    lt_tensor *e = lt_embedding(g, t ? lt_stop_gradient(g, t) : NULL, codes); /* (N,H,W,D) */
     return e ? lt_permute(g, e, (const int[]){0, 3, 1, 2}) : NULL;
 }

@@ -1,4 +1,6 @@
-/* latent eval RUN: NLL (and Bayes classification accuracy) of a trained run on a split.
+/* latent eval RUN: NLL (and Bayes classification accuracy) of a trained run on a split,
+ * and the model's own named metrics when it has them (vqvae: mse, psnr, normalized_mse,
+ * usage, dead_codes, perplexity, commitment, codebook_loss).
  * The result is also recorded in RUN/eval.json under the split's name (for
  * latent report), unless --data points the run at other data. Latent-variable
  * models: --iw K importance samples for nll_nats; "neg_elbo_nats" is the
@@ -69,6 +71,9 @@ int lt_cmd_eval(int argc, char **argv) {
     if (!st && !(st = lt_graph_init(&g, (size_t)1 << 20))) g_ready = 1;
     lt_eval_result res;
     double elbo = 0, elbo_se = 0; /* models with a bound: mean ELBO and its standard error */
+    const char *mnames[LT_EVAL_MAX_METRICS]; /* the model's own metrics (vqvae: mse, psnr, usage, ...) */
+    double mvals[LT_EVAL_MAX_METRICS];
+    int nm = 0;
     if (!st) {
         json_t *seed = json_object_get(cfg, "seed");
         lt_eval_data ed = {&data, (lt_split_id)split, (lt_binarize)lt_binarize_parse(bin),
@@ -76,6 +81,7 @@ int lt_cmd_eval(int argc, char **argv) {
         lt_eval_opts eo = {(int)masks, (int)iw}; /* iw: importance samples of latent models */
         st = classify ? lt_evaluate_classify(m, &g, &ed, &eo, prior, &res) : lt_evaluate_nll(m, &g, &ed, &eo, &res);
         if (!st && m->vt->elbo) st = lt_evaluate_elbo(m, &g, &ed, &eo, &elbo, &elbo_se);
+        if (!st) st = lt_evaluate_metrics(m, &g, &ed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm);
     }
     if (st) {
         code = lt_cli_error(st);
@@ -97,6 +103,7 @@ int lt_cmd_eval(int argc, char **argv) {
             json_object_set_new(o, "elbo_nats", json_real(-elbo));     /* the contract's name, same scale */
             json_object_set_new(o, "neg_elbo_stderr", json_real(elbo_se));
         }
+        for (int k = 0; k < nm; k++) json_object_set_new(o, mnames[k], json_real(mvals[k])); /* NaN: null */
         if (m->n_classes > 0) json_object_set_new(o, "given_label", json_true()); /* nll is -log p(x|y) */
         if (classify) {
             json_object_set_new(o, "accuracy", json_real(res.accuracy));
@@ -115,6 +122,7 @@ int lt_cmd_eval(int argc, char **argv) {
             if (m->vt->elbo)
                 printf("negative ELBO %.3f ± %.3f nats (the NLL is importance-sampled with %lld samples)\n", -elbo,
                        elbo_se, (long long)(iw ? iw : 10));
+            for (int k = 0; k < nm; k++) printf("%s %.6g%s", mnames[k], mvals[k], k + 1 < nm ? ", " : "\n");
             if (classify)
                 printf("Bayes classification accuracy %.2f%%; marginal NLL -log Σ p(x|y)p(y) %.3f nats\n",
                        100 * res.accuracy, res.marginal_nll_nats);

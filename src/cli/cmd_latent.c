@@ -107,6 +107,9 @@ int lt_cmd_interpolate(int argc, char **argv) {
     int g_ready = 0;
     const int64_t n = a.n, S = a.steps, W = S + 2;
     lt_status st = lti_open(&a, 2 * n, &m, &x);
+    if (!st && m->vt->code_grid) /* code indices have no line between them */
+        st = lt_fail(LT_ERR_ARG, "model '%s' has discrete codes: nothing to interpolate (try latent reconstruct)",
+                     m->vt->name);
     const int64_t D = m ? m->dim : 0, C = m && !st ? m->vt->code_size(m) : 0;
     if (!st && !(st = lt_graph_init(&g, (size_t)1 << 20))) g_ready = 1;
     if (!st) {

@@ -18,6 +18,8 @@ static const lt_cmd lti_cmds[] = {
     {"report", "one HTML page comparing runs: curves, samples, a table", lt_cmd_report},
     {"features", "apply a feature-column spec to TFRecord files of tf.Examples", lt_cmd_features},
     {"tfrecord", "convert IDX to TFRecord; cat, index and verify TFRecord files", lt_cmd_tfrecord},
+    {"encode", "a split's discrete code grids as TFRecord tf.Examples (vqvae)", lt_cmd_encode},
+    {"decode", "a PNG grid of code grids from TFRecord files decoded (vqvae)", lt_cmd_decode},
 };
 
 int lt_cli_error(lt_status s) {

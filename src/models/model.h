@@ -27,6 +27,10 @@
  *          (the logits use the code embeddings, no separate head), "stage1": the stage-one
  *          run whose codes it models (a path, recorded only). dim = h·w codes in raster
  *          order; a token model (vt->tokens), log_prob in nats per code grid.
+ *   vqvae  "hidden" (128), "res_blocks" (2), "res_hidden" (32), "codes": K (512), "code_dim": D
+ *          (64), "downsample" 2|4|8 (4), "codebook" ema|plain (ema), "beta" (0.25), "decay" (0.99),
+ *          "restart_threshold" (0: off), "codebook_init" random|kmeans (random), "cosine" (false), "binary" (set by
+ *          the trainer: Bernoulli decoder, else MSE); docs/vqvae.md
  * Latent models' log_prob is an importance-sampled estimate with
  * lt_eval_opts.iw_samples samples (default 10: cheap validation; `latent eval --iw 5000`
  * for the reported number): for gsvae a multi-sample bound
@@ -127,6 +131,20 @@ typedef struct lt_model_vtable {
      * codes as floats. */
     lt_status (*sample_codes)(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels,
                               const lt_sample_opts *o, int64_t *out);
+    /* ---- Optional capabilities (0 / NULL elsewhere) ---- */
+    /* The model reads pixel values as they are (vqvae): `--binarize auto` resolves to none,
+     * and the trainer tells it in the config key "binary" whether the values are 0/1. */
+    int continuous;
+    /* Named validation metrics, logged per epoch (metrics.jsonl "valid_<name>", TensorBoard
+     * "valid/<name>") and printed by `latent eval`: metrics_begin resets the model's
+     * accumulators, metrics_add takes a batch (no gradients; arena data only on g),
+     * metrics_end writes up to max names (static strings) and values, returns the count. */
+    void (*metrics_begin)(lt_model *m);
+    lt_status (*metrics_add)(lt_model *m, lt_graph *g, const lt_batch *b);
+    int (*metrics_end)(lt_model *m, const char **names, double *values, int max);
+    /* Discrete codes: encode writes code indices (integers stored as floats, exact below
+     * 2^24) of an h×w grid, row-major, code_size = h·w, and decode reads them; K codes. */
+    lt_status (*code_grid)(const lt_model *m, int64_t *h, int64_t *w, int64_t *K);
 } lt_model_vtable;
 
 enum { LT_MODEL_RANGE_UNIT = 0, LT_MODEL_RANGE_SIGNED = 1 }; /* = lt_range of data/dataset.h */

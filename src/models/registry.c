@@ -6,15 +6,15 @@
 #include "models/internal.h"
 
 extern const lt_model_vtable lti_model_fvsbn, lti_model_nade, lti_model_made, lti_model_vae,
-    lti_model_gsvae;
+    lti_model_gsvae, lti_model_vqvae;
 extern const lt_model_vtable lti_model_gpt;
 
 static const lt_model_vtable *const lti_models[] = {&lti_model_fvsbn, &lti_model_nade, &lti_model_made,
-                                                    &lti_model_vae, &lti_model_gsvae,
+                                                    &lti_model_vae, &lti_model_gsvae, &lti_model_vqvae,
                                                     &lti_model_gpt};
 #define LTI_N_MODELS (sizeof lti_models / sizeof lti_models[0])
 
-static const char *const lti_common_keys[] = {"dim", "height", "width", "n_classes", "seed", "channels", NULL};
+static const char *const lti_common_keys[] = {"dim", "height", "width", "n_classes", "seed", "channels", "binary", NULL};
 
 const lt_model_vtable *lt_model_find(const char *name) {
     for (size_t i = 0; name && i < LTI_N_MODELS; i++)

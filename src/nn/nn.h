@@ -250,4 +250,87 @@ lt_tensor *lt_nn_transformer_block_forward(lt_graph *g, const lt_nn_transformer_
 lt_tensor *lt_nn_transformer_block_step(lt_graph *g, const lt_nn_transformer_block *m, struct lt_kv_cache *cache,
                                         lt_tensor *x);
 
+/* ---- vector quantization (nn/quantize.c) ---- */
+
+/* The VQ-VAE bottleneck (van den Oord et al. 2017) with the options of later work.
+ * z_e (N,D,H,W) -> each D-vector replaced by its nearest codebook row (squared distance,
+ * ties to the lower index); z_q = z_e + sg(e − z_e) (straight-through: e's value, the
+ * gradient at z_q passed to z_e unchanged).
+ * Losses, each a mean over the N·H·W·D elements:
+ *   codebook   ‖sg(z_e) − e‖²  moves the codes toward the encodings (plain codebook only);
+ *   commitment ‖z_e − sg(e)‖²  keeps the encoder near its codes, weighted by beta (0.25).
+ * loss = codebook + beta·commitment (plain), beta·commitment (ema). taming-transformers'
+ * legacy VectorQuantizer computes beta·codebook + commitment: beta on the wrong term (its
+ * issue #46); this module follows the paper.
+ * ema: the codebook is a buffer moved by exponential moving averages instead of gradients
+ * (the paper's appendix; Sonnet's VectorQuantizerEMA, whose averages are zero-debiased):
+ * with n_k the count and s_k the sum of the encodings assigned to code k in the batch, step t,
+ *   cluster_size ← decay·cluster_size + (1−decay)·n,   embed_avg ← decay·embed_avg + (1−decay)·s,
+ *   N_k = cluster_size_k / (1 − decay^t),  S_k = embed_avg_k / (1 − decay^t)   (debiased),
+ *   c_k = (N_k + eps) / (Σ N + K·eps) · Σ N   (Laplace smoothing),   embedding_k = S_k / c_k.
+ * The accumulators and t ("ema_steps") start at 0, so after the first step a used code is
+ * the mean of its encodings and an unused one moves to 0, near the encodings (as Sonnet).
+ * Dead-code restart (restart_threshold > 0): usage ← decay·usage + (1−decay)·n; a code whose
+ * usage falls below the threshold gets a random encoder output of the current batch (drawn
+ * from g->rng, else the module's rng), its usage set to the threshold (ema: its debiased
+ * count 1 and sum that encoding).
+ * kmeans: on the first training batch the codebook is set by k-means (k-means++ seeding from
+ * the batch's encodings, then 10 Lloyd iterations; an empty cluster keeps its centre);
+ * buffer "initialized" records that it happened (checkpointed: a resumed run does not redo it).
+ * Training-only updates (EMA, restart, k-means) happen in forward when g->training, as
+ * BatchNorm's running statistics; they change the tensors in place.
+ * Names: "embedding.weight" (K,D) (a parameter, or a buffer with ema), buffers "cluster_size"
+ * (K), "embed_avg" (K,D), "ema_steps" () (ema), "usage" (K) (restart), "initialized" () (kmeans).
+ * cosine: z_e's vectors and the codebook's rows are l2-normalized (x/max(‖x‖, 1e-12), in the
+ * graph, so gradients flow through the normalization) before everything above: nearest
+ * code by angle, z_q of unit length; the EMA, restart and k-means work on the normalized
+ * encodings and lookup returns normalized codes.
+ * Initialization: plain U(±1/K) (taming), ema N(0,1) (Sonnet). */
+typedef struct lt_nn_vq_opts {
+    int ema;                 /* 0: codebook loss; 1: EMA codebook */
+    float beta;              /* commitment weight (0.25) */
+    float decay;             /* EMA decay (0.99), also for usage */
+    float eps;               /* Laplace smoothing (1e-5) */
+    float restart_threshold; /* > 0: restart codes whose usage (EMA of counts per batch) is below */
+    int kmeans;              /* k-means initialization on the first training batch */
+    int cosine;              /* l2-normalized codes: encodings and codes scaled to unit length
+                              * before the search, the losses and z_q (ViT-VQGAN's cosine codes) */
+} lt_nn_vq_opts;
+lt_nn_vq_opts lt_nn_vq_opts_default(void);
+
+typedef struct lt_nn_vq {
+    int64_t K, D;
+    lt_nn_vq_opts o;
+    lt_tensor *embedding;    /* (K, D) */
+    lt_tensor *cluster_size; /* (K) ema, else NULL */
+    lt_tensor *embed_avg;    /* (K, D) ema, else NULL */
+    lt_tensor *ema_steps;    /* () ema: EMA steps taken (debiasing), else NULL */
+    lt_tensor *usage;        /* (K) restart, else NULL */
+    lt_tensor *initialized;  /* () kmeans, else NULL */
+    lt_rng rng;              /* restart/k-means draws when g->rng is NULL; seeded by reset */
+} lt_nn_vq;
+
+typedef struct lt_nn_vq_out {
+    lt_tensor *z_q;          /* (N,D,H,W): e's values, gradient to z_e */
+    lt_tensor *codes;        /* LT_I64 (N,H,W) */
+    lt_tensor *loss;         /* () codebook + beta·commitment, or beta·commitment (ema) */
+    lt_tensor *commitment;   /* () mean ‖z_e − sg(e)‖², unweighted */
+    lt_tensor *codebook;     /* () mean ‖sg(z_e) − e‖² (ema: the value, no gradient) */
+    int64_t restarted;       /* codes restarted by this call */
+} lt_nn_vq_out;
+
+lt_status lt_nn_vq_declare(lt_nn_vq *m, const lt_nn *nn, const char *prefix, int64_t K, int64_t D,
+                           const lt_nn_vq_opts *o);
+void lt_nn_vq_reset(lt_nn_vq *m, lt_rng *rng);
+/* z_e (N,D,H,W) -> out (tensors of g). Fails with g's sticky error. */
+lt_status lt_nn_vq_forward(lt_graph *g, lt_nn_vq *m, lt_tensor *z_e, lt_nn_vq_out *out);
+/* codes LT_I64 (N,H,W) -> their codes (N,D,H,W), no gradient. An index outside [0,K) is LT_ERR_ARG. */
+lt_tensor *lt_nn_vq_lookup(lt_graph *g, const lt_nn_vq *m, const lt_tensor *codes);
+/* The training-time updates on their own (forward calls them): an EMA step and the restart
+ * for encodings x (M,D) assigned to idx (M). Exposed for tests. */
+void lt_nn_vq_ema_update(lt_nn_vq *m, const float *x, const int64_t *idx, int64_t M);
+int64_t lt_nn_vq_restart(lt_nn_vq *m, lt_rng *r, const float *x, const int64_t *idx, int64_t M);
+/* k-means on x (M,D) into the codebook (and the EMA state). */
+void lt_nn_vq_kmeans(lt_nn_vq *m, lt_rng *r, const float *x, int64_t M, int iters);
+
 #endif

@@ -212,3 +212,31 @@ lt_status lt_evaluate_elbo_part(lt_model *m, lt_graph *g, const lt_eval_data *d,
     lti_mean_stderr(sum, sumsq, end - first, mean, stderr_out);
     return LT_OK;
 }
+
+lt_status lt_evaluate_metrics(lt_model *m, lt_graph *g, const lt_eval_data *d, const char **names, double *values,
+                              int max, int *count) {
+    *count = 0;
+    if (!m->vt->metrics_begin || !m->vt->metrics_add || !m->vt->metrics_end) return LT_OK;
+    const lt_split *sp = &d->data->split[d->split];
+    lt_status st = lti_check(m, d, 0, sp->n);
+    if (st) return st;
+    const int64_t B = d->batch > 0 ? d->batch : 100, D = m->dim;
+    float *x = lt_malloc((size_t)(B * D) * sizeof *x); /* (B, D) */
+    int64_t *y = lt_malloc((size_t)B * sizeof *y);     /* (B) */
+    int64_t *idx = lt_malloc((size_t)B * sizeof *idx); /* (B) */
+    if (!x || !y || !idx) st = lt_fail(LT_ERR_NOMEM, "evaluation buffers for batch %lld", (long long)B);
+    int grad = lt_graph_set_grad(g, 0);
+    if (!st) m->vt->metrics_begin(m);
+    for (int64_t start = 0; !st && start < sp->n; start += B) {
+        int64_t n = sp->n - start < B ? sp->n - start : B;
+        lt_batch b = lti_load(m, d, start, n, idx, x, y, NULL); /* pixel models only */
+        st = m->vt->metrics_add(m, g, &b);
+        lt_graph_reset(g);
+    }
+    lt_graph_set_grad(g, grad);
+    lt_free(x);
+    lt_free(y);
+    lt_free(idx);
+    if (!st) *count = m->vt->metrics_end(m, names, values, max);
+    return st;
+}

@@ -51,6 +51,12 @@ lt_status lt_evaluate_elbo_part(lt_model *m, lt_graph *g, const lt_eval_data *d,
  * should beat. LT_ERR_ARG for pixel data. */
 lt_status lt_evaluate_unigram_entropy(const lt_dataset *d, lt_split_id s, double *nats_per_code);
 
+/* The model's named metrics (lt_model_vtable.metrics_*) over the whole split: up to max
+ * names and values, *count of them (0 for a model without metrics). */
+#define LT_EVAL_MAX_METRICS 16
+lt_status lt_evaluate_metrics(lt_model *m, lt_graph *g, const lt_eval_data *d, const char **names, double *values,
+                              int max, int *count);
+
 /* Class frequencies of a split's labels (n_classes doubles, summing to 1). */
 lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, double *prior);
 

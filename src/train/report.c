@@ -196,6 +196,17 @@ static double lti_metric(const json_t *o, const char *key, int *ok) {
 
 enum { LTI_W = 760, LTI_H = 330, LTI_L = 70, LTI_R = 600, LTI_T = 20, LTI_B = 280 }; /* plot box */
 
+/* Whether any run's metrics.jsonl has a finite value for key. */
+static int lti_any_metric(const lti_run *runs, int64_t n, const char *key) {
+    for (int64_t r = 0; r < n; r++)
+        for (size_t i = 0; i < json_array_size(runs[r].metrics); i++) {
+            int ok;
+            lti_metric(json_array_get(runs[r].metrics, i), key, &ok);
+            if (ok) return 1;
+        }
+    return 0;
+}
+
 static void lti_chart(lti_sb *b, const lti_run *runs, int64_t n, const char *key, const char *label, int id) {
     double ymin = HUGE_VAL, ymax = -HUGE_VAL, xmax = 1;
     for (int64_t r = 0; r < n; r++)
@@ -408,6 +419,12 @@ lt_status lt_report_write(const char *const *dirs, int64_t n, const char *out_pa
         lti_chart(&b, runs, n, "train_loss", "training loss (nats/example)", 0);
         lti_chart(&b, runs, n, "valid_nll", "validation NLL (nats)", 1);
         lti_chart(&b, runs, n, "valid_bits_per_dim", "validation bits/dim", 2);
+        /* the models' own metrics (vqvae's codebook health), when a run logged them */
+        static const char *const extra[][2] = {{"valid_mse", "validation MSE (pixels in [0,1])"},
+                                               {"valid_usage", "codebook usage (fraction of codes, validation)"},
+                                               {"valid_perplexity", "code perplexity (validation)"}};
+        for (int k = 0; k < 3; k++)
+            if (lti_any_metric(runs, n, extra[k][0])) lti_chart(&b, runs, n, extra[k][0], extra[k][1], 3 + k);
         LTI_LIT(&b, "<h2>Latest samples</h2>\n");
         for (int64_t i = 0; i < n && !st; i++) st = lti_samples(&b, &runs[i], i);
         LTI_LIT(&b, "</body></html>\n");

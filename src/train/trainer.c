@@ -159,7 +159,9 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if (t->data.split[LT_SPLIT_VALID].n < 1)
         return lt_fail(LT_ERR_ARG, "data source %s: expected validation examples, found none", t->data_dir);
     const char *bin = lti_get_s(c, "binarize", "auto");
-    int b = !strcmp(bin, "auto") ? (t->data.binary || t->data.vocab > 0 ? LT_BINARIZE_NONE : LT_BINARIZE_STOCHASTIC)
+    const lt_model_vtable *vt = lt_model_find(t->model_name); /* continuous models: auto = none */
+    int b = !strcmp(bin, "auto") ? (t->data.binary || t->data.vocab > 0 || (vt && vt->continuous) ? LT_BINARIZE_NONE
+                                                                                                   : LT_BINARIZE_STOCHASTIC)
                                  : lt_binarize_parse(bin);
     if (t->data.vocab > 0 && b != LT_BINARIZE_NONE)
         return lt_fail(LT_ERR_ARG, "--binarize %s: data source %s holds code grids (binarize none)", bin, t->data_dir);
@@ -168,7 +170,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if ((st = lt_augment_parse(lti_get_s(c, "augment", "none"), &t->aug))) return st;
     if (t->data.vocab > 0 && (t->aug.crop_pad > 0 || t->aug.flip))
         return lt_fail(LT_ERR_ARG, "--augment: data source %s holds code grids, which are not augmented", t->data_dir);
-    const lt_model_vtable *vt = lt_model_find(t->model_name); /* unknown: lt_model_create says so below */
+    /* vt: the model's table (found above; unknown: lt_model_create says so below) */
     if (vt && !!vt->tokens != (t->data.vocab > 0))
         return lt_fail(LT_ERR_ARG, vt->tokens ? "model '%s' reads code grids; data source %s holds images (give "
                                                 "codes: tfrecord:PREFIX of 'codes' examples, as latent encode writes)"
@@ -189,6 +191,8 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
         json_t *voc = json_object_get(mc, "vocab"); /* token data: the codes' count, unless given larger */
         if (t->data.vocab > 0 && !(json_is_integer(voc) && json_integer_value(voc) >= t->data.vocab))
             json_object_set_new(mc, "vocab", json_integer(t->data.vocab));
+        if (vt && vt->continuous) /* whether its pixels are 0/1 (after binarization) */
+            json_object_set_new(mc, "binary", json_boolean(t->data.binary || t->binarize != LT_BINARIZE_NONE));
         if (json_is_true(json_object_get(c, "conditional"))) {
             if (t->data.n_classes < 2)
                 return lt_fail(LT_ERR_ARG, "--conditional needs labeled data; %s has no *-labels-idx1-ubyte files (or 'label' features)",
@@ -648,6 +652,12 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         double elbo = 0, elbo_se = 0; /* models with a bound: its mean over the validation split */
         lt_status st = lti_validate(t, &eo, &vr, &elbo, &elbo_se);
         if (st) return lt_fail_context(st, "validation after epoch %lld: ", (long long)e + 1);
+        const char *mnames[LT_EVAL_MAX_METRICS];
+        double mvals[LT_EVAL_MAX_METRICS];
+        int nm = 0; /* the model's own validation metrics (codebook health, ...), over the whole split */
+        const lt_eval_data ed = {&t->data, LT_SPLIT_VALID, t->binarize, t->seed, 100};
+        if ((st = lt_evaluate_metrics(t->m, &t->g, &ed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm)))
+            return lt_fail_context(st, "validation metrics after epoch %lld: ", (long long)e + 1);
         const double train_loss = s->loss_sum / (double)steps;
         s->epoch = e + 1;
         s->step_in_epoch = 0;
@@ -682,6 +692,11 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         lt_events *ev = t->ev;
         const int64_t gs = s->global_step;
         const double temp = t->m->vt->temperature ? t->m->vt->temperature(t->m) : NAN;
+        for (int k = 0; k < nm; k++) {
+            char tag[96];
+            snprintf(tag, sizeof tag, "valid/%s", mnames[k]);
+            if ((st = lt_events_scalar(ev, gs, tag, mvals[k]))) return st;
+        }
         if ((st = lt_events_scalar(ev, gs, "valid/nll", vr.nll_nats)) ||
             (st = lt_events_scalar(ev, gs, "valid/bits_per_dim", vr.bits_per_dim)) ||
             (st = lt_events_scalar(ev, gs, "train/epoch_loss", train_loss)) ||
@@ -692,7 +707,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             (st = lt_events_flush(ev)))
             return st;
         const double eps = t_train > 0 ? (double)(N - first * B > 0 ? N - first * B : 0) / t_train : 0;
-        char line[768];
+        char line[2048];
         snprintf(line, sizeof line,
                  "{\"epoch\": %lld, \"global_step\": %lld, \"train_loss\": %.6f, \"valid_nll\": %.6f, "
                  "\"valid_stderr\": %.6f, \"valid_bits_per_dim\": %.6f, \"lr\": %.6g, \"seconds\": %.3f, "
@@ -712,6 +727,11 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             size_t k = strlen(line) - 1;
             snprintf(line + k, sizeof line - k, ", \"ranks\": %d, \"allreduce_s\": %.6f, \"allreduce_bytes_per_step\": %lld}",
                      R, t->reduce_secs, (long long)(t->m->params.total * (int64_t)sizeof(float)));
+        }
+        for (int j = 0; j < nm; j++) { /* JSON has no NaN: null */
+            size_t k = strlen(line) - 1;
+            if (isfinite(mvals[j])) snprintf(line + k, sizeof line - k, ", \"valid_%s\": %.6g}", mnames[j], mvals[j]);
+            else snprintf(line + k, sizeof line - k, ", \"valid_%s\": null}", mnames[j]);
         }
         if ((st = lt_run_append_metrics(t->run_dir, s->epoch, line))) return st;
         if (cb && cb->on_epoch) {

@@ -1,0 +1,364 @@
+/* The VQ-VAE (van den Oord et al. 2017), composed from nn modules as in the paper and
+ * Sonnet's CIFAR example (docs/vqvae.md).
+ *
+ * Encoder: log2(downsample) 4×4 stride-2 convs (hidden/2 channels, the last hidden), ReLU
+ * after each; a 3×3 conv; res_blocks VQ-VAE residual blocks and a ReLU; a 1×1 conv to D:
+ * z_e (N,D,h,w), h = H/downsample. Quantizer: lt_nn_vq (K codes). Decoder: a 3×3 conv
+ * D→hidden, the residual blocks and a ReLU, then 4×4 stride-2 transposed convs back
+ * (hidden/2 channels between them, ReLU between them, C out).
+ *
+ * Likelihood: "binary" data (the trainer sets the key): Bernoulli(sigmoid(decoder));
+ * otherwise the decoder output is the mean of a Gaussian with the data's variance v (the
+ * buffer "data_variance", measured on the first training batch).
+ * Training loss (per element, as Sonnet and taming): mean BCE per pixel, or mean squared
+ * error / v, plus the quantizer's loss (codebook + β·commitment, or β·commitment with EMA).
+ * log_prob: log p(x|z_q(x)) − h·w·log K, i.e. minus the bound −log p(x|z_q) + h·w·log K of a
+ * uniform prior over codes in nats (a density for Gaussian data: not comparable with the
+ * discrete NLLs). Validation metrics: mse (pixels in [0,1]), psnr, normalized_mse (mse over
+ * the split's pixel variance), usage (fraction of codes used over the split), dead_codes,
+ * perplexity exp(H) of the code histogram, commitment and codebook_loss (unweighted means).
+ * sample: codes uniform over K (the prior of the bound), decoded. encode/decode: code
+ * indices (h·w per image, as floats). */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "models/latent_internal.h"
+#include "nn/nn.h"
+#include "ops/ops.h"
+
+#define LTI_VQ_MAX_RES 16
+
+typedef struct lti_vqvae {
+    int64_t hidden, res_hidden, n_res, K, D, f, n_scale, h, w;
+    int binary;
+    lt_nn_conv2d down[3], enc_conv, pre_vq, dec_conv;
+    lt_nn_res_block enc_res[LTI_VQ_MAX_RES], dec_res[LTI_VQ_MAX_RES];
+    lt_nn_conv_transpose2d up[3];
+    lt_nn_vq vq;
+    lt_tensor *data_variance; /* () buffer; 0 until the first training batch */
+    /* validation metrics accumulators */
+    int64_t *hist;            /* (K) */
+    double sse, sx, sxx, npix, com, cb, nelem;
+} lti_vqvae;
+
+static lt_status vq_cfg_choice(const lt_model *m, const char *key, const char *a, const char *b, int *out) {
+    const char *s;
+    lt_status st = lti_cfg_str(m, key, a, &s);
+    if (st) return st;
+    if (!strcmp(s, a)) *out = 0;
+    else if (!strcmp(s, b)) *out = 1;
+    else return lt_fail(LT_ERR_ARG, "model 'vqvae': %s '%s', expected %s or %s", key, s, a, b);
+    return LT_OK;
+}
+
+static lt_status vq_declare(lt_model *m, lti_vqvae *v) {
+    lt_nn nn = {&m->params, &m->buffers};
+    char p[LT_NN_NAME_MAX];
+    lt_status st;
+    const int64_t C = m->channels, Hh = v->hidden / 2 > 0 ? v->hidden / 2 : 1;
+    for (int i = 0; i < v->n_scale; i++) {
+        int64_t in = i ? Hh : C, out = i == v->n_scale - 1 ? v->hidden : Hh;
+        if ((st = lt_nn_join(p, "encoder", "down.%d", i)) || (st = lt_nn_conv2d_declare(&v->down[i], &nn, p, in, out, 4, 2, 1, 1)))
+            return st;
+    }
+    if ((st = lt_nn_conv2d_declare(&v->enc_conv, &nn, "encoder.conv", v->hidden, v->hidden, 3, 1, 1, 1))) return st;
+    for (int i = 0; i < v->n_res; i++)
+        if ((st = lt_nn_join(p, "encoder", "res.%d", i)) || (st = lt_nn_res_block_declare(&v->enc_res[i], &nn, p, v->hidden, v->res_hidden)))
+            return st;
+    if ((st = lt_nn_conv2d_declare(&v->pre_vq, &nn, "encoder.pre_vq", v->hidden, v->D, 1, 1, 0, 1))) return st;
+    lt_nn_vq_opts o = lt_nn_vq_opts_default();
+    double beta, decay, thr;
+    int plain = 0, kmeans = 0, cosine = 0;
+    if ((st = vq_cfg_choice(m, "codebook", "ema", "plain", &plain)) ||
+        (st = vq_cfg_choice(m, "codebook_init", "random", "kmeans", &kmeans)) ||
+        (st = lti_cfg_real(m, "beta", 0.25, 0, 1e6, &beta)) || (st = lti_cfg_real(m, "decay", 0.99, 1e-6, 1 - 1e-9, &decay)) ||
+        (st = lti_cfg_real(m, "restart_threshold", 0, 0, 1e9, &thr)) || (st = lti_cfg_bool(m, "cosine", 0, &cosine)))
+        return st;
+    o.ema = !plain;
+    o.kmeans = kmeans;
+    o.cosine = cosine;
+    o.beta = (float)beta;
+    o.decay = (float)decay;
+    o.restart_threshold = (float)thr;
+    if ((st = lt_nn_vq_declare(&v->vq, &nn, "quantizer", v->K, v->D, &o))) return st;
+    if ((st = lt_nn_conv2d_declare(&v->dec_conv, &nn, "decoder.conv", v->D, v->hidden, 3, 1, 1, 1))) return st;
+    for (int i = 0; i < v->n_res; i++)
+        if ((st = lt_nn_join(p, "decoder", "res.%d", i)) || (st = lt_nn_res_block_declare(&v->dec_res[i], &nn, p, v->hidden, v->res_hidden)))
+            return st;
+    for (int i = 0; i < v->n_scale; i++) {
+        int64_t in = i ? Hh : v->hidden, out = i == v->n_scale - 1 ? C : Hh;
+        if ((st = lt_nn_join(p, "decoder", "up.%d", i)) ||
+            (st = lt_nn_conv_transpose2d_declare(&v->up[i], &nn, p, in, out, 4, 2, 1, 1)))
+            return st;
+    }
+    if (!(v->data_variance = lt_params_add(&m->buffers, "data_variance", 0, NULL))) return LT_ERR_ARG;
+    return LT_OK;
+}
+
+static lt_status vqvae_create(lt_model *m) {
+    lti_vqvae *v = lt_calloc(1, sizeof *v);
+    if (!v) return lt_fail(LT_ERR_NOMEM, "out of memory creating vqvae");
+    m->impl = v;
+    int64_t H[1];
+    int L;
+    lt_status st;
+    if ((st = lti_cfg_hidden(m, 128, H, 1, &L)) || (st = lti_cfg_int(m, "res_blocks", 2, 0, LTI_VQ_MAX_RES, &v->n_res)) ||
+        (st = lti_cfg_int(m, "res_hidden", 32, 1, 1 << 16, &v->res_hidden)) ||
+        (st = lti_cfg_int(m, "codes", 512, 2, 1 << 24, &v->K)) || (st = lti_cfg_int(m, "code_dim", 64, 1, 1 << 16, &v->D)) ||
+        (st = lti_cfg_int(m, "downsample", 4, 2, 8, &v->f)) || (st = lti_cfg_bool(m, "binary", 0, &v->binary)))
+        return st;
+    v->hidden = H[0];
+    if (v->f != 2 && v->f != 4 && v->f != 8)
+        return lt_fail(LT_ERR_ARG, "model 'vqvae': downsample %lld, expected 2, 4 or 8", (long long)v->f);
+    v->n_scale = v->f == 2 ? 1 : v->f == 4 ? 2 : 3;
+    if (m->height % v->f || m->width % v->f || m->height < v->f)
+        return lt_fail(LT_ERR_ARG, "model 'vqvae': %lldx%lld images do not divide by downsample %lld",
+                       (long long)m->height, (long long)m->width, (long long)v->f);
+    v->h = m->height / v->f;
+    v->w = m->width / v->f;
+    if ((st = vq_declare(m, v)) || (st = lt_params_finalize(&m->params)) || (st = lt_params_finalize(&m->buffers)))
+        return st;
+    for (int i = 0; i < v->n_scale; i++) lt_nn_conv2d_reset(&v->down[i], &m->rng);
+    lt_nn_conv2d_reset(&v->enc_conv, &m->rng);
+    for (int i = 0; i < v->n_res; i++) lt_nn_res_block_reset(&v->enc_res[i], &m->rng);
+    lt_nn_conv2d_reset(&v->pre_vq, &m->rng);
+    lt_nn_vq_reset(&v->vq, &m->rng);
+    lt_nn_conv2d_reset(&v->dec_conv, &m->rng);
+    for (int i = 0; i < v->n_res; i++) lt_nn_res_block_reset(&v->dec_res[i], &m->rng);
+    for (int i = 0; i < v->n_scale; i++) lt_nn_conv_transpose2d_reset(&v->up[i], &m->rng);
+    v->data_variance->data[0] = 0.0f;
+    if (!(v->hist = lt_calloc((size_t)v->K, sizeof *v->hist))) return lt_fail(LT_ERR_NOMEM, "vqvae code histogram");
+    return LT_OK;
+}
+
+/* x (n, C·H·W) -> z_e (n, D, h, w) */
+static lt_tensor *vq_encoder(lt_graph *g, const lt_model *m, const lti_vqvae *v, lt_tensor *x) {
+    lt_tensor *t = lt_reshape(g, x, 4, (int64_t[]){x ? x->shape[0] : 0, m->channels, m->height, m->width});
+    for (int i = 0; i < v->n_scale; i++) t = lt_relu(g, lt_nn_conv2d_forward(g, &v->down[i], t));
+    t = lt_nn_conv2d_forward(g, &v->enc_conv, t);
+    for (int i = 0; i < v->n_res; i++) t = lt_nn_res_block_forward(g, &v->enc_res[i], t);
+    return lt_nn_conv2d_forward(g, &v->pre_vq, lt_relu(g, t));
+}
+
+/* z_q (n, D, h, w) -> logits or means (n, C·H·W) */
+static lt_tensor *vq_decoder(lt_graph *g, const lt_model *m, const lti_vqvae *v, lt_tensor *z) {
+    lt_tensor *t = lt_nn_conv2d_forward(g, &v->dec_conv, z);
+    for (int i = 0; i < v->n_res; i++) t = lt_nn_res_block_forward(g, &v->dec_res[i], t);
+    t = lt_relu(g, t);
+    for (int i = 0; i < v->n_scale; i++) {
+        t = lt_nn_conv_transpose2d_forward(g, &v->up[i], t);
+        if (i + 1 < v->n_scale) t = lt_relu(g, t);
+    }
+    return lt_reshape(g, t, 2, (int64_t[]){z ? z->shape[0] : 0, m->dim});
+}
+
+/* The whole model in the given mode: the decoder output (n, dim) and the quantizer's. */
+static lt_status vq_run(lt_model *m, lt_graph *g, const lt_batch *b, int training, lt_tensor **x, lt_tensor **y,
+                        lt_nn_vq_out *q) {
+    lti_vqvae *v = m->impl;
+    lt_status st = lti_check_batch(m, b);
+    if (st) return st;
+    const int old = g->training;
+    g->training = training;
+    *x = lti_batch_x(g, b);
+    st = lt_nn_vq_forward(g, &v->vq, vq_encoder(g, m, v, *x), q);
+    *y = st ? NULL : vq_decoder(g, m, v, q->z_q);
+    g->training = old;
+    return st ? st : lt_graph_status(g);
+}
+
+static lt_status vqvae_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tensor **loss) {
+    lti_vqvae *v = m->impl;
+    lt_tensor *x, *y;
+    lt_nn_vq_out q;
+    lt_status st = vq_run(m, g, b, 1, &x, &y, &q);
+    if (st) return st;
+    lt_tensor *rec;
+    if (v->binary) {
+        rec = lt_mul_scalar(g, lt_mean(g, lt_bce_with_logits(g, y, x), LT_AXIS_ALL, 0), 1.0f / (float)m->dim);
+    } else {
+        if (v->data_variance->data[0] <= 0.0f) { /* the first training batch's pixel variance */
+            const int64_t n = b->n * b->dim;
+            double s = 0, ss = 0;
+            for (int64_t i = 0; i < n; i++) s += b->x[i], ss += (double)b->x[i] * b->x[i];
+            const double var = ss / (double)n - (s / (double)n) * (s / (double)n);
+            v->data_variance->data[0] = var > 1e-6 ? (float)var : 1.0f;
+        }
+        rec = lt_mul_scalar(g, lt_mean(g, lt_pow(g, lt_sub(g, y, x), 2.0f), LT_AXIS_ALL, 0),
+                            1.0f / v->data_variance->data[0]);
+    }
+    *loss = lt_add(g, rec, q.loss);
+    return lt_graph_status(g);
+}
+
+static double vq_variance(const lti_vqvae *v) { return v->data_variance->data[0] > 0 ? v->data_variance->data[0] : 1.0; }
+
+static lt_status vqvae_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, const lt_eval_opts *o, double *out) {
+    (void)o;
+    lti_vqvae *v = m->impl;
+    int grad = lt_graph_set_grad(g, 0);
+    lt_tensor *x, *y;
+    lt_nn_vq_out q;
+    lt_status st = vq_run(m, g, b, 0, &x, &y, &q);
+    lt_graph_set_grad(g, grad);
+    if (st) return st;
+    const double prior = (double)(v->h * v->w) * log((double)v->K), var = vq_variance(v), D = (double)m->dim;
+    if (v->binary) {
+        if ((st = lti_bernoulli_log_prob(g, y, x, out))) return st;
+        for (int64_t i = 0; i < b->n; i++) out[i] -= prior;
+        return LT_OK;
+    }
+    for (int64_t i = 0; i < b->n; i++) {
+        double sse = 0;
+        for (int64_t j = 0; j < m->dim; j++) {
+            const double d = (double)y->data[i * m->dim + j] - b->x[i * m->dim + j];
+            sse += d * d;
+        }
+        out[i] = -(sse / (2 * var) + 0.5 * D * log(2 * M_PI * var)) - prior;
+    }
+    return LT_OK;
+}
+
+static void vqvae_metrics_begin(lt_model *m) {
+    lti_vqvae *v = m->impl;
+    memset(v->hist, 0, sizeof(int64_t) * (size_t)v->K);
+    v->sse = v->sx = v->sxx = v->npix = v->com = v->cb = v->nelem = 0;
+}
+
+static lt_status vqvae_metrics_add(lt_model *m, lt_graph *g, const lt_batch *b) {
+    lti_vqvae *v = m->impl;
+    int grad = lt_graph_set_grad(g, 0);
+    lt_tensor *x, *y;
+    lt_nn_vq_out q;
+    lt_status st = vq_run(m, g, b, 0, &x, &y, &q);
+    if (!st && v->binary) y = lt_sigmoid(g, y);
+    lt_graph_set_grad(g, grad);
+    if (st || (st = lt_graph_status(g))) return st;
+    const int64_t n = b->n * m->dim, M = b->n * v->h * v->w;
+    for (int64_t i = 0; i < n; i++) {
+        const double d = (double)y->data[i] - b->x[i];
+        v->sse += d * d;
+        v->sx += b->x[i];
+        v->sxx += (double)b->x[i] * b->x[i];
+    }
+    v->npix += (double)n;
+    for (int64_t i = 0; i < M; i++) v->hist[q.codes->idata[i]]++;
+    v->com += (double)q.commitment->data[0] * (double)(M * v->D);
+    v->cb += (double)q.codebook->data[0] * (double)(M * v->D);
+    v->nelem += (double)(M * v->D);
+    return LT_OK;
+}
+
+static int vqvae_metrics_end(lt_model *m, const char **names, double *values, int max) {
+    lti_vqvae *v = m->impl;
+    static const char *const keys[] = {"mse", "psnr", "normalized_mse", "usage", "dead_codes", "perplexity",
+                                       "commitment", "codebook_loss"};
+    int64_t used = 0, total = 0;
+    for (int64_t k = 0; k < v->K; k++) used += v->hist[k] > 0, total += v->hist[k];
+    double H = 0;
+    for (int64_t k = 0; k < v->K; k++)
+        if (v->hist[k] > 0) {
+            const double p = (double)v->hist[k] / (double)total;
+            H -= p * log(p);
+        }
+    const double np = v->npix > 0 ? v->npix : 1, mse = v->sse / np, mu = v->sx / np, var = v->sxx / np - mu * mu;
+    const double vals[] = {mse, 10 * log10(1 / mse), var > 0 ? mse / var : NAN, (double)used / (double)v->K,
+                           (double)(v->K - used), exp(H), v->nelem > 0 ? v->com / v->nelem : NAN,
+                           v->nelem > 0 ? v->cb / v->nelem : NAN};
+    int n = 0;
+    for (; n < (int)(sizeof keys / sizeof keys[0]) && n < max; n++) {
+        names[n] = keys[n];
+        values[n] = vals[n];
+    }
+    return n;
+}
+
+static int64_t vqvae_code_size(const lt_model *m) {
+    const lti_vqvae *v = m->impl;
+    return v->h * v->w;
+}
+
+static lt_status vqvae_code_grid(const lt_model *m, int64_t *h, int64_t *w, int64_t *K) {
+    const lti_vqvae *v = m->impl;
+    *h = v->h;
+    *w = v->w;
+    *K = v->K;
+    return LT_OK;
+}
+
+static lt_status vqvae_encode(lt_model *m, lt_graph *g, const lt_batch *b, float *out) {
+    lti_vqvae *v = m->impl;
+    int grad = lt_graph_set_grad(g, 0);
+    const int old = g->training;
+    g->training = 0;
+    lt_status st = lti_check_batch(m, b);
+    lt_nn_vq_out q;
+    if (!st) st = lt_nn_vq_forward(g, &v->vq, vq_encoder(g, m, v, lti_batch_x(g, b)), &q);
+    g->training = old;
+    lt_graph_set_grad(g, grad);
+    if (st) return st;
+    for (int64_t i = 0; i < b->n * v->h * v->w; i++) out[i] = (float)q.codes->idata[i];
+    return LT_OK;
+}
+
+/* codes (n, h·w) as floats -> pixel probabilities (binary) or means (n, dim) */
+static lt_status vqvae_decode(lt_model *m, lt_graph *g, const float *z, int64_t n, float *out) {
+    lti_vqvae *v = m->impl;
+    const int64_t hw = v->h * v->w;
+    lt_tensor *c = lt_graph_new(g, LT_I64, 3, (int64_t[]){n, v->h, v->w});
+    if (!c) return lt_graph_status(g);
+    for (int64_t i = 0; i < n * hw; i++) {
+        if (!(z[i] >= 0 && z[i] < (float)v->K && z[i] == floorf(z[i])))
+            return lt_fail(LT_ERR_ARG, "vqvae: code %g of image %lld (position %lld) is not an index in 0..%lld", (double)z[i],
+                           (long long)(i / hw), (long long)(i % hw), (long long)v->K - 1);
+        c->idata[i] = (int64_t)z[i];
+    }
+    int grad = lt_graph_set_grad(g, 0);
+    lt_tensor *y = vq_decoder(g, m, v, lt_nn_vq_lookup(g, &v->vq, c));
+    if (v->binary) y = lt_sigmoid(g, y);
+    lt_graph_set_grad(g, grad);
+    lt_status st = lt_graph_status(g);
+    if (!st) memcpy(out, y->data, sizeof(float) * (size_t)(n * m->dim));
+    return st;
+}
+
+static lt_status vqvae_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels, float *out) {
+    (void)labels;
+    lti_vqvae *v = m->impl;
+    float *z = lt_graph_alloc(g, sizeof(float) * (size_t)(n * v->h * v->w)); /* (n, h·w) uniform codes */
+    if (!z) return lt_graph_status(g);
+    for (int64_t i = 0; i < n * v->h * v->w; i++) z[i] = (float)lt_rng_below(rng, (uint64_t)v->K);
+    lt_status st = vqvae_decode(m, g, z, n, out);
+    if (!st && v->binary) lt_rng_fill_bernoulli(rng, out, n * m->dim, out, 0.0f);
+    return st;
+}
+
+static void vqvae_destroy(lt_model *m) {
+    lti_vqvae *v = m->impl;
+    if (!v) return;
+    lt_free(v->hist);
+    lt_free(v);
+    m->impl = NULL;
+}
+
+static const char *const vqvae_keys[] = {"hidden", "res_blocks", "res_hidden", "codes", "code_dim", "downsample",
+                                         "codebook", "beta", "decay", "restart_threshold", "codebook_init", "cosine", NULL};
+
+const lt_model_vtable lti_model_vqvae = {
+    .name = "vqvae",
+    .config_keys = vqvae_keys,
+    .create = vqvae_create,
+    .loss = vqvae_loss,
+    .log_prob = vqvae_log_prob,
+    .sample = vqvae_sample,
+    .destroy = vqvae_destroy,
+    .code_size = vqvae_code_size,
+    .encode = vqvae_encode,
+    .decode = vqvae_decode,
+    .continuous = 1,
+    .metrics_begin = vqvae_metrics_begin,
+    .metrics_add = vqvae_metrics_add,
+    .metrics_end = vqvae_metrics_end,
+    .code_grid = vqvae_code_grid,
+};

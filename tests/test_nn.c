@@ -10,33 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "autograd/backward.h"
-#include "nn/nn.h"
-#include "ops/ops.h"
-
-static lt_params P, Bf;
-static lt_nn NN = {&P, &Bf};
-static lt_graph G;
-static lt_rng R;
-
-static int setup(void **state) {
-    (void)state;
-    lt_params_init(&P);
-    lt_params_init(&Bf);
-    lt_rng_seed(&R, 7);
-    return lt_graph_init(&G, 0) ? -1 : 0;
-}
-static int teardown(void **state) {
-    (void)state;
-    lt_params_free(&P);
-    lt_params_free(&Bf);
-    lt_graph_free(&G);
-    return 0;
-}
-static void finalize(void) {
-    assert_int_equal(lt_params_finalize(&P), LT_OK);
-    assert_int_equal(lt_params_finalize(&Bf), LT_OK);
-}
+#define NN_FIXTURE_SEED 7
+#include "nn_fixture.h"
 
 /* p holds exactly the names (NULL-terminated), in this order */
 static void expect_names(const lt_params *p, const char *const *names) {

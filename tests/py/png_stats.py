@@ -1,49 +1,17 @@
 """Prints "WIDTH HEIGHT DISTINCT_COLOURS NON_WHITE_FRACTION" of an 8-bit PNG
-(grey, RGB or RGBA, not interlaced), decoded with zlib and struct only.
+(grey, RGB or RGBA, not interlaced), decoded with zlib and struct only (png_read.py).
 
 usage: png_stats.py FILE.png"""
-import struct
+import os
 import sys
-import zlib
 
-b = open(sys.argv[1], "rb").read()
-if b[:8] != b"\x89PNG\r\n\x1a\n":
-    sys.exit(f"{sys.argv[1]}: not a PNG")
-off, idat = 8, b""
-while off < len(b):
-    (n,) = struct.unpack_from(">I", b, off)
-    kind, body = b[off + 4:off + 8], b[off + 8:off + 8 + n]
-    if kind == b"IHDR":
-        w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
-    elif kind == b"IDAT":
-        idat += body
-    off += 12 + n
-if depth != 8 or interlace or ctype not in (0, 2, 6):
-    sys.exit(f"unsupported PNG: depth {depth} colour type {ctype} interlace {interlace}")
-bpp = {0: 1, 2: 3, 6: 4}[ctype]
-raw, stride = zlib.decompress(idat), w * bpp
-prev, rows = bytearray(stride), []
-for y in range(h):
-    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = line[i - bpp] if i >= bpp else 0
-        c = prev[i - bpp] if i >= bpp else 0
-        up = prev[i]
-        if f == 1:
-            line[i] = (line[i] + a) & 255
-        elif f == 2:
-            line[i] = (line[i] + up) & 255
-        elif f == 3:
-            line[i] = (line[i] + (a + up) // 2) & 255
-        elif f == 4:
-            p = a + up - c
-            pa, pb, pc = abs(p - a), abs(p - up), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else up if pb <= pc else c)) & 255
-    rows.append(bytes(line))
-    prev = line
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from png_read import read_png  # noqa: E402
+
+w, h, rows, bpp = read_png(sys.argv[1])
 colours, non_white = set(), 0
 for line in rows:
-    for x in range(0, stride, bpp):
+    for x in range(0, w * bpp, bpp):
         px = line[x:x + min(bpp, 3)]
         colours.add(px)
         non_white += px != b"\xff" * len(px)

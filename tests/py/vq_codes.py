@@ -7,11 +7,13 @@ usage: vq_codes.py PB_DIR codes CODES.tfrecord N H W K
        vq_codes.py PB_DIR same RECON.png DECODED.png N
          the N decoded tiles (8 a row) equal the reconstructions (odd tiles of 16 a row)
 Exits 1 with a message on the first mismatch."""
+import os
 import struct
 import sys
-import zlib
 
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from png_read import read_png  # noqa: E402
 
 
 def records(path):
@@ -24,36 +26,7 @@ def records(path):
 
 
 def png(path):
-    b = open(path, "rb").read()
-    off, idat = 8, b""
-    while off < len(b):
-        (n,) = struct.unpack_from(">I", b, off)
-        kind, body = b[off + 4:off + 8], b[off + 8:off + 8 + n]
-        if kind == b"IHDR":
-            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
-        elif kind == b"IDAT":
-            idat += body
-        off += 12 + n
-    bpp = {0: 1, 2: 3, 6: 4}[ctype]
-    raw, stride, prev, rows = zlib.decompress(idat), w * bpp, bytearray(w * bpp), []
-    for y in range(h):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            c = prev[i - bpp] if i >= bpp else 0
-            up = prev[i]
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + up) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + up) // 2) & 255
-            elif f == 4:
-                p = a + up - c
-                pa, pb, pc = abs(p - a), abs(p - up), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else up if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
+    _, _, rows, bpp = read_png(path)
     return rows, bpp
 
 

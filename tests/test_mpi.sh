@@ -98,15 +98,28 @@ rc=$?
 # The interrupted run is set for 1000 epochs (no race with its end) and resumed to 20.
 mpi 2 train "${small[@]}" --epochs 1000 --out "$T/int" > "$T/int.log" 2>&1 &
 launcher=$!
-for _ in $(seq 600); do # until the second epoch is under way
+# An epoch of this small run takes milliseconds on a quiet machine, so the ranks' pids are
+# found first, and once the first epoch is written rank 0 is stopped (SIGSTOP) before rank 1
+# gets SIGINT: rank 1 then waits for rank 0 in the step's all-reduce, and both agree to stop
+# a step or two later, long before epoch 20 (without the pause, 27 epochs ran past the poll).
+rank0="" rank1=""
+for _ in $(seq 1200); do
+    for p in $(pgrep -f "latent train.*$T/int"); do
+        r=$(tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')
+        [ "$r" = 0 ] && rank0=$p
+        [ "$r" = 1 ] && rank1=$p
+    done
+    [ -n "$rank0" ] && [ -n "$rank1" ] && break
+    sleep 0.01
+done
+for _ in $(seq 3000); do # until the second epoch is under way
     [ "$(grep -c . "$T/int/metrics.jsonl" 2> /dev/null)" -ge 1 ] 2> /dev/null && break
-    sleep 0.05
+    sleep 0.01
 done
-rank1=""
-for p in $(pgrep -f "latent train.*$T/int"); do
-    tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && rank1=$p
-done
+[ -n "$rank0" ] && kill -STOP "$rank0"
 [ -n "$rank1" ] && kill -INT "$rank1"
+sleep 0.2
+[ -n "$rank0" ] && kill -CONT "$rank0"
 wait "$launcher"
 rc=$?
 epochs=$(grep -c . "$T/int/metrics.jsonl")

@@ -34,17 +34,17 @@ mpi() { # mpi N ARGS...: latent under mpirun with N ranks (at most a minute)
 common=(--data "$T/data" --batch 20 --epochs 5 --threads 1 --quiet --samples 0)
 
 # ---- 2 ranks = 1 rank after 50 steps (200 examples / 20 = 10 steps per epoch) ----
-# MADE's 2-rank run is 20 epochs with every checkpoint kept: the reference of the interrupt
+# MADE's 2-rank run is 40 epochs with every checkpoint kept: the reference of the interrupt
 # test below too (one mpirun less); its epoch 5 is step 50.
 small=(--model made --hidden 64 --data "$T/data" --batch 20 --threads 1 --quiet --samples 0)
-LT_TRACE_EXAMPLES="$T/made-trace" mpi 2 train "${small[@]}" --epochs 20 --keep all --out "$T/ref" \
+LT_TRACE_EXAMPLES="$T/made-trace" mpi 2 train "${small[@]}" --epochs 40 --keep all --out "$T/ref" \
     || bad "uninterrupted 2-rank MADE run"
 "$LATENT" train "${small[@]}" --epochs 5 --out "$T/made-1" || bad "made: 1-rank run"
 "$LATENT" train --model vae --hidden 32 --latent 4 "${common[@]}" --out "$T/vae-1" || bad "vae: 1-rank run"
 mpi 2 train --model vae --hidden 32 --latent 4 "${common[@]}" --out "$T/vae-2" || bad "vae: 2-rank run"
 for name in made vae; do
     two="$T/vae-2/checkpoints/last.safetensors" lines="$T/vae-2/metrics.jsonl" n=5
-    [ "$name" = made ] && two="$T/ref/checkpoints/epoch-005.safetensors" lines="$T/ref/metrics.jsonl" n=20
+    [ "$name" = made ] && two="$T/ref/checkpoints/epoch-005.safetensors" lines="$T/ref/metrics.jsonl" n=40
     d=$("$TOOL" "$T/$name-1/checkpoints/last.safetensors" "$two")
     rel=$(echo "$d" | awk '{print $2}')
     awk -v r="$rel" 'BEGIN{exit !(r + 0 <= 1e-5)}' && ok "$name: 2 ranks = 1 rank after 50 steps ($d)" \
@@ -70,8 +70,8 @@ if [ -s "$tr0" ] && [ -s "$tr1" ]; then
     dup=$(cat "$tr0" "$tr1" | sort | uniq -d | wc -l)
     per=$(cat "$tr0" "$tr1" | awk '{n[$1]++; if ($2 < 0 || $2 >= 200) bad=1} END{for (e in n) if (n[e] != 200) bad=1; print length(n), bad+0}')
     both=$(sort -u -k1,1 "$tr0" | wc -l)/$(sort -u -k1,1 "$tr1" | wc -l)
-    [ "$dup" = 0 ] && [ "$per" = "20 0" ] && [ "$both" = "20/20" ] \
-        && ok "sharding: 20 epochs x 200 examples, each once per epoch, both ranks every epoch" \
+    [ "$dup" = 0 ] && [ "$per" = "40 0" ] && [ "$both" = "40/40" ] \
+        && ok "sharding: 40 epochs x 200 examples, each once per epoch, both ranks every epoch" \
         || bad "sharding: duplicates $dup, epochs/bad '$per', epochs per rank $both"
 else
     bad "sharding: no trace files from the ranks"
@@ -95,13 +95,13 @@ rc=$?
     || bad "failing rank (rc $rc): $err"
 
 # ---- interrupt one rank, resume under mpirun exactly; resume with 1 rank ----
-# The interrupted run is set for 1000 epochs (no race with its end) and resumed to 20.
+# The interrupted run is set for 1000 epochs (no race with its end) and resumed to 40.
 mpi 2 train "${small[@]}" --epochs 1000 --out "$T/int" > "$T/int.log" 2>&1 &
 launcher=$!
 # An epoch of this small run takes milliseconds on a quiet machine, so the ranks' pids are
 # found first, and once the first epoch is written rank 0 is stopped (SIGSTOP) before rank 1
 # gets SIGINT: rank 1 then waits for rank 0 in the step's all-reduce, and both agree to stop
-# a step or two later, long before epoch 20 (without the pause, 27 epochs ran past the poll).
+# a step or two later, long before epoch 40 (without the pause, 27 epochs ran past the poll).
 rank0="" rank1=""
 for _ in $(seq 1200); do
     for p in $(pgrep -f "latent train.*$T/int"); do
@@ -124,18 +124,18 @@ wait "$launcher"
 rc=$?
 epochs=$(grep -c . "$T/int/metrics.jsonl")
 [ -n "$rank1" ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ -s "$T/int/checkpoints/last.safetensors" ] \
-    && [ "$epochs" -lt 20 ] && [ "$(grep -c "interrupted" "$T/int.log")" = 1 ] \
+    && [ "$epochs" -lt 40 ] && [ "$(grep -c "interrupted" "$T/int.log")" = 1 ] \
     && ok "SIGINT to rank 1 (pid $rank1) stopped both ranks after $epochs epochs, last saved: $(grep -o "interrupted[^;]*" "$T/int.log")" \
     || { bad "interrupt (rank 1 pid '$rank1', rc $rc, $epochs epochs)"; cat "$T/int.log"; }
 cp -a "$T/int" "$T/int1"
 # --threads 1 again: the thread count is not part of the run, and it changes float sums
-mpi 2 train --resume "$T/int" --epochs 20 --threads 1 --quiet || bad "2-rank resume"
+mpi 2 train --resume "$T/int" --epochs 40 --threads 1 --quiet || bad "2-rank resume"
 "$TOOL" --exact "$T/ref/checkpoints/last.safetensors" "$T/int/checkpoints/last.safetensors" > /dev/null \
     && ok "interrupted + resumed under mpirun = uninterrupted, bit for bit" \
     || bad "2-rank resume differs: $("$TOOL" "$T/ref/checkpoints/last.safetensors" "$T/int/checkpoints/last.safetensors")"
-"$LATENT" train --resume "$T/int1" --epochs 20 --threads 1 --quiet || bad "1-rank resume of a 2-rank run"
+"$LATENT" train --resume "$T/int1" --epochs 40 --threads 1 --quiet || bad "1-rank resume of a 2-rank run"
 d=$("$TOOL" "$T/ref/checkpoints/last.safetensors" "$T/int1/checkpoints/last.safetensors")
-awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' && [ "$(grep -c . "$T/int1/metrics.jsonl")" = 20 ] \
+awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' && [ "$(grep -c . "$T/int1/metrics.jsonl")" = 40 ] \
     && ok "2-rank run resumed with 1 rank continues to the 2-rank result ($d)" || bad "1-rank resume: $d"
 
 lt_finish test_mpi

@@ -12,6 +12,7 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/run_data.h"
 #include "core/alloc.h"
 #include "core/threads.h"
 #include "data/dataset.h"
@@ -33,31 +34,18 @@ static lt_status lti_codes_model(const char *run, const char *which, lt_model **
 /* The split's images in batches of B through encode, into shards of records. */
 static lt_status lti_encode(const char *run, const char *which, lt_split_id split, const char *out, int64_t shards,
                             lt_tfr_compression comp, int64_t B, int64_t *written) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/config.json", run);
-    json_t *cfg = NULL;
     lt_model *m = NULL;
     lt_dataset data;
-    memset(&data, 0, sizeof data);
+    lt_batch_opts bo;
     int have_data = 0, g_ready = 0;
     int64_t h = 0, w = 0, K = 0;
     lt_graph g;
     lt_ex_builder eb;
     lt_ex_builder_init(&eb);
-    lt_status st = lt_run_read_json(path, &cfg);
-    if (!st) st = lti_codes_model(run, which, &m, &h, &w, &K);
-    const char *bin = cfg ? json_string_value(json_object_get(cfg, "binarize")) : NULL;
-    const char *src = cfg ? json_string_value(json_object_get(cfg, "data")) : NULL;
-    const char *features = cfg ? json_string_value(json_object_get(cfg, "features")) : NULL;
-    json_t *lim = cfg ? json_object_get(cfg, "limit") : NULL, *seed = cfg ? json_object_get(cfg, "seed") : NULL;
-    if (!st && (!bin || lt_binarize_parse(bin) < 0 || !src))
-        st = lt_fail(LT_ERR_FORMAT, "%s: 'data' or 'binarize' missing", path);
-    if (!st && !(st = lt_dataset_open_source(src, features, json_is_integer(lim) ? json_integer_value(lim) : 0, &data)))
-        have_data = 1;
-    if (!st && data.dim != m->dim)
-        st = lt_fail(LT_ERR_ARG, "data has %lld pixels, the model %lld", (long long)data.dim, (long long)m->dim);
+    lt_status st = lti_codes_model(run, which, &m, &h, &w, &K);
+    if (!st && !(st = lt_cli_run_data(run, m, &data, &bo))) have_data = 1;
     const lt_split *sp = have_data ? &data.split[split] : NULL;
-    if (!st && sp->n < 1) st = lt_fail(LT_ERR_ARG, "split '%s' of %s has no images", lt_split_name(split), src);
+    if (!st && sp->n < 1) st = lt_fail(LT_ERR_ARG, "split '%s' of %s's data has no images", lt_split_name(split), run);
     if (!st && !(st = lt_graph_init(&g, (size_t)1 << 20))) g_ready = 1;
     const int64_t hw = h * w;
     float *x = st ? NULL : lt_malloc(sizeof(float) * (size_t)(B * m->dim)); /* (B, D) */
@@ -65,9 +53,6 @@ static lt_status lti_encode(const char *run, const char *which, lt_split_id spli
     int64_t *c = st ? NULL : lt_malloc(sizeof(int64_t) * (size_t)hw);       /* (h·w) */
     int64_t *idx = st ? NULL : lt_malloc(sizeof(int64_t) * (size_t)B), *y = st ? NULL : lt_malloc(sizeof(int64_t) * (size_t)B);
     if (!st && (!x || !z || !c || !idx || !y)) st = lt_fail(LT_ERR_NOMEM, "encode buffers for batch %lld", (long long)B);
-    lt_batch_opts bo = {bin ? (lt_binarize)lt_binarize_parse(bin) : LT_BINARIZE_NONE,
-                        json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 0, 0,
-                        m ? (lt_range)m->vt->range : LT_RANGE_UNIT, NULL};
     char name[4200];
     const int64_t nfiles = shards > 0 ? shards : 1; /* shards 0: the one file OUT itself */
     for (int64_t k = 0; !st && k < nfiles; k++) {
@@ -109,7 +94,6 @@ static lt_status lti_encode(const char *run, const char *which, lt_split_id spli
     if (g_ready) lt_graph_free(&g);
     if (have_data) lt_dataset_free(&data);
     lt_model_destroy(m);
-    json_decref(cfg);
     return st;
 }
 

@@ -145,6 +145,12 @@ typedef struct lt_model_vtable {
     /* Discrete codes: encode writes code indices (integers stored as floats, exact below
      * 2^24) of an h×w grid, row-major, code_size = h·w, and decode reads them; K codes. */
     lt_status (*code_grid)(const lt_model *m, int64_t *h, int64_t *w, int64_t *K);
+    /* Representations (self-supervised encoders, vqvae): feature_size() floats per example,
+     * and features() writes the frozen encoder's features of batch b into out (n,
+     * feature_size) with gradients off (arena data only on g). `latent probe` and
+     * `latent fd` read them; the model chooses the layer (docs/ssl.md). */
+    int64_t (*feature_size)(const lt_model *m);
+    lt_status (*features)(lt_model *m, lt_graph *g, const lt_batch *b, float *out);
 } lt_model_vtable;
 
 enum { LT_MODEL_RANGE_UNIT = 0, LT_MODEL_RANGE_SIGNED = 1 }; /* = lt_range of data/dataset.h */

@@ -6,6 +6,7 @@ BUILD="cmake make gcc g++ pkg-config libopenblas-dev libopenblas-openmp-dev zlib
 DATA="dataset-fashion-mnist"
 PEERS="python3 python3-numpy python3-torch python3-protobuf protobuf-compiler python3-crc32c python3-pil"
 BROWSER="chromium" # tests/test_report.sh opens the HTML report headless
+BUILD="$BUILD liblbfgs-dev nettle-dev" # linear probe (L-BFGS), SHA-256 of encoder checkpoints (docs/metrics.md)
 BUILD="$BUILD dpkg-dev" # dpkg-shlibdeps: the .deb's Depends (cpack -G DEB: make deb, tests/test_deb.sh)
 EXTRA="clang libclang-rt-14-dev"
 case "${1:-build}" in

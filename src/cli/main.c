@@ -20,6 +20,8 @@ static const lt_cmd lti_cmds[] = {
     {"tfrecord", "convert IDX to TFRecord; cat, index and verify TFRecord files", lt_cmd_tfrecord},
     {"encode", "a split's discrete code grids as TFRecord tf.Examples (vqvae)", lt_cmd_encode},
     {"decode", "a PNG grid of code grids from TFRecord files decoded (vqvae)", lt_cmd_decode},
+    {"probe", "linear and k-NN probes of a run's features, beside raw pixels and random init", lt_cmd_probe},
+    {"fd", "FD_self and KID_self of two image sets in an encoder run's feature space", lt_cmd_fd},
 };
 
 int lt_cli_error(lt_status s) {

@@ -18,7 +18,12 @@
  * the split's pixel variance), usage (fraction of codes used over the split), dead_codes,
  * perplexity exp(H) of the code histogram, commitment and codebook_loss (unweighted means).
  * sample: codes uniform over K (the prior of the bound), decoded. encode/decode: code
- * indices (h·w per image, as floats). */
+ * indices (h·w per image, as floats).
+ * features (`latent probe`, `latent fd`): the encoder's output z_e before quantization,
+ * flattened (D·h·w floats, channel-major). Not pooled: z_e is what the decoder reads, its
+ * layout is spatial (a code per location), and averaging over locations would throw away
+ * where things are, which is most of what a 7×7 grid of 28×28 clothing knows; not the
+ * quantized z_q, whose K discrete values per location are coarser than z_e. */
 #include <math.h>
 #include <string.h>
 
@@ -302,6 +307,27 @@ static lt_status vqvae_encode(lt_model *m, lt_graph *g, const lt_batch *b, float
     return LT_OK;
 }
 
+static int64_t vqvae_feature_size(const lt_model *m) {
+    const lti_vqvae *v = m->impl;
+    return v->D * v->h * v->w;
+}
+
+/* z_e (n, D, h, w) flattened into out (n, D·h·w) */
+static lt_status vqvae_features(lt_model *m, lt_graph *g, const lt_batch *b, float *out) {
+    lti_vqvae *v = m->impl;
+    lt_status st = lti_check_batch(m, b);
+    if (st) return st;
+    int grad = lt_graph_set_grad(g, 0);
+    const int old = g->training;
+    g->training = 0;
+    lt_tensor *z = vq_encoder(g, m, v, lti_batch_x(g, b));
+    g->training = old;
+    lt_graph_set_grad(g, grad);
+    if ((st = lt_graph_status(g))) return st;
+    memcpy(out, z->data, sizeof(float) * (size_t)(b->n * v->D * v->h * v->w));
+    return LT_OK;
+}
+
 /* codes (n, h·w) as floats -> pixel probabilities (binary) or means (n, dim) */
 static lt_status vqvae_decode(lt_model *m, lt_graph *g, const float *z, int64_t n, float *out) {
     lti_vqvae *v = m->impl;
@@ -361,4 +387,6 @@ const lt_model_vtable lti_model_vqvae = {
     .metrics_add = vqvae_metrics_add,
     .metrics_end = vqvae_metrics_end,
     .code_grid = vqvae_code_grid,
+    .feature_size = vqvae_feature_size,
+    .features = vqvae_features,
 };

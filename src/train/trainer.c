@@ -19,6 +19,7 @@
 #include "optim/optim.h"
 #include "train/evaluate.h"
 #include "train/events.h"
+#include "train/features.h"
 #include "train/rundir.h"
 
 /* Streams forked from the run's seed, one per purpose, so that e.g. writing a
@@ -658,6 +659,8 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         const lt_eval_data ed = {&t->data, LT_SPLIT_VALID, t->binarize, t->seed, 100};
         if ((st = lt_evaluate_metrics(t->m, &t->g, &ed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm)))
             return lt_fail_context(st, "validation metrics after epoch %lld: ", (long long)e + 1);
+        if ((st = lt_knn_monitor(t->m, &t->g, &t->data, t->binarize, t->seed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm)))
+            return lt_fail_context(st, "validation k-NN after epoch %lld: ", (long long)e + 1); /* train/features.h */
         const double train_loss = s->loss_sum / (double)steps;
         s->epoch = e + 1;
         s->step_in_epoch = 0;

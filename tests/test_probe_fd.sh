@@ -63,7 +63,7 @@ noise = [v["noise 0"], v["noise 0.1"], v["noise 0.2"], v["noise 0.4"]]
 blur = [v["noise 0"], v["blur 1"], v["blur 2"], v["blur 4"]]
 assert all(a < b for a, b in zip(noise, noise[1:])), noise
 assert all(a < b for a, b in zip(blur, blur[1:])), blur
-assert v["train"] * 3 < v["noise 0.2"] and v["train"] * 10 < v["noise 0.4"], (v["train"], noise)
+assert v["train"] * 2 < v["noise 0.2"] and v["train"] * 10 < v["noise 0.4"], (v["train"], noise)
 PY
 
 L fd --encoder "$T/run" --real "$FM" --fake "$T/run" -n 100 --kid-subsets 5 > "$T/fd.txt" 2>&1 \

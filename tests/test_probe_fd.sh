@@ -3,7 +3,7 @@
 # images (docs/metrics.md): valid_knn_acc logged per epoch; probe --json keys, accuracies and the
 # checkpoint's SHA-256; FD_self(test, train) well below FD_self(test, noisy test) and FD_self rising
 # monotonically with noise and with blur (PNG grids of degraded test images, tests/tools/degrade_tool.c);
-# samples of a run as --fake; bad input (missing run, a model without features, a PNG of another size,
+# samples of a run as --fake; compare's table (--json); bad input (missing run, a model without features, a PNG of another size,
 # missing flags) exits 2 with one line.
 set -uo pipefail
 : "${LATENT:?set LATENT to the latent binary}" "${LT_SOURCE_DIR:?}"
@@ -75,6 +75,20 @@ expect2() { local what=$1; shift; "$@" > /dev/null 2> "$T/err"; local rc=$?
     [ $rc -eq 2 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && ok "$what: exit 2 ($(head -c 110 "$T/err"))" \
         || bad "$what: exit $rc, expected 2 and one line: $(cat "$T/err")"; }
 L train --model fvsbn --data "$FM" --limit 100 --out "$T/fv" --epochs 1 --samples 4 --quiet || bad "train fvsbn"
+L eval "$T/fv" --json > "$T/fv_eval.json" 2> /dev/null || bad "eval fvsbn"
+L compare "$T/run" "$T/fv" --encoder "$T/run" -n 100 --kid-subsets 5 --json > "$T/cmp.json" 2> "$T/cmp.err" \
+    || bad "compare: $(cat "$T/cmp.err")"
+$PY - "$T/cmp.json" "$T/fv_eval.json" "$sha" <<'PY' && ok "compare --json: one row per run, NLL from eval.json" \
+    || bad "compare: $(cat "$T/cmp.json")"
+import json, math, sys
+c, ev = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert c["encoder_sha256"] == sys.argv[3] and c["n_real"] == 100
+a, b = c["runs"]
+assert a["model"] == "vqvae" and a["nll_source"] == "computed" and math.isfinite(a["nll_nats"])
+assert b["model"] == "fvsbn" and b["nll_source"] == "eval.json" and abs(b["nll_nats"] - ev["nll_nats"]) < 1e-6
+for r in (a, b):
+    assert r["n_samples"] == 100 and r["fd_self"] > 0 and math.isfinite(r["kid_self"])
+PY
 mkdir -p "$T/small"
 $PY - "$T/small/x.png" <<'PY' || bad "write a 20x20 PNG"
 import struct, sys, zlib
@@ -91,4 +105,6 @@ expect2 "fd: encoder without features" L fd --encoder "$T/fv" --real "$FM" --fak
 expect2 "fd: PNG that is not a 28x28 image or grid" L fd --encoder "$T/run" --real "$FM" --fake "$T/small"
 expect2 "fd: no --fake" L fd --encoder "$T/run" --real "$FM"
 expect2 "probe: --split train" L probe "$T/run" --split train
+expect2 "compare: a run that is not one" L compare "$T/nope" --encoder "$T/run" -n 10
+expect2 "compare: no --encoder" L compare "$T/run"
 lt_finish test_probe_fd

@@ -36,5 +36,6 @@ int lt_cmd_encode(int argc, char **argv);        /* cmd_codes.c */
 int lt_cmd_decode(int argc, char **argv);        /* cmd_codes.c */
 int lt_cmd_probe(int argc, char **argv);
 int lt_cmd_fd(int argc, char **argv);
+int lt_cmd_compare(int argc, char **argv);
 
 #endif

@@ -98,7 +98,6 @@ int lt_cmd_probe(int argc, char **argv) {
     lt_model *which_m[3] = {m, m0, NULL};
     static const char *const keys[3] = {"encoder", "random_init", "raw_pixels"};
     for (int k = 0; k < 3 && !st; k++) {
-        if (!json) fprintf(stderr, "latent probe: %s features...\n", keys[k]);
         st = lt_probe(which_m[k], &data, &bo, &po, &res[k]);
         secs[k] = res[k].seconds_features + res[k].seconds_linear + res[k].seconds_knn;
     }

@@ -22,6 +22,7 @@ static const lt_cmd lti_cmds[] = {
     {"decode", "a PNG grid of code grids from TFRecord files decoded (vqvae)", lt_cmd_decode},
     {"probe", "linear and k-NN probes of a run's features, beside raw pixels and random init", lt_cmd_probe},
     {"fd", "FD_self and KID_self of two image sets in an encoder run's feature space", lt_cmd_fd},
+    {"compare", "runs side by side: test NLL and FD_self / KID_self of their samples", lt_cmd_compare},
 };
 
 int lt_cli_error(lt_status s) {

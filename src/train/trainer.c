@@ -18,6 +18,7 @@
 #include "models/model.h"
 #include "optim/optim.h"
 #include "train/evaluate.h"
+#include "train/grad_reduce.h"
 #include "train/events.h"
 #include "train/rundir.h"
 
@@ -58,7 +59,11 @@ typedef struct lti_trainer {
     lt_comm *comm;             /* the process group; rank 0 writes RUN */
     int rank, size;
     FILE *trace;               /* LT_TRACE_EXAMPLES: the examples this rank consumed */
+    lt_grad_reduce red;        /* N > 1: the gradient all-reduce, bucketed */
+    int red_ready;
+    int64_t bucket_bytes;      /* lt_train_config.bucket_bytes */
     double reduce_secs;        /* this epoch: wall time in the gradient all-reduce (N > 1) */
+    int64_t reduce_early;      /* this epoch: buckets started before the backward sweep ended */
     char path[4200];           /* scratch for file names */
 } lti_trainer;
 
@@ -239,6 +244,10 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if ((st = lt_schedule_parse(lti_get_s(c, "schedule", "constant"), (float)lr, &t->sched))) return st;
     t->sched.total_steps = steps * t->epochs;
 
+    if (t->size > 1) {
+        if ((st = lt_grad_reduce_init(&t->red, t->comm, &t->m->params, t->bucket_bytes))) return st;
+        t->red_ready = 1;
+    }
     if ((st = lt_graph_init(&t->g, (size_t)1 << 20))) return st;
     t->g_ready = 1;
     const int64_t D = t->data.dim, S = t->sample_n > 0 ? t->sample_n : 1;
@@ -258,6 +267,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
 static void lti_teardown(lti_trainer *t) {
     if (t->g_ready) lt_graph_free(&t->g);
     if (t->opt_ready) lt_optim_free(&t->opt);
+    if (t->red_ready) lt_grad_reduce_free(&t->red);
     lt_model_destroy(t->m);
     lt_dataset_free(&t->data);
     lt_free(t->prior);
@@ -545,6 +555,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         const double t0 = lti_now();
         const int64_t first = s->step_in_epoch;
         t->reduce_secs = 0;
+        t->reduce_early = 0;
         double lr = 0;
         for (int64_t k = first; k < steps; k++) {
             const int64_t n = N - k * B < B ? N - k * B : B; /* the whole batch; this rank's share: */
@@ -574,19 +585,25 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             }
             int stop = c->stop && *c->stop;
             if (R > 1) {
-                /* Backward first (this rank's mean gradient); then the whole batch's mean: each rank's
-                 * mean weighted by its share, summed. The loss and the stop flags ride along. */
-                if (nr > 0 && isfinite(lv) && (st = lt_backward(&t->g, loss)))
-                    return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);
-                const double w = (double)nr / (double)n;
-                float *gr = t->m->params.grad;
-                if (nr == 0 || !isfinite(lv)) lt_params_zero_grad(&t->m->params);
-                else
-                    for (int64_t i = 0; i < t->m->params.total; i++) gr[i] *= (float)w;
-                double ctl[2] = {nr > 0 ? lv * w : 0, stop};
-                const double tr = lti_now();
-                if ((st = lt_comm_sum_f32(t->comm, gr, t->m->params.total)) || (st = lt_comm_sum_f64(t->comm, ctl, 2)))
+                /* Backward (this rank's mean gradient), the buckets of the block all-reduced as the sweep
+                 * finishes them: the whole batch's mean, each rank's mean weighted by its share. The
+                 * loss and the stop flags ride along after. */
+                const int sweep = nr > 0 && isfinite(lv);
+                if (!sweep) lt_params_zero_grad(&t->m->params);
+                if ((st = lt_grad_reduce_begin(&t->red, sweep ? &t->g : NULL, (float)((double)nr / (double)n))))
                     return st;
+                if (sweep && (st = lt_backward(&t->g, loss))) {
+                    lt_grad_reduce_end(&t->red, &t->g);
+                    return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);
+                }
+                if ((st = lt_grad_reduce_end(&t->red, sweep ? &t->g : NULL))) return st;
+                t->reduce_secs += t->red.secs;
+                t->reduce_early += t->red.early;
+                t->red.secs = 0;
+                t->red.early = 0;
+                double ctl[2] = {nr > 0 ? lv * (double)nr / (double)n : 0, stop};
+                const double tr = lti_now();
+                if ((st = lt_comm_sum_f64(t->comm, ctl, 2))) return st;
                 t->reduce_secs += lti_now() - tr;
                 lv = ctl[0];
                 stop = ctl[1] > 0;
@@ -656,7 +673,14 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         double mvals[LT_EVAL_MAX_METRICS];
         int nm = 0; /* the model's own validation metrics (codebook health, ...), over the whole split */
         const lt_eval_data ed = {&t->data, LT_SPLIT_VALID, t->binarize, t->seed, 100};
-        if ((st = lt_evaluate_metrics(t->m, &t->g, &ed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm)))
+        if (R > 1 && lt_evaluate_metrics_splits(t->m)) { /* each rank its share, the sums reduced */
+            int64_t lo, cnt;
+            lti_share(ed.data->split[LT_SPLIT_VALID].n, R, me, &lo, &cnt);
+            st = lt_evaluate_metrics_part(t->m, &t->g, &ed, lo, cnt, t->comm, mnames, mvals, LT_EVAL_MAX_METRICS, &nm);
+        } else { /* every rank the whole split (a model whose accumulators cannot be exported) */
+            st = lt_evaluate_metrics(t->m, &t->g, &ed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm);
+        }
+        if (st)
             return lt_fail_context(st, "validation metrics after epoch %lld: ", (long long)e + 1);
         const double train_loss = s->loss_sum / (double)steps;
         s->epoch = e + 1;
@@ -725,8 +749,11 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         }
         if (R > 1) { /* rank 0's time in the gradient all-reduce (and the flags riding with it) */
             size_t k = strlen(line) - 1;
-            snprintf(line + k, sizeof line - k, ", \"ranks\": %d, \"allreduce_s\": %.6f, \"allreduce_bytes_per_step\": %lld}",
-                     R, t->reduce_secs, (long long)(t->m->params.total * (int64_t)sizeof(float)));
+            snprintf(line + k, sizeof line - k,
+                     ", \"ranks\": %d, \"allreduce_s\": %.6f, \"allreduce_bytes_per_step\": %lld, \"allreduce_buckets\": %lld, "
+                     "\"allreduce_buckets_early\": %lld}",
+                     R, t->reduce_secs, (long long)(t->m->params.total * (int64_t)sizeof(float)),
+                     (long long)(t->red.single ? 0 : t->red.nb), (long long)t->reduce_early);
         }
         for (int j = 0; j < nm; j++) { /* JSON has no NaN: null */
             size_t k = strlen(line) - 1;
@@ -758,6 +785,7 @@ lt_status lt_train(const lt_train_config *c, const lt_train_callbacks *cb) {
     t.run_dir = c->run_dir;
     t.log_every = c->log_every > 0 ? c->log_every : 50;
     t.keep = c->keep == 0 ? LT_TRAIN_KEEP_DEFAULT : c->keep;
+    t.bucket_bytes = c->bucket_bytes;
     t.comm = c->comm;
     t.rank = lt_comm_rank(c->comm);
     t.size = lt_comm_size(c->comm);

@@ -2,7 +2,8 @@
 # Data-parallel training under mpirun on loopback (docs/distributed.md):
 #  - 2 ranks x 1 thread train what 1 rank does on the same global batch (MADE and VAE, 50
 #    steps, parameters from the checkpoints within 1e-5 relative);
-#  - each training example is consumed exactly once per epoch across the ranks (counted);
+#  - each training example is consumed exactly once per epoch across the ranks (counted), and
+#    each rank holds in memory only the examples it consumes (IDX data, re-read per epoch);
 #  - the gradient all-reduce in small buckets started during the backward sweep equals one
 #    all-reduce after it, bit for bit, and its buckets do start during the sweep;
 #  - vqvae's validation metrics, each rank adding its share and the sums reduced, equal one
@@ -110,6 +111,12 @@ if [ -s "$tr0" ] && [ -s "$tr1" ]; then
 else
     bad "sharding: no trace files from the ranks"
 fi
+# each rank holds in memory only the examples it consumes: rank 0 reports 100 of 200 per epoch
+held=$(sed -n 's/.*"train_examples_held": \([0-9]*\).*/\1/p' "$T/ref/metrics.jsonl" | sort -u | tr '\n' ' ')
+[ "$held" = "100 " ] && ok "sharding: rank 0 held 100 of the 200 training examples in every epoch" \
+    || bad "examples held per epoch: '$held'"
+
+
 # ---- a batch the ranks do not divide: one clear error, exit 2, nothing written ----
 err=$(mpi 3 train --model made --hidden 16 "${common[@]}" --out "$T/bad" 2>&1)
 rc=$?

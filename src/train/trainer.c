@@ -49,6 +49,8 @@ typedef struct lti_trainer {
     int64_t *tok;              /* (batch, D) codes, token models only */
     int64_t *y;                /* (batch) */
     int64_t *perm;             /* (N train) */
+    int64_t *share;            /* (N train) N > 1: this epoch's examples of this rank, ascending */
+    int64_t held;              /* training examples this rank holds in memory this epoch */
     float *samples;            /* (sample_n, D) */
     int64_t *sample_labels;    /* (sample_n) */
     lt_events *ev;             /* this session's TensorBoard event file */
@@ -254,6 +256,8 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     t->x = lt_malloc((size_t)(t->batch * D) * sizeof *t->x);
     t->y = lt_malloc((size_t)t->batch * sizeof *t->y);
     t->perm = lt_malloc((size_t)N * sizeof *t->perm);
+    if (t->size > 1 && !(t->share = lt_malloc((size_t)N * sizeof *t->share)))
+        return lt_fail(LT_ERR_NOMEM, "this rank's share of %lld training examples", (long long)N);
     if (t->m->vt->tokens && !(t->tok = lt_malloc((size_t)(t->batch * D) * sizeof *t->tok)))
         return lt_fail(LT_ERR_NOMEM, "training buffers for batch %lld of %lld codes", (long long)t->batch, (long long)D);
     t->samples = lt_malloc((size_t)(S * D) * sizeof *t->samples);
@@ -275,6 +279,7 @@ static void lti_teardown(lti_trainer *t) {
     lt_free(t->tok);
     lt_free(t->y);
     lt_free(t->perm);
+    lt_free(t->share);
     lt_free(t->samples);
     lt_free(t->sample_labels);
     lt_events_close(t->ev); /* write errors were reported at the last flush */
@@ -531,6 +536,28 @@ static lt_status lti_validate(lti_trainer *t, const lt_eval_opts *eo, lt_eval_re
     return LT_OK;
 }
 
+static int lti_cmp_asc(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* N ranks: this rank keeps in memory only the training examples it consumes in this epoch's
+ * steps from `first` on (its slices of the permuted batches), re-read from the source. */
+static lt_status lti_hold_share(lti_trainer *t, int64_t first, int64_t N) {
+    const int64_t B = t->batch, steps = (N + B - 1) / B;
+    int64_t m = 0;
+    for (int64_t k = first; k < steps; k++) {
+        const int64_t n = N - k * B < B ? N - k * B : B;
+        int64_t lo, nr;
+        lti_share(n, t->size, t->rank, &lo, &nr);
+        memcpy(t->share + m, t->perm + k * B + lo, (size_t)nr * sizeof *t->share);
+        m += nr;
+    }
+    qsort(t->share, (size_t)m, sizeof *t->share, lti_cmp_asc);
+    t->held = m;
+    return lt_dataset_hold(&t->data, LT_SPLIT_TRAIN, t->share, m);
+}
+
 static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_train_callbacks *cb) {
     const lt_split *tr = &t->data.split[LT_SPLIT_TRAIN];
     const int64_t N = tr->n, B = t->batch, D = t->data.dim, steps = (N + B - 1) / B;
@@ -552,6 +579,10 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         if (t->patience > 0 && s->bad_epochs >= t->patience) break; /* a resumed run that had stopped early */
         lt_rng pr = lt_rng_fork(&root, LTI_STREAM_PERM + (uint64_t)e);
         lt_rng_permutation(&pr, t->perm, N);
+        if (R > 1 && lt_dataset_can_hold(&t->data, LT_SPLIT_TRAIN)) {
+            lt_status st = lti_hold_share(t, s->step_in_epoch, N);
+            if (st) return lt_fail_context(st, "epoch %lld: ", (long long)e + 1);
+        }
         const double t0 = lti_now();
         const int64_t first = s->step_in_epoch;
         t->reduce_secs = 0;
@@ -754,6 +785,10 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
                      "\"allreduce_buckets_early\": %lld}",
                      R, t->reduce_secs, (long long)(t->m->params.total * (int64_t)sizeof(float)),
                      (long long)(t->red.single ? 0 : t->red.nb), (long long)t->reduce_early);
+            if (t->held > 0) { /* lt_dataset_hold: what rank 0 kept in memory of the training split */
+                k = strlen(line) - 1;
+                snprintf(line + k, sizeof line - k, ", \"train_examples_held\": %lld}", (long long)t->held);
+            }
         }
         for (int j = 0; j < nm; j++) { /* JSON has no NaN: null */
             size_t k = strlen(line) - 1;

@@ -131,6 +131,45 @@ static void mnist_layout_and_labels(void **state) {
     lt_dataset_free(&d);
 }
 
+/* lt_dataset_hold: only the kept training examples stay in memory, read again from the gzip
+ * file, with the same values and labels as before; validation (in the same file) keeps its
+ * own copy; a second hold replaces the first. */
+static void hold_share(void **state) {
+    (void)state;
+    lt_dataset d;
+    open_sub("mnist", 0, &d);
+    assert_true(lt_dataset_can_hold(&d, LT_SPLIT_TRAIN));
+    float all[100 * 4], v0[4], x[4], vx[4];
+    int64_t idx[100], y[100], yv[1], z = 0;
+    for (int64_t i = 0; i < 100; i++) idx[i] = i;
+    lt_dataset_batch(&d, LT_SPLIT_TRAIN, idx, 100, LT_BINARIZE_NONE, 1, 0, all, y);
+    lt_dataset_batch(&d, LT_SPLIT_VALID, &z, 1, LT_BINARIZE_NONE, 1, 0, v0, yv);
+    const int64_t keep[3] = {3, 50, 99}, keep2[2] = {0, 98};
+    assert_int_equal(lt_dataset_hold(&d, LT_SPLIT_TRAIN, keep, 3), LT_OK);
+    assert_null(d.store_images[0].data); /* the whole file's bytes are gone */
+    for (int k = 0; k < 3; k++) {
+        int64_t yy;
+        lt_dataset_batch(&d, LT_SPLIT_TRAIN, &keep[k], 1, LT_BINARIZE_NONE, 1, 0, x, &yy);
+        for (int j = 0; j < 4; j++) assert_true(x[j] == all[keep[k] * 4 + j]);
+        assert_int_equal(yy, y[keep[k]]);
+    }
+    assert_int_equal(d.split[LT_SPLIT_TRAIN].rows[50], 1);
+    assert_int_equal(d.split[LT_SPLIT_TRAIN].rows[4], -1);
+    lt_dataset_batch(&d, LT_SPLIT_VALID, &z, 1, LT_BINARIZE_NONE, 1, 0, vx, yv);
+    for (int j = 0; j < 4; j++) assert_true(vx[j] == v0[j]);
+    assert_int_equal(lt_dataset_hold(&d, LT_SPLIT_TRAIN, keep2, 2), LT_OK);
+    lt_dataset_batch(&d, LT_SPLIT_TRAIN, &keep2[1], 1, LT_BINARIZE_STOCHASTIC, 1, 0, x, NULL);
+    lt_dataset_free(&d);
+    /* the same stochastic draw as without holding: keyed by the example, not the row */
+    open_sub("mnist", 0, &d);
+    lt_dataset_batch(&d, LT_SPLIT_TRAIN, &keep2[1], 1, LT_BINARIZE_STOCHASTIC, 1, 0, vx, NULL);
+    for (int j = 0; j < 4; j++) assert_true(vx[j] == x[j]);
+    const int64_t bad[2] = {5, 5};
+    assert_int_equal(lt_dataset_hold(&d, LT_SPLIT_TRAIN, bad, 2), LT_ERR_ARG);
+    assert_non_null(strstr(lt_error_message(), "train-images-idx3-ubyte.gz"));
+    lt_dataset_free(&d);
+}
+
 static void stochastic_and_dynamic(void **state) {
     (void)state;
     lt_dataset d;
@@ -232,6 +271,7 @@ int main(void) {
         cmocka_unit_test(train_valid_test_layout), cmocka_unit_test(mnist_layout_and_labels),
         cmocka_unit_test(stochastic_and_dynamic),  cmocka_unit_test(bad_sources),
         cmocka_unit_test(parsers),                 cmocka_unit_test(png_grid),
+        cmocka_unit_test(hold_share),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

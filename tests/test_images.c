@@ -419,7 +419,7 @@ static void augment_applied_to_training_only(void **state) {
     d.height = H;
     d.width = W;
     d.dim = D;
-    for (int s = 0; s < 3; s++) d.split[s] = (lt_split){bytes, NULL, N, NULL};
+    for (int s = 0; s < 3; s++) d.split[s] = (lt_split){bytes, NULL, N, NULL, NULL};
     const lt_augment a = {2, 1};
     int64_t idx[N];
     for (int i = 0; i < N; i++) idx[i] = N - 1 - i;

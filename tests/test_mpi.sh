@@ -2,7 +2,12 @@
 # Data-parallel training under mpirun on loopback (docs/distributed.md):
 #  - 2 ranks x 1 thread train what 1 rank does on the same global batch (MADE and VAE, 50
 #    steps, parameters from the checkpoints within 1e-5 relative);
-#  - each training example is consumed exactly once per epoch across the ranks (counted);
+#  - each training example is consumed exactly once per epoch across the ranks (counted), and
+#    each rank holds in memory only the examples it consumes (IDX data, re-read per epoch);
+#  - the gradient all-reduce in small buckets started during the backward sweep equals one
+#    all-reduce after it, bit for bit, and its buckets do start during the sweep;
+#  - vqvae's validation metrics, each rank adding its share and the sums reduced, equal one
+#    process's;
 #  - SIGINT to one rank stops both at the same step with `last` saved; resuming under mpirun
 #    continues exactly (bit-identical to the uninterrupted run), and resuming the 2-rank run
 #    with 1 rank continues it (within 1e-5);
@@ -56,6 +61,36 @@ for name in made vae; do
     [ "$(grep -c . "$lines")" = "$n" ] && ok "$name: rank 0 wrote $n epochs of metrics" || bad "$name: $lines"
 done
 
+# ---- the all-reduce in buckets started during the backward sweep = one all-reduce after it ----
+# With 2 ranks each element is the same sum of two floats either way: bit for bit. The tiny
+# buckets (1 KiB: whole parameters, 3 buckets for this MADE) must start during the sweep.
+mpi 2 train "${small[@]}" --epochs 5 --bucket-mb 0 --out "$T/single" || bad "2-rank MADE, one all-reduce"
+mpi 2 train "${small[@]}" --epochs 5 --bucket-mb 0.001 --json --out "$T/bkt" > "$T/bkt.json" || bad "2-rank MADE, buckets"
+for run in single bkt; do
+    "$TOOL" --exact "$T/ref/checkpoints/epoch-005.safetensors" "$T/$run/checkpoints/last.safetensors" > /dev/null \
+        && ok "made, 2 ranks, --bucket-mb $([ $run = bkt ] && echo 0.001 || echo 0) = the default 25 MB, bit for bit" \
+        || bad "made $run: $("$TOOL" "$T/ref/checkpoints/epoch-005.safetensors" "$T/$run/checkpoints/last.safetensors")"
+done
+nb=$(sed -n 's/.*"allreduce_buckets": \([0-9]*\).*/\1/p' "$T/bkt.json" | tail -1)
+early=$(sed -n 's/.*"allreduce_buckets_early": \([0-9]*\).*/\1/p' "$T/bkt.json" | tail -1)
+[ "${nb:-0}" -ge 3 ] && [ "${early:-0}" -ge 10 ] \
+    && ok "made, 1 KiB buckets: $nb buckets, $early started during the sweep in the last epoch's 10 steps" \
+    || bad "buckets: '$nb' buckets, '$early' started early"
+
+# ---- vqvae: validation metrics on each rank's share, the accumulators summed = 1 rank ----
+vq=(--model vqvae --data "$T/data" --batch 20 --epochs 1 --threads 1 --quiet --json --samples 0 --downsample 2
+    --res-blocks 1 --res-hidden 4 --codes 16 --code-dim 4 --codebook plain)
+"$LATENT" train "${vq[@]}" --hidden 8 --out "$T/vq-1" > "$T/vq-1.json" && mpi 2 train "${vq[@]}" --hidden 8 --out "$T/vq-2" > "$T/vq-2.json" \
+    || bad "vqvae runs"
+v1=$(grep -o '"valid_[a-z_]*": [-0-9.e+]*' "$T/vq-1.json" | grep -v "valid_nll\|valid_stderr\|valid_bits\|valid_neg" | tr '\n' ' ')
+v2=$(grep -o '"valid_[a-z_]*": [-0-9.e+]*' "$T/vq-2.json" | grep -v "valid_nll\|valid_stderr\|valid_bits\|valid_neg" | tr '\n' ' ')
+cmp=$(paste <(echo "$v1" | tr ' ' '\n' | paste - -) <(echo "$v2" | tr ' ' '\n' | paste - -) | awk '
+    NF == 4 { n++; a = $2 + 0; b = $4 + 0; d = a - b; if (d < 0) d = -d; s = (a < 0 ? -a : a) + 1e-6;
+              if ($1 != $3 || d / s > 1e-4) { bad = 1; print "differ: " $0 } }
+    END { if (n < 8) print "only " n " metrics"; else if (!bad) print "ok " n }')
+[ "${cmp%% *}" = ok ] && ok "vqvae: 2 ranks' reduced validation metrics = 1 rank's (${cmp#ok } metrics, 1e-4): $v2" \
+    || bad "vqvae metrics: $cmp; 1 rank: $v1; 2 ranks: $v2"
+
 # ---- 4 ranks, a last batch of one example (3 ranks without any): still the 1-rank result ----
 "$PY" "$(dirname "${BASH_SOURCE[0]}")/py/write_idx.py" "$T/odd" 41 20 10 8
 odd=(--model vae --hidden 16 --latent 3 --data "$T/odd" --batch 20 --epochs 3 --threads 1 --quiet --samples 0)
@@ -76,6 +111,11 @@ if [ -s "$tr0" ] && [ -s "$tr1" ]; then
 else
     bad "sharding: no trace files from the ranks"
 fi
+# each rank holds in memory only the examples it consumes: rank 0 reports 100 of 200 per epoch
+held=$(sed -n 's/.*"train_examples_held": \([0-9]*\).*/\1/p' "$T/ref/metrics.jsonl" | sort -u | tr '\n' ' ')
+[ "$held" = "100 " ] && ok "sharding: rank 0 held 100 of the 200 training examples in every epoch" \
+    || bad "examples held per epoch: '$held'"
+
 
 # ---- a batch the ranks do not divide: one clear error, exit 2, nothing written ----
 err=$(mpi 3 train --model made --hidden 16 "${common[@]}" --out "$T/bad" 2>&1)

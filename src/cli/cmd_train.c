@@ -103,7 +103,7 @@ static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
 static void lti_usage(FILE *f) {
     fprintf(f,
             "usage: latent train --model fvsbn|nade|made|vae|gsvae|vqvae|gpt --data DIR|tfrecord:PREFIX --out RUN [options]\n"
-            "       latent train --resume RUN [--epochs N] [--threads T] [--json] [--log-every N] [--keep N|all] [--quiet]\n"
+            "       latent train --resume RUN [--epochs N] [--threads T] [--bucket-mb M] [--json] [--log-every N] [--keep N|all] [--quiet]\n"
             "data:      --binarize none|threshold|stochastic|dynamic  --limit N (first N examples per split)\n"
             "           --augment crop:P,flip (training batches: random crop with P zero pixels of padding, horizontal flip)\n"
             "           --features SPEC.json (with --data tfrecord:PREFIX or tfrecord:PATTERN-with-{split})\n"
@@ -113,6 +113,8 @@ static void lti_usage(FILE *f) {
             "           --patience P  --seed S  --threads T  --samples N (grid per epoch, 0 = none)\n"
             "           --select nll|neg_elbo (what picks the best checkpoint and drives --patience; nll)\n"
             "           --eval-masks K (masks averaged for validation)\n"
+            "           --bucket-mb M (under mpirun: gradient all-reduce in buckets of M MB started during the\n"
+            "           backward sweep; 25; 0 = one all-reduce after it)\n"
             LT_CLI_LATENT_USAGE
             LT_CLI_GPT_USAGE
             LT_CLI_VQ_USAGE
@@ -178,6 +180,13 @@ int lt_cmd_train(int argc, char **argv) {
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--out", &c.run_dir))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--epochs", 1, 1000000, &c.epochs))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--threads", 1, 1024, &threads))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_f64(cmd, argc, argv, &i, "--bucket-mb", &f))) {
+            if (r < 0) goto out;
+            if (!(f >= 0 && f <= 1e6)) { lt_cli_usage(cmd, "--bucket-mb %g: expected megabytes >= 0 (0: one all-reduce)", f); goto out; }
+            c.bucket_bytes = f > 0 ? (int64_t)(f * 1048576.0 + 0.5) : -1;
+            if (c.bucket_bytes == 0) c.bucket_bytes = 1;
+            continue;
+        }
         n_setup++;
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--model", &c.model))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--data", &c.data))) { if (r < 0) goto out; continue; }
@@ -247,7 +256,7 @@ int lt_cmd_train(int argc, char **argv) {
     }
     if (resume) {
         if (n_setup || c.run_dir) {
-            lt_cli_usage(cmd, "--resume RUN takes only --epochs, --threads, --json, --quiet, --log-every and --keep (the rest "
+            lt_cli_usage(cmd, "--resume RUN takes only --epochs, --threads, --bucket-mb, --json, --quiet, --log-every and --keep (the rest "
                               "comes from RUN/config.json)");
             goto out;
         }

@@ -47,6 +47,11 @@ typedef struct lt_graph {
      * that N processes draw what one does. Not owned; NULL (the default) = the whole batch. */
     const struct lt_rng_part *part;
     void *grad_pool;           /* arena gradient buffers released during backward, reused by lti_grad */
+    /* Called by the backward sweep after node i's backward has run (i counts down the tape to 0),
+     * and once with i = n_nodes before the first: data-parallel training starts reducing the
+     * gradients that are final from here (train/trainer.c). Not owned; NULL (the default) = none. */
+    void (*on_backward)(void *ud, int64_t node);
+    void *on_backward_ud;
 } lt_graph;
 
 lt_status lt_graph_init(lt_graph *g, size_t arena_bytes);

@@ -27,6 +27,9 @@ static int lti_find(const char *dir, const char *stem, const char *kind, char *b
 static lt_status lti_load_images(lt_dataset *d, int slot, const char *path) {
     lt_status st = lt_idx_read(path, &d->store_images[slot]);
     if (st) return st;
+    const size_t len = strlen(path) + 1;
+    if (!(d->src_path[slot] = lt_malloc(len))) return lt_fail(LT_ERR_NOMEM, "data source path");
+    memcpy(d->src_path[slot], path, len);
     const lt_idx *x = &d->store_images[slot];
     if (x->ndim != 3)
         return lt_fail(LT_ERR_FORMAT, "%s: expected an image file with 3 dimensions (N,H,W), found %d", path, x->ndim);
@@ -104,12 +107,18 @@ lt_status lt_dataset_open(const char *dir, int64_t limit, lt_dataset *out) {
         if (!st) {
             int64_t n = d->store_images[0].dims[0], nt = n - LTI_MNIST_VALID;
             const uint8_t *lab = d->store_labels[0].data;
-            d->split[LT_SPLIT_TRAIN] = (lt_split){d->store_images[0].data, lab, nt, NULL};
+            d->split[LT_SPLIT_TRAIN] = (lt_split){d->store_images[0].data, lab, nt, NULL, NULL};
             d->split[LT_SPLIT_VALID] = (lt_split){d->store_images[0].data + nt * d->dim, lab ? lab + nt : NULL,
-                                                  LTI_MNIST_VALID, NULL};
+                                                  LTI_MNIST_VALID, NULL, NULL};
+            if (!(d->src_path[LT_SPLIT_VALID] = lt_malloc(strlen(d->src_path[0]) + 1))) {
+                st = lt_fail(LT_ERR_NOMEM, "data source path");
+            } else {
+                strcpy(d->src_path[LT_SPLIT_VALID], d->src_path[0]);
+                d->src_first[LT_SPLIT_VALID] = nt;
+            }
             d->split[LT_SPLIT_TEST] = (lt_split){d->store_images[LT_SPLIT_TEST].data,
                                                  d->store_labels[LT_SPLIT_TEST].data,
-                                                 d->store_images[LT_SPLIT_TEST].dims[0], NULL};
+                                                 d->store_images[LT_SPLIT_TEST].dims[0], NULL, NULL};
         }
     }
     if (st) {
@@ -143,10 +152,63 @@ void lt_dataset_free(lt_dataset *d) {
         lt_idx_free(&d->store_labels[s]);
         lt_free(d->store_values[s]);
         lt_free(d->store_tokens[s]);
+        lt_free(d->src_path[s]);
+        lt_free(d->store_held[s]);
+        lt_free(d->store_rows[s]);
     }
     for (int64_t i = 0; d->class_names && i < d->n_classes; i++) lt_free(d->class_names[i]);
     lt_free(d->class_names);
     memset(d, 0, sizeof *d);
+}
+
+int lt_dataset_can_hold(const lt_dataset *d, lt_split_id s) {
+    return d->src_path[s] && d->split[s].images && !d->split[s].values && !d->has_lut && !d->store_tokens[s];
+}
+
+lt_status lt_dataset_hold(lt_dataset *d, lt_split_id s, const int64_t *keep, int64_t n) {
+    if (!lt_dataset_can_hold(d, s))
+        return lt_fail(LT_ERR_ARG, "split '%s' of this data source cannot be re-read by example (IDX files only)",
+                       lt_split_name(s));
+    lt_split *sp = &d->split[s];
+    const int slot = d->src_first[s] > 0 ? 0 : (int)s; /* MNIST's validation lives in train's file */
+    int64_t *rows = d->store_rows[s] ? d->store_rows[s] : lt_malloc((size_t)(sp->n > 0 ? sp->n : 1) * sizeof *rows);
+    uint8_t *held = lt_malloc((size_t)(n > 0 ? n * d->dim : 1)); /* (n, dim) */
+    if (!rows || !held) {
+        if (rows != d->store_rows[s]) lt_free(rows);
+        lt_free(held);
+        return lt_fail(LT_ERR_NOMEM, "%lld examples of split '%s'", (long long)n, lt_split_name(s));
+    }
+    d->store_rows[s] = rows;
+    lt_status st = lt_idx_read_rows(d->src_path[s], &d->store_images[slot], d->src_first[s], keep, n, held);
+    if (st) {
+        lt_free(held);
+        return st;
+    }
+    for (int64_t i = 0; i < sp->n; i++) rows[i] = -1;
+    for (int64_t i = 0; i < n; i++) rows[keep[i]] = i;
+    /* Release the bytes held so far: the whole file (unless another split still points into it) or the last share. */
+    lt_free(d->store_held[s]);
+    d->store_held[s] = held;
+    sp->images = held;
+    sp->rows = rows;
+    uint8_t *file = d->store_images[slot].data; /* (rows of the file, dim), or NULL once released */
+    for (int k = 0; k < LT_SPLIT_COUNT && file; k++) {
+        lt_split *o = &d->split[k];
+        if (k == (int)s || o->rows || !o->images || o->images < file || o->images >= file + d->store_images[slot].dims[0] * d->dim)
+            continue;
+        /* another split in the same file (MNIST's validation): a copy of its own, so the file's bytes can go */
+        uint8_t *own = lt_malloc((size_t)(o->n > 0 ? o->n * d->dim : 1));
+        if (!own) return LT_OK; /* keep the file's bytes: correct, only larger */
+        memcpy(own, o->images, (size_t)(o->n * d->dim));
+        lt_free(d->store_held[k]);
+        d->store_held[k] = own;
+        o->images = own;
+    }
+    if (file) {
+        lt_free(d->store_images[slot].data); /* the dims stay: lt_idx_read_rows reads them */
+        d->store_images[slot].data = NULL;
+    }
+    return LT_OK;
 }
 
 /* ------------------------------------------------------------------ decoded images */
@@ -268,19 +330,22 @@ void lt_dataset_batch_opts(const lt_dataset *d, lt_split_id s, const int64_t *id
     const uint64_t per_example = (uint64_t)(dim + 3) / 4;
     for (int64_t r = 0; r < n; r++) {
         float *dst = x + r * dim; /* (dim) */
-        if (aug) {
+        const int64_t row = sp->rows ? sp->rows[idx[r]] : idx[r]; /* the bytes; idx[r] keys the draws */
+        if (row < 0) { /* not held by this process (lt_dataset_hold): a caller's error, never garbage */
+            memset(dst, 0, sizeof(float) * (size_t)dim);
+        } else if (aug) {
             lt_augment_draw a;
             lt_augment_draw_for(aug, o->seed, o->epoch, idx[r], &a);
-            lti_augmented_row(d, sp, idx[r], scale, &a, dst);
+            lti_augmented_row(d, sp, row, scale, &a, dst);
         } else if (sp->values) {
-            memcpy(dst, sp->values + idx[r] * dim, sizeof(float) * (size_t)dim);
+            memcpy(dst, sp->values + row * dim, sizeof(float) * (size_t)dim);
         } else if (d->store_tokens[s]) { /* the code values, exact below 2^24 */
-            for (int64_t j = 0; j < dim; j++) dst[j] = (float)d->store_tokens[s][idx[r] * dim + j];
+            for (int64_t j = 0; j < dim; j++) dst[j] = (float)d->store_tokens[s][row * dim + j];
         } else if (d->has_lut) {
-            const uint8_t *src = sp->images + idx[r] * dim;
+            const uint8_t *src = sp->images + row * dim;
             for (int64_t j = 0; j < dim; j++) dst[j] = d->lut[src[j]];
         } else {
-            const uint8_t *src = sp->images + idx[r] * dim;
+            const uint8_t *src = sp->images + row * dim;
             for (int64_t j = 0; j < dim; j++) dst[j] = src[j] * scale;
         }
         if (mode == LT_BINARIZE_THRESHOLD) {

@@ -72,6 +72,8 @@ typedef struct lt_split {
     const uint8_t *labels;  /* (n) or NULL */
     int64_t n;
     const float *values;    /* (n, dim) rows of a float source (images is then NULL), or NULL */
+    const int64_t *rows;    /* (n) after lt_dataset_hold: example i's bytes are row rows[i] of images
+                               (-1: not held); NULL: row i. Labels stay indexed by example. */
 } lt_split;
 
 typedef struct lt_dataset {
@@ -89,6 +91,11 @@ typedef struct lt_dataset {
     int64_t vocab;               /* > 0: a token source (code grids), codes in [0, vocab) = 1 + the largest */
     int64_t *store_tokens[LT_SPLIT_COUNT]; /* owned: a token source's codes, (split n, dim) each; the
                                             * splits' images and values are then NULL */
+    char *src_path[LT_SPLIT_COUNT]; /* owned: an IDX source's images file per split, re-read by
+                                     * lt_dataset_hold; NULL for other sources */
+    int64_t src_first[LT_SPLIT_COUNT]; /* the split's first row in that file (MNIST's validation) */
+    uint8_t *store_held[LT_SPLIT_COUNT]; /* owned: (held, dim) bytes after lt_dataset_hold */
+    int64_t *store_rows[LT_SPLIT_COUNT]; /* owned: the split's rows map after lt_dataset_hold */
 } lt_dataset;
 
 typedef enum lt_range { LT_RANGE_UNIT = 0, LT_RANGE_SIGNED } lt_range; /* [0, 1], [-1, 1] */
@@ -122,6 +129,14 @@ lt_status lt_dataset_open(const char *dir, int64_t limit, lt_dataset *out);
  * file `features` (required). Errors name the split, file, record and offset. */
 lt_status lt_dataset_open_source(const char *source, const char *features, int64_t limit, lt_dataset *out);
 void lt_dataset_free(lt_dataset *d);
+
+/* Data-parallel training: from now on split s holds in memory only examples keep[0..n)
+ * (ascending, each below the split's n), re-read from the source; the bytes held before
+ * are released (the whole split, loaded at open, or the last call's examples). Batches may
+ * then ask only for held examples (split.rows maps them). Sources whose bytes can be re-read
+ * by row (lt_dataset_can_hold: IDX files, plain or gzip) only; LT_ERR_ARG for the others. */
+int lt_dataset_can_hold(const lt_dataset *d, lt_split_id s);
+lt_status lt_dataset_hold(lt_dataset *d, lt_split_id s, const int64_t *keep, int64_t n);
 
 /* Fills x (n, dim) and, when y is not NULL and the split has labels, y (n) with
  * examples idx[0..n) of a split. `epoch` selects the dynamic draw (ignored by

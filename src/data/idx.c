@@ -114,6 +114,40 @@ done:
     return st;
 }
 
+lt_status lt_idx_read_rows(const char *path, const lt_idx *dims, int64_t first, const int64_t *rows, int64_t n,
+                           uint8_t *out) {
+    int64_t row = 1;
+    for (int i = 1; i < dims->ndim; i++) row *= dims->dims[i];
+    gzFile f = gzopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return lt_fail(e == ENOENT ? LT_ERR_ARG : LT_ERR_IO, "%s: cannot open: %s", path, e ? strerror(e) : "out of memory");
+    }
+    gzbuffer(f, 1 << 17);
+    lt_status st = LT_OK;
+    const int64_t head = 4 + 4 * (int64_t)dims->ndim;
+    for (int64_t i = 0; i < n && !st; i++) {
+        const int64_t at = head + (first + rows[i]) * row;
+        if (rows[i] < 0 || first + rows[i] >= dims->dims[0] || (i > 0 && rows[i] <= rows[i - 1])) {
+            st = lt_fail(LT_ERR_ARG, "%s: row %lld: expected ascending rows below %lld", path,
+                         (long long)(first + rows[i]), (long long)dims->dims[0]);
+        } else if (gzseek(f, (z_off_t)at, SEEK_SET) != (z_off_t)at) {
+            st = lt_fail(LT_ERR_FORMAT, "%s: cannot reach row %lld at offset %lld (changed since it was opened?)", path,
+                         (long long)(first + rows[i]), (long long)at);
+        } else {
+            const int64_t got = lti_gz_read(f, path, out + i * row, row);
+            if (got >= 0 && got < row)
+                st = lt_fail(LT_ERR_FORMAT, "%s: truncated row %lld at offset %lld: expected %lld bytes, found %lld (changed "
+                             "since it was opened?)", path, (long long)(first + rows[i]), (long long)at, (long long)row,
+                             (long long)got);
+            else if (got < 0)
+                st = LT_ERR_FORMAT;
+        }
+    }
+    gzclose(f);
+    return st;
+}
+
 void lt_idx_free(lt_idx *x) {
     if (!x) return;
     lt_free(x->data);

@@ -19,5 +19,10 @@ typedef struct lt_idx {
  * expected and found: wrong magic, unsupported type, truncated data, trailing bytes. */
 lt_status lt_idx_read(const char *path, lt_idx *out);
 void lt_idx_free(lt_idx *x);
+/* Rows first + rows[0..n) (ascending) of an IDX file read before with lt_idx_read (dims: its
+ * dims; a row is dims[1]*...*dims[ndim-1] bytes) into out (n, row): plain files by seeking,
+ * gzip by inflating forward (skipped bytes are inflated and dropped). Errors name the file. */
+lt_status lt_idx_read_rows(const char *path, const lt_idx *dims, int64_t first, const int64_t *rows, int64_t n,
+                           uint8_t *out);
 
 #endif

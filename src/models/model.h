@@ -142,6 +142,13 @@ typedef struct lt_model_vtable {
     void (*metrics_begin)(lt_model *m);
     lt_status (*metrics_add)(lt_model *m, lt_graph *g, const lt_batch *b);
     int (*metrics_end)(lt_model *m, const char **names, double *values, int max);
+    /* Data-parallel validation (optional beside the metrics): the accumulators metrics_add sums
+     * over examples, as doubles. metrics_export writes them to acc (at most max; acc NULL: only
+     * the count) and returns their count; metrics_import sets them. Ranks each add their share
+     * of the split, the exports are summed across ranks and imported, and metrics_end reports
+     * the whole split (train/evaluate.h: lt_evaluate_metrics_part). */
+    int64_t (*metrics_export)(lt_model *m, double *acc, int64_t max);
+    void (*metrics_import)(lt_model *m, const double *acc, int64_t n);
     /* Discrete codes: encode writes code indices (integers stored as floats, exact below
      * 2^24) of an h×w grid, row-major, code_size = h·w, and decode reads them; K codes. */
     lt_status (*code_grid)(const lt_model *m, int64_t *h, int64_t *w, int64_t *K);

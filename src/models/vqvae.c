@@ -255,6 +255,25 @@ static lt_status vqvae_metrics_add(lt_model *m, lt_graph *g, const lt_batch *b) 
     return LT_OK;
 }
 
+/* The histogram's counts (exact as doubles below 2^53), then the six sums. */
+static int64_t vqvae_metrics_export(lt_model *m, double *acc, int64_t max) {
+    lti_vqvae *v = m->impl;
+    const int64_t n = v->K + 7;
+    if (!acc || max < n) return n;
+    for (int64_t k = 0; k < v->K; k++) acc[k] = (double)v->hist[k];
+    const double sums[7] = {v->sse, v->sx, v->sxx, v->npix, v->com, v->cb, v->nelem};
+    memcpy(acc + v->K, sums, sizeof sums);
+    return n;
+}
+
+static void vqvae_metrics_import(lt_model *m, const double *acc, int64_t n) {
+    lti_vqvae *v = m->impl;
+    if (n != v->K + 7) return;
+    for (int64_t k = 0; k < v->K; k++) v->hist[k] = (int64_t)acc[k];
+    const double *s = acc + v->K;
+    v->sse = s[0], v->sx = s[1], v->sxx = s[2], v->npix = s[3], v->com = s[4], v->cb = s[5], v->nelem = s[6];
+}
+
 static int vqvae_metrics_end(lt_model *m, const char **names, double *values, int max) {
     lti_vqvae *v = m->impl;
     static const char *const keys[] = {"mse", "psnr", "normalized_mse", "usage", "dead_codes", "perplexity",
@@ -386,6 +405,8 @@ const lt_model_vtable lti_model_vqvae = {
     .metrics_begin = vqvae_metrics_begin,
     .metrics_add = vqvae_metrics_add,
     .metrics_end = vqvae_metrics_end,
+    .metrics_export = vqvae_metrics_export,
+    .metrics_import = vqvae_metrics_import,
     .code_grid = vqvae_code_grid,
     .feature_size = vqvae_feature_size,
     .features = vqvae_features,

@@ -1,6 +1,8 @@
 /* The process group: MPI when built with it and launched by an MPI launcher (see comm.h). */
 #include "train/comm.h"
 
+#include "core/alloc.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +17,13 @@ struct lt_comm {
     int local;    /* ranks on this node */
     int mpi;      /* MPI_Init was called by us */
     int agreed;
+#ifdef LT_HAVE_MPI
+    MPI_Request *req;  /* pending nonblocking sums (lt_comm_isum_f32), n_req of cap_req */
+    int n_req, cap_req;
+#endif
 };
 
-static lt_comm lti_world = {0, 1, 1, 0, 0};
+static lt_comm lti_world = {.rank = 0, .size = 1, .local = 1};
 static int lti_world_ready;
 
 /* Started by an MPI launcher: Open MPI's mpirun, Hydra (MPICH), PMIx (srun, prterun). A
@@ -57,6 +63,9 @@ lt_status lt_comm_world(lt_comm **out) {
 
 void lt_comm_finalize(void) {
 #ifdef LT_HAVE_MPI
+    lt_free(lti_world.req);
+    lti_world.req = NULL;
+    lti_world.n_req = lti_world.cap_req = 0;
     if (lti_world.mpi) {
         MPI_Finalize();
         lti_world.mpi = 0;
@@ -116,6 +125,47 @@ static lt_status lti_sum(lt_comm *c, void *buf, int64_t n, size_t elem) {
 
 lt_status lt_comm_sum_f32(lt_comm *c, float *buf, int64_t n) { return lti_sum(c, buf, n, sizeof *buf); }
 lt_status lt_comm_sum_f64(lt_comm *c, double *buf, int64_t n) { return lti_sum(c, buf, n, sizeof *buf); }
+
+lt_status lt_comm_isum_f32(lt_comm *c, float *buf, int64_t n) {
+    if (!c || c->size == 1) return LT_OK;
+#ifdef LT_HAVE_MPI
+    if (n > INT_MAX / 2) return lt_fail(LT_ERR_INTERNAL, "rank %d: nonblocking sum of %lld values (at most 2^30)", c->rank, (long long)n);
+    if (c->n_req == c->cap_req) {
+        MPI_Request *r = lt_realloc(c->req, (size_t)(c->cap_req ? 2 * c->cap_req : 64) * sizeof *r);
+        if (!r) return lt_fail(LT_ERR_NOMEM, "rank %d: pending all-reduce requests", c->rank);
+        c->req = r;
+        c->cap_req = c->cap_req ? 2 * c->cap_req : 64;
+    }
+    if (MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &c->req[c->n_req]) != MPI_SUCCESS)
+        return lt_fail(LT_ERR_INTERNAL, "rank %d: MPI_Iallreduce of %lld values failed", c->rank, (long long)n);
+    c->n_req++;
+#else
+    (void)buf; (void)n;
+#endif
+    return LT_OK;
+}
+
+void lt_comm_progress(lt_comm *c) {
+#ifdef LT_HAVE_MPI
+    int done = 0;
+    if (c && c->n_req > 0) MPI_Testall(c->n_req, c->req, &done, MPI_STATUSES_IGNORE);
+#else
+    (void)c;
+#endif
+}
+
+lt_status lt_comm_wait_all(lt_comm *c) {
+#ifdef LT_HAVE_MPI
+    if (!c || c->n_req == 0) return LT_OK;
+    const int n = c->n_req;
+    c->n_req = 0;
+    if (MPI_Waitall(n, c->req, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+        return lt_fail(LT_ERR_INTERNAL, "rank %d: waiting for %d all-reduce requests failed", c->rank, n);
+#else
+    (void)c;
+#endif
+    return LT_OK;
+}
 
 lt_status lt_comm_bcast(lt_comm *c, void *buf, int64_t bytes, int root) {
     if (!c || c->size == 1) return LT_OK;

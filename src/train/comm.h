@@ -38,6 +38,13 @@ const char *lt_comm_library(void);
 /* In-place sums over all ranks (every rank gets the same values). */
 lt_status lt_comm_sum_f32(lt_comm *c, float *buf, int64_t n);
 lt_status lt_comm_sum_f64(lt_comm *c, double *buf, int64_t n);
+/* Nonblocking in-place sum of n floats (n <= 2^30), started now and left pending: the buffer is
+ * not to be touched until lt_comm_wait_all. Every rank starts the same sums in the same order
+ * (MPI matches collectives by order). lt_comm_progress lets pending sums advance (Open MPI
+ * moves them only inside MPI calls); lt_comm_wait_all completes all of them. */
+lt_status lt_comm_isum_f32(lt_comm *c, float *buf, int64_t n);
+void lt_comm_progress(lt_comm *c);
+lt_status lt_comm_wait_all(lt_comm *c);
 /* root's bytes to every rank. */
 lt_status lt_comm_bcast(lt_comm *c, void *buf, int64_t bytes, int root);
 /* Every rank passes its status; if any failed, every rank returns the lowest failing rank's

@@ -213,12 +213,9 @@ lt_status lt_evaluate_elbo_part(lt_model *m, lt_graph *g, const lt_eval_data *d,
     return LT_OK;
 }
 
-lt_status lt_evaluate_metrics(lt_model *m, lt_graph *g, const lt_eval_data *d, const char **names, double *values,
-                              int max, int *count) {
-    *count = 0;
-    if (!m->vt->metrics_begin || !m->vt->metrics_add || !m->vt->metrics_end) return LT_OK;
-    const lt_split *sp = &d->data->split[d->split];
-    lt_status st = lti_check(m, d, 0, sp->n);
+/* metrics_begin, then metrics_add over examples [first, end) of the split (none when end == first). */
+static lt_status lti_metrics_add(lt_model *m, lt_graph *g, const lt_eval_data *d, int64_t first, int64_t end) {
+    lt_status st = end > first ? lti_check(m, d, first, end) : LT_OK;
     if (st) return st;
     const int64_t B = d->batch > 0 ? d->batch : 100, D = m->dim;
     float *x = lt_malloc((size_t)(B * D) * sizeof *x); /* (B, D) */
@@ -227,8 +224,8 @@ lt_status lt_evaluate_metrics(lt_model *m, lt_graph *g, const lt_eval_data *d, c
     if (!x || !y || !idx) st = lt_fail(LT_ERR_NOMEM, "evaluation buffers for batch %lld", (long long)B);
     int grad = lt_graph_set_grad(g, 0);
     if (!st) m->vt->metrics_begin(m);
-    for (int64_t start = 0; !st && start < sp->n; start += B) {
-        int64_t n = sp->n - start < B ? sp->n - start : B;
+    for (int64_t start = first; !st && start < end; start += B) {
+        int64_t n = end - start < B ? end - start : B;
         lt_batch b = lti_load(m, d, start, n, idx, x, y, NULL); /* pixel models only */
         st = m->vt->metrics_add(m, g, &b);
         lt_graph_reset(g);
@@ -237,6 +234,36 @@ lt_status lt_evaluate_metrics(lt_model *m, lt_graph *g, const lt_eval_data *d, c
     lt_free(x);
     lt_free(y);
     lt_free(idx);
+    return st;
+}
+
+lt_status lt_evaluate_metrics(lt_model *m, lt_graph *g, const lt_eval_data *d, const char **names, double *values,
+                              int max, int *count) {
+    *count = 0;
+    if (!m->vt->metrics_begin || !m->vt->metrics_add || !m->vt->metrics_end) return LT_OK;
+    lt_status st = lti_metrics_add(m, g, d, 0, d->data->split[d->split].n);
     if (!st) *count = m->vt->metrics_end(m, names, values, max);
+    return st;
+}
+
+int lt_evaluate_metrics_splits(const lt_model *m) { return m->vt->metrics_export && m->vt->metrics_import; }
+
+lt_status lt_evaluate_metrics_part(lt_model *m, lt_graph *g, const lt_eval_data *d, int64_t first, int64_t n,
+                                   lt_comm *c, const char **names, double *values, int max, int *count) {
+    *count = 0;
+    if (!m->vt->metrics_begin || !m->vt->metrics_add || !m->vt->metrics_end) return LT_OK;
+    if (!lt_evaluate_metrics_splits(m))
+        return lt_fail(LT_ERR_ARG, "model '%s' cannot export its metrics' accumulators", m->vt->name);
+    lt_status st = lti_metrics_add(m, g, d, first, first + n);
+    if (st) return st; /* this rank alone: the caller ends the job */
+    const int64_t k = m->vt->metrics_export(m, NULL, 0);
+    double *acc = lt_malloc((size_t)(k > 0 ? k : 1) * sizeof *acc); /* (k) */
+    if (!acc) return lt_fail(LT_ERR_NOMEM, "metrics accumulators (%lld values)", (long long)k);
+    m->vt->metrics_export(m, acc, k);
+    if (!(st = lt_comm_sum_f64(c, acc, k))) {
+        m->vt->metrics_import(m, acc, k);
+        *count = m->vt->metrics_end(m, names, values, max);
+    }
+    lt_free(acc);
     return st;
 }

@@ -7,6 +7,7 @@
 #include "core/graph.h"
 #include "data/dataset.h"
 #include "models/model.h"
+#include "train/comm.h"
 
 typedef struct lt_eval_data {
     const lt_dataset *data;
@@ -56,6 +57,14 @@ lt_status lt_evaluate_unigram_entropy(const lt_dataset *d, lt_split_id s, double
 #define LT_EVAL_MAX_METRICS 16
 lt_status lt_evaluate_metrics(lt_model *m, lt_graph *g, const lt_eval_data *d, const char **names, double *values,
                               int max, int *count);
+
+/* Data-parallel validation: every rank of c calls this with its share [first, first + n) of
+ * the split (n may be 0); each adds its share, the accumulators (metrics_export) are summed
+ * across the ranks and imported, and every rank gets the whole split's metrics. Needs the
+ * export capability (lt_evaluate_metrics_splits; LT_ERR_ARG otherwise). */
+int lt_evaluate_metrics_splits(const lt_model *m);
+lt_status lt_evaluate_metrics_part(lt_model *m, lt_graph *g, const lt_eval_data *d, int64_t first, int64_t n,
+                                   lt_comm *c, const char **names, double *values, int max, int *count);
 
 /* Class frequencies of a split's labels (n_classes doubles, summing to 1). */
 lt_status lt_class_prior(const lt_dataset *d, lt_split_id s, int64_t n_classes, double *prior);

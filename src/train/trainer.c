@@ -18,6 +18,7 @@
 #include "models/model.h"
 #include "optim/optim.h"
 #include "train/evaluate.h"
+#include "train/grad_reduce.h"
 #include "train/events.h"
 #include "train/features.h"
 #include "train/rundir.h"
@@ -49,6 +50,8 @@ typedef struct lti_trainer {
     int64_t *tok;              /* (batch, D) codes, token models only */
     int64_t *y;                /* (batch) */
     int64_t *perm;             /* (N train) */
+    int64_t *share;            /* (N train) N > 1: this epoch's examples of this rank, ascending */
+    int64_t held;              /* training examples this rank holds in memory this epoch */
     float *samples;            /* (sample_n, D) */
     int64_t *sample_labels;    /* (sample_n) */
     lt_events *ev;             /* this session's TensorBoard event file */
@@ -59,7 +62,11 @@ typedef struct lti_trainer {
     lt_comm *comm;             /* the process group; rank 0 writes RUN */
     int rank, size;
     FILE *trace;               /* LT_TRACE_EXAMPLES: the examples this rank consumed */
+    lt_grad_reduce red;        /* N > 1: the gradient all-reduce, bucketed */
+    int red_ready;
+    int64_t bucket_bytes;      /* lt_train_config.bucket_bytes */
     double reduce_secs;        /* this epoch: wall time in the gradient all-reduce (N > 1) */
+    int64_t reduce_early;      /* this epoch: buckets started before the backward sweep ended */
     char path[4200];           /* scratch for file names */
 } lti_trainer;
 
@@ -240,12 +247,18 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if ((st = lt_schedule_parse(lti_get_s(c, "schedule", "constant"), (float)lr, &t->sched))) return st;
     t->sched.total_steps = steps * t->epochs;
 
+    if (t->size > 1) {
+        if ((st = lt_grad_reduce_init(&t->red, t->comm, &t->m->params, t->bucket_bytes))) return st;
+        t->red_ready = 1;
+    }
     if ((st = lt_graph_init(&t->g, (size_t)1 << 20))) return st;
     t->g_ready = 1;
     const int64_t D = t->data.dim, S = t->sample_n > 0 ? t->sample_n : 1;
     t->x = lt_malloc((size_t)(t->batch * D) * sizeof *t->x);
     t->y = lt_malloc((size_t)t->batch * sizeof *t->y);
     t->perm = lt_malloc((size_t)N * sizeof *t->perm);
+    if (t->size > 1 && !(t->share = lt_malloc((size_t)N * sizeof *t->share)))
+        return lt_fail(LT_ERR_NOMEM, "this rank's share of %lld training examples", (long long)N);
     if (t->m->vt->tokens && !(t->tok = lt_malloc((size_t)(t->batch * D) * sizeof *t->tok)))
         return lt_fail(LT_ERR_NOMEM, "training buffers for batch %lld of %lld codes", (long long)t->batch, (long long)D);
     t->samples = lt_malloc((size_t)(S * D) * sizeof *t->samples);
@@ -259,6 +272,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
 static void lti_teardown(lti_trainer *t) {
     if (t->g_ready) lt_graph_free(&t->g);
     if (t->opt_ready) lt_optim_free(&t->opt);
+    if (t->red_ready) lt_grad_reduce_free(&t->red);
     lt_model_destroy(t->m);
     lt_dataset_free(&t->data);
     lt_free(t->prior);
@@ -266,6 +280,7 @@ static void lti_teardown(lti_trainer *t) {
     lt_free(t->tok);
     lt_free(t->y);
     lt_free(t->perm);
+    lt_free(t->share);
     lt_free(t->samples);
     lt_free(t->sample_labels);
     lt_events_close(t->ev); /* write errors were reported at the last flush */
@@ -522,6 +537,28 @@ static lt_status lti_validate(lti_trainer *t, const lt_eval_opts *eo, lt_eval_re
     return LT_OK;
 }
 
+static int lti_cmp_asc(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* N ranks: this rank keeps in memory only the training examples it consumes in this epoch's
+ * steps from `first` on (its slices of the permuted batches), re-read from the source. */
+static lt_status lti_hold_share(lti_trainer *t, int64_t first, int64_t N) {
+    const int64_t B = t->batch, steps = (N + B - 1) / B;
+    int64_t m = 0;
+    for (int64_t k = first; k < steps; k++) {
+        const int64_t n = N - k * B < B ? N - k * B : B;
+        int64_t lo, nr;
+        lti_share(n, t->size, t->rank, &lo, &nr);
+        memcpy(t->share + m, t->perm + k * B + lo, (size_t)nr * sizeof *t->share);
+        m += nr;
+    }
+    qsort(t->share, (size_t)m, sizeof *t->share, lti_cmp_asc);
+    t->held = m;
+    return lt_dataset_hold(&t->data, LT_SPLIT_TRAIN, t->share, m);
+}
+
 static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_train_callbacks *cb) {
     const lt_split *tr = &t->data.split[LT_SPLIT_TRAIN];
     const int64_t N = tr->n, B = t->batch, D = t->data.dim, steps = (N + B - 1) / B;
@@ -543,9 +580,14 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         if (t->patience > 0 && s->bad_epochs >= t->patience) break; /* a resumed run that had stopped early */
         lt_rng pr = lt_rng_fork(&root, LTI_STREAM_PERM + (uint64_t)e);
         lt_rng_permutation(&pr, t->perm, N);
+        if (R > 1 && lt_dataset_can_hold(&t->data, LT_SPLIT_TRAIN)) {
+            lt_status st = lti_hold_share(t, s->step_in_epoch, N);
+            if (st) return lt_fail_context(st, "epoch %lld: ", (long long)e + 1);
+        }
         const double t0 = lti_now();
         const int64_t first = s->step_in_epoch;
         t->reduce_secs = 0;
+        t->reduce_early = 0;
         double lr = 0;
         for (int64_t k = first; k < steps; k++) {
             const int64_t n = N - k * B < B ? N - k * B : B; /* the whole batch; this rank's share: */
@@ -575,19 +617,25 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             }
             int stop = c->stop && *c->stop;
             if (R > 1) {
-                /* Backward first (this rank's mean gradient); then the whole batch's mean: each rank's
-                 * mean weighted by its share, summed. The loss and the stop flags ride along. */
-                if (nr > 0 && isfinite(lv) && (st = lt_backward(&t->g, loss)))
-                    return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);
-                const double w = (double)nr / (double)n;
-                float *gr = t->m->params.grad;
-                if (nr == 0 || !isfinite(lv)) lt_params_zero_grad(&t->m->params);
-                else
-                    for (int64_t i = 0; i < t->m->params.total; i++) gr[i] *= (float)w;
-                double ctl[2] = {nr > 0 ? lv * w : 0, stop};
-                const double tr = lti_now();
-                if ((st = lt_comm_sum_f32(t->comm, gr, t->m->params.total)) || (st = lt_comm_sum_f64(t->comm, ctl, 2)))
+                /* Backward (this rank's mean gradient), the buckets of the block all-reduced as the sweep
+                 * finishes them: the whole batch's mean, each rank's mean weighted by its share. The
+                 * loss and the stop flags ride along after. */
+                const int sweep = nr > 0 && isfinite(lv);
+                if (!sweep) lt_params_zero_grad(&t->m->params);
+                if ((st = lt_grad_reduce_begin(&t->red, sweep ? &t->g : NULL, (float)((double)nr / (double)n))))
                     return st;
+                if (sweep && (st = lt_backward(&t->g, loss))) {
+                    lt_grad_reduce_end(&t->red, &t->g);
+                    return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);
+                }
+                if ((st = lt_grad_reduce_end(&t->red, sweep ? &t->g : NULL))) return st;
+                t->reduce_secs += t->red.secs;
+                t->reduce_early += t->red.early;
+                t->red.secs = 0;
+                t->red.early = 0;
+                double ctl[2] = {nr > 0 ? lv * (double)nr / (double)n : 0, stop};
+                const double tr = lti_now();
+                if ((st = lt_comm_sum_f64(t->comm, ctl, 2))) return st;
                 t->reduce_secs += lti_now() - tr;
                 lv = ctl[0];
                 stop = ctl[1] > 0;
@@ -657,7 +705,14 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         double mvals[LT_EVAL_MAX_METRICS];
         int nm = 0; /* the model's own validation metrics (codebook health, ...), over the whole split */
         const lt_eval_data ed = {&t->data, LT_SPLIT_VALID, t->binarize, t->seed, 100};
-        if ((st = lt_evaluate_metrics(t->m, &t->g, &ed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm)))
+        if (R > 1 && lt_evaluate_metrics_splits(t->m)) { /* each rank its share, the sums reduced */
+            int64_t lo, cnt;
+            lti_share(ed.data->split[LT_SPLIT_VALID].n, R, me, &lo, &cnt);
+            st = lt_evaluate_metrics_part(t->m, &t->g, &ed, lo, cnt, t->comm, mnames, mvals, LT_EVAL_MAX_METRICS, &nm);
+        } else { /* every rank the whole split (a model whose accumulators cannot be exported) */
+            st = lt_evaluate_metrics(t->m, &t->g, &ed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm);
+        }
+        if (st)
             return lt_fail_context(st, "validation metrics after epoch %lld: ", (long long)e + 1);
         if ((st = lt_knn_monitor(t->m, &t->g, &t->data, t->binarize, t->seed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm)))
             return lt_fail_context(st, "validation k-NN after epoch %lld: ", (long long)e + 1); /* train/features.h */
@@ -728,8 +783,15 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         }
         if (R > 1) { /* rank 0's time in the gradient all-reduce (and the flags riding with it) */
             size_t k = strlen(line) - 1;
-            snprintf(line + k, sizeof line - k, ", \"ranks\": %d, \"allreduce_s\": %.6f, \"allreduce_bytes_per_step\": %lld}",
-                     R, t->reduce_secs, (long long)(t->m->params.total * (int64_t)sizeof(float)));
+            snprintf(line + k, sizeof line - k,
+                     ", \"ranks\": %d, \"allreduce_s\": %.6f, \"allreduce_bytes_per_step\": %lld, \"allreduce_buckets\": %lld, "
+                     "\"allreduce_buckets_early\": %lld}",
+                     R, t->reduce_secs, (long long)(t->m->params.total * (int64_t)sizeof(float)),
+                     (long long)(t->red.single ? 0 : t->red.nb), (long long)t->reduce_early);
+            if (t->held > 0) { /* lt_dataset_hold: what rank 0 kept in memory of the training split */
+                k = strlen(line) - 1;
+                snprintf(line + k, sizeof line - k, ", \"train_examples_held\": %lld}", (long long)t->held);
+            }
         }
         for (int j = 0; j < nm; j++) { /* JSON has no NaN: null */
             size_t k = strlen(line) - 1;
@@ -761,6 +823,7 @@ lt_status lt_train(const lt_train_config *c, const lt_train_callbacks *cb) {
     t.run_dir = c->run_dir;
     t.log_every = c->log_every > 0 ? c->log_every : 50;
     t.keep = c->keep == 0 ? LT_TRAIN_KEEP_DEFAULT : c->keep;
+    t.bucket_bytes = c->bucket_bytes;
     t.comm = c->comm;
     t.rank = lt_comm_rank(c->comm);
     t.size = lt_comm_size(c->comm);

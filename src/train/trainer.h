@@ -69,6 +69,8 @@ typedef struct lt_train_config {
     int64_t log_every;         /* training scalars to the event file every N steps (0 = 50) */
     int64_t keep;              /* periodic checkpoints kept: N newest plus the best epoch's
                                   (0 = LT_TRAIN_KEEP_DEFAULT, < 0 = all) */
+    int64_t bucket_bytes;      /* N > 1: the gradient all-reduce in buckets of this many bytes, started
+                                  during the backward sweep (0 = 25 MB; < 0 = one all-reduce after it) */
     volatile sig_atomic_t *stop; /* polled after every step; non-zero = save last and stop */
     lt_comm *comm;             /* the process group (train/comm.h); NULL = this process alone. With N > 1
                                   ranks every rank trains the whole model on its share of each batch

@@ -1,6 +1,6 @@
 #!/bin/bash
 # latent probe and latent fd end to end with a small VQ-VAE trained here on 300 Fashion-MNIST
-# images (docs/metrics.md): valid_knn_acc logged per epoch; probe --json keys, accuracies and the
+# images, a copy made here (docs/metrics.md): valid_knn_acc logged per epoch; probe --json keys, accuracies and the
 # checkpoint's SHA-256; FD_self(test, train) well below FD_self(test, noisy test) and FD_self rising
 # monotonically with noise and with blur (PNG grids of degraded test images, tests/tools/degrade_tool.c);
 # samples of a run as --fake; compare's table (--json); bad input (missing run, a model without features, a PNG of another size,
@@ -15,8 +15,26 @@ lt_tool degrade_tool
 lt_tmpdir probe
 L() { "$LATENT" "$@" --threads 1; }
 N=300
+# A small copy of Fashion-MNIST (the first N images of train, the next N as valid, N of t10k as test,
+# with labels): every command below reads it whole, which costs seconds per call on the full set under
+# the sanitizers.
+$PY - "$FM" "$T/fm" $N <<'PY' || bad "small copy of Fashion-MNIST"
+import gzip, os, struct, sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+os.makedirs(dst)
+def read(name):
+    b = gzip.open(os.path.join(src, name)).read()
+    return b, (16 if struct.unpack(">I", b[:4])[0] == 0x803 else 8)
+for kind, per in (("images-idx3-ubyte", 784), ("labels-idx1-ubyte", 1)):
+    for out, name, first in (("train", "train", 0), ("valid", "train", n), ("test", "t10k", 0)):
+        b, h = read("%s-%s.gz" % (name, kind))
+        head = b[:4] + struct.pack(">I", n) + b[8:h]
+        with gzip.open(os.path.join(dst, "%s-%s.gz" % (out, kind)), "wb") as f:
+            f.write(head + b[h + first * per:h + (first + n) * per])
+PY
+FM=$T/fm
 
-L train --model vqvae --data "$FM" --limit $N --out "$T/run" --hidden 16 --res-hidden 8 --codes 16 --code-dim 4 \
+L train --model vqvae --data "$FM" --out "$T/run" --hidden 16 --res-hidden 8 --codes 16 --code-dim 4 \
     --batch 32 --epochs 1 --samples 4 --seed 3 --quiet || bad "train"
 grep -Eq '"valid_knn_acc": (0|1)(\.[0-9]+)?[,}]' "$T/run/metrics.jsonl" && ok "metrics.jsonl: valid_knn_acc" \
     || bad "no valid_knn_acc in $(tail -1 "$T/run/metrics.jsonl")"
@@ -74,7 +92,7 @@ L fd --encoder "$T/run" --real "$FM" --fake "$T/run" -n 100 --kid-subsets 5 > "$
 expect2() { local what=$1; shift; "$@" > /dev/null 2> "$T/err"; local rc=$?
     [ $rc -eq 2 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && ok "$what: exit 2 ($(head -c 110 "$T/err"))" \
         || bad "$what: exit $rc, expected 2 and one line: $(cat "$T/err")"; }
-L train --model fvsbn --data "$FM" --limit 100 --out "$T/fv" --epochs 1 --samples 4 --quiet || bad "train fvsbn"
+L train --model fvsbn --data "$FM" --out "$T/fv" --epochs 1 --samples 4 --quiet || bad "train fvsbn"
 L eval "$T/fv" --json > "$T/fv_eval.json" 2> /dev/null || bad "eval fvsbn"
 L compare "$T/run" "$T/fv" --encoder "$T/run" -n 100 --kid-subsets 5 --json > "$T/cmp.json" 2> "$T/cmp.err" \
     || bad "compare: $(cat "$T/cmp.err")"

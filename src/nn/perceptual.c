@@ -1,6 +1,7 @@
 /* The perceptual distance over encoder taps (the maths in nn/perceptual.h). */
 #include "nn/perceptual.h"
 
+#include "nn/nn.h"
 #include "ops/ops.h"
 
 /* f (N,C,H,W) over its l2 norm across C at each (n, h, w) */
@@ -31,4 +32,25 @@ lt_tensor *lt_nn_perceptual_taps(lt_graph *g, int n_taps, lt_tensor *const *fx, 
         d = d ? lt_add(g, d, dl) : dl;
     }
     return lt_mul_scalar(g, d, 1.0f / (float)n_taps);
+}
+
+void lt_nn_freeze(lt_params *p) {
+    for (int64_t i = 0; i < p->n; i++) p->items[i]->t.requires_grad = 0;
+}
+
+lt_tensor *lt_nn_perceptual(lt_graph *g, lt_nn_resnet *enc, lt_tensor *x, lt_tensor *y) {
+    if (lt_graph_status(g) || !x || !y) return NULL;
+    if (enc->conv1.weight->requires_grad) {
+        lti_graph_fail(g, LT_ERR_ARG, "perceptual distance: the encoder's parameters require gradients; freeze them "
+                       "(lt_nn_freeze) so that backward leaves the encoder alone");
+        return NULL;
+    }
+    const int training = g->training;
+    g->training = 0;
+    lt_nn_resnet_out ox, oy;
+    lt_nn_resnet_forward(g, enc, x, &ox);
+    lt_nn_resnet_forward(g, enc, y, &oy);
+    g->training = training;
+    if (lt_graph_status(g)) return NULL;
+    return lt_nn_perceptual_taps(g, ox.n_taps, ox.taps, oy.taps);
 }

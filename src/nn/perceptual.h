@@ -17,6 +17,7 @@
 #define LT_NN_PERCEPTUAL_H
 
 #include "core/graph.h"
+#include "core/params.h"
 
 #define LT_NN_PERCEPTUAL_EPS 1e-10f
 #define LT_NN_PERCEPTUAL_MAX_TAPS 8
@@ -25,5 +26,19 @@
  * NULL with g's error set (LT_ERR_SHAPE naming the tap) on mismatched shapes or
  * n_taps outside 1..LT_NN_PERCEPTUAL_MAX_TAPS. */
 lt_tensor *lt_nn_perceptual_taps(lt_graph *g, int n_taps, lt_tensor *const *fx, lt_tensor *const *fy);
+
+struct lt_nn_resnet; /* nn/nn.h */
+
+/* Marks every tensor of p as not requiring gradients: backward then never writes into
+ * them (their nodes pass gradients through to the inputs only). */
+void lt_nn_freeze(lt_params *p);
+
+/* The distance through a frozen encoder (the small ResNet of nn/nn.h, its stage outputs as
+ * the taps): x, y (N, C, H, W) in the encoder's input range -> (N). Runs the encoder in eval
+ * mode (BatchNorm's running statistics, nothing updated) and restores g->training.
+ * Gradients reach x and y (where they require them), never the encoder: its parameters must
+ * be frozen (lt_nn_freeze on their block; models/frozen_encoder.h does it) — an encoder whose
+ * stem weight requires gradients is LT_ERR_ARG. */
+lt_tensor *lt_nn_perceptual(lt_graph *g, struct lt_nn_resnet *enc, lt_tensor *x, lt_tensor *y);
 
 #endif

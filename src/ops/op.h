@@ -31,6 +31,8 @@ typedef enum lt_op {
     LT_OP_STOP_GRADIENT, LT_OP_STRAIGHT_THROUGH,
     /* nade.c */
     LT_OP_NADE,
+    /* staircase.c */
+    LT_OP_STAIRCASE_LINEAR,
     LT_OP_COUNT
 } lt_op;
 

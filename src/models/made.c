@@ -232,6 +232,21 @@ lt_tensor *lti_made_logits(lt_model *m, lt_graph *g, lt_tensor *x, const int64_t
     return logits;
 }
 
+lt_status lti_made_macs(lt_model *m, int64_t k, int64_t *dense, int64_t *done, int64_t *nonzero) {
+    lti_made *z = m->impl;
+    lt_status st = made_build_masks(m, z, k);
+    if (st) return st;
+    *dense = *done = *nonzero = 0;
+    for (int l = 0; l <= z->L + 1; l++) {
+        const lt_staircase *s = l <= z->L ? &z->st[l] : (z->direct ? &z->st_direct : NULL);
+        if (!s) continue;
+        *dense += s->n_out * s->n_in;
+        *done += lt_staircase_macs(s, 1);
+        for (int64_t i = 0; i < s->n_out; i++) *nonzero += s->len[i];
+    }
+    return LT_OK;
+}
+
 static lt_status made_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tensor **loss) {
     lti_made *z = m->impl;
     lt_status st = lti_check_batch(m, b);

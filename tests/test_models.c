@@ -323,6 +323,94 @@ static void made_sampler_replays_the_network(void **state) {
     }
 }
 
+/* The staircase products (ops/staircase.c) against MADE's definition with dense masks:
+ * the reference below builds every mask from the degrees buffer and runs the network with
+ * lt_masked_linear; logits and every parameter's gradient must agree. Layers of 300 and
+ * 260 units take several row blocks; two masks, direct connections, class labels. */
+static void made_blocks_match_dense_masks(void **state) {
+    (void)state;
+    const char *cfgs[] = {
+        "{\"dim\": 150, \"hidden\": [300, 260], \"masks\": 2, \"direct\": true, \"order_agnostic\": true, "
+        "\"n_classes\": 3}",
+        "{\"dim\": 290, \"hidden\": 400, \"direct\": true}"};
+    enum { N = 6 };
+    for (int c = 0; c < 2; c++) {
+        lt_model *m = make("made", cfgs[c]);
+        randomize(m, 0.2f, 80 + c);
+        const int64_t D = m->dim, P = m->params.total;
+        const lt_tensor *deg = &lt_params_find(&m->buffers, "degrees")->t;
+        int64_t y[N], L = 0, H[4];
+        while (L < 4 && lt_params_find(&m->params, (char[]){'W', (char)('0' + L), 0})) {
+            H[L] = lt_params_find(&m->params, (char[]){'W', (char)('0' + L), 0})->t.shape[0];
+            L++;
+        }
+        float *x = malloc(sizeof(float) * N * D), *seed = malloc(sizeof(float) * N * D);
+        float *ref = malloc(sizeof(float) * N * D), *gref = malloc(sizeof(float) * P);
+        lt_rng r;
+        lt_rng_seed(&r, 90 + c);
+        for (int64_t i = 0; i < N * D; i++) x[i] = lt_rng_uniform(&r) < 0.3f ? 1.0f : 0.0f;
+        lt_rng_fill_uniform(&r, seed, N * D, -1, 1);
+        for (int i = 0; i < N; i++) y[i] = i % 3;
+        const int64_t *labels = m->n_classes ? y : NULL;
+        for (int64_t k = 0; k < deg->shape[0]; k++) {
+            const float *dg = deg->data + k * deg->shape[1]; /* inputs, then each hidden layer */
+            for (int pass = 0; pass < 2; pass++) { /* 0: dense reference, 1: the model */
+                lt_graph g;
+                assert_int_equal(lt_graph_init(&g, 0), LT_OK);
+                lt_params_zero_grad(&m->params);
+                lt_tensor *xt = lt_graph_wrap(&g, x, 2, (int64_t[]){N, D}), *logits;
+                float *masks[6] = {0};
+                lt_tensor mt[6]; /* alive until backward, which reads them */
+                if (pass) {
+                    logits = lti_made_logits(m, &g, xt, labels, k);
+                } else {
+                    lt_tensor *h = xt, *y1 = labels ? lti_onehot(&g, m, labels, N) : NULL;
+                    const float *prev = dg, *cur = dg + D;
+                    int64_t nprev = D;
+                    for (int l = 0; l <= L; l++) {
+                        int64_t nout = l < L ? H[l] : D;
+                        const float *od = l < L ? cur : dg;
+                        masks[l] = malloc(sizeof(float) * nout * nprev);
+                        for (int64_t i = 0; i < nout; i++)
+                            for (int64_t j = 0; j < nprev; j++)
+                                masks[l][i * nprev + j] = l < L ? (od[i] >= prev[j]) : (od[i] > prev[j]);
+                        char wn[8] = "Wout", bn[8] = "bout";
+                        if (l < L) snprintf(wn, sizeof wn, "W%d", l), snprintf(bn, sizeof bn, "b%d", l);
+                        mt[l] = lt_tensor_wrap(masks[l], 2, (int64_t[]){nout, nprev});
+                        lt_tensor *pre = lt_masked_linear(&g, h, &lt_params_find(&m->params, wn)->t, &mt[l],
+                                                          &lt_params_find(&m->params, bn)->t);
+                        if (l == 0 && y1) pre = lt_add(&g, pre, lt_linear(&g, y1, &lt_params_find(&m->params, "Uy")->t, NULL));
+                        h = l < L ? lt_relu(&g, pre) : pre;
+                        if (l < L) { prev = cur; nprev = H[l]; cur += H[l]; }
+                    }
+                    masks[5] = malloc(sizeof(float) * D * D);
+                    for (int64_t i = 0; i < D; i++)
+                        for (int64_t j = 0; j < D; j++) masks[5][i * D + j] = dg[i] > dg[j];
+                    mt[5] = lt_tensor_wrap(masks[5], 2, (int64_t[]){D, D});
+                    logits = lt_add(&g, h, lt_masked_linear(&g, xt, &lt_params_find(&m->params, "A")->t, &mt[5], NULL));
+                    if (y1) logits = lt_add(&g, logits, lt_linear(&g, y1, &lt_params_find(&m->params, "Vy")->t, NULL));
+                }
+                assert_non_null(logits);
+                assert_int_equal(lt_backward_from(&g, logits, seed), LT_OK);
+                double gmax = 0; /* the reference's largest gradient */
+                for (int64_t i = 0; i < P && pass; i++) gmax = fmax(gmax, fabs(gref[i]));
+                for (int64_t i = 0; i < N * D; i++) {
+                    if (!pass) ref[i] = logits->data[i];
+                    else assert_true(fabsf(logits->data[i] - ref[i]) <= 1e-4f * (1 + fabsf(ref[i])));
+                }
+                for (int64_t i = 0; i < P; i++) {
+                    if (!pass) gref[i] = m->params.grad[i];
+                    else assert_true(fabs(m->params.grad[i] - gref[i]) <= 1e-5 * gmax + 1e-4 * fabs(gref[i]));
+                }
+                for (int l = 0; l < 6; l++) free(masks[l]);
+                lt_graph_free(&g);
+            }
+        }
+        free(x); free(seed); free(ref); free(gref);
+        lt_model_destroy(m);
+    }
+}
+
 static void config_errors(void **state) {
     (void)state;
     lt_model *m = NULL;
@@ -517,6 +605,7 @@ int main(void) {
         cmocka_unit_test(conditional_models_sum_to_one),
         cmocka_unit_test(samples_follow_the_model),
         cmocka_unit_test(made_sampler_replays_the_network),
+        cmocka_unit_test(made_blocks_match_dense_masks),
         cmocka_unit_test(config_errors),
         cmocka_unit_test(made_masks_follow_the_buffers),
         cmocka_unit_test(nade_threads_agree),

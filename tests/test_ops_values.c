@@ -398,6 +398,61 @@ static void kl_values(void **state) {
     assert_int_equal(lt_graph_status(&G), LT_ERR_SHAPE);
 }
 
+/* ---- staircase ---- */
+
+/* lt_staircase_linear against lt_masked_linear with the same mask written out densely:
+ * output and every gradient, for several blocks (700 rows), permuted rows and columns,
+ * sorted lengths (MADE's case) and unsorted ones (still exact, only slower). */
+static void staircase_matches_masked_linear(void **state) {
+    (void)state;
+    enum { N = 7, O = 700, I = 300 };
+    static int64_t rows[O], cols[I], len[O];
+    static float mask[O * I], seed[N * O], y_ref[N * O], g_ref[N * I + O * I + O], xv[N * I], wv[O * I], bv[O];
+    lt_rng r;
+    lt_rng_seed(&r, 5);
+    for (int sorted = 0; sorted < 2; sorted++) {
+        lt_rng_permutation(&r, rows, O);
+        lt_rng_permutation(&r, cols, I);
+        for (int64_t i = 0; i < O; i++) len[i] = sorted ? i * (I + 1) / O : (int64_t)lt_rng_below(&r, I + 1);
+        len[O / 2] = 0; /* a row that sees nothing */
+        if (sorted) len[O / 2] = len[O / 2 - 1] = 0;
+        for (int64_t i = 0; i < O; i++)
+            for (int64_t j = 0; j < I; j++) mask[rows[i] * I + cols[j]] = j < len[i] ? 1.0f : 0.0f;
+        lt_staircase s = {O, I, rows, cols, len};
+        lt_rng_fill_uniform(&r, seed, N * O, -1, 1);
+        lt_rng_fill_uniform(&r, xv, N * I, -1, 1);
+        lt_rng_fill_uniform(&r, wv, O * I, -1, 1);
+        lt_rng_fill_uniform(&r, bv, O, -1, 1);
+        lt_tensor mt = lt_tensor_wrap(mask, 2, (int64_t[]){O, I});
+        for (int pass = 0; pass < 2; pass++) { /* 0: dense reference, 1: staircase */
+            lt_graph_reset(&G);
+            lt_tensor *x = mk(2, (int64_t[]){N, I}, xv, 1), *w = mk(2, (int64_t[]){O, I}, wv, 1);
+            lt_tensor *b = mk(1, (int64_t[]){O}, bv, 1);
+            lt_tensor *y = pass ? lt_staircase_linear(&G, x, w, &s, b) : lt_masked_linear(&G, x, w, &mt, b);
+            assert_non_null(y);
+            assert_int_equal(lt_backward_from(&G, y, seed), LT_OK);
+            const float *got[3] = {x->grad, w->grad, b->grad};
+            int64_t n[3] = {N * I, O * I, O}, off = 0;
+            for (int k = 0; k < 3; k++, off += n[k - 1])
+                for (int64_t i = 0; i < n[k]; i++) {
+                    if (pass) assert_close(got[k][i], g_ref[off + i], 1e-5);
+                    else g_ref[off + i] = got[k][i];
+                }
+            for (int64_t i = 0; i < N * O; i++) {
+                if (pass) assert_close(y->data[i], y_ref[i], 1e-5);
+                else y_ref[i] = y->data[i];
+            }
+        }
+    }
+    /* not a permutation: a clear error, no output */
+    lt_graph_reset(&G);
+    lt_tensor *x = mk_rand(&r, 2, (int64_t[]){2, 3}, -1, 1, 0), *w = mk_rand(&r, 2, (int64_t[]){2, 3}, -1, 1, 0);
+    int64_t rr[2] = {0, 0}, cc[3] = {2, 1, 0}, ll[2] = {1, 2};
+    lt_staircase bad = {2, 3, rr, cc, ll};
+    assert_null(lt_staircase_linear(&G, x, w, &bad, NULL));
+    assert_int_equal(lt_graph_status(&G), LT_ERR_ARG);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(broadcast_values),
@@ -411,6 +466,7 @@ int main(void) {
         cmocka_unit_test(bce_large_gradient),
         cmocka_unit_test(cross_entropy_values_and_labels),
         cmocka_unit_test(kl_values),
+        cmocka_unit_test(staircase_matches_masked_linear),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

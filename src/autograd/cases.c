@@ -13,6 +13,7 @@ extern const lt_gc_case lti_gc_cases_attention[];
 extern const lt_gc_case lti_gc_cases_special[];
 extern const lt_gc_case lti_gc_cases_nade[];
 extern const lt_gc_case lti_gc_cases_contrastive[];
+extern const lt_gc_case lti_gc_cases_staircase[];
 
 static const lt_gc_case *const lti_families[] = {
     lti_gc_cases_matmul,
@@ -27,6 +28,7 @@ static const lt_gc_case *const lti_families[] = {
     lti_gc_cases_special,
     lti_gc_cases_nade,
     lti_gc_cases_contrastive,
+    lti_gc_cases_staircase,
 };
 
 const lt_gc_case *const *lt_gc_cases(int64_t *n) {

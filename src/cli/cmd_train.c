@@ -104,7 +104,7 @@ static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
 
 static void lti_usage(FILE *f) {
     fprintf(f,
-            "usage: latent train --model fvsbn|nade|made|vae|gsvae|vqvae|gpt|simclr --data DIR|tfrecord:PREFIX --out RUN [options]\n"
+            "usage: latent train --model fvsbn|nade|made|vae|gsvae|vqvae|gpt|simclr|mae --data DIR|tfrecord:PREFIX --out RUN [options]\n"
             "       latent train --resume RUN [--epochs N] [--threads T] [--bucket-mb M] [--json] [--log-every N] [--keep N|all] [--quiet]\n"
             "data:      --binarize none|threshold|stochastic|dynamic  --limit N (first N examples per split)\n"
             "           --augment crop:P,flip (training batches: random crop with P zero pixels of padding, horizontal flip)\n"

@@ -37,6 +37,10 @@ lt_status lti_logits_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, lti_l
 /* MADE's logits (n,D) of x (n,D) under mask k (made.c; tests use it to check the
  * autoregressive property by gradients). */
 lt_tensor *lti_made_logits(lt_model *m, lt_graph *g, lt_tensor *x, const int64_t *labels, int64_t k);
+/* Multiply-adds per example of mask k's products (layers and direct connections): *dense
+ * of the dense masked products, *done of what made multiplies (the staircases' blocks),
+ * *nonzero of the mask's non-zero entries. For bench/bench_made_flops.c. */
+lt_status lti_made_macs(lt_model *m, int64_t k, int64_t *dense, int64_t *done, int64_t *nonzero);
 
 /* The GPT's logits (n, T, K) of p(c_t | c_<t, y) for codes (n, T), in one causal forward
  * pass (gpt.c), and the same token by token through the KV cache (what sampling runs)

@@ -21,9 +21,15 @@
  * x, so it may reach every unit), to the first hidden pre-activation and to the
  * logits (so even the first pixel in the ordering depends on y).
  * Buffer "degrees" (K, D + ΣH) holds every mask's degrees (the masks in compact
- * form; a checkpoint restores them). The dense masks of one mask index are
- * cached in impl and rebuilt when the index or the degrees change, so log_prob
- * and sample (which switch masks) must not run between a loss and its backward.
+ * form; a checkpoint restores them).
+ *
+ * Cost: no dense mask is ever built. With the units of every layer sorted by degree
+ * (inputs by the ordering), unit i sees a prefix of the layer below, so W ⊙ M is a
+ * staircase and each layer is one lt_staircase_linear (ops/staircase.c), which multiplies
+ * only the row blocks' non-zero prefixes: about half the dense FLOPs per layer. The
+ * staircases of one mask index (sort orders and prefix lengths) are cached in impl and
+ * rebuilt when the index or the degrees change, so log_prob and sample (which switch
+ * masks) must not run between a loss and its backward.
  * Config: "hidden" (default 500; "500,500" or [500,500] for two layers),
  * "masks" K (default 1), "direct" (default false), "order_agnostic" (default false). */
 #include <math.h>
@@ -46,10 +52,11 @@ typedef struct lti_made {
     lt_tensor *A, *Uy, *Vy;                 /* (D,D), (H_0,C), (D,C) or NULL */
     lt_tensor *degrees;                     /* (K, D + ΣH) in m->buffers */
     int64_t row;                            /* D + ΣH */
-    /* dense masks of mask index `cached` (owned, one block) */
-    float *mask_block;
-    lt_tensor mask[LTI_MADE_MAX_LAYERS + 1]; /* same shapes as W */
-    lt_tensor mask_direct;                   /* (D,D) */
+    /* the staircases of mask index `cached` (owned, one block of indices) */
+    int64_t *index_block;
+    int64_t *order[LTI_MADE_MAX_LAYERS + 1]; /* order[0] (D): inputs by degree; order[l+1] (H_l): hidden layer l */
+    lt_staircase st[LTI_MADE_MAX_LAYERS + 1]; /* layer l's weight W[l]; st[L] the output's */
+    lt_staircase st_direct;                   /* A: inputs to outputs, both in input order */
     float *cached_degrees;                   /* (row) the degrees the masks were built from */
     int64_t cached;                          /* -1: none */
     int64_t train_k;                         /* mask used by loss */
@@ -87,31 +94,57 @@ static lt_status made_draw_degrees(lt_model *m, lti_made *z) {
     return LT_OK;
 }
 
-/* Makes the dense masks of mask k current. */
-static void made_build_masks(lt_model *m, lti_made *z, int64_t k) {
-    const float *deg = z->degrees->data + k * z->row;
-    if (z->cached == k && !memcmp(deg, z->cached_degrees, sizeof(float) * (size_t)z->row)) return;
-    const int64_t D = m->dim;
-    const float *prev = deg, *cur = deg + D;
-    int64_t nprev = D;
-    for (int l = 0; l <= z->L; l++) {
-        float *M = z->mask[l].data;
-        if (l < z->L) { /* hidden: m^l_i >= m^{l-1}_j */
-            for (int64_t i = 0; i < z->H[l]; i++)
-                for (int64_t j = 0; j < nprev; j++) M[i * nprev + j] = cur[i] >= prev[j] ? 1.0f : 0.0f;
-            prev = cur;
-            nprev = z->H[l];
-            cur += z->H[l];
-        } else { /* output: m^0_d > m^L_j */
-            for (int64_t d = 0; d < D; d++)
-                for (int64_t j = 0; j < nprev; j++) M[d * nprev + j] = deg[d] > prev[j] ? 1.0f : 0.0f;
-        }
+/* Sorts unit indices by degree (ties by index: deterministic). */
+typedef struct { float deg; int64_t i; } lti_made_unit;
+static int made_unit_cmp(const void *a, const void *b) {
+    const lti_made_unit *u = a, *v = b;
+    return u->deg < v->deg ? -1 : u->deg > v->deg ? 1 : (u->i > v->i) - (u->i < v->i);
+}
+
+/* len[i] = #{ j : prev[order_prev[j]] < cur (strict) or <= cur } for the sorted rows: a walk. */
+static void made_prefix(const float *prev_deg, const int64_t *order_prev, int64_t nprev, const float *cur_deg,
+                        const int64_t *order_cur, int64_t ncur, int strict, int64_t *len) {
+    int64_t j = 0;
+    for (int64_t i = 0; i < ncur; i++) {
+        float c = cur_deg[order_cur[i]];
+        while (j < nprev && (strict ? prev_deg[order_prev[j]] < c : prev_deg[order_prev[j]] <= c)) j++;
+        len[i] = j;
     }
-    if (z->direct)
-        for (int64_t d = 0; d < D; d++)
-            for (int64_t j = 0; j < D; j++) z->mask_direct.data[d * D + j] = deg[d] > deg[j] ? 1.0f : 0.0f;
+}
+
+/* Makes the staircases of mask k current: every layer's units sorted by degree, and each
+ * row's prefix in the layer below (unit i of layer l sees unit j of l-1 iff m_j <= m_i;
+ * logit d sees hidden or input j iff m_j < m_d). */
+static lt_status made_build_masks(lt_model *m, lti_made *z, int64_t k) {
+    const float *deg = z->degrees->data + k * z->row;
+    if (z->cached == k && !memcmp(deg, z->cached_degrees, sizeof(float) * (size_t)z->row)) return LT_OK;
+    const int64_t D = m->dim;
+    int64_t most = D;
+    for (int l = 0; l < z->L; l++) most = z->H[l] > most ? z->H[l] : most;
+    lti_made_unit *u = lt_malloc(sizeof *u * (size_t)most);
+    if (!u) return lt_fail(LT_ERR_NOMEM, "out of memory sorting made's units");
+    const float *ldeg[LTI_MADE_MAX_LAYERS + 1]; /* degrees of unit layer t: inputs, then hidden 0..L-1 */
+    int64_t n[LTI_MADE_MAX_LAYERS + 1];
+    ldeg[0] = deg;
+    n[0] = D;
+    for (int t = 0; t <= z->L; t++) {
+        if (t > 0) {
+            ldeg[t] = ldeg[t - 1] + n[t - 1];
+            n[t] = z->H[t - 1];
+        }
+        for (int64_t i = 0; i < n[t]; i++) u[i] = (lti_made_unit){ldeg[t][i], i};
+        qsort(u, (size_t)n[t], sizeof *u, made_unit_cmp);
+        for (int64_t i = 0; i < n[t]; i++) z->order[t][i] = u[i].i;
+    }
+    lt_free(u);
+    for (int l = 0; l <= z->L; l++) { /* W[l]: rows are unit layer l+1 (the inputs again for the output) */
+        int out = l < z->L ? l + 1 : 0;
+        made_prefix(ldeg[l], z->order[l], n[l], ldeg[out], z->order[out], n[out], l == z->L, (int64_t *)z->st[l].len);
+    }
+    if (z->direct) made_prefix(deg, z->order[0], D, deg, z->order[0], D, 1, (int64_t *)z->st_direct.len);
     memcpy(z->cached_degrees, deg, sizeof(float) * (size_t)z->row);
     z->cached = k;
+    return LT_OK;
 }
 
 static lt_status made_create(lt_model *m) {
@@ -127,7 +160,7 @@ static lt_status made_create(lt_model *m) {
         return st;
     if (D < 2) return lt_fail(LT_ERR_ARG, "model 'made' needs at least 2 inputs, got dim %lld", (long long)D);
     /* parameters */
-    int64_t nin = D, nmask = 0;
+    int64_t nin = D;
     z->row = D;
     for (int l = 0; l <= z->L; l++) {
         int64_t nout = l < z->L ? z->H[l] : D;
@@ -137,7 +170,6 @@ static lt_status made_create(lt_model *m) {
         if (!(z->W[l] = lt_params_add(&m->params, wn, 2, (int64_t[]){nout, nin})) ||
             !(z->b[l] = lt_params_add(&m->params, bn, 1, (int64_t[]){nout})))
             return LT_ERR_NOMEM;
-        nmask += nout * nin;
         if (l < z->L) z->row += nout;
         nin = nout;
     }
@@ -148,18 +180,23 @@ static lt_status made_create(lt_model *m) {
     if (!(z->degrees = lt_params_add(&m->buffers, "degrees", 2, (int64_t[]){z->K, z->row}))) return LT_ERR_NOMEM;
     if ((st = lt_params_finalize(&m->params)) || (st = lt_params_finalize(&m->buffers))) return st;
     z->degrees->requires_grad = 0;
-    /* mask cache */
-    if (z->direct) nmask += D * D;
-    z->mask_block = lt_malloc(sizeof(float) * (size_t)nmask);
+    /* staircase cache: the orders (D + ΣH), then the prefix lengths (ΣH + D [+ D]) */
+    int64_t nidx = 2 * z->row + (z->direct ? D : 0);
+    z->index_block = lt_malloc(sizeof(int64_t) * (size_t)nidx);
     z->cached_degrees = lt_malloc(sizeof(float) * (size_t)z->row);
-    if (!z->mask_block || !z->cached_degrees)
-        return lt_fail(LT_ERR_NOMEM, "out of memory for made's masks (%lld floats)", (long long)nmask);
-    float *p = z->mask_block;
-    for (int l = 0; l <= z->L; l++) {
-        z->mask[l] = lt_tensor_wrap(p, 2, z->W[l]->shape);
-        p += lt_numel(z->W[l]);
+    if (!z->index_block || !z->cached_degrees)
+        return lt_fail(LT_ERR_NOMEM, "out of memory for made's masks (%lld indices)", (long long)nidx);
+    int64_t *p = z->index_block;
+    for (int t = 0; t <= z->L; t++) {
+        z->order[t] = p;
+        p += t == 0 ? D : z->H[t - 1];
     }
-    if (z->direct) z->mask_direct = lt_tensor_wrap(p, 2, (int64_t[]){D, D});
+    for (int l = 0; l <= z->L; l++) {
+        int64_t nout = z->W[l]->shape[0], nin = z->W[l]->shape[1];
+        z->st[l] = (lt_staircase){nout, nin, z->order[l < z->L ? l + 1 : 0], z->order[l], p};
+        p += nout;
+    }
+    if (z->direct) z->st_direct = (lt_staircase){D, D, z->order[0], z->order[0], p};
     /* init: PyTorch's nn.Linear weight scale U(±1/sqrt(fan_in)), biases 0 */
     for (int l = 0; l <= z->L; l++) {
         float s = 1.0f / sqrtf((float)z->W[l]->shape[1]);
@@ -177,18 +214,37 @@ static lt_status made_create(lt_model *m) {
 /* Logits (n,D) of x (n,D) under mask k. Declared in models/internal.h for tests. */
 lt_tensor *lti_made_logits(lt_model *m, lt_graph *g, lt_tensor *x, const int64_t *labels, int64_t k) {
     lti_made *z = m->impl;
-    made_build_masks(m, z, k);
+    lt_status st = made_build_masks(m, z, k);
+    if (st) {
+        lti_graph_fail(g, st, "%s", lt_error_message());
+        return NULL;
+    }
     lt_tensor *y1 = z->Uy || z->Vy ? lti_onehot(g, m, labels, x->shape[0]) : NULL; /* (n,C) */
     lt_tensor *h = x;
     for (int l = 0; l < z->L; l++) {
-        lt_tensor *pre = lt_masked_linear(g, h, z->W[l], &z->mask[l], z->b[l]); /* (n,H_l) */
+        lt_tensor *pre = lt_staircase_linear(g, h, z->W[l], &z->st[l], z->b[l]); /* (n,H_l) */
         if (l == 0 && z->Uy) pre = lt_add(g, pre, lt_linear(g, y1, z->Uy, NULL));
         h = lt_relu(g, pre);
     }
-    lt_tensor *logits = lt_masked_linear(g, h, z->W[z->L], &z->mask[z->L], z->b[z->L]); /* (n,D) */
-    if (z->A) logits = lt_add(g, logits, lt_masked_linear(g, x, z->A, &z->mask_direct, NULL));
+    lt_tensor *logits = lt_staircase_linear(g, h, z->W[z->L], &z->st[z->L], z->b[z->L]); /* (n,D) */
+    if (z->A) logits = lt_add(g, logits, lt_staircase_linear(g, x, z->A, &z->st_direct, NULL));
     if (z->Vy) logits = lt_add(g, logits, lt_linear(g, y1, z->Vy, NULL));
     return logits;
+}
+
+lt_status lti_made_macs(lt_model *m, int64_t k, int64_t *dense, int64_t *done, int64_t *nonzero) {
+    lti_made *z = m->impl;
+    lt_status st = made_build_masks(m, z, k);
+    if (st) return st;
+    *dense = *done = *nonzero = 0;
+    for (int l = 0; l <= z->L + 1; l++) {
+        const lt_staircase *s = l <= z->L ? &z->st[l] : (z->direct ? &z->st_direct : NULL);
+        if (!s) continue;
+        *dense += s->n_out * s->n_in;
+        *done += lt_staircase_macs(s, 1);
+        for (int64_t i = 0; i < s->n_out; i++) *nonzero += s->len[i];
+    }
+    return LT_OK;
 }
 
 static lt_status made_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tensor **loss) {
@@ -249,8 +305,9 @@ static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int
     lti_made *z = m->impl;
     const int64_t D = m->dim, H0 = z->H[0], HL = z->H[z->L - 1], C = m->n_classes;
     lt_status st = made_scratch(z);
-    if (st) return st;
-    made_build_masks(m, z, mk);
+    if (st || (st = made_build_masks(m, z, mk))) return st;
+    const float *deg = z->degrees->data + mk * z->row, *deg0 = deg + D; /* inputs, hidden layer 0 */
+    const float *degL = deg + z->row - HL;                                /* the last hidden layer */
     int64_t *order = lt_malloc(sizeof(int64_t) * (size_t)D); /* order[t] = the t-th pixel of mask mk */
     float *colT = lt_malloc(sizeof(float) * (size_t)(D * H0));   /* (D,H_0) masked W0, transposed */
     float *a = lt_malloc(sizeof(float) * (size_t)(n * H0));      /* (n,H_0) first pre-activation */
@@ -261,19 +318,19 @@ static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int
         goto done;
     }
     for (int64_t d = 0; d < D; d++) {
-        int64_t t = (int64_t)z->degrees->data[mk * z->row + d] - 1;
+        int64_t t = (int64_t)deg[d] - 1;
         order[t < 0 ? 0 : (t >= D ? D - 1 : t)] = d;
     }
-    const float *W0 = z->W[0]->data, *M0 = z->mask[0].data; /* (H_0,D) */
+    const float *W0 = z->W[0]->data; /* (H_0,D) */
     for (int64_t k = 0; k < H0; k++)
-        for (int64_t d = 0; d < D; d++) colT[d * H0 + k] = W0[k * D + d] * M0[k * D + d];
+        for (int64_t d = 0; d < D; d++) colT[d * H0 + k] = deg0[k] >= deg[d] ? W0[k * D + d] : 0.0f;
     for (int64_t i = 0; i < n; i++)
         for (int64_t k = 0; k < H0; k++)
             a[i * H0 + k] = z->b[0]->data[k] + (z->Uy ? z->Uy->data[k * C + labels[i]] : 0.0f);
     memset(out, 0, sizeof(float) * (size_t)(n * D));
     lt_graph *s = &z->scratch;
     lt_graph_set_grad(s, 0);
-    const float *Wo = z->W[z->L]->data, *Mo = z->mask[z->L].data; /* (D,H_{L-1}) */
+    const float *Wo = z->W[z->L]->data; /* (D,H_{L-1}) */
     for (int64_t t = 0; t < D && !st; t++) {
         const int64_t d = order[t];
         for (int64_t j = 0; j < n * H0; j++) h[j] = a[j] > 0.0f ? a[j] : 0.0f;
@@ -281,14 +338,14 @@ static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int
         if (z->L > 1) {
             lt_graph_reset(s);
             lt_tensor *x = lt_graph_wrap(s, h, 2, (int64_t[]){n, H0});
-            for (int l = 1; l < z->L; l++) x = lt_relu(s, lt_masked_linear(s, x, z->W[l], &z->mask[l], z->b[l]));
+            for (int l = 1; l < z->L; l++) x = lt_relu(s, lt_staircase_linear(s, x, z->W[l], &z->st[l], z->b[l]));
             if ((st = lt_graph_status(s))) break;
             top = x->data;
         }
         float *arow = wrow + HL; /* the direct connections' row, with A */
-        for (int64_t k = 0; k < HL; k++) wrow[k] = Wo[d * HL + k] * Mo[d * HL + k];
+        for (int64_t k = 0; k < HL; k++) wrow[k] = deg[d] > degL[k] ? Wo[d * HL + k] : 0.0f;
         if (z->A)
-            for (int64_t j = 0; j < D; j++) arow[j] = z->A->data[d * D + j] * z->mask_direct.data[d * D + j];
+            for (int64_t j = 0; j < D; j++) arow[j] = deg[d] > deg[j] ? z->A->data[d * D + j] : 0.0f;
         for (int64_t i = 0; i < n; i++) {
             float v = z->b[z->L]->data[d];
             for (int64_t k = 0; k < HL; k++) v += wrow[k] * top[i * HL + k];
@@ -354,7 +411,7 @@ static void made_destroy(lt_model *m) {
     lti_made *z = m->impl;
     if (!z) return;
     if (z->scratch_ready) lt_graph_free(&z->scratch);
-    lt_free(z->mask_block);
+    lt_free(z->index_block);
     lt_free(z->cached_degrees);
     lt_free(z);
     m->impl = NULL;

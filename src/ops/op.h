@@ -33,6 +33,8 @@ typedef enum lt_op {
     LT_OP_NADE,
     /* contrastive.c */
     LT_OP_NT_XENT,
+    /* staircase.c */
+    LT_OP_STAIRCASE_LINEAR,
     LT_OP_COUNT
 } lt_op;
 

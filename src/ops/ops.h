@@ -149,5 +149,18 @@ lt_tensor *lt_nade(lt_graph *g, const lt_tensor *x, lt_tensor *a0, lt_tensor *W,
  * out_i = −s_{i,p(i)} + log Σ_{j≠i} exp(s_ij) (the other 2n−2 rows are the negatives).
  * -> (2n), per-row losses (the SimCLR loss is their mean). tau > 0. */
 lt_tensor *lt_nt_xent(lt_graph *g, lt_tensor *z, float tau);
+/* ---- staircase.c ---- a masked linear whose mask is a staircase (MADE's, units sorted by
+ * degree): M[rows[i], cols[j]] = (j < len[i]). Only the blocks that can be non-zero are
+ * multiplied. The struct and its arrays must stay alive until backward. */
+typedef struct lt_staircase {
+    int64_t n_out, n_in; /* the weight's shape (O,I) */
+    const int64_t *rows; /* (O) a permutation: row i of the staircase is row rows[i] of w */
+    const int64_t *cols; /* (I) a permutation: column j of the staircase is column cols[j] of w */
+    const int64_t *len;  /* (O) row i keeps columns j < len[i]; nondecreasing for the skipping to pay */
+} lt_staircase;
+/* x (N,I), w (O,I), bias (O) or NULL -> (N,O) = x·(w ⊙ M)ᵀ + bias, as lt_masked_linear */
+lt_tensor *lt_staircase_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, const lt_staircase *s, lt_tensor *bias);
+/* multiply-adds of one forward product over N rows (the dense product is N·O·I) */
+int64_t lt_staircase_macs(const lt_staircase *s, int64_t N);
 
 #endif

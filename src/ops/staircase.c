@@ -1,0 +1,184 @@
+/* A linear layer whose masked weight is a staircase: MADE's masks (Germain et al. 2015)
+ * with the units of each layer sorted by degree. Unit i of a layer sees unit j of the
+ * layer below iff m(j) <= m(i) (< for the output), so once both layers are sorted by
+ * degree row i of W ⊙ M keeps a prefix of its columns, of length len[i], and the rest is
+ * zero: about half of every product multiplies zeros.
+ *
+ *     y = x · (W ⊙ M)ᵀ + b,  M[rows[i], cols[j]] = (j < len[i])
+ *
+ * is computed in row blocks of the permuted weight: block r (rows [r0, r1)) multiplies
+ * only its first P_r = max len columns, one GEMM each way (forward y, backward dx, dW),
+ * so the zeros past P_r are skipped and the zeros inside the block's step are multiplied
+ * (the price of keeping every GEMM large enough for BLAS). x and y stay in the caller's
+ * order: x's columns are gathered into the staircase's order once per call, y's rows
+ * scattered back, each O(N·(I+O)) against the GEMMs' O(N·I·O).
+ * Saved for backward (arena): the gathered x and the permuted masked weight blocks. */
+#include <string.h>
+
+#include "ops/internal.h"
+
+/* Blocks per layer: at most this many, each of at least LTI_STAIR_MIN_ROWS rows (so each
+ * GEMM keeps a dimension of >= 128 next to the batch). With a uniform staircase the
+ * multiplied zeros are about 1/(2·blocks) of the dense product. */
+#define LTI_STAIR_MAX_BLOCKS 16
+#define LTI_STAIR_MIN_ROWS 128
+
+typedef struct lti_stair_saved {
+    const lt_staircase *s;
+    float *xs;        /* (N,I) x with its columns in the staircase's order */
+    float *wb;        /* the blocks: block r is (r1 - r0, P_r), contiguous, one after another */
+    int64_t nb;
+    int64_t r0[LTI_STAIR_MAX_BLOCKS + 1]; /* block r = rows [r0[r], r0[r+1]) */
+    int64_t P[LTI_STAIR_MAX_BLOCKS];      /* columns multiplied by block r */
+    int64_t off[LTI_STAIR_MAX_BLOCKS];    /* block r's offset in wb */
+} lti_stair_saved;
+
+int64_t lt_staircase_macs(const lt_staircase *s, int64_t N) {
+    int64_t nb = s->n_out / LTI_STAIR_MIN_ROWS, total = 0;
+    nb = nb < 1 ? 1 : (nb > LTI_STAIR_MAX_BLOCKS ? LTI_STAIR_MAX_BLOCKS : nb);
+    for (int64_t r = 0; r < nb; r++) {
+        int64_t a = s->n_out * r / nb, b = s->n_out * (r + 1) / nb, P = 0;
+        for (int64_t i = a; i < b; i++) P = s->len[i] > P ? s->len[i] : P;
+        total += (b - a) * P;
+    }
+    return total * N;
+}
+
+/* The staircase must be two permutations and lengths in [0, I]: a repeated index would
+ * silently lose a gradient. O(O + I), against the GEMMs' O(N·O·I). */
+static int lti_stair_valid(lt_graph *g, const lt_staircase *s) {
+    char *seen = lt_graph_alloc(g, (size_t)(s->n_out > s->n_in ? s->n_out : s->n_in));
+    if (!seen) return 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const int64_t n = pass ? s->n_in : s->n_out, *p = pass ? s->cols : s->rows;
+        memset(seen, 0, (size_t)n);
+        for (int64_t i = 0; i < n; i++) {
+            if (p[i] < 0 || p[i] >= n || seen[p[i]]) {
+                lti_graph_fail(g, LT_ERR_ARG, "staircase_linear: %s is not a permutation of 0..%lld (entry %lld = %lld)",
+                               pass ? "cols" : "rows", (long long)n - 1, (long long)i, (long long)p[i]);
+                return 0;
+            }
+            seen[p[i]] = 1;
+        }
+    }
+    for (int64_t i = 0; i < s->n_out; i++)
+        if (s->len[i] < 0 || s->len[i] > s->n_in) {
+            lti_graph_fail(g, LT_ERR_ARG, "staircase_linear: len[%lld] = %lld is outside [0, %lld]", (long long)i,
+                           (long long)s->len[i], (long long)s->n_in);
+            return 0;
+        }
+    return 1;
+}
+
+lt_tensor *lt_staircase_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, const lt_staircase *s, lt_tensor *bias) {
+    if (!lti_check_f32(g, "staircase_linear", x) || !lti_check_f32(g, "staircase_linear", w)) return NULL;
+    if (bias && !lti_check_f32(g, "staircase_linear", bias)) return NULL;
+    if (x->ndim != 2 || w->ndim != 2 || !s || w->shape[0] != s->n_out || w->shape[1] != s->n_in || x->shape[1] != s->n_in ||
+        (bias && (bias->ndim != 1 || bias->shape[0] != s->n_out))) {
+        char s1[64], s2[64];
+        lti_graph_fail(g, LT_ERR_SHAPE, "staircase_linear: x %s and w %s do not fit a (%lld,%lld) staircase",
+                       lt_shape_str(x, s1, 64), lt_shape_str(w, s2, 64), s ? (long long)s->n_out : -1LL,
+                       s ? (long long)s->n_in : -1LL);
+        return NULL;
+    }
+    if (!lti_stair_valid(g, s)) return NULL;
+    const int64_t N = x->shape[0], I = s->n_in, O = s->n_out;
+    lti_stair_saved *sv = lt_graph_alloc(g, sizeof *sv);
+    lt_tensor *y = lt_graph_new(g, LT_F32, 2, (int64_t[]){N, O});
+    float *xs = lt_graph_alloc(g, sizeof(float) * (size_t)(N * I)); /* (N,I) */
+    float *ys = lt_graph_alloc(g, sizeof(float) * (size_t)(N * O)); /* (N,O) rows in staircase order */
+    if (!sv || !y || !xs || !ys) return NULL;
+    sv->s = s;
+    sv->xs = xs;
+    sv->nb = O / LTI_STAIR_MIN_ROWS;
+    sv->nb = sv->nb < 1 ? 1 : (sv->nb > LTI_STAIR_MAX_BLOCKS ? LTI_STAIR_MAX_BLOCKS : sv->nb);
+    int64_t nw = 0;
+    for (int64_t r = 0; r <= sv->nb; r++) sv->r0[r] = O * r / sv->nb;
+    for (int64_t r = 0; r < sv->nb; r++) {
+        sv->P[r] = 0;
+        for (int64_t i = sv->r0[r]; i < sv->r0[r + 1]; i++) sv->P[r] = s->len[i] > sv->P[r] ? s->len[i] : sv->P[r];
+        sv->off[r] = nw;
+        nw += (sv->r0[r + 1] - sv->r0[r]) * sv->P[r];
+    }
+    if (!(sv->wb = lt_graph_alloc(g, sizeof(float) * (size_t)(nw > 0 ? nw : 1)))) return NULL;
+    #pragma omp parallel for schedule(static) if (N * I > 100000)
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t j = 0; j < I; j++) xs[n * I + j] = x->data[n * I + s->cols[j]];
+    for (int64_t r = 0; r < sv->nb; r++) {
+        const int64_t a = sv->r0[r], P = sv->P[r];
+        #pragma omp parallel for schedule(static) if ((sv->r0[r + 1] - a) * P > 100000)
+        for (int64_t i = a; i < sv->r0[r + 1]; i++) {
+            float *dst = sv->wb + sv->off[r] + (i - a) * P;
+            const float *src = w->data + s->rows[i] * I;
+            for (int64_t j = 0; j < s->len[i]; j++) dst[j] = src[s->cols[j]];
+            memset(dst + s->len[i], 0, sizeof(float) * (size_t)(P - s->len[i]));
+        }
+        if (P > 0) {
+            lti_gemm(0, 1, N, sv->r0[r + 1] - a, P, 1.0f, xs, I, sv->wb + sv->off[r], P, 0.0f, ys + a, O);
+        } else {
+            for (int64_t n = 0; n < N; n++) memset(ys + n * O + a, 0, sizeof(float) * (size_t)(sv->r0[r + 1] - a));
+        }
+    }
+    #pragma omp parallel for schedule(static) if (N * O > 100000)
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t i = 0; i < O; i++)
+            y->data[n * O + s->rows[i]] = ys[n * O + i] + (bias ? bias->data[s->rows[i]] : 0.0f);
+    lti_node *nd = lti_graph_record(g, LT_OP_STAIRCASE_LINEAR, y, 3, (lt_tensor *[]){x, w, bias});
+    if (nd) nd->saved = sv;
+    return y;
+}
+
+/* dy is gathered into the staircase's row order; then per block
+ * dx_s[:, :P] += dy_s[:, rows] · Wb,  dW_block = dy_s[:, rows]ᵀ · x_s[:, :P] (scattered, masked),
+ * db += Σ_rows dy. */
+void lti_staircase_linear_backward(lt_graph *g, lti_node *nd) {
+    const lti_stair_saved *sv = nd->saved;
+    const lt_staircase *s = sv->s;
+    lt_tensor *x = nd->in[0], *w = nd->in[1], *bias = nd->in[2];
+    const int64_t N = x->shape[0], I = s->n_in, O = s->n_out;
+    const float *dy = nd->out->grad;
+    float *dys = lt_graph_alloc(g, sizeof(float) * (size_t)(N * O)); /* (N,O) */
+    if (!dys) return;
+    #pragma omp parallel for schedule(static) if (N * O > 100000)
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t i = 0; i < O; i++) dys[n * O + i] = dy[n * O + s->rows[i]];
+    if (x->requires_grad) {
+        float *dx = lti_grad(g, x), *dxs = lt_graph_alloc(g, sizeof(float) * (size_t)(N * I)); /* (N,I) */
+        if (!dx || !dxs) return;
+        memset(dxs, 0, sizeof(float) * (size_t)(N * I));
+        for (int64_t r = 0; r < sv->nb; r++)
+            if (sv->P[r] > 0)
+                lti_gemm(0, 0, N, sv->P[r], sv->r0[r + 1] - sv->r0[r], 1.0f, dys + sv->r0[r], O, sv->wb + sv->off[r],
+                         sv->P[r], 1.0f, dxs, I);
+        #pragma omp parallel for schedule(static) if (N * I > 100000)
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t j = 0; j < I; j++) dx[n * I + s->cols[j]] += dxs[n * I + j];
+    }
+    if (w->requires_grad) {
+        float *dw = lti_grad(g, w);
+        int64_t most = 0;
+        for (int64_t r = 0; r < sv->nb; r++) {
+            int64_t sz = (sv->r0[r + 1] - sv->r0[r]) * sv->P[r];
+            most = sz > most ? sz : most;
+        }
+        float *tmp = lt_graph_alloc(g, sizeof(float) * (size_t)(most > 0 ? most : 1)); /* one block's dW */
+        if (!dw || !tmp) return;
+        for (int64_t r = 0; r < sv->nb; r++) {
+            const int64_t a = sv->r0[r], P = sv->P[r];
+            if (P == 0) continue;
+            lti_gemm(1, 0, sv->r0[r + 1] - a, P, N, 1.0f, dys + a, O, sv->xs, I, 0.0f, tmp, P);
+            #pragma omp parallel for schedule(static) if ((sv->r0[r + 1] - a) * P > 100000)
+            for (int64_t i = a; i < sv->r0[r + 1]; i++) {
+                float *dst = dw + s->rows[i] * I;
+                const float *src = tmp + (i - a) * P;
+                for (int64_t j = 0; j < s->len[i]; j++) dst[s->cols[j]] += src[j];
+            }
+        }
+    }
+    if (bias && bias->requires_grad) {
+        float *db = lti_grad(g, bias);
+        if (!db) return;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t j = 0; j < O; j++) db[j] += dy[n * O + j];
+    }
+}

@@ -84,8 +84,8 @@ static inline __attribute__((always_inline)) void lti_igemm_tile(int R, int OB, 
 
 /* C (M, N) = A · B (acc 0) or C += A · B (acc 1); A(i, p) = a[roff[i] + poff[p]], B (P, ldb),
  * C (M, ldc); N, ldb and ldc multiples of 16. Tiles: 6×64, 8×48, 12×32, 12×16 columns. */
-static void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *roff, const int64_t *poff,
-                      const float *b, int64_t ldb, float *c, int64_t ldc, int acc) {
+void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *roff, const int64_t *poff,
+               const float *b, int64_t ldb, float *c, int64_t ldc, int acc) {
     const int64_t NB = N / 16;
     for (int64_t jb = 0; jb < NB;) {
         switch (lti_min64(4, NB - jb)) {
@@ -97,9 +97,6 @@ static void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int
     }
 }
 
-static void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
-                          float *dst, int64_t ldd);
-
 /* ---- per-call plan: offset tables and packed weights, shared by the threads ---- */
 
 typedef struct {
@@ -108,6 +105,8 @@ typedef struct {
     float *wt, *wk;                          /* wᵀ (K, Op), w (O, Kp), zero-padded */
     float *scratch;                          /* per thread: pad, pad2 (psz each), t, t2 (HW·max(Op,Kp)) */
     int64_t per_thread;
+    int wino;                                /* forward products by Winograd (lw) */
+    lti_wino lw;
 } lti_plan;
 
 static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float *w, int need_wt, int need_wk,
@@ -146,6 +145,8 @@ static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float 
         memset(pl->wt, 0, sizeof(float) * (size_t)(pl->K * pl->Op));
         lti_transpose(w, pl->K, O, pl->K, NULL, 0, pl->wt, pl->Op);
     }
+    pl->wino = need_wt && lti_wino_fits(q, O);
+    if (pl->wino && lti_wino_make(g, q, O, pl->wt, pl->Op, &pl->lw)) return -1;
     if (pl->wk) {
         memset(pl->wk, 0, sizeof(float) * (size_t)(O * pl->Kp));
         for (int64_t o = 0; o < O; o++) memcpy(pl->wk + o * pl->Kp, w + o * pl->K, sizeof(float) * (size_t)pl->K);
@@ -165,8 +166,8 @@ static void lti_pad(const lti_geom *q, const lti_plan *pl, const float *img, flo
 /* dst (cols, rows) (=|+=) src (rows, cols)ᵀ [+ bias per dst row]: dst[j·ldd + i] = src[i·lds + j].
  * accumulate: dst += srcᵀ; else dst = srcᵀ + (bias ? bias[j] : 0). Full 16×16 blocks are
  * transposed in registers (AVX-512 builds), the edges element by element. */
-static void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
-                          float *dst, int64_t ldd) {
+void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
+                   float *dst, int64_t ldd) {
     int64_t r16 = 0, c16 = 0;
 #ifdef __AVX512F__
     r16 = rows / 16 * 16;
@@ -213,6 +214,11 @@ static void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t c
 /* grid_n (O, HW) (=|+=) w · im2col(img_n) [+ bias]; pad and t are the thread's scratch */
 static void lti_apply(const lti_geom *q, const lti_plan *pl, int64_t O, const float *img, const float *bias,
                       int accumulate, float *pad, float *t, float *grid) {
+    if (pl->wino) {
+        lti_wino_apply(q, &pl->lw, O, img, bias, accumulate, pl->lw.scratch + omp_get_thread_num() * pl->lw.per_thread,
+                       grid);
+        return;
+    }
     lti_pad(q, pl, img, pad);
     lti_igemm(pl->HW, pl->Op, pl->K, pad, pl->moff, pl->koff, pl->wt, pl->Op, t, pl->Op, 0);
     lti_transpose(t, pl->Op, pl->HW, O, bias, accumulate, grid, pl->HW);

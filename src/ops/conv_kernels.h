@@ -46,6 +46,25 @@ int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, in
 void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const float *img, const float *bias,
                     int accumulate, float *scratch, float *grid);
 
+/* The adjoint img_n (C, H, W) (=|+=) col2im(wᵀ · grid_n) [+ bias] as s² stride-1 implicit
+ * GEMMs, one per phase ((iy + pad) mod s, (ix + pad) mod s) of the image (conv_phases.c). */
+typedef struct {
+    int64_t M, P;           /* the phase's image positions, its taps (o, j, i) */
+    int64_t y0, x0, ny, nx; /* positions (y0 + s·y, x0 + s·x), y < ny, x < nx */
+    int64_t *moff, *koff;   /* (M), (P) into the padded grid */
+    float *b;               /* (P, Cp) the phase's weights w[o, c, ry + s·j, rx + s·i] */
+} lti_phase;
+typedef struct {
+    int64_t s, Cp, PT, PL, Hq, Wq, gsz, nph, mmax, per_thread; /* grid padded to (O, Hq, Wq) */
+    lti_phase *ph;                                              /* (s²) */
+    float *scratch;
+} lti_phases;
+/* w (O, C, KH, KW). Returns 0, or -1 with the graph failed. */
+int lti_phases_make(lt_graph *g, const lti_geom *q, int64_t O, const float *w, lti_phases *pp);
+/* scratch: the thread's per_thread floats */
+void lti_phases_apply(const lti_geom *q, const lti_phases *pp, int64_t O, const float *grid, const float *bias,
+                      int accumulate, float *scratch, float *img);
+
 /* Forward over N images; bias may be NULL. Returns 0, or -1 with the graph failed.
  * to_grid: grid (N, O, Ho, Wo) = w · im2col(img (N, C, H, W)) + bias (O)
  * else:    img (N, C, H, W) = col2im(wᵀ · grid (N, O, Ho, Wo)) + bias (C) */

@@ -34,6 +34,15 @@ static const conv_case CASES[] = {
     {1, 2, 32, 1, 7, 7, 4, 4, 2, 1, 1},   /* convT to 1 channel */
     {1, 10, 16, 20, 4, 3, 3, 3, 1, 1, 0}, /* convT k3 s1 */
     {1, 1, 3, 5, 3, 4, 2, 3, 2, 0, 1},    /* convT batch 1, non-square kernel */
+    /* Winograd F(2x2, 3x3) (conv_winograd.c: k3 s1, >= 16 channels each side), forward and dx */
+    {0, 5, 20, 18, 7, 7, 3, 3, 1, 1, 1},  /* 7x7: tiles overhang by a row and a column; O 18 */
+    {0, 9, 16, 33, 8, 5, 3, 3, 1, 0, 0},  /* padding 0 (dx: padding 2), non-square, two dw chunks */
+    {0, 2, 17, 16, 3, 4, 3, 3, 1, 2, 1},  /* padding 2 (dx: padding 0) */
+    {1, 3, 16, 24, 5, 6, 3, 3, 1, 1, 1},  /* convT k3 s1: its dx is conv2d's forward */
+    /* the adjoint by phases (conv_phases.c): phases without taps, stride 3 */
+    {0, 2, 3, 5, 7, 6, 1, 1, 2, 0, 1},    /* 1x1 stride 2: three of dx's four phases get nothing */
+    {0, 2, 4, 18, 11, 10, 4, 4, 3, 1, 1}, /* k4 stride 3 */
+    {1, 2, 5, 3, 4, 3, 2, 2, 3, 0, 1},    /* convT k2 stride 3: gaps between the kernel's footprints */
 };
 
 typedef struct {

@@ -53,6 +53,10 @@ static lt_status lti_c_chunks(lt_rng *r, lt_gc_result *s) {
 static lt_status lti_t_chunks(lt_rng *r, lt_gc_result *s) {
     return lti_conv_case(r, s, (lti_conv_arg){1, 2, 1, 1, {9, 17, 2, 2}, {17, 1, 4, 4}});
 }
+/* 16 channels each side, stride 1, 3x3: forward and dx by Winograd F(2x2, 3x3) */
+static lt_status lti_c_wino(lt_rng *r, lt_gc_result *s) {
+    return lti_conv_case(r, s, (lti_conv_arg){0, 1, 1, 1, {2, 16, 5, 4}, {16, 16, 3, 3}});
+}
 
 typedef struct { int pool, k, stride; } lti_resample_arg; /* pool 0: upsample by k */
 
@@ -91,6 +95,7 @@ const lt_gc_case lti_gc_cases_conv[] = {
     {"conv_transpose2d", "x (2,2,3,3) w (2,3,4,4) +b, stride 2 pad 1", lti_t_s2k4},
     {"conv2d", "x (9,3,3,4) w (17,3,3,3) +b, stride 1 pad 1", lti_c_chunks},
     {"conv_transpose2d", "x (9,17,2,2) w (17,1,4,4) +b, stride 2 pad 1", lti_t_chunks},
+    {"conv2d", "x (2,16,5,4) w (16,16,3,3) +b, stride 1 pad 1 (Winograd)", lti_c_wino},
     {"upsample_nearest", "(2,3,3,2) factor 2", lti_up2},
     {"upsample_nearest", "(1,2,2,3) factor 3", lti_up3},
     {"avg_pool2d", "(2,2,7,6) k 2 stride 2", lti_pool22},

@@ -84,8 +84,8 @@ static inline __attribute__((always_inline)) void lti_igemm_tile(int R, int OB, 
 
 /* C (M, N) = A · B (acc 0) or C += A · B (acc 1); A(i, p) = a[roff[i] + poff[p]], B (P, ldb),
  * C (M, ldc); N, ldb and ldc multiples of 16. Tiles: 6×64, 8×48, 12×32, 12×16 columns. */
-static void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *roff, const int64_t *poff,
-                      const float *b, int64_t ldb, float *c, int64_t ldc, int acc) {
+void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *roff, const int64_t *poff,
+               const float *b, int64_t ldb, float *c, int64_t ldc, int acc) {
     const int64_t NB = N / 16;
     for (int64_t jb = 0; jb < NB;) {
         switch (lti_min64(4, NB - jb)) {
@@ -97,60 +97,51 @@ static void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int
     }
 }
 
-static void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
-                          float *dst, int64_t ldd);
-
 /* ---- per-call plan: offset tables and packed weights, shared by the threads ---- */
 
 typedef struct {
-    int64_t K, HW, Hp, Wp, Op, Kp, isz, psz; /* Op, Kp: O and K rounded up to 16 */
-    int64_t *moff, *koff, *ident, *ooff;     /* (HW), (K), (HW) 0..HW-1, (O) o·HW */
-    float *wt, *wk;                          /* wᵀ (K, Op), w (O, Kp), zero-padded */
-    float *scratch;                          /* per thread: pad, pad2 (psz each), t, t2 (HW·max(Op,Kp)) */
+    int64_t K, HW, Hp, Wp, Op, isz, psz; /* Op: O rounded up to 16 */
+    int64_t *moff, *koff;                /* (HW), (K) */
+    float *wt;                           /* wᵀ (K, Op), zero-padded */
+    float *scratch;                      /* per thread: pad (psz), t, t2 (HW·Op each) */
     int64_t per_thread;
+    int wino;                            /* forward products by Winograd (lw) */
+    lti_wino lw;
+    lti_phases ph;                       /* the adjoint, when asked for */
 } lti_plan;
 
-static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float *w, int need_wt, int need_wk,
+static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float *w, int need_wt, int need_ph,
                          lti_plan *pl) {
     pl->K = q->C * q->KH * q->KW;
     pl->HW = q->Ho * q->Wo;
     pl->Hp = q->H + 2 * q->pad;
     pl->Wp = q->W + 2 * q->pad;
     pl->Op = lti_up16(O);
-    pl->Kp = lti_up16(pl->K);
     pl->isz = q->C * q->H * q->W;
     pl->psz = q->C * pl->Hp * pl->Wp;
-    int64_t t = pl->HW * (pl->Op > pl->Kp ? pl->Op : pl->Kp);
-    pl->per_thread = 2 * lti_up16(pl->psz) + 2 * t;
+    pl->per_thread = lti_up16(pl->psz) + 2 * pl->HW * pl->Op;
     int T = omp_get_max_threads();
-    pl->moff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(2 * pl->HW + pl->K + O));
+    pl->moff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(pl->HW + pl->K));
     pl->wt = need_wt ? lt_graph_alloc(g, sizeof(float) * (size_t)(pl->K * pl->Op)) : NULL;
-    pl->wk = need_wk ? lt_graph_alloc(g, sizeof(float) * (size_t)(O * pl->Kp)) : NULL;
     pl->scratch = lt_graph_alloc(g, sizeof(float) * (size_t)(pl->per_thread * T));
-    if (!pl->moff || (need_wt && !pl->wt) || (need_wk && !pl->wk) || !pl->scratch) {
+    if (!pl->moff || (need_wt && !pl->wt) || !pl->scratch) {
         if (!g->status) lti_graph_fail(g, LT_ERR_NOMEM, "conv: out of memory for the kernels' scratch");
         return -1;
     }
     pl->koff = pl->moff + pl->HW;
-    pl->ident = pl->koff + pl->K;
-    pl->ooff = pl->ident + pl->HW;
     for (int64_t oy = 0; oy < q->Ho; oy++)
         for (int64_t ox = 0; ox < q->Wo; ox++) pl->moff[oy * q->Wo + ox] = oy * q->stride * pl->Wp + ox * q->stride;
     for (int64_t c = 0; c < q->C; c++)
         for (int64_t ky = 0; ky < q->KH; ky++)
             for (int64_t kx = 0; kx < q->KW; kx++)
                 pl->koff[(c * q->KH + ky) * q->KW + kx] = (c * pl->Hp + ky) * pl->Wp + kx;
-    for (int64_t m = 0; m < pl->HW; m++) pl->ident[m] = m;
-    for (int64_t o = 0; o < O; o++) pl->ooff[o] = o * pl->HW;
     if (pl->wt) {
         memset(pl->wt, 0, sizeof(float) * (size_t)(pl->K * pl->Op));
         lti_transpose(w, pl->K, O, pl->K, NULL, 0, pl->wt, pl->Op);
     }
-    if (pl->wk) {
-        memset(pl->wk, 0, sizeof(float) * (size_t)(O * pl->Kp));
-        for (int64_t o = 0; o < O; o++) memcpy(pl->wk + o * pl->Kp, w + o * pl->K, sizeof(float) * (size_t)pl->K);
-    }
-    return 0;
+    pl->wino = need_wt && lti_wino_fits(q, O);
+    if (pl->wino && lti_wino_make(g, q, O, pl->wt, pl->Op, &pl->lw)) return -1;
+    return need_ph ? lti_phases_make(g, q, O, w, &pl->ph) : 0;
 }
 
 /* pad (C, Hp, Wp) <- img (C, H, W) with a zero border */
@@ -165,8 +156,8 @@ static void lti_pad(const lti_geom *q, const lti_plan *pl, const float *img, flo
 /* dst (cols, rows) (=|+=) src (rows, cols)ᵀ [+ bias per dst row]: dst[j·ldd + i] = src[i·lds + j].
  * accumulate: dst += srcᵀ; else dst = srcᵀ + (bias ? bias[j] : 0). Full 16×16 blocks are
  * transposed in registers (AVX-512 builds), the edges element by element. */
-static void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
-                          float *dst, int64_t ldd) {
+void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
+                   float *dst, int64_t ldd) {
     int64_t r16 = 0, c16 = 0;
 #ifdef __AVX512F__
     r16 = rows / 16 * 16;
@@ -213,33 +204,14 @@ static void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t c
 /* grid_n (O, HW) (=|+=) w · im2col(img_n) [+ bias]; pad and t are the thread's scratch */
 static void lti_apply(const lti_geom *q, const lti_plan *pl, int64_t O, const float *img, const float *bias,
                       int accumulate, float *pad, float *t, float *grid) {
+    if (pl->wino) {
+        lti_wino_apply(q, &pl->lw, O, img, bias, accumulate, pl->lw.scratch + omp_get_thread_num() * pl->lw.per_thread,
+                       grid);
+        return;
+    }
     lti_pad(q, pl, img, pad);
     lti_igemm(pl->HW, pl->Op, pl->K, pad, pl->moff, pl->koff, pl->wt, pl->Op, t, pl->Op, 0);
     lti_transpose(t, pl->Op, pl->HW, O, bias, accumulate, grid, pl->HW);
-}
-
-/* img_n (C, H, W) (=|+=) col2im(wᵀ · grid_n) [+ bias]; pad and t are the thread's scratch */
-static void lti_adjoint(const lti_geom *q, const lti_plan *pl, int64_t O, const float *grid, const float *bias,
-                        int accumulate, float *pad, float *t, float *img) {
-    const int64_t K = pl->K, Kp = pl->Kp;
-    lti_igemm(pl->HW, Kp, O, grid, pl->ident, pl->ooff, pl->wk, Kp, t, Kp, 0);
-    memset(pad, 0, sizeof(float) * (size_t)pl->psz);
-    for (int64_t m = 0; m < pl->HW; m++) {
-        float *dst = pad + pl->moff[m];
-        const float *src = t + m * Kp;
-        for (int64_t k = 0; k < K; k++) dst[pl->koff[k]] += src[k];
-    }
-    for (int64_t c = 0; c < q->C; c++) {
-        const float b = bias ? bias[c] : 0.0f;
-        for (int64_t y = 0; y < q->H; y++) {
-            const float *src = pad + (c * pl->Hp + y + q->pad) * pl->Wp + q->pad;
-            float *dst = img + (c * q->H + y) * q->W;
-            if (accumulate)
-                for (int64_t x = 0; x < q->W; x++) dst[x] += src[x];
-            else
-                for (int64_t x = 0; x < q->W; x++) dst[x] = b + src[x];
-        }
-    }
 }
 
 int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *bias,
@@ -248,10 +220,11 @@ int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const
     if (lti_plan_make(g, q, O, w, to_grid, !to_grid, &pl)) return -1;
     #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t n = 0; n < N; n++) {
-        float *pad = pl.scratch + (int64_t)omp_get_thread_num() * pl.per_thread;
-        float *t = pad + 2 * lti_up16(pl.psz);
-        if (to_grid) lti_apply(q, &pl, O, img + n * pl.isz, bias, 0, pad, t, out + n * O * pl.HW);
-        else lti_adjoint(q, &pl, O, grid + n * O * pl.HW, bias, 0, pad, t, out + n * pl.isz);
+        const int64_t tid = omp_get_thread_num();
+        float *pad = pl.scratch + tid * pl.per_thread;
+        if (to_grid) lti_apply(q, &pl, O, img + n * pl.isz, bias, 0, pad, pad + lti_up16(pl.psz), out + n * O * pl.HW);
+        else lti_phases_apply(q, &pl.ph, O, grid + n * O * pl.HW, bias, 0, pl.ph.scratch + tid * pl.ph.per_thread,
+                              out + n * pl.isz);
     }
     return 0;
 }
@@ -285,8 +258,8 @@ int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, cons
     }
     #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t c = 0; c < nchunk; c++) {
-        float *pad = pl.scratch + (int64_t)omp_get_thread_num() * pl.per_thread, *pad2 = pad + lti_up16(pl.psz);
-        float *t = pad2 + lti_up16(pl.psz), *t2 = t + HW * (Op > pl.Kp ? Op : pl.Kp);
+        const int64_t tid = omp_get_thread_num();
+        float *pad = pl.scratch + tid * pl.per_thread, *t = pad + lti_up16(pl.psz), *t2 = t + HW * Op;
         for (int64_t n = c * LTI_CONV_CHUNK; n < lti_min64(N, (c + 1) * LTI_CONV_CHUNK); n++) {
             const float *gn = grid + n * O * HW;
             if (dw) {
@@ -301,10 +274,10 @@ int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, cons
                 lti_transpose(t, Op, HW, O, NULL, 1, dgrid + n * O * HW, HW);
             }
             if (dimg && flip) {
-                float *pp = pf.scratch + (int64_t)omp_get_thread_num() * pf.per_thread;
-                lti_apply(&qf, &pf, q->C, gn, NULL, 1, pp, pp + 2 * lti_up16(pf.psz), dimg + n * pl.isz);
+                float *pp = pf.scratch + tid * pf.per_thread;
+                lti_apply(&qf, &pf, q->C, gn, NULL, 1, pp, pp + lti_up16(pf.psz), dimg + n * pl.isz);
             } else if (dimg) {
-                lti_adjoint(q, &pl, O, gn, NULL, 1, pad2, t, dimg + n * pl.isz);
+                lti_phases_apply(q, &pl.ph, O, gn, NULL, 1, pl.ph.scratch + tid * pl.ph.per_thread, dimg + n * pl.isz);
             }
         }
     }

@@ -24,6 +24,47 @@ typedef struct {
     int64_t C, H, W, KH, KW, stride, pad, Ho, Wo;
 } lti_geom;
 
+/* C (M, N) (=|+=) A (M, P) · B (P, N), A(i, p) = a[roff[i] + poff[p]]; N, ldb, ldc multiples
+ * of 16 (conv_kernels.c) */
+void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *roff, const int64_t *poff,
+               const float *b, int64_t ldb, float *c, int64_t ldc, int acc);
+/* dst (cols, rows) (=|+=) src (rows, cols)ᵀ [+ bias per dst row] (conv_kernels.c) */
+void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
+                   float *dst, int64_t ldd);
+
+/* Winograd F(2×2, 3×3) for stride-1 3×3 layers of 16 or more channels on both sides
+ * (conv_winograd.c): the plan holds U = G g Gᵀ (16, C, Op) and per-thread scratch. */
+typedef struct {
+    int64_t tH, tW, T, Hq, Wq, Cp, Op, isz, vsz, per_thread; /* T = tH·tW tiles of 2×2 outputs */
+    int64_t *roff, *poff;                                    /* (T) t·Cp, (C) c */
+    float *u, *scratch;
+} lti_wino;
+int lti_wino_fits(const lti_geom *q, int64_t O);
+/* From wᵀ ((c, ky, kx), o) with row stride ldw. Returns 0, or -1 with the graph failed. */
+int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, int64_t ldw, lti_wino *wp);
+/* grid_n (O, Ho, Wo) (=|+=) conv(img_n (C, H, W)) [+ bias]; scratch: the thread's per_thread floats */
+void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const float *img, const float *bias,
+                    int accumulate, float *scratch, float *grid);
+
+/* The adjoint img_n (C, H, W) (=|+=) col2im(wᵀ · grid_n) [+ bias] as s² stride-1 implicit
+ * GEMMs, one per phase ((iy + pad) mod s, (ix + pad) mod s) of the image (conv_phases.c). */
+typedef struct {
+    int64_t M, P;           /* the phase's image positions, its taps (o, j, i) */
+    int64_t y0, x0, ny, nx; /* positions (y0 + s·y, x0 + s·x), y < ny, x < nx */
+    int64_t *moff, *koff;   /* (M), (P) into the padded grid */
+    float *b;               /* (P, Cp) the phase's weights w[o, c, ry + s·j, rx + s·i] */
+} lti_phase;
+typedef struct {
+    int64_t s, Cp, PT, PL, Hq, Wq, gsz, nph, mmax, per_thread; /* grid padded to (O, Hq, Wq) */
+    lti_phase *ph;                                              /* (s²) */
+    float *scratch;
+} lti_phases;
+/* w (O, C, KH, KW). Returns 0, or -1 with the graph failed. */
+int lti_phases_make(lt_graph *g, const lti_geom *q, int64_t O, const float *w, lti_phases *pp);
+/* scratch: the thread's per_thread floats */
+void lti_phases_apply(const lti_geom *q, const lti_phases *pp, int64_t O, const float *grid, const float *bias,
+                      int accumulate, float *scratch, float *img);
+
 /* Forward over N images; bias may be NULL. Returns 0, or -1 with the graph failed.
  * to_grid: grid (N, O, Ho, Wo) = w · im2col(img (N, C, H, W)) + bias (O)
  * else:    img (N, C, H, W) = col2im(wᵀ · grid (N, O, Ho, Wo)) + bias (C) */

@@ -31,6 +31,7 @@ static const tool_case CASES[] = {
     {"conv_transpose2d_c3", 3, {4, 4, 1}, {{9, 33, 5, 4}, {33, 3, 4, 4}, {3}}}, /* stride 2 pad 1 */
     {"linear_add", 4, {2, 2, 1, 2}, {{9, 7}, {5, 7}, {5}, {9, 5}}}, /* x, w, bias, res */
     {"nt_xent", 1, {2}, {{10, 6}}}, /* 5 examples × 2 views, tau 0.5 */
+    {"conv2d_wino", 3, {4, 4, 1}, {{5, 20, 7, 7}, {18, 20, 3, 3}, {18}}}, /* stride 1 pad 1: Winograd */
 };
 
 static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
@@ -47,7 +48,8 @@ static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
     case 9: return lt_conv2d(g, in[0], in[1], in[2], 1, 1);
     case 10: return lt_conv_transpose2d(g, in[0], in[1], in[2], 2, 1);
     case 11: return lt_linear_add(g, in[0], in[1], in[2], in[3]);
-    default: return lt_nt_xent(g, in[0], 0.5f);
+    case 12: return lt_nt_xent(g, in[0], 0.5f);
+    default: return lt_conv2d(g, in[0], in[1], in[2], 1, 1); /* conv2d_wino */
     }
 }
 

@@ -1,0 +1,132 @@
+/* Winograd F(2×2, 3×3) for stride-1 3×3 convolutions (Lavin and Gray, "Fast Algorithms
+ * for Convolutional Neural Networks", 2016): see conv_kernels.h.
+ *
+ * Each 2×2 block of outputs (a tile) is Aᵀ [Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)] A with d the tile's
+ * 4×4 input patch; the sum over channels at each of the 16 transformed positions ξ is a
+ * GEMM, so an image costs 16 GEMMs M_ξ (T, O) = V_ξ (T, C) · U_ξ (C, O) over its T tiles:
+ * 16·T·C·O multiply-adds where the direct kernel does 9·4·T·C·O (2.25× fewer; 1.72×
+ * on 7×7, whose tiles overhang by a row and a column). The transforms are vectorized over
+ * 16 channels: the image is first transposed to channels-last (Hq, Wq, Cp) inside a zero
+ * border, the GEMMs' outputs are untransposed by lti_transpose, which also adds the bias.
+ * Rounding differs from the direct kernel's (the transforms add and subtract inputs
+ * before the products); tests/test_ops_conv.c holds both to the same tolerance. */
+#include <omp.h>
+#include <string.h>
+
+#include "ops/conv_kernels.h"
+
+typedef float lti_w16 __attribute__((vector_size(64), aligned(4)));
+
+#define LTI_LD(p) (*(const lti_w16 *)(p))
+#define LTI_ST(p, v) (*(lti_w16 *)(p) = (v))
+
+int lti_wino_fits(const lti_geom *q, int64_t O) {
+    return q->stride == 1 && q->KH == 3 && q->KW == 3 && q->pad <= 2 && q->C >= 16 && O >= 16;
+}
+
+int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, int64_t ldw, lti_wino *wp) {
+    const int64_t C = q->C;
+    wp->tH = (q->Ho + 1) / 2;
+    wp->tW = (q->Wo + 1) / 2;
+    wp->T = wp->tH * wp->tW;
+    wp->Hq = 2 * wp->tH + 2;
+    wp->Wq = 2 * wp->tW + 2;
+    wp->Cp = (C + 15) / 16 * 16;
+    wp->Op = (O + 15) / 16 * 16;
+    wp->isz = wp->Hq * wp->Wq * wp->Cp;
+    wp->vsz = 16 * wp->T * (wp->Cp > wp->Op ? wp->Cp : wp->Op);
+    /* per thread: the channels-last image, V (16, T, Cp), M (16, T, Op), and outᵀ (Ho·Wo, Op),
+     * which holds the image's transpose (H·W, Cp) first */
+    const int64_t osz = q->Ho * q->Wo * wp->Op, xsz = q->H * q->W * wp->Cp;
+    wp->per_thread = wp->isz + 2 * wp->vsz + (osz > xsz ? osz : xsz);
+    const int T = omp_get_max_threads();
+    wp->u = lt_graph_alloc(g, sizeof(float) * (size_t)(16 * C * wp->Op));
+    wp->roff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(wp->T + C));
+    wp->scratch = lt_graph_alloc(g, sizeof(float) * (size_t)(wp->per_thread * T));
+    if (!wp->u || !wp->roff || !wp->scratch) {
+        if (!g->status) lti_graph_fail(g, LT_ERR_NOMEM, "conv: out of memory for the Winograd kernel");
+        return -1;
+    }
+    wp->poff = wp->roff + wp->T;
+    for (int64_t t = 0; t < wp->T; t++) wp->roff[t] = t * wp->Cp;
+    for (int64_t c = 0; c < C; c++) wp->poff[c] = c;
+    /* the borders and the channel tails of the channels-last images stay zero */
+    for (int i = 0; i < T; i++) memset(wp->scratch + i * wp->per_thread, 0, sizeof(float) * (size_t)wp->isz);
+    /* U_ξ (C, Op) = G g Gᵀ per (c, o), 16 o at a time from wᵀ ((c, ky, kx), o) */
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t ob = 0; ob < wp->Op; ob += 16) {
+            lti_w16 k[9], r[4][3], u[4][4];
+            for (int i = 0; i < 9; i++) k[i] = LTI_LD(wt + (c * 9 + i) * ldw + ob);
+            for (int j = 0; j < 3; j++) { /* G g: rows */
+                r[0][j] = k[j];
+                r[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+                r[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+                r[3][j] = k[6 + j];
+            }
+            for (int i = 0; i < 4; i++) { /* (G g) Gᵀ: columns */
+                u[i][0] = r[i][0];
+                u[i][1] = 0.5f * (r[i][0] + r[i][1] + r[i][2]);
+                u[i][2] = 0.5f * (r[i][0] - r[i][1] + r[i][2]);
+                u[i][3] = r[i][2];
+            }
+            for (int i = 0; i < 16; i++) LTI_ST(wp->u + (i * C + c) * wp->Op + ob, u[i / 4][i % 4]);
+        }
+    return 0;
+}
+
+void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const float *img, const float *bias,
+                    int accumulate, float *scratch, float *grid) {
+    const int64_t C = q->C, Cp = wp->Cp, Op = wp->Op, T = wp->T, HW = q->Ho * q->Wo, Wq = wp->Wq;
+    float *im = scratch, *v = im + wp->isz, *m = v + wp->vsz, *ot = m + wp->vsz;
+    /* image (C, H, W) -> channels-last (Hq, Wq, Cp) at offset (pad, pad): via ot as (H·W, Cp) */
+    lti_transpose(img, q->H * q->W, C, q->H * q->W, NULL, 0, ot, Cp);
+    for (int64_t y = 0; y < q->H; y++)
+        memcpy(im + ((y + q->pad) * Wq + q->pad) * Cp, ot + y * q->W * Cp, sizeof(float) * (size_t)(q->W * Cp));
+    /* V_ξ (T, Cp) = Bᵀ d B per tile and channel */
+    for (int64_t ty = 0; ty < wp->tH; ty++)
+        for (int64_t tx = 0; tx < wp->tW; tx++) {
+            const int64_t t = ty * wp->tW + tx;
+            for (int64_t cb = 0; cb < Cp; cb += 16) {
+                const float *d = im + (2 * ty * Wq + 2 * tx) * Cp + cb;
+                lti_w16 r[4][4];
+                for (int j = 0; j < 4; j++) { /* Bᵀ d: rows */
+                    lti_w16 d0 = LTI_LD(d + j * Cp), d1 = LTI_LD(d + (Wq + j) * Cp);
+                    lti_w16 d2 = LTI_LD(d + (2 * Wq + j) * Cp), d3 = LTI_LD(d + (3 * Wq + j) * Cp);
+                    r[0][j] = d0 - d2;
+                    r[1][j] = d1 + d2;
+                    r[2][j] = d2 - d1;
+                    r[3][j] = d1 - d3;
+                }
+                float *o = v + t * Cp + cb;
+                for (int i = 0; i < 4; i++) { /* (Bᵀ d) B: columns */
+                    LTI_ST(o + (4 * i + 0) * T * Cp, r[i][0] - r[i][2]);
+                    LTI_ST(o + (4 * i + 1) * T * Cp, r[i][1] + r[i][2]);
+                    LTI_ST(o + (4 * i + 2) * T * Cp, r[i][2] - r[i][1]);
+                    LTI_ST(o + (4 * i + 3) * T * Cp, r[i][1] - r[i][3]);
+                }
+            }
+        }
+    for (int x = 0; x < 16; x++)
+        lti_igemm(T, Op, C, v + x * T * Cp, wp->roff, wp->poff, wp->u + x * C * Op, Op, m + x * T * Op, Op, 0);
+    /* outᵀ (HW, Op): Aᵀ M A per tile, the overhanging row and column dropped */
+    for (int64_t ty = 0; ty < wp->tH; ty++)
+        for (int64_t tx = 0; tx < wp->tW; tx++) {
+            const int64_t t = ty * wp->tW + tx, y = 2 * ty, x = 2 * tx;
+            for (int64_t ob = 0; ob < Op; ob += 16) {
+                const float *s = m + t * Op + ob;
+                lti_w16 r[2][4];
+                for (int j = 0; j < 4; j++) { /* Aᵀ M: rows */
+                    lti_w16 m0 = LTI_LD(s + j * T * Op), m1 = LTI_LD(s + (4 + j) * T * Op);
+                    lti_w16 m2 = LTI_LD(s + (8 + j) * T * Op), m3 = LTI_LD(s + (12 + j) * T * Op);
+                    r[0][j] = m0 + m1 + m2;
+                    r[1][j] = m1 - m2 - m3;
+                }
+                for (int i = 0; i < 2 && y + i < q->Ho; i++) { /* (Aᵀ M) A: columns */
+                    float *o = ot + ((y + i) * q->Wo + x) * Op + ob;
+                    LTI_ST(o, r[i][0] + r[i][1] + r[i][2]);
+                    if (x + 1 < q->Wo) LTI_ST(o + Op, r[i][1] - r[i][2] - r[i][3]);
+                }
+            }
+        }
+    lti_transpose(ot, Op, HW, O, bias, accumulate, grid, HW);
+}

@@ -5,7 +5,10 @@
  * latent report), unless --data points the run at other data. Latent-variable
  * models: --iw K importance samples for nll_nats; "neg_elbo_nats" is the
  * negative ELBO (comparable with nll_nats, which it bounds from above), also printed
- * as "elbo_nats", the key the command-line contract (DESIGN.md) names for the bound. */
+ * as "elbo_nats", the key the command-line contract (DESIGN.md) names for the bound.
+ * A prior over a binary stage one's codes: --bound adds the two-stage bound on the split's
+ * images, −log p(x) ≤ −log p(x|z_q) − log p(z_q) ("bound_nats", "bound_stderr",
+ * "recon_nats", "prior_nats"; train/rundata.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,22 +19,25 @@
 #include "core/alloc.h"
 #include "core/threads.h"
 #include "train/evaluate.h"
+#include "train/rundata.h"
 #include "train/rundir.h"
 
 static void lti_usage(FILE *f) {
     fprintf(f, "usage: latent eval RUN [--split valid|test] [--masks K] [--iw K] [--classify] [--json]\n"
-               "                [--checkpoint best|last|epoch-NNN] [--data DIR] [--batch B] [--threads T]\n");
+               "                [--checkpoint best|last|epoch-NNN] [--data DIR] [--batch B] [--threads T]\n"
+               "                [--bound (a prior over a binary stage one's codes: -log p(x|z_q) - log p(z_q))]\n");
 }
 
 int lt_cmd_eval(int argc, char **argv) {
     static const char *cmd = "eval";
     const char *run = NULL, *split_s = "test", *which = "best", *data_dir = NULL;
     int64_t masks = 0, batch = 100, threads = 0, iw = 0;
-    int json = 0, classify = 0, r;
+    int json = 0, classify = 0, bound = 0, r;
     for (int i = 1; i < argc; i++) {
         if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) { lti_usage(stdout); return 0; }
         if (lt_arg_flag(argv, i, "--json")) { json = 1; continue; }
         if (lt_arg_flag(argv, i, "--classify")) { classify = 1; continue; }
+        if (lt_arg_flag(argv, i, "--bound")) { bound = 1; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--split", &split_s))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--checkpoint", &which))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--data", &data_dir))) { if (r < 0) return 2; continue; }
@@ -67,7 +73,7 @@ int lt_cmd_eval(int argc, char **argv) {
     if (!st && !data_dir) st = lt_fail(LT_ERR_FORMAT, "%s: 'data' missing (or give --data DIR)", path);
     json_t *lim = cfg ? json_object_get(cfg, "limit") : NULL;
     const char *features = cfg ? json_string_value(json_object_get(cfg, "features")) : NULL;
-    if (!st) st = lt_dataset_open_source(data_dir, features, json_is_integer(lim) ? json_integer_value(lim) : 0, &data);
+    if (!st) st = lt_rundata_open(data_dir, features, json_is_integer(lim) ? json_integer_value(lim) : 0, &data);
     if (!st && !(st = lt_graph_init(&g, (size_t)1 << 20))) g_ready = 1;
     lt_eval_result res;
     double elbo = 0, elbo_se = 0; /* models with a bound: mean ELBO and its standard error */
@@ -82,6 +88,16 @@ int lt_cmd_eval(int argc, char **argv) {
         st = classify ? lt_evaluate_classify(m, &g, &ed, &eo, prior, &res) : lt_evaluate_nll(m, &g, &ed, &eo, &res);
         if (!st && m->vt->elbo) st = lt_evaluate_elbo(m, &g, &ed, &eo, &elbo, &elbo_se);
         if (!st) st = lt_evaluate_metrics(m, &g, &ed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm);
+    }
+    lt_rundata_bound_result br = {0};
+    if (!st && bound) {
+        json_t *s1 = json_object_get(m->config, "stage1");
+        if (!m->vt->tokens || !json_is_string(s1))
+            st = lt_fail(LT_ERR_ARG, "--bound: model '%s' of %s is not a prior with a stage-one run (train a gpt "
+                         "with --codes-of RUN or --stage1 RUN)", m->vt->name, run);
+        else
+            st = lt_rundata_bound(m, json_string_value(s1), (lt_split_id)split,
+                                  json_is_integer(lim) ? json_integer_value(lim) : 0, batch, &br);
     }
     if (st) {
         code = lt_cli_error(st);
@@ -104,6 +120,13 @@ int lt_cmd_eval(int argc, char **argv) {
             json_object_set_new(o, "neg_elbo_stderr", json_real(elbo_se));
         }
         for (int k = 0; k < nm; k++) json_object_set_new(o, mnames[k], json_real(mvals[k])); /* NaN: null */
+        if (bound) {
+            json_object_set_new(o, "bound_nats", json_real(br.bound_nats));
+            json_object_set_new(o, "bound_stderr", json_real(br.bound_stderr));
+            json_object_set_new(o, "recon_nats", json_real(br.recon_nats));
+            json_object_set_new(o, "prior_nats", json_real(br.prior_nats));
+            json_object_set_new(o, "bound_examples", json_integer(br.examples));
+        }
         if (m->n_classes > 0) json_object_set_new(o, "given_label", json_true()); /* nll is -log p(x|y) */
         if (classify) {
             json_object_set_new(o, "accuracy", json_real(res.accuracy));
@@ -123,6 +146,9 @@ int lt_cmd_eval(int argc, char **argv) {
                 printf("negative ELBO %.3f ± %.3f nats (the NLL is importance-sampled with %lld samples)\n", -elbo,
                        elbo_se, (long long)(iw ? iw : 10));
             for (int k = 0; k < nm; k++) printf("%s %.6g%s", mnames[k], mvals[k], k + 1 < nm ? ", " : "\n");
+            if (bound)
+                printf("bound -log p(x) <= -log p(x|z_q) - log p(z_q) = %.3f + %.3f = %.3f ± %.3f nats (%lld images)\n",
+                       br.recon_nats, br.prior_nats, br.bound_nats, br.bound_stderr, (long long)br.examples);
             if (classify)
                 printf("Bayes classification accuracy %.2f%%; marginal NLL -log Σ p(x|y)p(y) %.3f nats\n",
                        100 * res.accuracy, res.marginal_nll_nats);

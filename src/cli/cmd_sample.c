@@ -3,8 +3,9 @@
  * cache; --codes-out FILE keeps them as a TFRecord of code examples (data/dataset.h's
  * token source: `latent train --data tfrecord:...` or `latent decode` read it); -o decodes
  * them with the stage-one run recorded in the prior's config ("stage1", latent train
- * --stage1 RUN) through its decode capability, which receives the code indices as
- * floats (n, h·w) and must declare code_size h·w. */
+ * --stage1 RUN or --codes-of RUN), or the one sample's --stage1 RUN names (a moved or
+ * another stage-one run), through its decode capability, which receives the code indices
+ * as floats (n, h·w) and must declare code_size h·w. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,16 +22,19 @@ static void lti_usage(FILE *f) {
     fprintf(f, "usage: latent sample RUN [-n 64] [--seed S] -o grid.png [--checkpoint best|last|epoch-NNN] [--class C]\n"
                "                  [--threads T]\n"
                "       token models (gpt): [--temperature T (1)] [--top-k K (0 = all)] [--top-p P (1 = all)]\n"
-               "                  [--codes-out codes.tfrecord] (-o needs the stage-one run of --stage1)\n");
+               "                  [--codes-out codes.tfrecord] [--stage1 RUN (decode with RUN, not the recorded stage one)]\n"
+               "                  (-o decodes through the stage-one run of train --stage1 or --codes-of)\n");
 }
 
-/* The prior's codes (n, D) as images through its stage-one run's decoder into *img. */
-static lt_status lti_decode_stage1(const lt_model *m, const int64_t *codes, int64_t n, lt_model **s1, float **img) {
+/* The prior's codes (n, D) as images into *img through the decoder of stage-one run `run`,
+ * or when NULL of the one the prior's config records. */
+static lt_status lti_decode_stage1(const lt_model *m, const char *run, const int64_t *codes, int64_t n, lt_model **s1,
+                                   float **img) {
     json_t *p = json_object_get(m->config, "stage1");
-    if (!json_is_string(p))
+    if (!run && !json_is_string(p))
         return lt_fail(LT_ERR_ARG, "the prior records no stage-one run (train it with --stage1 RUN) to decode its codes "
-                       "with; write them with --codes-out FILE");
-    const char *run = json_string_value(p);
+                       "with; give one with --stage1 RUN or write the codes with --codes-out FILE");
+    if (!run) run = json_string_value(p);
     lt_status st = lt_checkpoint_open_model(run, "best", s1, NULL);
     if (st) return lt_fail_context(st, "stage-one run %s: ", run);
     const lt_model_vtable *vt = (*s1)->vt;
@@ -54,7 +58,7 @@ static lt_status lti_decode_stage1(const lt_model *m, const int64_t *codes, int6
 
 int lt_cmd_sample(int argc, char **argv) {
     static const char *cmd = "sample";
-    const char *run = NULL, *out = NULL, *which = "best", *codes_out = NULL;
+    const char *run = NULL, *out = NULL, *which = "best", *codes_out = NULL, *stage1 = NULL;
     int64_t n = 64, seed = 1, cls = -1, threads = 0, top_k = 0;
     double temperature = 1.0, top_p = 1.0;
     int r, token_opts = 0;
@@ -79,6 +83,7 @@ int lt_cmd_sample(int argc, char **argv) {
             continue;
         }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--codes-out", &codes_out))) { if (r < 0) return 2; token_opts++; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--stage1", &stage1))) { if (r < 0) return 2; token_opts++; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "-o", &out))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--checkpoint", &which))) { if (r < 0) return 2; continue; }
         if (argv[i][0] == '-' || run) return lt_cli_usage(cmd, "unexpected argument '%s' (see latent sample --help)", argv[i]);
@@ -86,6 +91,7 @@ int lt_cmd_sample(int argc, char **argv) {
     }
     if (!run) return lt_cli_usage(cmd, "which run? latent sample RUN -o grid.png");
     if (!out && !codes_out) return lt_cli_usage(cmd, "where to? -o grid.png (or --codes-out FILE for a prior over codes)");
+    if (stage1 && !out) return lt_cli_usage(cmd, "--stage1 RUN decodes the codes into -o grid.png: give -o");
     if (lt_cli_checkpoint_name(cmd, which)) return 2;
     if (threads > 0) lt_threads_set((int)threads);
     lt_model *m = NULL, *s1 = NULL;
@@ -99,7 +105,7 @@ int lt_cmd_sample(int argc, char **argv) {
     if (!m->vt->tokens && token_opts) {
         const char *name = m->vt->name; /* static: the vtable outlives the model */
         lt_model_destroy(m);
-        return lt_cli_usage(cmd, "--temperature, --top-k, --top-p and --codes-out apply to priors over codes (gpt), not "
+        return lt_cli_usage(cmd, "--temperature, --top-k, --top-p, --codes-out and --stage1 apply to priors over codes (gpt), not "
                                  "to model '%s'", name);
     }
     if (m->vt->tokens && top_k > vocab) {
@@ -126,7 +132,7 @@ int lt_cmd_sample(int argc, char **argv) {
         if (!st) st = m->vt->sample_codes(m, &g, &rng, n, m->n_classes > 0 ? y : NULL, &so, codes);
         if (!st && codes_out)
             st = lt_codes_write(codes_out, codes, n, m->height, m->width, m->n_classes > 0 ? y : NULL);
-        if (!st && out && !(st = lti_decode_stage1(m, codes, n, &s1, &x))) img_model = s1;
+        if (!st && out && !(st = lti_decode_stage1(m, stage1, codes, n, &s1, &x))) img_model = s1;
     } else if (!st && !m->vt->sample) {
         st = lt_fail(LT_ERR_ARG, "model '%s' is an encoder: it does not sample", m->vt->name);
     } else if (!st) {

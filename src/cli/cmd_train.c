@@ -4,6 +4,7 @@
  * SIGINT/SIGTERM finish the step, save `last` and exit 130/143.
  * Under mpirun (docs/distributed.md) rank 0 reports; an error every rank knows of is printed
  * once by rank 0, one rank's own failure by that rank, which then ends the job (MPI_Abort). */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "core/threads.h"
 #include "data/dataset.h"
 #include "train/comm.h"
+#include "train/rundata.h"
 #include "train/trainer.h"
 
 static volatile sig_atomic_t lti_stop;
@@ -106,6 +108,7 @@ static void lti_usage(FILE *f) {
     fprintf(f,
             "usage: latent train --model fvsbn|nade|made|vae|gsvae|vqvae|gpt|simclr|mae --data DIR|tfrecord:PREFIX --out RUN [options]\n"
             "       latent train --resume RUN [--epochs N] [--threads T] [--bucket-mb M] [--json] [--log-every N] [--keep N|all] [--quiet]\n"
+            "           --codes-of RUN (gpt: the codes of a vqvae run, encoded when training starts; instead of --data)\n"
             "data:      --binarize none|threshold|stochastic|dynamic  --limit N (first N examples per split)\n"
             "           --augment crop:P,flip (training batches: random crop with P zero pixels of padding, horizontal flip)\n"
             "           --augment simclr|simclr-grey[,rrc:LO,jitter:S,grey:P,blur:P,noise:STD] (docs/ssl.md)\n"
@@ -154,7 +157,7 @@ int lt_cmd_train(int argc, char **argv) {
     c.binarize = -1;
     c.seed = 1;
     json_t *mc = json_object();
-    const char *s = NULL, *resume = NULL;
+    const char *s = NULL, *resume = NULL, *codes_of = NULL;
     int64_t v, threads = 0;
     double f;
     int json = 0, quiet = 0, r, n_setup = 0; /* n_setup: flags that --resume does not take */
@@ -195,6 +198,7 @@ int lt_cmd_train(int argc, char **argv) {
         n_setup++;
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--model", &c.model))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--data", &c.data))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--codes-of", &codes_of))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--features", &c.features))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--augment", &c.augment))) {
             if (r < 0) goto out;
@@ -260,6 +264,16 @@ int lt_cmd_train(int argc, char **argv) {
         }
         lt_cli_usage(cmd, "unknown option '%s' (see latent train --help)", argv[i]);
         goto out;
+    }
+    char codes_src[PATH_MAX + 16]; /* --codes-of RUN: data "codes-of:/abs/RUN", RUN the stage one */
+    if (codes_of) {
+        char abs[PATH_MAX];
+        if (c.data) { lt_cli_usage(cmd, "--codes-of RUN and --data: give one (the codes of RUN are the data)"); goto out; }
+        if (json_object_get(mc, "stage1")) { lt_cli_usage(cmd, "--codes-of RUN is the stage-one run: drop --stage1"); goto out; }
+        if (!realpath(codes_of, abs)) { lt_cli_usage(cmd, "--codes-of %s: no such run directory", codes_of); goto out; }
+        snprintf(codes_src, sizeof codes_src, "%s%s", LT_RUNDATA_CODES_OF, abs);
+        c.data = codes_src;
+        json_object_set_new(mc, "stage1", json_string(abs));
     }
     if (resume) {
         if (n_setup || c.run_dir) {

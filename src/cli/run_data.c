@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "data/dataset.h"
+#include "train/rundata.h"
 #include "train/rundir.h"
 
 lt_status lt_cli_run_data(const char *run, const lt_model *m, lt_dataset *data, lt_batch_opts *bo) {
@@ -21,7 +22,7 @@ lt_status lt_cli_run_data(const char *run, const lt_model *m, lt_dataset *data, 
     json_t *lim = json_object_get(cfg, "limit"), *seed = json_object_get(cfg, "seed");
     if (!bin || lt_binarize_parse(bin) < 0 || !src)
         st = lt_fail(LT_ERR_FORMAT, "%s: 'data' or 'binarize' missing", path);
-    if (!st) st = lt_dataset_open_source(src, features, json_is_integer(lim) ? json_integer_value(lim) : 0, data);
+    if (!st) st = lt_rundata_open(src, features, json_is_integer(lim) ? json_integer_value(lim) : 0, data);
     if (!st && data->dim != m->dim) {
         st = lt_fail(LT_ERR_ARG, "data has %lld pixels, the model %lld", (long long)data->dim, (long long)m->dim);
         lt_dataset_free(data);

@@ -22,6 +22,7 @@
 #include "train/grad_reduce.h"
 #include "train/events.h"
 #include "train/features.h"
+#include "train/rundata.h"
 #include "train/rundir.h"
 
 /* Streams forked from the run's seed, one per purpose, so that e.g. writing a
@@ -163,7 +164,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
         return lt_fail(LT_ERR_ARG, "batch size %lld is not divisible by the %d ranks: --batch is the global batch, "
                                    "each rank takes batch/%d", (long long)t->batch, t->size, t->size);
 
-    lt_status st = lt_dataset_open_source(t->data_dir, lti_get_s(c, "features", NULL), t->limit, &t->data);
+    lt_status st = lt_rundata_open(t->data_dir, lti_get_s(c, "features", NULL), t->limit, &t->data);
     if (st) return st;
     if (t->data.split[LT_SPLIT_VALID].n < 1)
         return lt_fail(LT_ERR_ARG, "data source %s: expected validation examples, found none", t->data_dir);

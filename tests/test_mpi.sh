@@ -29,10 +29,10 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=se
 export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0"
 export OMP_NUM_THREADS=1
-mpi() { # mpi N ARGS...: latent under mpirun with N ranks (at most a minute)
+mpi() { # mpi N ARGS...: latent under mpirun with N ranks (at most 5 minutes: a hang guard; a loaded machine needs minutes)
     local n=$1
     shift
-    timeout 60 mpirun --oversubscribe -np "$n" -x OMP_NUM_THREADS -x ASAN_OPTIONS \
+    timeout 300 mpirun --oversubscribe -np "$n" -x OMP_NUM_THREADS -x ASAN_OPTIONS \
         ${LT_TRACE_EXAMPLES:+-x LT_TRACE_EXAMPLES} "$LATENT" "$@"
 }
 "$PY" "$(dirname "${BASH_SOURCE[0]}")/py/write_idx.py" "$T/data" 200 60 20 8
@@ -63,7 +63,7 @@ done
 
 # ---- the all-reduce in buckets started during the backward sweep = one all-reduce after it ----
 # With 2 ranks each element is the same sum of two floats either way: bit for bit. The tiny
-# buckets (1 KiB: whole parameters, 3 buckets for this MADE) must start during the sweep.
+# buckets (1 KiB: dozens for this MADE, a parameter spanning several) must start during the sweep.
 mpi 2 train "${small[@]}" --epochs 5 --bucket-mb 0 --out "$T/single" || bad "2-rank MADE, one all-reduce"
 mpi 2 train "${small[@]}" --epochs 5 --bucket-mb 0.001 --json --out "$T/bkt" > "$T/bkt.json" || bad "2-rank MADE, buckets"
 for run in single bkt; do

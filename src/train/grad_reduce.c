@@ -19,9 +19,12 @@ lt_status lt_grad_reduce_init(lt_grad_reduce *r, lt_comm *c, lt_params *p, int64
     r->params = p;
     r->single = bucket_bytes < 0;
     const int64_t cap = (bucket_bytes > 0 ? bucket_bytes : LT_GRAD_BUCKET_DEFAULT) / (int64_t)sizeof(float);
-    const int64_t most = (int64_t)1 << 30; /* floats per nonblocking call (lt_comm_isum_f32) */
+    /* floats per nonblocking call: lt_comm_isum_f32's limit, and cap itself: a parameter larger than
+     * a bucket is cut into pieces of cap (Open MPI's shared-memory all-reduce falls off a cliff
+     * between 4 and 16 MiB on this machine: docs/distributed.md) */
+    const int64_t most = cap < ((int64_t)1 << 30) ? (cap > 0 ? cap : 1) : (int64_t)1 << 30;
     /* at most one bucket per parameter, plus the pieces of parameters above `most` */
-    int64_t max = 1 + p->total / most;
+    int64_t max = 2 + p->total / most;
     for (int64_t i = 0; i < p->n; i++) max++;
     r->lo = lt_malloc((size_t)(max + 1) * sizeof *r->lo);
     r->order = lt_malloc((size_t)max * sizeof *r->order);
@@ -30,11 +33,12 @@ lt_status lt_grad_reduce_init(lt_grad_reduce *r, lt_comm *c, lt_params *p, int64
     r->lo[0] = 0;
     r->nb = 0;
     if (!r->single) {
-        /* Whole parameters in block order (offsets ascend) until a bucket holds at least cap floats. */
+        /* Parameters in block order (offsets ascend) fill a bucket up to cap floats; one that does not
+         * fit is cut at cap, so a large parameter spans several buckets. */
         int64_t start = 0;
         for (int64_t i = 0; i < p->n; i++) {
             const int64_t end = i + 1 < p->n ? p->items[i + 1]->offset : p->total;
-            while (end - start > most) { /* one parameter larger than an MPI count: in pieces */
+            while (end - start > most) { /* a parameter larger than a bucket: in pieces */
                 start += most;
                 r->lo[++r->nb] = start;
             }

@@ -1,8 +1,8 @@
 /* The gradient all-reduce of data-parallel training (docs/distributed.md), in buckets that
  * start while the backward sweep is still running.
  *
- * The flat gradient block is cut into contiguous buckets of whole parameters (at least
- * `bucket_bytes` each, a parameter larger than that alone). During a step's backward sweep
+ * The flat gradient block is cut into contiguous buckets of `bucket_bytes`, filled with the
+ * parameters in block order (a large parameter spans several buckets; the last is shorter). During a step's backward sweep
  * the graph calls back after every node (lt_graph.on_backward); a bucket to which no node
  * left on the tape writes is final, is scaled by this rank's share of the batch and handed
  * to a nonblocking all-reduce, which advances while the sweep computes the rest. Buckets start

@@ -364,7 +364,7 @@ static void augment_parse(void **state) {
 static void augment_statistics(void **state) {
     (void)state;
     enum { N = 18000, P = 4, K = 2 * P + 1 };
-    const lt_augment a = {P, 1};
+    const lt_augment a = {.crop_pad = P, .flip = 1};
     int64_t cy[K] = {0}, cx[K] = {0}, flips = 0, same_epoch = 0, joint_diag = 0;
     for (int64_t i = 0; i < N; i++) {
         lt_augment_draw d, d2, e;
@@ -393,7 +393,7 @@ static void augment_statistics(void **state) {
     /* epochs 3 and 4 agree by chance only: 1/(9*9*2) */
     assert_true((double)same_epoch / N < 3.0 / (K * K * 2));
     /* flip only: no offsets; crop only: no flips */
-    lt_augment f = {0, 1}, c = {P, 0};
+    lt_augment f = {.flip = 1}, c = {.crop_pad = P};
     int64_t fl = 0;
     for (int64_t i = 0; i < 2000; i++) {
         lt_augment_draw d;
@@ -420,7 +420,7 @@ static void augment_applied_to_training_only(void **state) {
     d.width = W;
     d.dim = D;
     for (int s = 0; s < 3; s++) d.split[s] = (lt_split){bytes, NULL, N, NULL};
-    const lt_augment a = {2, 1};
+    const lt_augment a = {.crop_pad = 2, .flip = 1};
     int64_t idx[N];
     for (int i = 0; i < N; i++) idx[i] = N - 1 - i;
     static float x[N * D], plain[N * D];

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # conv2d, conv_transpose2d (stride 2 and, with 3 channels and batches of 9, stride 1 k3 / to 3
-# channels), group_norm, layer_norm, causal_softmax, attention, gelu and linear_add against PyTorch on
+# channels), group_norm, layer_norm, causal_softmax, attention, gelu, linear_add and nt_xent against PyTorch on
 # the same inputs and weights: outputs and the gradients of Σ r·y for every input.
 # Shapes and hyper-parameters are written here and, independently, in tests/tools/ops_tool.c.
 set -euo pipefail
@@ -39,6 +39,11 @@ cases = {
     "conv_transpose2d_c3": ([(9, 33, 5, 4), (33, 3, 4, 4), (3,)],
                             lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1)),
     "linear_add": ([(9, 7), (5, 7), (5,), (9, 5)], lambda x, w, b, r: r + F.linear(x, w, b)),
+    # NT-Xent as SimCLR implementations write it: normalize, similarities / tau, the diagonal
+    # masked out, cross-entropy against the other view, per row
+    "nt_xent": ([(10, 6)], lambda z: F.cross_entropy(
+        (F.normalize(z, dim=1) @ F.normalize(z, dim=1).T / 0.5).masked_fill(torch.eye(10, dtype=torch.bool), float("-inf")),
+        (torch.arange(10) + 5) % 10, reduction="none")),
 }
 for name, (shapes, fn) in cases.items():
     ins = [torch.empty(s).uniform_(-1, 1).requires_grad_() for s in shapes]
@@ -56,7 +61,7 @@ import sys, torch
 d = sys.argv[1]
 bad = 0
 for name in ["conv2d", "conv_transpose2d", "group_norm", "layer_norm", "causal_softmax", "attention_causal",
-             "attention_full", "attention_long", "gelu", "conv2d_k3", "conv_transpose2d_c3", "linear_add"]:
+             "attention_full", "attention_long", "gelu", "conv2d_k3", "conv_transpose2d_c3", "linear_add", "nt_xent"]:
     ref = torch.load(f"{d}/{name}.ref")
     got = torch.frombuffer(bytearray(open(f"{d}/{name}.out", "rb").read()), dtype=torch.float32)
     want = torch.cat([t.reshape(-1) for t in ref])

@@ -125,6 +125,7 @@ int lt_run_sample(lt_run *r, int64_t n, uint64_t seed, const int64_t *labels, fl
 int lt_run_log_prob(lt_run *r, const float *x, const int64_t *y, int64_t n, double *out) {
     lt_model *m = r->m;
     if (n <= 0) return lt_fail(LT_ERR_ARG, "lt_run_log_prob: n = %lld: expected at least 1", (long long)n);
+    if (!m->vt->log_prob) return lt_fail(LT_ERR_ARG, "lt_run_log_prob: model '%s' has no likelihood", m->vt->name);
     lt_status st = lti_labels("lt_run_log_prob", m, y, n);
     if (!st && m->n_classes > 0 && !y)
         st = lt_fail(LT_ERR_ARG, "lt_run_log_prob: model '%s' is class-conditional: labels needed", m->vt->name);

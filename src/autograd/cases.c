@@ -12,6 +12,7 @@ extern const lt_gc_case lti_gc_cases_norm[];
 extern const lt_gc_case lti_gc_cases_attention[];
 extern const lt_gc_case lti_gc_cases_special[];
 extern const lt_gc_case lti_gc_cases_nade[];
+extern const lt_gc_case lti_gc_cases_contrastive[];
 
 static const lt_gc_case *const lti_families[] = {
     lti_gc_cases_matmul,
@@ -25,6 +26,7 @@ static const lt_gc_case *const lti_families[] = {
     lti_gc_cases_attention,
     lti_gc_cases_special,
     lti_gc_cases_nade,
+    lti_gc_cases_contrastive,
 };
 
 const lt_gc_case *const *lt_gc_cases(int64_t *n) {

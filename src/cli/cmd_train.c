@@ -16,6 +16,7 @@
 #include "cli/latent_opts.h"
 #include "cli/gpt_opts.h"
 #include "cli/vq_opts.h"
+#include "cli/ssl_opts.h"
 #include "cli/mae_opts.h"
 #include "core/threads.h"
 #include "data/dataset.h"
@@ -103,10 +104,11 @@ static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
 
 static void lti_usage(FILE *f) {
     fprintf(f,
-            "usage: latent train --model fvsbn|nade|made|vae|gsvae|vqvae|gpt --data DIR|tfrecord:PREFIX --out RUN [options]\n"
+            "usage: latent train --model fvsbn|nade|made|vae|gsvae|vqvae|gpt|simclr|mae --data DIR|tfrecord:PREFIX --out RUN [options]\n"
             "       latent train --resume RUN [--epochs N] [--threads T] [--json] [--log-every N] [--keep N|all] [--quiet]\n"
             "data:      --binarize none|threshold|stochastic|dynamic  --limit N (first N examples per split)\n"
             "           --augment crop:P,flip (training batches: random crop with P zero pixels of padding, horizontal flip)\n"
+            "           --augment simclr|simclr-grey[,rrc:LO,jitter:S,grey:P,blur:P,noise:STD] (docs/ssl.md)\n"
             "           --features SPEC.json (with --data tfrecord:PREFIX or tfrecord:PATTERN-with-{split})\n"
             "model:     --hidden 500[,500...]  --masks K  --order-agnostic  --direct  --conditional\n"
             "training:  --epochs N (10)  --batch B (100)  --optimizer adam|adamw|adagrad|sgd  --lr X (1e-3)\n"
@@ -117,6 +119,7 @@ static void lti_usage(FILE *f) {
             LT_CLI_LATENT_USAGE
             LT_CLI_GPT_USAGE
             LT_CLI_VQ_USAGE
+            LT_CLI_SSL_USAGE
             LT_CLI_MAE_USAGE
             "output:    --json (one JSON object per epoch on stdout)  --quiet (no progress on stderr)\n"
             "           --log-every N (training scalars to the TensorBoard event file every N steps; 50)\n"
@@ -215,6 +218,7 @@ int lt_cmd_train(int argc, char **argv) {
         if ((r = lt_cli_latent_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
         if ((r = lt_cli_gpt_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
         if ((r = lt_cli_vq_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
+        if ((r = lt_cli_ssl_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
         if ((r = lt_cli_mae_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--batch", 1, 1000000, &c.batch))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--optimizer", &c.optimizer))) { if (r < 0) goto out; continue; }

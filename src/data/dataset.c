@@ -1,5 +1,6 @@
 /* Directory data sets: loading, validation, per-batch conversion (see dataset.h). */
 #include "data/dataset.h"
+#include "data/augment.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -218,9 +219,15 @@ int lti_split_pattern(const char *pattern, lt_split_id s, char *buf, size_t cap)
 enum { LTI_STREAM_AUGMENT = 0xA06ull };
 
 void lt_augment_draw_for(const lt_augment *a, uint64_t seed, int64_t epoch, int64_t idx, lt_augment_draw *out) {
+    lt_augment_draw_view(a, seed, epoch, idx, 0, out);
+}
+
+void lt_augment_draw_view(const lt_augment *a, uint64_t seed, int64_t epoch, int64_t idx, int64_t view,
+                          lt_augment_draw *out) {
     lt_rng root;
     lt_rng_seed(&root, seed);
     lt_rng base = lt_rng_fork(&root, LTI_STREAM_AUGMENT);
+    if (view > 0) base = lt_rng_fork(&base, 0x7000ull + (uint64_t)view); /* view 0 keeps the one-view draws */
     lt_rng ex = lt_rng_fork(&base, (uint64_t)epoch);
     ex.counter = (uint64_t)idx * 4; /* 3 draws; a rejection in lt_rng_below (p < 2^-50) may use a 4th */
     const uint64_t span = a->crop_pad > 0 ? 2 * (uint64_t)a->crop_pad + 1 : 1;
@@ -252,12 +259,17 @@ static void lti_augmented_row(const lt_dataset *d, const lt_split *sp, int64_t r
 
 void lt_dataset_batch_opts(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, const lt_batch_opts *o,
                            float *x, int64_t *y) {
+    lt_dataset_batch_view(d, s, idx, n, o, 0, 0, x, y);
+}
+
+void lt_dataset_batch_view(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, const lt_batch_opts *o,
+                           int64_t view, int any_split, float *x, int64_t *y) {
     const lt_split *sp = &d->split[s];
     const int64_t dim = d->dim;
     const float scale = d->binary ? 1.0f : 1.0f / 255.0f;
     const lt_binarize mode = o->binarize;
-    const lt_augment *aug = s == LT_SPLIT_TRAIN && o->augment && (o->augment->crop_pad > 0 || o->augment->flip)
-                                ? o->augment : NULL;
+    const lt_augment *aug = (s == LT_SPLIT_TRAIN || any_split) && lt_augment_active(o->augment) ? o->augment : NULL;
+    const int bytes = aug && lt_augment_bytes(aug) && sp->images && dim <= LT_AUG_MAX_DIM; /* lt_augment_check */
     /* One stream per (epoch for dynamic training draws, split); each example owns
      * the counter range [i*ceil(dim/4), (i+1)*ceil(dim/4)). */
     lt_rng root;
@@ -268,9 +280,14 @@ void lt_dataset_batch_opts(const lt_dataset *d, lt_split_id s, const int64_t *id
     const uint64_t per_example = (uint64_t)(dim + 3) / 4;
     for (int64_t r = 0; r < n; r++) {
         float *dst = x + r * dim; /* (dim) */
-        if (aug) {
+        if (bytes) {
+            uint8_t row[LT_AUG_MAX_DIM];
+            lt_augment_bytes_row(aug, sp->images + idx[r] * dim, d->channels > 0 ? d->channels : 1, d->height, d->width,
+                                 o->seed, o->epoch, view, idx[r], row);
+            for (int64_t j = 0; j < dim; j++) dst[j] = d->has_lut ? d->lut[row[j]] : row[j] * scale;
+        } else if (aug) {
             lt_augment_draw a;
-            lt_augment_draw_for(aug, o->seed, o->epoch, idx[r], &a);
+            lt_augment_draw_view(aug, o->seed, o->epoch, idx[r], view, &a);
             lti_augmented_row(d, sp, idx[r], scale, &a, dst);
         } else if (sp->values) {
             memcpy(dst, sp->values + idx[r] * dim, sizeof(float) * (size_t)dim);
@@ -307,31 +324,79 @@ void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, in
     lt_dataset_batch_opts(d, s, idx, n, &o, x, y);
 }
 
+/* One "name[:value]" item of --augment into a: its bit (a preset's: 1 << 7), 0 when it is not one. */
+static unsigned lti_augment_item(const char *p, size_t len, lt_augment *a) {
+    char name[16];
+    double v = -1;
+    int used = 0;
+    const size_t nl = strcspn(p, ":,");
+    if (nl >= sizeof name || nl > len) return 0;
+    memcpy(name, p, nl);
+    name[nl] = '\0';
+    const int has_v = nl < len;
+    if (has_v && (sscanf(p + nl + 1, "%lf%n", &v, &used) != 1 || nl + 1 + (size_t)used != len || !(v >= 0)))
+        return 0;
+    if (!strcmp(name, "simclr") || !strcmp(name, "simclr-grey")) {
+        if (has_v) return 0;
+        const int grey = name[6] != '\0'; /* SimCLR's CIFAR-10 recipe; for grey images blur instead of colour */
+        a->flip = 1;
+        a->rrc_lo = grey ? 0.2f : 0.08f;
+        a->jitter = 0.5f;
+        a->grey = grey ? 0.0f : 0.2f;
+        a->blur = grey ? 0.5f : 0.0f;
+        return 1u << 7;
+    }
+    if (!strcmp(name, "rrc") && (!has_v || (v > 0 && v <= 1))) return a->rrc_lo = has_v ? (float)v : 0.08f, 1u << 2;
+    if (!strcmp(name, "jitter") && (!has_v || (v > 0 && v <= 4))) return a->jitter = has_v ? (float)v : 1.0f, 1u << 3;
+    if (!strcmp(name, "grey") && (!has_v || v <= 1)) return a->grey = has_v ? (float)v : 0.2f, 1u << 4;
+    if (!strcmp(name, "blur") && (!has_v || v <= 1)) return a->blur = has_v ? (float)v : 0.5f, 1u << 5;
+    if (!strcmp(name, "noise") && has_v && v > 0 && v <= 1) return a->noise = (float)v, 1u << 6;
+    return 0;
+}
+
 lt_status lt_augment_parse(const char *s, lt_augment *a) {
     memset(a, 0, sizeof *a);
     if (!strcmp(s, "none") || !*s) return LT_OK;
+    unsigned seen = 0; /* each item at most once; a preset only first */
     for (const char *p = s;; p++) { /* items separated by commas, none empty */
         size_t len = strcspn(p, ",");
         long long pad;
         int used = 0;
-        if (len == 4 && !strncmp(p, "flip", 4) && !a->flip) {
+        unsigned bit = 0;
+        if (len == 4 && !strncmp(p, "flip", 4)) {
+            bit = 1u << 0;
             a->flip = 1;
-        } else if (sscanf(p, "crop:%lld%n", &pad, &used) == 1 && (size_t)used == len && pad >= 1 && pad <= 4096 &&
-                   !a->crop_pad) {
+        } else if (sscanf(p, "crop:%lld%n", &pad, &used) == 1 && (size_t)used == len && pad >= 1 && pad <= 4096) {
+            bit = 1u << 1;
             a->crop_pad = pad;
-        } else {
-            memset(a, 0, sizeof *a);
-            return lt_fail(LT_ERR_ARG, "--augment %s: expected a list of crop:P (padding P in 1..4096) and flip, "
-                           "each at most once (e.g. crop:4,flip), or none; found '%.*s'", s, (int)len, p);
+        } else if (len) {
+            bit = lti_augment_item(p, len, a);
         }
+        if (!bit || (seen & bit) || (bit == 1u << 7 && p != s)) {
+            memset(a, 0, sizeof *a);
+            return lt_fail(LT_ERR_ARG, "--augment %s: expected a list of crop:P (padding P in 1..4096), flip, rrc[:LO] "
+                           "(scale LO in (0,1]), jitter[:S], grey[:P], blur[:P], noise:STD, or none; a preset "
+                           "simclr or simclr-grey may come first (e.g. simclr,jitter:1); found '%.*s'", s, (int)len, p);
+        }
+        if (bit != 1u << 7) seen |= bit;
         p += len;
         if (!*p) return LT_OK;
     }
 }
 
 void lt_augment_name(const lt_augment *a, char *buf, size_t cap) {
-    if (a->crop_pad > 0) snprintf(buf, cap, "crop:%lld%s", (long long)a->crop_pad, a->flip ? ",flip" : "");
-    else snprintf(buf, cap, "%s", a->flip ? "flip" : "none");
+    size_t k = 0;
+    buf[0] = '\0';
+#define LTI_PUT(...) (k += (size_t)snprintf(buf + (k < cap ? k : cap), k < cap ? cap - k : 0, __VA_ARGS__))
+    if (a->crop_pad > 0) LTI_PUT("%scrop:%lld", k ? "," : "", (long long)a->crop_pad);
+    if (a->flip) LTI_PUT("%sflip", k ? "," : "");
+    if (a->rrc_lo > 0) LTI_PUT("%srrc:%g", k ? "," : "", (double)a->rrc_lo);
+    if (a->jitter > 0) LTI_PUT("%sjitter:%g", k ? "," : "", (double)a->jitter);
+    if (a->grey > 0) LTI_PUT("%sgrey:%g", k ? "," : "", (double)a->grey);
+    if (a->blur > 0) LTI_PUT("%sblur:%g", k ? "," : "", (double)a->blur);
+    if (a->noise > 0) LTI_PUT("%snoise:%g", k ? "," : "", (double)a->noise);
+#undef LTI_PUT
+    if (!k) snprintf(buf, cap, "none");
 }
 
 int lt_binarize_parse(const char *s) {

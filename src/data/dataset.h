@@ -96,6 +96,13 @@ typedef enum lt_range { LT_RANGE_UNIT = 0, LT_RANGE_SIGNED } lt_range; /* [0, 1]
 typedef struct lt_augment {
     int64_t crop_pad;  /* > 0: random crop with this much zero padding on each side */
     int flip;          /* random horizontal flip (probability 1/2) */
+    /* The self-supervised pipeline on the stored bytes (data/augment.h, docs/ssl.md), applied
+     * after crop/flip in SimCLR's order; each 0 = off: */
+    float rrc_lo;      /* > 0: random resized crop, scale in [rrc_lo, 1], ratio in [3/4, 4/3] */
+    float jitter;      /* > 0: colour jitter of strength s, with probability 0.8 */
+    float grey;        /* random greyscale with this probability (colour data) */
+    float blur;        /* Gaussian blur (sigma in [0.1, 2]) with this probability */
+    float noise;       /* additive Gaussian noise of this std (in [0, 1] value units) */
 } lt_augment;
 
 /* One example's augmentation: output pixel (y, x) is input pixel
@@ -133,12 +140,23 @@ void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, in
  * this with range [0, 1] and no augmentation. */
 void lt_dataset_batch_opts(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, const lt_batch_opts *o,
                            float *x, int64_t *y);
+/* lt_dataset_batch_opts with the augmentation draws of view `view` (lt_augment_draw_view;
+ * view 0 is lt_dataset_batch_opts itself), and, when any_split is non-zero, the augmentation
+ * applied to evaluation splits too (a views model's validation loss). */
+void lt_dataset_batch_view(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, const lt_batch_opts *o,
+                           int64_t view, int any_split, float *x, int64_t *y);
 
 /* The augmentation of example idx (of the training split) in epoch: dy, dx uniform
  * in [-crop_pad, crop_pad], flip with probability 1/2; a counter-based draw, so the
  * same (seed, epoch, idx) always gives the same draw. */
 void lt_augment_draw_for(const lt_augment *a, uint64_t seed, int64_t epoch, int64_t idx, lt_augment_draw *out);
-/* "crop:P,flip", "flip", "crop:P", "none" or "" → *a (LT_ERR_ARG with the reason). */
+/* As lt_augment_draw_for, for view `view` of the example (view 0: lt_augment_draw_for's draw;
+ * each other view an independent draw). */
+void lt_augment_draw_view(const lt_augment *a, uint64_t seed, int64_t epoch, int64_t idx, int64_t view,
+                          lt_augment_draw *out);
+/* "crop:P,flip", "flip", "crop:P", "none" or "" → *a (LT_ERR_ARG with the reason), and the
+ * items of data/augment.h: "rrc[:LO]", "jitter[:S]", "grey[:P]", "blur[:P]", "noise:STD" and
+ * the presets "simclr" and "simclr-grey" (first; later items override the preset's). */
 lt_status lt_augment_parse(const char *s, lt_augment *a);
 /* The canonical spelling ("crop:4,flip", "none") into buf. */
 void lt_augment_name(const lt_augment *a, char *buf, size_t cap);

@@ -151,6 +151,12 @@ typedef struct lt_model_vtable {
      * `latent fd` read them; the model chooses the layer (docs/ssl.md). */
     int64_t (*feature_size)(const lt_model *m);
     lt_status (*features)(lt_model *m, lt_graph *g, const lt_batch *b, float *out);
+    /* Views (self-supervised models; 0 or 1 elsewhere): views > 1 makes the trainer and the
+     * validation hand loss() views·n rows for n examples, row v·n + i = view v of example i,
+     * each view with its own augmentation draws (train/views.h); b->n = views·n, b->y the n
+     * examples' labels or NULL. Such a model may leave log_prob and sample NULL: its
+     * validation value is then its loss on views of the validation split (train/views.h). */
+    int views;
 } lt_model_vtable;
 
 enum { LT_MODEL_RANGE_UNIT = 0, LT_MODEL_RANGE_SIGNED = 1 }; /* = lt_range of data/dataset.h */

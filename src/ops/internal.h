@@ -85,5 +85,6 @@ LTI_DECLARE_BACKWARD(attention);
 LTI_DECLARE_BACKWARD(stop_gradient);
 LTI_DECLARE_BACKWARD(straight_through);
 LTI_DECLARE_BACKWARD(nade);
+LTI_DECLARE_BACKWARD(nt_xent); /* contrastive.c */
 
 #endif

@@ -31,6 +31,8 @@ typedef enum lt_op {
     LT_OP_STOP_GRADIENT, LT_OP_STRAIGHT_THROUGH,
     /* nade.c */
     LT_OP_NADE,
+    /* contrastive.c */
+    LT_OP_NT_XENT,
     LT_OP_COUNT
 } lt_op;
 

@@ -143,4 +143,11 @@ lt_tensor *lt_argmin_dist(lt_graph *g, const lt_tensor *x, const lt_tensor *code
  * x (B,D) constant, a0 (H) or (B,H), W (D,H), V (D,H), b (D) -> logits (B,D) */
 lt_tensor *lt_nade(lt_graph *g, const lt_tensor *x, lt_tensor *a0, lt_tensor *W, lt_tensor *V, lt_tensor *b);
 
+/* ---- contrastive.c ---- */
+/* NT-Xent (SimCLR, Chen et al. 2020): z (2n, D), rows i and i+n the two views of example i.
+ * u = z/max(‖z‖, 1e-12), s_ij = u_i·u_j / tau; per row i, with positive p(i) = (i+n) mod 2n,
+ * out_i = −s_{i,p(i)} + log Σ_{j≠i} exp(s_ij) (the other 2n−2 rows are the negatives).
+ * -> (2n), per-row losses (the SimCLR loss is their mean). tau > 0. */
+lt_tensor *lt_nt_xent(lt_graph *g, lt_tensor *z, float tau);
+
 #endif

@@ -56,5 +56,6 @@ const lti_op_def lti_op_table[LT_OP_COUNT] = {
     [LT_OP_STOP_GRADIENT] = {"stop_gradient", lti_stop_gradient_backward},
     [LT_OP_STRAIGHT_THROUGH] = {"straight_through", lti_straight_through_backward},
     [LT_OP_NADE] = {"nade", lti_nade_backward},
+    [LT_OP_NT_XENT] = {"nt_xent", lti_nt_xent_backward},
 };
 _Static_assert(sizeof lti_op_table / sizeof lti_op_table[0] == LT_OP_COUNT, "one entry per op");

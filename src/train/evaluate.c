@@ -54,6 +54,9 @@ static void lti_mean_stderr(double sum, double sumsq, int64_t count, double *mea
  * all_classes, lp gets (B, n_classes) values: log p(x | y=c) for every c. */
 static lt_status lti_sweep(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_eval_opts *o, int all_classes,
                            const double *prior, int64_t first, int64_t end, lt_eval_result *out) {
+    if (!m->vt->log_prob)
+        return lt_fail(LT_ERR_ARG, "model '%s' has no likelihood to evaluate (a self-supervised encoder: its "
+                       "validation loss is in metrics.jsonl; probe its features)", m->vt->name);
     lt_status st = lti_check(m, d, first, end);
     if (st) return st;
     const int64_t B = d->batch > 0 ? d->batch : 100, D = m->dim, C = all_classes ? m->n_classes : 1;

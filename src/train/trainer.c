@@ -1,5 +1,6 @@
 /* The training loop (see trainer.h). */
 #include "train/trainer.h"
+#include "train/views.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -168,7 +169,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if (b < 0) return lt_fail(LT_ERR_ARG, "--binarize %s: expected none, threshold, stochastic or dynamic", bin);
     t->binarize = (lt_binarize)b;
     if ((st = lt_augment_parse(lti_get_s(c, "augment", "none"), &t->aug))) return st;
-    if (t->data.vocab > 0 && (t->aug.crop_pad > 0 || t->aug.flip))
+    if (t->data.vocab > 0 && lt_augment_active(&t->aug))
         return lt_fail(LT_ERR_ARG, "--augment: data source %s holds code grids, which are not augmented", t->data_dir);
     /* vt: the model's table (found above; unknown: lt_model_create says so below) */
     if (vt && !!vt->tokens != (t->data.vocab > 0))
@@ -179,6 +180,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if (t->aug.crop_pad > 0 && t->data.height < 2)
         return lt_fail(LT_ERR_ARG, "augment crop:%lld: data source %s has no 2-d images (height %lld)",
                        (long long)t->aug.crop_pad, t->data_dir, (long long)t->data.height);
+    if ((st = lt_augment_check(&t->aug, &t->data, t->data_dir))) return st;
 
     if (fresh) {
         /* The resolved binarization, the data's geometry and the seed become part of the run. */
@@ -242,7 +244,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if ((st = lt_graph_init(&t->g, (size_t)1 << 20))) return st;
     t->g_ready = 1;
     const int64_t D = t->data.dim, S = t->sample_n > 0 ? t->sample_n : 1;
-    t->x = lt_malloc((size_t)(t->batch * D) * sizeof *t->x);
+    t->x = lt_malloc((size_t)(t->batch * D * lt_model_views(t->m)) * sizeof *t->x); /* (views·batch, D) */
     t->y = lt_malloc((size_t)t->batch * sizeof *t->y);
     t->perm = lt_malloc((size_t)N * sizeof *t->perm);
     if (t->m->vt->tokens && !(t->tok = lt_malloc((size_t)(t->batch * D) * sizeof *t->tok)))
@@ -486,6 +488,10 @@ static lt_status lti_validate(lti_trainer *t, const lt_eval_opts *eo, lt_eval_re
                               double *elbo_se) {
     lt_eval_data ed = {&t->data, LT_SPLIT_VALID, t->binarize, t->seed, 100};
     lt_status st = LT_OK;
+    if (!t->m->vt->log_prob) { /* no likelihood: the loss on views of the split (train/views.h), every rank */
+        ed.batch = t->batch;
+        return lt_evaluate_views_loss(t->m, &t->g, &ed, &t->aug, vr);
+    }
     if (t->size == 1) {
         st = lt_evaluate_nll(t->m, &t->g, &ed, eo, vr);
         if (!st && t->m->vt->elbo) st = lt_evaluate_elbo(t->m, &t->g, &ed, eo, elbo, elbo_se);
@@ -554,20 +560,22 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             t->g.part = R > 1 ? &part : NULL;
             const double ts = lti_now();
             lt_batch_opts bo = {t->binarize, t->seed, e, (lt_range)t->m->vt->range, &t->aug};
-            lt_dataset_batch_opts(&t->data, LT_SPLIT_TRAIN, t->perm + k * B + lo, nr, &bo, t->x, t->y);
+            lt_views_batch(&t->data, LT_SPLIT_TRAIN, t->perm + k * B + lo, nr, &bo, lt_model_views(t->m), 0, t->x, t->y);
             if (t->tok) lt_dataset_tokens(&t->data, LT_SPLIT_TRAIN, t->perm + k * B + lo, nr, t->tok);
             if (t->trace) {
                 for (int64_t i = 0; i < nr; i++) fprintf(t->trace, "%lld %lld\n", (long long)e, (long long)t->perm[k * B + lo + i]);
                 fflush(t->trace);
             }
-            lt_batch b = {t->x, t->m->n_classes > 0 ? t->y : NULL, nr, D, t->tok};
+            lt_batch b = {t->x, t->m->n_classes > 0 ? t->y : NULL, nr * lt_model_views(t->m), D, t->tok};
             if (t->m->vt->on_step) t->m->vt->on_step(t->m, s->global_step);
             lt_params_zero_grad(&t->m->params);
             lt_tensor *loss = NULL;
             lt_status st = LT_OK;
             double lv = 0;
             if (nr > 0) { /* a last batch smaller than R leaves some ranks without examples */
+                t->g.training = 1; /* train mode for the step (BatchNorm, dropout); off for everything else */
                 st = t->m->vt->loss(t->m, &t->g, &b, &loss);
+                t->g.training = 0;
                 if (!st) st = lt_graph_status(&t->g);
                 if (st) return lt_fail_context(st, "epoch %lld step %lld: ", (long long)e + 1, (long long)k + 1);
                 lv = loss->data[0];

@@ -1,5 +1,5 @@
 /* Helper of tests/test_torch_ops.sh: runs conv2d, conv_transpose2d, group_norm,
- * layer_norm, causal_softmax, attention, gelu and linear_add on inputs PyTorch wrote, and writes the outputs
+ * layer_norm, causal_softmax, attention, gelu, linear_add and nt_xent on inputs PyTorch wrote, and writes the outputs
  * and the gradients of Σ r·y back for PyTorch to compare.
  *   ops_tool DIR   for each case NAME: reads DIR/NAME.in = the inputs then r, raw
  *                  float32, shapes fixed below (and, independently, in the script);
@@ -30,6 +30,7 @@ static const tool_case CASES[] = {
     {"conv2d_k3", 3, {4, 4, 1}, {{9, 3, 7, 9}, {17, 3, 3, 3}, {17}}},           /* stride 1 pad 1 */
     {"conv_transpose2d_c3", 3, {4, 4, 1}, {{9, 33, 5, 4}, {33, 3, 4, 4}, {3}}}, /* stride 2 pad 1 */
     {"linear_add", 4, {2, 2, 1, 2}, {{9, 7}, {5, 7}, {5}, {9, 5}}}, /* x, w, bias, res */
+    {"nt_xent", 1, {2}, {{10, 6}}}, /* 5 examples × 2 views, tau 0.5 */
 };
 
 static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
@@ -45,7 +46,8 @@ static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
     case 8: return lt_gelu(g, lt_mul_scalar(g, in[0], 6.0f));
     case 9: return lt_conv2d(g, in[0], in[1], in[2], 1, 1);
     case 10: return lt_conv_transpose2d(g, in[0], in[1], in[2], 2, 1);
-    default: return lt_linear_add(g, in[0], in[1], in[2], in[3]);
+    case 11: return lt_linear_add(g, in[0], in[1], in[2], in[3]);
+    default: return lt_nt_xent(g, in[0], 0.5f);
     }
 }
 

@@ -1,0 +1,80 @@
+"""PyTorch peer of bench_simclr: the same SimCLR step. Encoder: the CIFAR-stem ResNet of
+BasicBlocks of src/nn/resnet.c (3x3 stem conv, width 32, 3 stages of 2 blocks, BatchNorm,
+stride 2 between stages, global average pool); head Linear(d, d), ReLU, Linear(d, 128);
+NT-Xent (tau 0.5) written as SimCLR implementations write it (normalize, similarity matrix,
+diagonal masked, cross-entropy against the other view); Adam 1e-3; fixed uniform views.
+Best of `rounds` rounds of `steps` steps.
+
+Usage: python3 torch_simclr.py [batch 256] [rounds 2] [steps 3] [threads 2] [channels 1] [side 28]"""
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class BasicBlock(nn.Module):
+    def __init__(s, cin, cout, stride):
+        super().__init__()
+        s.conv1, s.bn1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+        s.conv2, s.bn2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+        s.downsample = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+                        if stride != 1 or cin != cout else None)
+
+    def forward(s, x):
+        h = s.bn2(s.conv2(F.relu(s.bn1(s.conv1(x)))))
+        return F.relu(h + (s.downsample(x) if s.downsample is not None else x))
+
+
+class SimCLR(nn.Module):
+    def __init__(s, cin=1, width=32, stages=3, blocks=2, proj=128):
+        super().__init__()
+        s.conv1, s.bn1 = nn.Conv2d(cin, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width)
+        layers, c = [], width
+        for i in range(stages):
+            for b in range(blocks):
+                layers.append(BasicBlock(c, width << i, 2 if i > 0 and b == 0 else 1))
+                c = width << i
+        s.layers = nn.Sequential(*layers)
+        s.projector = nn.Sequential(nn.Linear(c, c), nn.ReLU(), nn.Linear(c, proj))
+
+    def forward(s, x, tau=0.5):
+        h = s.layers(F.relu(s.bn1(s.conv1(x)))).mean(dim=(2, 3))
+        z = F.normalize(s.projector(h), dim=1)
+        n2 = z.shape[0]
+        sim = (z @ z.t() / tau).masked_fill(torch.eye(n2, dtype=torch.bool), float("-inf"))
+        return F.cross_entropy(sim, (torch.arange(n2) + n2 // 2) % n2)
+
+
+def main():
+    a = sys.argv[1:] + [None] * 6
+    B = int(a[0] or 256)
+    rounds, steps, threads = int(a[1] or 2), int(a[2] or 3), int(a[3] or 2)
+    C, S = int(a[4] or 1), int(a[5] or 28)
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    m = SimCLR(C)
+    m.train()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    x = torch.rand(2 * B, C, S, S)
+    best = 0
+    for r in range(-1, rounds):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = m(x)
+            loss.backward()
+            opt.step()
+        rate = steps * B / (time.perf_counter() - t0)
+        if r >= 0: best = max(best, rate)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print('pytorch simclr %dx%dx%d batch %3d: %7.1f examples/s (best of %d rounds of %d steps, %d threads), last loss '
+          '%.3f, peak RSS %.1f MB' % (S, S, C, B, best, rounds, steps, threads, loss.item(), rss))
+    print('BENCH impl=pytorch model=simclr batch=%d ex_per_s=%.1f peak_rss_mb=%.1f threads=%d torch=%s'
+          % (B, best, rss, threads, torch.__version__))
+
+
+if __name__ == '__main__':
+    main()

@@ -174,8 +174,8 @@ static void norm_pix_targets_standardize_each_patch(void **state) {
 /* a small mae on 3×8×8 images: width 8, 2 stages, 1 block, patch 2 */
 static lt_model *small_mae(const char *extra) {
     char js[400];
-    snprintf(js, sizeof js, "{\"height\": 8, \"width\": 8, \"channels\": 3, \"enc_width\": 8, \"stages\": 2, "
-             "\"blocks\": 1, \"patch\": 2, \"dec_width\": 8, \"seed\": 4%s}", extra);
+    snprintf(js, sizeof js, "{\"height\": 8, \"width\": 8, \"channels\": 3, \"enc_width\": 8, \"enc_stages\": 2, "
+             "\"enc_blocks\": 1, \"patch\": 2, \"dec_width\": 8, \"seed\": 4%s}", extra);
     json_error_t e;
     json_t *c = json_loads(js, 0, &e);
     assert_non_null(c);
@@ -310,7 +310,7 @@ static void model_bad_configs(void **state) {
     const char *bad[] = {"{\"height\": 8, \"width\": 8, \"patch\": 3}",
                          "{\"height\": 8, \"width\": 8, \"mask_ratio\": 1}",
                          "{\"height\": 8, \"width\": 8, \"corrupt\": \"blur\"}",
-                         "{\"height\": 6, \"width\": 6, \"stages\": 3, \"patch\": 2}",
+                         "{\"height\": 6, \"width\": 6, \"enc_stages\": 3, \"patch\": 2}",
                          "{\"height\": 8, \"width\": 8, \"hidden\": 5}"};
     const char *says[] = {"patch 3", "keep some visible", "corrupt 'blur'", "do not divide by 4", "'hidden'"};
     for (int i = 0; i < 5; i++) {

@@ -143,12 +143,12 @@ static void shapes_checked(void **state) {
 
 /* RUN/config.json and RUN/checkpoints/last.safetensors of a small untrained mae whose BatchNorm
  * buffers are moved off their defaults (so that copying them matters); *out the model. */
-static void write_run(const char *run, const char *model_config, lt_model **out) {
+static void write_run_of(const char *run, const char *model, const char *model_config, lt_model **out) {
     json_error_t e;
     json_t *mc = json_loads(model_config, 0, &e);
     assert_non_null(mc);
     lt_model *m = NULL;
-    assert_int_equal(lt_model_create("mae", mc, &m), LT_OK);
+    assert_int_equal(lt_model_create(model, mc, &m), LT_OK);
     lt_rng r;
     lt_rng_seed(&r, 8);
     for (int64_t i = 0; i < m->buffers.n; i++) { /* running means and variances off 0 and 1 */
@@ -161,15 +161,19 @@ static void write_run(const char *run, const char *model_config, lt_model **out)
     assert_int_equal(lt_run_mkdir(path), LT_OK);
     snprintf(path, sizeof path, "%s/checkpoints/last.safetensors", run);
     assert_int_equal(lt_checkpoint_save(path, m, NULL, NULL, NULL), LT_OK);
-    json_t *cfg = json_pack("{s:s, s:o}", "model", "mae", "model_config", mc);
+    json_t *cfg = json_pack("{s:s, s:o}", "model", model, "model_config", mc);
     snprintf(path, sizeof path, "%s/config.json", run);
     assert_int_equal(lt_run_write_json(path, cfg), LT_OK);
     json_decref(cfg);
     *out = m;
 }
 
-static const char *SMALL = "{\"height\": 8, \"width\": 8, \"channels\": 3, \"enc_width\": 8, \"stages\": 2, "
-                           "\"blocks\": 1, \"patch\": 2, \"seed\": 3}";
+static void write_run(const char *run, const char *model_config, lt_model **out) {
+    write_run_of(run, "mae", model_config, out);
+}
+
+static const char *SMALL = "{\"height\": 8, \"width\": 8, \"channels\": 3, \"enc_width\": 8, \"enc_stages\": 2, "
+                           "\"enc_blocks\": 1, \"patch\": 2, \"seed\": 3}";
 
 static lt_frozen_encoder *FE; /* for fe_dist */
 
@@ -250,6 +254,34 @@ static void frozen_encoder_from_a_run(void **state) {
     assert_int_equal(test_rmtree(dir), 0);
 }
 
+/* a simclr run's encoder loads the same way: its pooled output is simclr's features */
+static void frozen_encoder_from_simclr(void **state) {
+    (void)state;
+    char dir[256];
+    assert_int_equal(test_tmpdir(dir, sizeof dir, "perceptual"), 0);
+    lt_model *m;
+    write_run_of(dir, "simclr", "{\"height\": 8, \"width\": 8, \"channels\": 3, \"enc_width\": 8, \"enc_stages\": 2, "
+                 "\"enc_blocks\": 1, \"seed\": 5}", &m);
+    lt_frozen_encoder *fe;
+    assert_int_equal(lt_frozen_encoder_open(dir, &fe), LT_OK);
+    assert_string_equal(fe->model, "simclr");
+    assert_true(fe->range == m->vt->range);
+    enum { N = 3, D = 192 };
+    float x[N * D], fm[N * 16];
+    lt_rng_fill_uniform(&R, x, N * D, 0, 1);
+    lt_batch b = {x, NULL, N, D, NULL};
+    assert_int_equal(m->vt->features(m, &G, &b, fm), LT_OK);
+    lt_graph_reset(&G);
+    lt_tensor xt = lt_tensor_wrap(x, 4, (int64_t[]){N, 3, 8, 8});
+    lt_tensor *h = lt_nn_resnet_forward(&G, &fe->enc, &xt, NULL);
+    assert_non_null(h);
+    assert_memory_equal(h->data, fm, sizeof fm);
+    lt_graph_reset(&G);
+    lt_frozen_encoder_close(fe);
+    lt_model_destroy(m);
+    assert_int_equal(test_rmtree(dir), 0);
+}
+
 static void frozen_encoder_errors(void **state) {
     (void)state;
     char dir[256], path[600];
@@ -264,8 +296,8 @@ static void frozen_encoder_errors(void **state) {
     /* a checkpoint of another width: the first tensor's shape is wrong */
     char other[256];
     assert_int_equal(test_tmpdir(other, sizeof other, "perceptual"), 0);
-    write_run(other, "{\"height\": 8, \"width\": 8, \"channels\": 3, \"enc_width\": 16, \"stages\": 2, "
-              "\"blocks\": 1, \"patch\": 2}", &m);
+    write_run(other, "{\"height\": 8, \"width\": 8, \"channels\": 3, \"enc_width\": 16, \"enc_stages\": 2, "
+              "\"enc_blocks\": 1, \"patch\": 2}", &m);
     lt_model_destroy(m);
     char cmd[1400];
     snprintf(cmd, sizeof cmd, "cp %s/checkpoints/last.safetensors %s/checkpoints/best.safetensors", other, dir);
@@ -292,6 +324,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(gradcheck_taps, setup, teardown),
         cmocka_unit_test_setup_teardown(shapes_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(frozen_encoder_from_a_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(frozen_encoder_from_simclr, setup, teardown),
         cmocka_unit_test_setup_teardown(frozen_encoder_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -306,6 +306,23 @@ static void simclr_model(void **state) {
     assert_int_equal(m->vt->features(m, &G, &fb, f2), LT_OK);
     assert_memory_equal(f1, f2, sizeof f1);
     lt_graph_reset(&G);
+    /* the validation loss over views: whole batches only, the same views every call */
+    {
+        enum { NV = 40 };
+        static uint8_t pix[NV * D], lab[NV];
+        lt_dataset d;
+        mem_dataset(&d, pix, lab, NV, 1, 8, 8);
+        lt_augment a;
+        assert_int_equal(lt_augment_parse("simclr-grey", &a), LT_OK);
+        lt_eval_data ed = {&d, LT_SPLIT_VALID, LT_BINARIZE_NONE, 3, 16};
+        lt_eval_result r1, r2;
+        assert_int_equal(lt_evaluate_views_loss(m, &G, &ed, &a, &r1), LT_OK);
+        assert_int_equal(lt_evaluate_views_loss(m, &G, &ed, &a, &r2), LT_OK);
+        assert_int_equal(r1.examples, 32);
+        assert_true(r1.nll_nats > 0 && r1.nll_nats < logf(31) + 0.5f && r1.nll_stderr > 0);
+        assert_true(r1.nll_nats == r2.nll_nats);
+        assert_int_equal(G.training, 0);
+    }
     /* an odd number of rows is refused */
     lt_batch odd = {x, NULL, 5, D, NULL};
     assert_int_equal(m->vt->loss(m, &G, &odd, &loss), LT_ERR_ARG);

@@ -7,7 +7,7 @@
 
 #include "core/alloc.h"
 #include "io/safetensors.h"
-#include "models/mae_internal.h"
+#include "models/ssl_internal.h"
 #include "nn/perceptual.h"
 #include "ops/ops.h"
 
@@ -28,7 +28,7 @@ static lt_status lti_fe_config(lt_frozen_encoder *e, const char *cfg_path, lt_nn
         st = lt_fail(LT_ERR_ARG, "%s: model '%s' has no self-supervised encoder (expected simclr or mae)", cfg_path, name);
     lt_model *m = NULL;
     if (!st && (st = lt_model_create(name, mc, &m))) st = lt_fail_context(st, "%s: ", cfg_path);
-    if (!st && (st = lti_mae_encoder_opts(m, o))) st = lt_fail_context(st, "%s: ", cfg_path);
+    if (!st && (st = lti_ssl_encoder_opts(m, o))) st = lt_fail_context(st, "%s: ", cfg_path);
     if (!st) {
         snprintf(e->model, sizeof e->model, "%s", name);
         e->channels = m->channels;

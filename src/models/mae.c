@@ -1,8 +1,8 @@
 /* The masked autoencoder (He et al. 2022) with the SimCLR encoder, so the two
  * self-supervised families are compared on equal terms (docs/mae.md).
  *
- * Encoder: the small ResNet of nn/nn.h (lt_nn_resnet, "encoder.*"; config keys "enc_width",
- * "stages", "blocks", "norm", models/mae_internal.h). Corruption of the input, per image:
+ * Encoder: the small ResNet of nn/nn.h (lt_nn_resnet, "encoder.*"; SimCLR's config keys
+ * "enc_width", "enc_stages", "enc_blocks", "enc_norm", models/ssl_internal.h). Corruption of the input, per image:
  *   mask   round(mask_ratio·P) of its P = (H/p)·(W/p) patches of p×p pixels set to 0 (the
  *          middle of the model's [-1, 1] range);
  *   noise  the same patches get Gaussian noise of std noise_std added (mask_ratio 1: the
@@ -29,6 +29,7 @@
 #include "models/internal.h"
 #include "models/latent_internal.h"
 #include "models/mae_internal.h"
+#include "models/ssl_internal.h"
 #include "ops/ops.h"
 
 #define LTI_MAE_EVAL_STREAM 0x6d6165ull /* "mae": the evaluation masks' stream of the model's seed */
@@ -43,29 +44,6 @@ typedef struct lti_mae {
     uint64_t seed; /* the model's seed: the evaluation masks' stream */
     lti_mae_geom gm;
 } lti_mae;
-
-lt_status lti_mae_encoder_opts(const lt_model *m, lt_nn_resnet_opts *o) {
-    *o = lt_nn_resnet_opts_default();
-    int64_t width, stages, blocks;
-    const char *norm;
-    lt_status st;
-    if ((st = lti_cfg_int(m, "enc_width", 32, 1, 4096, &width)) ||
-        (st = lti_cfg_int(m, "stages", 3, 1, LT_NN_RESNET_MAX_STAGES, &stages)) ||
-        (st = lti_cfg_int(m, "blocks", 2, 1, LT_NN_RESNET_MAX_BLOCKS, &blocks)) ||
-        (st = lti_cfg_str(m, "norm", "batch", &norm)))
-        return st;
-    if (strcmp(norm, "batch") && strcmp(norm, "group"))
-        return lt_fail(LT_ERR_ARG, "model '%s': norm '%s', expected batch or group", m->vt->name, norm);
-    if (!strcmp(norm, "group") && width % 8)
-        return lt_fail(LT_ERR_ARG, "model '%s': norm group needs an enc_width divisible by its 8 groups, got %lld",
-                       m->vt->name, (long long)width);
-    o->in_ch = m->channels;
-    o->width = width;
-    o->stages = (int)stages;
-    o->blocks = (int)blocks;
-    o->norm = strcmp(norm, "group") ? LT_NN_NORM_BATCH : LT_NN_NORM_GROUP;
-    return LT_OK;
-}
 
 static lt_status mae_declare(lt_model *m, lti_mae *a, const lt_nn_resnet_opts *o, int64_t dw) {
     lt_nn nn = {&m->params, &m->buffers};
@@ -91,7 +69,7 @@ static lt_status mae_create(lt_model *m) {
     const char *corrupt;
     int64_t seed;
     lt_status st;
-    if ((st = lti_mae_encoder_opts(m, &o)) || (st = lti_cfg_int(m, "patch", 4, 1, 1 << 16, &patch)) ||
+    if ((st = lti_ssl_encoder_opts(m, &o)) || (st = lti_cfg_int(m, "patch", 4, 1, 1 << 16, &patch)) ||
         (st = lti_cfg_int(m, "dec_width", 64, 1, 1 << 16, &dw)) ||
         (st = lti_cfg_real(m, "mask_ratio", 0.75, 1e-9, 1, &ratio)) ||
         (st = lti_cfg_real(m, "noise_std", 0.5, 1e-9, 1e3, &sd)) || (st = lti_cfg_str(m, "corrupt", "mask", &corrupt)) ||
@@ -218,7 +196,7 @@ static lt_status mae_features(lt_model *m, lt_graph *g, const lt_batch *b, float
     if (st) return st;
     const int grad = lt_graph_set_grad(g, 0), training = g->training;
     g->training = 0;
-    lt_tensor *h = lt_nn_resnet_forward(g, &a->enc, lt_reshape(g, lti_batch_x(g, b), 4, (int64_t[]){b->n, m->channels, m->height, m->width}), NULL); /* (n, d) */
+    lt_tensor *h = lt_nn_resnet_forward(g, &a->enc, lti_ssl_images(g, m, b), NULL); /* (n, d) */
     g->training = training;
     lt_graph_set_grad(g, grad);
     if ((st = lt_graph_status(g))) return st;
@@ -231,7 +209,7 @@ static void mae_destroy(lt_model *m) {
     m->impl = NULL;
 }
 
-static const char *const mae_keys[] = {LTI_MAE_ENCODER_KEYS, "patch", "mask_ratio", "corrupt", "noise_std", "norm_pix",
+static const char *const mae_keys[] = {LTI_SSL_ENCODER_KEYS, "patch", "mask_ratio", "corrupt", "noise_std", "norm_pix",
                                        "dec_width", NULL};
 
 const lt_model_vtable lti_model_mae = {

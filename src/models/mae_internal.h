@@ -1,6 +1,6 @@
-/* The masked autoencoder's parts (models/mae_mask.c): patch masks, the reconstruction
- * targets and the masked loss; mae.c composes them with the encoder and reads the encoder's
- * config (below); tests/test_mae.c checks each. Nothing here
+/* The masked autoencoder's parts that do not need its encoder (models/mae_mask.c): patch
+ * masks, the reconstruction targets and the masked loss. mae.c composes them with the
+ * encoder; tests/test_mae.c checks each. Nothing here
  * allocates: buffers are the caller's (the graph's arena in the model). */
 #ifndef LTI_MODELS_MAE_INTERNAL_H
 #define LTI_MODELS_MAE_INTERNAL_H
@@ -9,8 +9,6 @@
 
 #include "core/graph.h"
 #include "core/rng.h"
-#include "models/model.h"
-#include "nn/nn.h"
 
 /* An image (C, H, W) cut into p×p patches, gh = H/p rows by gw = W/p columns of them. */
 typedef struct lti_mae_geom {
@@ -42,12 +40,5 @@ void lti_mae_targets(const lti_mae_geom *gm, int64_t n, const float *x, int norm
  * output, t (n, D) and pix (n, D) constants (copied into the arena). The gradient at every
  * pixel with pix = 0 is exactly 0. A mask with no hidden pixel is LT_ERR_ARG. */
 lt_tensor *lti_mae_masked_mse(lt_graph *g, lt_tensor *y, const float *t, const float *pix);
-
-/* The encoder's config keys (the SSL models share the small ResNet of nn/nn.h): "enc_width"
- * (32; "width" is the images'), "stages" (3), "blocks" (2), "norm" batch|group (batch), read with the model's
- * channels into o; LT_ERR_ARG naming the model and key (mae.c; models/frozen_encoder.c reads a
- * simclr or mae run's config with it). */
-#define LTI_MAE_ENCODER_KEYS "enc_width", "stages", "blocks", "norm"
-lt_status lti_mae_encoder_opts(const lt_model *m, lt_nn_resnet_opts *o);
 
 #endif

@@ -17,7 +17,9 @@ void lt_views_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, int6
 lt_status lt_evaluate_views_loss(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_augment *aug,
                                  lt_eval_result *out) {
     const lt_split *sp = &d->data->split[d->split];
-    const int64_t N = sp->n, B = d->batch > 0 ? d->batch : 256, D = d->data->dim;
+    const int64_t N = sp->n, D = d->data->dim;
+    int64_t B = d->batch > 0 ? d->batch : 256;
+    if (B > N) B = N;
     const int V = lt_model_views(m);
     memset(out, 0, sizeof *out);
     if (N < 2) return lt_fail(LT_ERR_ARG, "split '%s' has %lld examples; the loss needs 2", lt_split_name(d->split), (long long)N);
@@ -28,11 +30,10 @@ lt_status lt_evaluate_views_loss(lt_model *m, lt_graph *g, const lt_eval_data *d
     const lt_batch_opts bo = {d->binarize, d->seed, 0, (lt_range)m->vt->range, aug};
     const int grad = lt_graph_set_grad(g, 0), training = g->training;
     g->training = 0;
-    double sum = 0, sumsq = 0, wsum = 0;
+    double sum = 0, sumsq = 0;
     int64_t batches = 0, seen = 0;
-    for (int64_t start = 0; !st && start + 1 < N; start += B) {
-        const int64_t n = N - start < B ? N - start : B;
-        if (n < 2) break;
+    for (int64_t start = 0; !st && start + B <= N; start += B) { /* whole batches: the loss depends on their size */
+        const int64_t n = B;
         for (int64_t i = 0; i < n; i++) idx[i] = start + i;
         lt_views_batch(d->data, d->split, idx, n, &bo, V, 1, x, y);
         lt_batch b = {x, m->n_classes > 0 ? y : NULL, V * n, D, NULL};
@@ -41,8 +42,7 @@ lt_status lt_evaluate_views_loss(lt_model *m, lt_graph *g, const lt_eval_data *d
         if (!st) st = lt_graph_status(g);
         if (!st) {
             const double l = loss->data[0];
-            sum += l * (double)n;
-            wsum += (double)n;
+            sum += l;
             sumsq += l * l;
             batches++;
             seen += n;
@@ -55,8 +55,8 @@ lt_status lt_evaluate_views_loss(lt_model *m, lt_graph *g, const lt_eval_data *d
     lt_free(idx);
     lt_free(y);
     if (st) return st;
-    const double mu = sum / wsum, k = (double)batches, mb = sum / wsum;
-    const double var = k > 1 ? (sumsq - k * mb * mb) / (k - 1) : 0;
+    const double k = (double)batches, mu = sum / k;
+    const double var = k > 1 ? (sumsq - k * mu * mu) / (k - 1) : 0;
     out->examples = seen;
     out->nll_nats = mu;
     out->nll_stderr = sqrt(var > 0 ? var / k : 0);

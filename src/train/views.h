@@ -18,11 +18,12 @@ int lt_model_views(const lt_model *m);
 void lt_views_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, const lt_batch_opts *o,
                     int views, int any_split, float *x, int64_t *y);
 
-/* The mean training loss of m over split d->split, in batches of d->batch examples (0 = 256)
- * of lt_model_views(m) views each, drawn with aug (NULL: none) at epoch 0 from d->seed (the
- * same views every call), gradients and training mode off. out gets the mean as nll_nats,
- * the standard error of the batch means as nll_stderr, bits_per_dim 0, examples. A last batch
- * of one example is left out (a contrastive loss needs two). g is a scratch graph. */
+/* The mean training loss of m over split d->split, in whole batches of d->batch examples
+ * (0 = 256; at most the split) of lt_model_views(m) views each, drawn with aug (NULL: none) at
+ * epoch 0 from d->seed (the same views every call), gradients and training mode off. A last
+ * partial batch is left out: a contrastive loss depends on the batch size. out gets the mean
+ * of the batch losses as nll_nats, their standard error as nll_stderr, bits_per_dim 0, and
+ * the examples used. g is a scratch graph. */
 lt_status lt_evaluate_views_loss(lt_model *m, lt_graph *g, const lt_eval_data *d, const lt_augment *aug,
                                  lt_eval_result *out);
 

@@ -136,7 +136,8 @@ lt_status lt_logreg_fit(const float *x, const int64_t *y, int64_t n, int64_t d, 
     const double scale = wn > 1 ? sqrt(wn) : 1;
     /* At float precision the line search can end with a rounding error before the gradient
      * test passes: accept that as convergence when the gradient is within 100x the tolerance. */
-    info->converged = rc == LBFGS_SUCCESS || rc == LBFGS_ALREADY_MINIMIZED || gn <= 100 * p.tol * scale;
+    info->converged = rc == LBFGS_SUCCESS || rc == LBFGS_ALREADY_MINIMIZED ||
+                      (rc != LBFGSERR_MAXIMUMITERATION && gn <= 100 * p.tol * scale);
     info->iterations = p.iters;
     info->evaluations = p.evals;
     if (!isfinite(fx)) st = lt_fail(LT_ERR_NUMERIC, "logistic regression: the loss is not finite (%g)", fx);

@@ -402,17 +402,19 @@ static void kl_values(void **state) {
 
 /* lt_staircase_linear against lt_masked_linear with the same mask written out densely:
  * output and every gradient, for several blocks (700 rows), permuted rows and columns,
- * sorted lengths (MADE's case) and unsorted ones (still exact, only slower). */
+ * sorted lengths (MADE's case) and unsorted ones (still exact, only slower), columns in
+ * order (a raster ordering's inputs). */
 static void staircase_matches_masked_linear(void **state) {
     (void)state;
-    enum { N = 7, O = 700, I = 300 };
+    enum { N = 64, O = 700, I = 300 }; /* N·(about O·I/2) > LTI_STAIR_PAR_MACS: the blocks run in parallel */
     static int64_t rows[O], cols[I], len[O];
     static float mask[O * I], seed[N * O], y_ref[N * O], g_ref[N * I + O * I + O], xv[N * I], wv[O * I], bv[O];
     lt_rng r;
     lt_rng_seed(&r, 5);
-    for (int sorted = 0; sorted < 2; sorted++) {
+    for (int sorted = 0; sorted < 3; sorted++) { /* 2: sorted, columns in order (the copy path) */
         lt_rng_permutation(&r, rows, O);
         lt_rng_permutation(&r, cols, I);
+        for (int64_t j = 0; j < I && sorted == 2; j++) cols[j] = j;
         for (int64_t i = 0; i < O; i++) len[i] = sorted ? i * (I + 1) / O : (int64_t)lt_rng_below(&r, I + 1);
         len[O / 2] = 0; /* a row that sees nothing */
         if (sorted) len[O / 2] = len[O / 2 - 1] = 0;

@@ -9,11 +9,15 @@
  * is computed in row blocks of the permuted weight: block r (rows [r0, r1)) multiplies
  * only its first P_r = max len columns, one GEMM each way (forward y, backward dx, dW),
  * so the zeros past P_r are skipped and the zeros inside the block's step are multiplied
- * (the price of keeping every GEMM large enough for BLAS). x and y stay in the caller's
+ * (the price of keeping every GEMM large enough for BLAS). With several threads the
+ * blocks run in parallel, each a single-threaded GEMM, so a layer costs one parallel
+ * region each way rather than one per block (each a barrier, slow on a busy machine). x and y stay in the caller's
  * order: x's columns are gathered into the staircase's order once per call, y's rows
  * scattered back, each O(N·(I+O)) against the GEMMs' O(N·I·O).
  * Saved for backward (arena): the gathered x and the permuted masked weight blocks. */
 #include <string.h>
+
+#include <omp.h>
 
 #include "ops/internal.h"
 
@@ -22,12 +26,15 @@
  * multiplied zeros are about 1/(2·blocks) of the dense product. */
 #define LTI_STAIR_MAX_BLOCKS 16
 #define LTI_STAIR_MIN_ROWS 128
+/* Below this many multiply-adds a layer's blocks run one after another (BLAS may thread each). */
+#define LTI_STAIR_PAR_MACS 4000000
 
 typedef struct lti_stair_saved {
     const lt_staircase *s;
     float *xs;        /* (N,I) x with its columns in the staircase's order */
     float *wb;        /* the blocks: block r is (r1 - r0, P_r), contiguous, one after another */
-    int64_t nb;
+    int64_t nb, nw;   /* blocks, floats in wb */
+    int cols_id;      /* cols is the identity (a raster ordering's inputs): rows copy and add whole */
     int64_t r0[LTI_STAIR_MAX_BLOCKS + 1]; /* block r = rows [r0[r], r0[r+1]) */
     int64_t P[LTI_STAIR_MAX_BLOCKS];      /* columns multiplied by block r */
     int64_t off[LTI_STAIR_MAX_BLOCKS];    /* block r's offset in wb */
@@ -90,6 +97,8 @@ lt_tensor *lt_staircase_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, const lt
     if (!sv || !y || !xs || !ys) return NULL;
     sv->s = s;
     sv->xs = xs;
+    sv->cols_id = 1;
+    for (int64_t j = 0; j < I && sv->cols_id; j++) sv->cols_id = s->cols[j] == j;
     sv->nb = O / LTI_STAIR_MIN_ROWS;
     sv->nb = sv->nb < 1 ? 1 : (sv->nb > LTI_STAIR_MAX_BLOCKS ? LTI_STAIR_MAX_BLOCKS : sv->nb);
     int64_t nw = 0;
@@ -100,17 +109,22 @@ lt_tensor *lt_staircase_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, const lt
         sv->off[r] = nw;
         nw += (sv->r0[r + 1] - sv->r0[r]) * sv->P[r];
     }
+    sv->nw = nw;
     if (!(sv->wb = lt_graph_alloc(g, sizeof(float) * (size_t)(nw > 0 ? nw : 1)))) return NULL;
     #pragma omp parallel for schedule(static) if (N * I > 100000)
     for (int64_t n = 0; n < N; n++)
         for (int64_t j = 0; j < I; j++) xs[n * I + j] = x->data[n * I + s->cols[j]];
-    for (int64_t r = 0; r < sv->nb; r++) {
-        const int64_t a = sv->r0[r], P = sv->P[r];
-        #pragma omp parallel for schedule(static) if ((sv->r0[r + 1] - a) * P > 100000)
+    /* one parallel region: each thread gathers and multiplies whole blocks (BLAS runs
+     * single-threaded inside it), largest first; no barrier per block */
+    #pragma omp parallel for schedule(dynamic, 1) if (sv->nb > 1 && N * nw > LTI_STAIR_PAR_MACS)
+    for (int64_t rr = 0; rr < sv->nb; rr++) {
+        const int64_t r = sv->nb - 1 - rr, a = sv->r0[r], P = sv->P[r];
         for (int64_t i = a; i < sv->r0[r + 1]; i++) {
             float *dst = sv->wb + sv->off[r] + (i - a) * P;
             const float *src = w->data + s->rows[i] * I;
-            for (int64_t j = 0; j < s->len[i]; j++) dst[j] = src[s->cols[j]];
+            if (sv->cols_id) memcpy(dst, src, sizeof(float) * (size_t)s->len[i]);
+            else
+                for (int64_t j = 0; j < s->len[i]; j++) dst[j] = src[s->cols[j]];
             memset(dst + s->len[i], 0, sizeof(float) * (size_t)(P - s->len[i]));
         }
         if (P > 0) {
@@ -142,38 +156,43 @@ void lti_staircase_linear_backward(lt_graph *g, lti_node *nd) {
     #pragma omp parallel for schedule(static) if (N * O > 100000)
     for (int64_t n = 0; n < N; n++)
         for (int64_t i = 0; i < O; i++) dys[n * O + i] = dy[n * O + s->rows[i]];
-    if (x->requires_grad) {
-        float *dx = lti_grad(g, x), *dxs = lt_graph_alloc(g, sizeof(float) * (size_t)(N * I)); /* (N,I) */
-        if (!dx || !dxs) return;
-        memset(dxs, 0, sizeof(float) * (size_t)(N * I));
-        for (int64_t r = 0; r < sv->nb; r++)
-            if (sv->P[r] > 0)
-                lti_gemm(0, 0, N, sv->P[r], sv->r0[r + 1] - sv->r0[r], 1.0f, dys + sv->r0[r], O, sv->wb + sv->off[r],
-                         sv->P[r], 1.0f, dxs, I);
+    /* dW and dx block by block, blocks in parallel as in forward: block r's dW rows are
+     * its own (rows is a permutation); dx sums over blocks, so each thread adds into its own
+     * (N,I) buffer, summed after. */
+    const int par = sv->nb > 1 && N * sv->nw > LTI_STAIR_PAR_MACS;
+    const int nt = par ? omp_get_max_threads() : 1;
+    float *dx = x->requires_grad ? lti_grad(g, x) : NULL, *dw = w->requires_grad ? lti_grad(g, w) : NULL;
+    float *dxs = dx ? lt_graph_alloc(g, sizeof(float) * (size_t)(nt * N * I)) : NULL; /* (nt,N,I) */
+    float *tmp = dw ? lt_graph_alloc(g, sizeof(float) * (size_t)(sv->nw > 0 ? sv->nw : 1)) : NULL; /* the blocks' dW */
+    if ((x->requires_grad && (!dx || !dxs)) || (w->requires_grad && (!dw || !tmp))) return;
+    if (dxs) memset(dxs, 0, sizeof(float) * (size_t)(nt * N * I));
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (par)
+    for (int64_t rr = 0; rr < sv->nb; rr++) {
+        const int64_t r = sv->nb - 1 - rr, a = sv->r0[r], P = sv->P[r], nr = sv->r0[r + 1] - a;
+        if (P == 0) continue;
+        if (dxs)
+            lti_gemm(0, 0, N, P, nr, 1.0f, dys + a, O, sv->wb + sv->off[r], P, 1.0f,
+                     dxs + (int64_t)omp_get_thread_num() * N * I, I);
+        if (!dw) continue;
+        float *t = tmp + sv->off[r];
+        lti_gemm(1, 0, nr, P, N, 1.0f, dys + a, O, sv->xs, I, 0.0f, t, P);
+        for (int64_t i = a; i < a + nr; i++) {
+            float *dst = dw + s->rows[i] * I;
+            const float *src = t + (i - a) * P;
+            if (sv->cols_id)
+                for (int64_t j = 0; j < s->len[i]; j++) dst[j] += src[j];
+            else
+                for (int64_t j = 0; j < s->len[i]; j++) dst[s->cols[j]] += src[j];
+        }
+    }
+    if (dx) {
         #pragma omp parallel for schedule(static) if (N * I > 100000)
         for (int64_t n = 0; n < N; n++)
-            for (int64_t j = 0; j < I; j++) dx[n * I + s->cols[j]] += dxs[n * I + j];
-    }
-    if (w->requires_grad) {
-        float *dw = lti_grad(g, w);
-        int64_t most = 0;
-        for (int64_t r = 0; r < sv->nb; r++) {
-            int64_t sz = (sv->r0[r + 1] - sv->r0[r]) * sv->P[r];
-            most = sz > most ? sz : most;
-        }
-        float *tmp = lt_graph_alloc(g, sizeof(float) * (size_t)(most > 0 ? most : 1)); /* one block's dW */
-        if (!dw || !tmp) return;
-        for (int64_t r = 0; r < sv->nb; r++) {
-            const int64_t a = sv->r0[r], P = sv->P[r];
-            if (P == 0) continue;
-            lti_gemm(1, 0, sv->r0[r + 1] - a, P, N, 1.0f, dys + a, O, sv->xs, I, 0.0f, tmp, P);
-            #pragma omp parallel for schedule(static) if ((sv->r0[r + 1] - a) * P > 100000)
-            for (int64_t i = a; i < sv->r0[r + 1]; i++) {
-                float *dst = dw + s->rows[i] * I;
-                const float *src = tmp + (i - a) * P;
-                for (int64_t j = 0; j < s->len[i]; j++) dst[s->cols[j]] += src[j];
+            for (int64_t j = 0; j < I; j++) {
+                float v = 0.0f;
+                for (int t = 0; t < nt; t++) v += dxs[(int64_t)t * N * I + n * I + j];
+                dx[n * I + s->cols[j]] += v;
             }
-        }
     }
     if (bias && bias->requires_grad) {
         float *db = lti_grad(g, bias);

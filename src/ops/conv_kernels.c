@@ -29,10 +29,6 @@
 #endif
 #include <string.h>
 
-/* Images per partial weight gradient: fixed, so dw's summation order depends on N
- * alone, never on the thread count or on which thread took which chunk. */
-#define LTI_CONV_CHUNK 8
-
 typedef float lti_v16 __attribute__((vector_size(64), aligned(4)));
 
 static int64_t lti_min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -234,6 +230,11 @@ int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, cons
     /* Stride 1: dimg is the correlation of grid (padded by KH-1-pad) with w flipped and
      * its channels swapped, i.e. the forward kernel, no col2im scatter. */
     const int flip = dimg && q->stride == 1 && q->KH == q->KW && q->pad <= q->KH - 1;
+    if (dw && lti_wino_fits(q, O)) { /* dw by Winograd, then the rest without it */
+        lti_wino lw;
+        if (lti_wino_make(g, q, O, NULL, 0, &lw) || lti_wino_dw(g, q, &lw, N, O, img, grid, dw)) return -1;
+        dw = NULL;
+    }
     lti_geom qf = {O, q->Ho, q->Wo, q->KH, q->KW, 1, q->KH - 1 - q->pad, q->H, q->W};
     lti_plan pl, pf;
     if (flip) {

@@ -7,8 +7,9 @@
  * col matrix is never written:
  *     forward  gridᵀ (HW, O) = A(m, k) = pad[moff[m] + koff[k]] · wᵀ (K, O)
  *     dw       dwᵀ (K, O)   += A(k, m) = pad[koff[k] + moff[m]] · gridᵀ (HW, O)
- *     adjoint  colᵀ (HW, K)  = A(m, o) = grid[o·HW + m] · w (O, K), then scattered
- *              into the padded image (col2im)
+ *     adjoint  by phases of the image, s² stride-1 GEMMs over the grid (conv_phases.c)
+ * and stride-1 3×3 layers of 16+ channels run forward, dx and dw by Winograd F(2×2, 3×3)
+ * (conv_winograd.c) on the same GEMM kernel.
  * The kernel vectorizes over N in blocks of 16 (B and C are our own buffers, padded to
  * a multiple of 16 columns) and keeps a tile of R rows × OB blocks in registers:
  * per p, OB vector loads of B, R broadcasts of A, R·OB fused multiply-adds.
@@ -17,7 +18,7 @@
  * this kernel: 160-180 GFLOP/s per core on the 32-128 channel layers (AVX-512).
  * Blocking P so that B's rows stay in L1 (64, 128, 256 rows) measured no faster; nor did
  * transposing colᵀ and adding col2im row by row (stride-2 layers slower: conv32-64
- * fwd+bwd 5.0-5.3 ms CPU against 4.7-5.0 with the scatter).
+ * fwd+bwd 5.0-5.3 ms CPU against 4.7-5.0 with the scatter); the phases replaced both.
  * The vector type is GCC's generic one: without AVX-512 it compiles to narrower vectors
  * (same results, slower); only the 16×16 transposes are AVX-512 intrinsics, with a
  * scalar path beside them. */

@@ -39,10 +39,11 @@ static const conv_case CASES[] = {
     {0, 9, 16, 33, 8, 5, 3, 3, 1, 0, 0},  /* padding 0 (dx: padding 2), non-square, two dw chunks */
     {0, 2, 17, 16, 3, 4, 3, 3, 1, 2, 1},  /* padding 2 (dx: padding 0) */
     {1, 3, 16, 24, 5, 6, 3, 3, 1, 1, 1},  /* convT k3 s1: its dx is conv2d's forward */
-    /* the adjoint by phases (conv_phases.c): phases without taps, stride 3 */
-    {0, 2, 3, 5, 7, 6, 1, 1, 2, 0, 1},    /* 1x1 stride 2: three of dx's four phases get nothing */
-    {0, 2, 4, 18, 11, 10, 4, 4, 3, 1, 1}, /* k4 stride 3 */
-    {1, 2, 5, 3, 4, 3, 2, 2, 3, 0, 1},    /* convT k2 stride 3: gaps between the kernel's footprints */
+    /* the adjoint by phases (conv_phases.c, >= 16 image channels): phases without taps, stride 3 */
+    {0, 2, 16, 5, 7, 6, 1, 1, 2, 0, 1},    /* 1x1 stride 2: three of dx's four phases get nothing */
+    {0, 2, 17, 18, 11, 10, 4, 4, 3, 1, 1}, /* k4 stride 3 */
+    {1, 2, 5, 16, 4, 3, 2, 2, 3, 0, 1},    /* convT k2 stride 3: gaps between the kernel's footprints */
+    {0, 2, 4, 6, 11, 10, 4, 4, 3, 1, 1},   /* k4 stride 3, 4 channels: GEMM + col2im scatter */
 };
 
 typedef struct {

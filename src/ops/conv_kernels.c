@@ -7,8 +7,9 @@
  * col matrix is never written:
  *     forward  gridᵀ (HW, O) = A(m, k) = pad[moff[m] + koff[k]] · wᵀ (K, O)
  *     dw       dwᵀ (K, O)   += A(k, m) = pad[koff[k] + moff[m]] · gridᵀ (HW, O)
- *     adjoint  colᵀ (HW, K)  = A(m, o) = grid[o·HW + m] · w (O, K), then scattered
- *              into the padded image (col2im)
+ *     adjoint  by phases of the image, s² stride-1 GEMMs over the grid (conv_phases.c)
+ * and stride-1 3×3 layers of 16+ channels run forward, dx and dw by Winograd F(2×2, 3×3)
+ * (conv_winograd.c) on the same GEMM kernel.
  * The kernel vectorizes over N in blocks of 16 (B and C are our own buffers, padded to
  * a multiple of 16 columns) and keeps a tile of R rows × OB blocks in registers:
  * per p, OB vector loads of B, R broadcasts of A, R·OB fused multiply-adds.
@@ -17,7 +18,7 @@
  * this kernel: 160-180 GFLOP/s per core on the 32-128 channel layers (AVX-512).
  * Blocking P so that B's rows stay in L1 (64, 128, 256 rows) measured no faster; nor did
  * transposing colᵀ and adding col2im row by row (stride-2 layers slower: conv32-64
- * fwd+bwd 5.0-5.3 ms CPU against 4.7-5.0 with the scatter).
+ * fwd+bwd 5.0-5.3 ms CPU against 4.7-5.0 with the scatter); the phases replaced both.
  * The vector type is GCC's generic one: without AVX-512 it compiles to narrower vectors
  * (same results, slower); only the 16×16 transposes are AVX-512 intrinsics, with a
  * scalar path beside them. */
@@ -28,10 +29,6 @@
 #include <immintrin.h>
 #endif
 #include <string.h>
-
-/* Images per partial weight gradient: fixed, so dw's summation order depends on N
- * alone, never on the thread count or on which thread took which chunk. */
-#define LTI_CONV_CHUNK 8
 
 typedef float lti_v16 __attribute__((vector_size(64), aligned(4)));
 
@@ -100,14 +97,15 @@ void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *r
 /* ---- per-call plan: offset tables and packed weights, shared by the threads ---- */
 
 typedef struct {
-    int64_t K, HW, Hp, Wp, Op, isz, psz; /* Op: O rounded up to 16 */
-    int64_t *moff, *koff;                /* (HW), (K) */
-    float *wt;                           /* wᵀ (K, Op), zero-padded */
-    float *scratch;                      /* per thread: pad (psz), t, t2 (HW·Op each) */
+    int64_t K, HW, Hp, Wp, Op, Kp, isz, psz; /* Op, Kp: O and K rounded up to 16 */
+    int64_t *moff, *koff, *ident, *ooff;     /* (HW), (K), (HW) 0..HW-1, (O) o·HW */
+    float *wt, *wk;                          /* wᵀ (K, Op), w (O, Kp), zero-padded */
+    float *scratch;                          /* per thread: pad, pad2 (psz each), t, t2 (HW·max(Op,Kp)) */
     int64_t per_thread;
-    int wino;                            /* forward products by Winograd (lw) */
+    int wino;                                /* forward products by Winograd (lw) */
     lti_wino lw;
-    lti_phases ph;                       /* the adjoint, when asked for */
+    int phases;                              /* the adjoint by phases (ph), else GEMM + col2im (wk) */
+    lti_phases ph;
 } lti_plan;
 
 static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float *w, int need_wt, int need_ph,
@@ -119,16 +117,28 @@ static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float 
     pl->Op = lti_up16(O);
     pl->isz = q->C * q->H * q->W;
     pl->psz = q->C * pl->Hp * pl->Wp;
-    pl->per_thread = lti_up16(pl->psz) + 2 * pl->HW * pl->Op;
+    pl->Kp = lti_up16(pl->K);
+    /* phases: GEMMs of C columns, worth it from one 16-lane block; fewer channels (convT to
+     * 1 or 3 channels): one GEMM of K = C·KH·KW columns and the col2im scatter (measured:
+     * convT 32->1 k4 s2 fwd 0.31 ms with the scatter, 2.6 ms by phases, 1 thread) */
+    pl->phases = need_ph && q->C >= 16;
+    const int need_wk = need_ph && !pl->phases;
+    int64_t t = pl->HW * (pl->Op > pl->Kp ? pl->Op : pl->Kp);
+    pl->per_thread = 2 * lti_up16(pl->psz) + 2 * t;
     int T = omp_get_max_threads();
-    pl->moff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(pl->HW + pl->K));
+    pl->moff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(2 * pl->HW + pl->K + O));
     pl->wt = need_wt ? lt_graph_alloc(g, sizeof(float) * (size_t)(pl->K * pl->Op)) : NULL;
+    pl->wk = need_wk ? lt_graph_alloc(g, sizeof(float) * (size_t)(O * pl->Kp)) : NULL;
     pl->scratch = lt_graph_alloc(g, sizeof(float) * (size_t)(pl->per_thread * T));
-    if (!pl->moff || (need_wt && !pl->wt) || !pl->scratch) {
+    if (!pl->moff || (need_wt && !pl->wt) || (need_wk && !pl->wk) || !pl->scratch) {
         if (!g->status) lti_graph_fail(g, LT_ERR_NOMEM, "conv: out of memory for the kernels' scratch");
         return -1;
     }
     pl->koff = pl->moff + pl->HW;
+    pl->ident = pl->koff + pl->K;
+    pl->ooff = pl->ident + pl->HW;
+    for (int64_t m = 0; m < pl->HW; m++) pl->ident[m] = m;
+    for (int64_t o = 0; o < O; o++) pl->ooff[o] = o * pl->HW;
     for (int64_t oy = 0; oy < q->Ho; oy++)
         for (int64_t ox = 0; ox < q->Wo; ox++) pl->moff[oy * q->Wo + ox] = oy * q->stride * pl->Wp + ox * q->stride;
     for (int64_t c = 0; c < q->C; c++)
@@ -141,7 +151,11 @@ static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float 
     }
     pl->wino = need_wt && lti_wino_fits(q, O);
     if (pl->wino && lti_wino_make(g, q, O, pl->wt, pl->Op, &pl->lw)) return -1;
-    return need_ph ? lti_phases_make(g, q, O, w, &pl->ph) : 0;
+    if (pl->wk) {
+        memset(pl->wk, 0, sizeof(float) * (size_t)(O * pl->Kp));
+        for (int64_t o = 0; o < O; o++) memcpy(pl->wk + o * pl->Kp, w + o * pl->K, sizeof(float) * (size_t)pl->K);
+    }
+    return pl->phases ? lti_phases_make(g, q, O, w, &pl->ph) : 0;
 }
 
 /* pad (C, Hp, Wp) <- img (C, H, W) with a zero border */
@@ -214,17 +228,46 @@ static void lti_apply(const lti_geom *q, const lti_plan *pl, int64_t O, const fl
     lti_transpose(t, pl->Op, pl->HW, O, bias, accumulate, grid, pl->HW);
 }
 
+/* img_n (C, H, W) (=|+=) col2im(wᵀ · grid_n) [+ bias], by phases or by one GEMM and the
+ * scatter into the padded image; pad and t are the thread's scratch */
+static void lti_adjoint(const lti_geom *q, const lti_plan *pl, int64_t O, const float *grid, const float *bias,
+                        int accumulate, float *pad, float *t, float *img) {
+    if (pl->phases) {
+        lti_phases_apply(q, &pl->ph, O, grid, bias, accumulate,
+                         pl->ph.scratch + omp_get_thread_num() * pl->ph.per_thread, img);
+        return;
+    }
+    const int64_t K = pl->K, Kp = pl->Kp;
+    lti_igemm(pl->HW, Kp, O, grid, pl->ident, pl->ooff, pl->wk, Kp, t, Kp, 0);
+    memset(pad, 0, sizeof(float) * (size_t)pl->psz);
+    for (int64_t m = 0; m < pl->HW; m++) {
+        float *dst = pad + pl->moff[m];
+        const float *src = t + m * Kp;
+        for (int64_t k = 0; k < K; k++) dst[pl->koff[k]] += src[k];
+    }
+    for (int64_t c = 0; c < q->C; c++) {
+        const float b = bias ? bias[c] : 0.0f;
+        for (int64_t y = 0; y < q->H; y++) {
+            const float *src = pad + (c * pl->Hp + y + q->pad) * pl->Wp + q->pad;
+            float *dst = img + (c * q->H + y) * q->W;
+            if (accumulate)
+                for (int64_t x = 0; x < q->W; x++) dst[x] += src[x];
+            else
+                for (int64_t x = 0; x < q->W; x++) dst[x] = b + src[x];
+        }
+    }
+}
+
 int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *bias,
                      const float *img, const float *grid, float *out, int to_grid) {
     lti_plan pl;
     if (lti_plan_make(g, q, O, w, to_grid, !to_grid, &pl)) return -1;
     #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t n = 0; n < N; n++) {
-        const int64_t tid = omp_get_thread_num();
-        float *pad = pl.scratch + tid * pl.per_thread;
-        if (to_grid) lti_apply(q, &pl, O, img + n * pl.isz, bias, 0, pad, pad + lti_up16(pl.psz), out + n * O * pl.HW);
-        else lti_phases_apply(q, &pl.ph, O, grid + n * O * pl.HW, bias, 0, pl.ph.scratch + tid * pl.ph.per_thread,
-                              out + n * pl.isz);
+        float *pad = pl.scratch + (int64_t)omp_get_thread_num() * pl.per_thread;
+        float *t = pad + 2 * lti_up16(pl.psz);
+        if (to_grid) lti_apply(q, &pl, O, img + n * pl.isz, bias, 0, pad, t, out + n * O * pl.HW);
+        else lti_adjoint(q, &pl, O, grid + n * O * pl.HW, bias, 0, pad, t, out + n * pl.isz);
     }
     return 0;
 }
@@ -234,6 +277,11 @@ int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, cons
     /* Stride 1: dimg is the correlation of grid (padded by KH-1-pad) with w flipped and
      * its channels swapped, i.e. the forward kernel, no col2im scatter. */
     const int flip = dimg && q->stride == 1 && q->KH == q->KW && q->pad <= q->KH - 1;
+    if (dw && lti_wino_fits(q, O)) { /* dw by Winograd, then the rest without it */
+        lti_wino lw;
+        if (lti_wino_make(g, q, O, NULL, 0, &lw) || lti_wino_dw(g, q, &lw, N, O, img, grid, dw)) return -1;
+        dw = NULL;
+    }
     lti_geom qf = {O, q->Ho, q->Wo, q->KH, q->KW, 1, q->KH - 1 - q->pad, q->H, q->W};
     lti_plan pl, pf;
     if (flip) {
@@ -259,7 +307,8 @@ int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, cons
     #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t c = 0; c < nchunk; c++) {
         const int64_t tid = omp_get_thread_num();
-        float *pad = pl.scratch + tid * pl.per_thread, *t = pad + lti_up16(pl.psz), *t2 = t + HW * Op;
+        float *pad = pl.scratch + tid * pl.per_thread, *pad2 = pad + lti_up16(pl.psz);
+        float *t = pad2 + lti_up16(pl.psz), *t2 = t + HW * (Op > pl.Kp ? Op : pl.Kp);
         for (int64_t n = c * LTI_CONV_CHUNK; n < lti_min64(N, (c + 1) * LTI_CONV_CHUNK); n++) {
             const float *gn = grid + n * O * HW;
             if (dw) {
@@ -275,9 +324,9 @@ int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, cons
             }
             if (dimg && flip) {
                 float *pp = pf.scratch + tid * pf.per_thread;
-                lti_apply(&qf, &pf, q->C, gn, NULL, 1, pp, pp + lti_up16(pf.psz), dimg + n * pl.isz);
+                lti_apply(&qf, &pf, q->C, gn, NULL, 1, pp, pp + 2 * lti_up16(pf.psz), dimg + n * pl.isz);
             } else if (dimg) {
-                lti_phases_apply(q, &pl.ph, O, gn, NULL, 1, pl.ph.scratch + tid * pl.ph.per_thread, dimg + n * pl.isz);
+                lti_adjoint(q, &pl, O, gn, NULL, 1, pad2, t, dimg + n * pl.isz);
             }
         }
     }

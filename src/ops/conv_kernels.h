@@ -24,6 +24,10 @@ typedef struct {
     int64_t C, H, W, KH, KW, stride, pad, Ho, Wo;
 } lti_geom;
 
+/* Images per partial weight gradient: fixed, so dw's summation order depends on N
+ * alone, never on the thread count or on which thread took which chunk. */
+#define LTI_CONV_CHUNK 8
+
 /* C (M, N) (=|+=) A (M, P) · B (P, N), A(i, p) = a[roff[i] + poff[p]]; N, ldb, ldc multiples
  * of 16 (conv_kernels.c) */
 void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *roff, const int64_t *poff,
@@ -40,11 +44,17 @@ typedef struct {
     float *u, *scratch;
 } lti_wino;
 int lti_wino_fits(const lti_geom *q, int64_t O);
-/* From wᵀ ((c, ky, kx), o) with row stride ldw. Returns 0, or -1 with the graph failed. */
+/* From wᵀ ((c, ky, kx), o) with row stride ldw; wt NULL: the geometry alone, for lti_wino_dw.
+ * Returns 0, or -1 with the graph failed. */
 int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, int64_t ldw, lti_wino *wp);
 /* grid_n (O, Ho, Wo) (=|+=) conv(img_n (C, H, W)) [+ bias]; scratch: the thread's per_thread floats */
 void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const float *img, const float *bias,
                     int accumulate, float *scratch, float *grid);
+
+/* dw (O, C, 3, 3) += Σ_n grid_n · im2col(img_n)ᵀ in the Winograd domain (wp from lti_wino_make).
+ * Returns 0, or -1 with the graph failed. */
+int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, int64_t O, const float *img,
+                const float *grid, float *dw);
 
 /* The adjoint img_n (C, H, W) (=|+=) col2im(wᵀ · grid_n) [+ bias] as s² stride-1 implicit
  * GEMMs, one per phase ((iy + pad) mod s, (ix + pad) mod s) of the image (conv_phases.c). */

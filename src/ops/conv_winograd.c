@@ -40,6 +40,7 @@ int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, in
     const int64_t osz = q->Ho * q->Wo * wp->Op, xsz = q->H * q->W * wp->Cp;
     wp->per_thread = wp->isz + 2 * wp->vsz + (osz > xsz ? osz : xsz);
     const int T = omp_get_max_threads();
+    if (!wt) return 0; /* the geometry alone (lti_wino_dw) */
     wp->u = lt_graph_alloc(g, sizeof(float) * (size_t)(16 * C * wp->Op));
     wp->roff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(wp->T + C));
     wp->scratch = lt_graph_alloc(g, sizeof(float) * (size_t)(wp->per_thread * T));
@@ -74,15 +75,14 @@ int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, in
     return 0;
 }
 
-void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const float *img, const float *bias,
-                    int accumulate, float *scratch, float *grid) {
-    const int64_t C = q->C, Cp = wp->Cp, Op = wp->Op, T = wp->T, HW = q->Ho * q->Wo, Wq = wp->Wq;
-    float *im = scratch, *v = im + wp->isz, *m = v + wp->vsz, *ot = m + wp->vsz;
-    /* image (C, H, W) -> channels-last (Hq, Wq, Cp) at offset (pad, pad): via ot as (H·W, Cp) */
-    lti_transpose(img, q->H * q->W, C, q->H * q->W, NULL, 0, ot, Cp);
+/* V[ξ·xs + t·Cp + c] = (Bᵀ d B)[ξ] of img's tile t in channel c; im and tmp: scratch */
+static void lti_wino_in(const lti_geom *q, const lti_wino *wp, const float *img, float *im, float *tmp, float *v,
+                        int64_t xs) {
+    const int64_t C = q->C, Cp = wp->Cp, Wq = wp->Wq;
+    /* image (C, H, W) -> channels-last (Hq, Wq, Cp) at offset (pad, pad): via tmp as (H·W, Cp) */
+    lti_transpose(img, q->H * q->W, C, q->H * q->W, NULL, 0, tmp, Cp);
     for (int64_t y = 0; y < q->H; y++)
-        memcpy(im + ((y + q->pad) * Wq + q->pad) * Cp, ot + y * q->W * Cp, sizeof(float) * (size_t)(q->W * Cp));
-    /* V_ξ (T, Cp) = Bᵀ d B per tile and channel */
+        memcpy(im + ((y + q->pad) * Wq + q->pad) * Cp, tmp + y * q->W * Cp, sizeof(float) * (size_t)(q->W * Cp));
     for (int64_t ty = 0; ty < wp->tH; ty++)
         for (int64_t tx = 0; tx < wp->tW; tx++) {
             const int64_t t = ty * wp->tW + tx;
@@ -99,13 +99,20 @@ void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const floa
                 }
                 float *o = v + t * Cp + cb;
                 for (int i = 0; i < 4; i++) { /* (Bᵀ d) B: columns */
-                    LTI_ST(o + (4 * i + 0) * T * Cp, r[i][0] - r[i][2]);
-                    LTI_ST(o + (4 * i + 1) * T * Cp, r[i][1] + r[i][2]);
-                    LTI_ST(o + (4 * i + 2) * T * Cp, r[i][2] - r[i][1]);
-                    LTI_ST(o + (4 * i + 3) * T * Cp, r[i][1] - r[i][3]);
+                    LTI_ST(o + (4 * i + 0) * xs, r[i][0] - r[i][2]);
+                    LTI_ST(o + (4 * i + 1) * xs, r[i][1] + r[i][2]);
+                    LTI_ST(o + (4 * i + 2) * xs, r[i][2] - r[i][1]);
+                    LTI_ST(o + (4 * i + 3) * xs, r[i][1] - r[i][3]);
                 }
             }
         }
+}
+
+void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const float *img, const float *bias,
+                    int accumulate, float *scratch, float *grid) {
+    const int64_t C = q->C, Cp = wp->Cp, Op = wp->Op, T = wp->T, HW = q->Ho * q->Wo;
+    float *im = scratch, *v = im + wp->isz, *m = v + wp->vsz, *ot = m + wp->vsz;
+    lti_wino_in(q, wp, img, im, ot, v, T * Cp);
     for (int x = 0; x < 16; x++)
         lti_igemm(T, Op, C, v + x * T * Cp, wp->roff, wp->poff, wp->u + x * C * Op, Op, m + x * T * Op, Op, 0);
     /* outᵀ (HW, Op): Aᵀ M A per tile, the overhanging row and column dropped */
@@ -129,4 +136,88 @@ void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const floa
             }
         }
     lti_transpose(ot, Op, HW, O, bias, accumulate, grid, HW);
+}
+
+/* The weight gradient in the same transformed domain: the forward is linear in U, so
+ * dU_ξ (C, O) = Σ_{n,t} V_ξ(t, c) · (A dy_t Aᵀ)[ξ](o) and dw = Gᵀ dU G. Per chunk of
+ * LTI_CONV_CHUNK images one GEMM per ξ over all the chunk's tiles (P = images · T), then
+ * the chunks in order: the same bits for any thread count. */
+int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, int64_t O, const float *img,
+                const float *grid, float *dw) {
+    const int64_t C = q->C, Cp = wp->Cp, Op = wp->Op, T = wp->T, HW = q->Ho * q->Wo, K = 9 * C;
+    const int64_t R = LTI_CONV_CHUNK * T, xs = R * Cp, ys = R * Op, usz = 16 * C * Op;
+    const int64_t nchunk = (N + LTI_CONV_CHUNK - 1) / LTI_CONV_CHUNK;
+    const int64_t osz = HW * Op, tsz = q->H * q->W * Cp, per = wp->isz + 16 * (xs + ys) + (osz > tsz ? osz : tsz);
+    const int nt = omp_get_max_threads();
+    float *part = lt_graph_alloc(g, sizeof(float) * (size_t)(nchunk * usz + K * Op)); /* dU per chunk, dwᵀ */
+    float *scr = lt_graph_alloc(g, sizeof(float) * (size_t)(nt * per));
+    int64_t *off = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(C + R));
+    if (!part || !scr || !off) {
+        if (!g->status) lti_graph_fail(g, LT_ERR_NOMEM, "conv: out of memory for the Winograd weight gradient");
+        return -1;
+    }
+    for (int64_t c = 0; c < C; c++) off[c] = c;
+    for (int64_t r = 0; r < R; r++) off[C + r] = r * Cp;
+    /* the borders and tails of the channels-last images and of dy stay zero */
+    memset(scr, 0, sizeof(float) * (size_t)(nt * per));
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t ch = 0; ch < nchunk; ch++) {
+        float *im = scr + omp_get_thread_num() * per, *v = im + wp->isz, *y = v + 16 * xs, *tmp = y + 16 * ys;
+        const int64_t n0 = ch * LTI_CONV_CHUNK, nn = (N - n0 < LTI_CONV_CHUNK ? N - n0 : LTI_CONV_CHUNK);
+        for (int64_t l = 0; l < nn; l++) {
+            lti_wino_in(q, wp, img + (n0 + l) * C * q->H * q->W, im, tmp, v + l * T * Cp, xs);
+            /* A dy Aᵀ per tile, from dyᵀ (HW, Op); outputs past Ho, Wo count as zero */
+            lti_transpose(grid + (n0 + l) * O * HW, HW, O, HW, NULL, 0, tmp, Op);
+            for (int64_t ty = 0; ty < wp->tH; ty++)
+                for (int64_t tx = 0; tx < wp->tW; tx++) {
+                    const int64_t t = l * T + ty * wp->tW + tx, y0 = 2 * ty, x0 = 2 * tx;
+                    for (int64_t ob = 0; ob < Op; ob += 16) {
+                        lti_w16 d[2][2], r[4][2];
+                        for (int i = 0; i < 2; i++)
+                            for (int j = 0; j < 2; j++)
+                                d[i][j] = (y0 + i < q->Ho && x0 + j < q->Wo)
+                                              ? LTI_LD(tmp + ((y0 + i) * q->Wo + x0 + j) * Op + ob)
+                                              : (lti_w16){0};
+                        for (int j = 0; j < 2; j++) { /* A dy: rows */
+                            r[0][j] = d[0][j];
+                            r[1][j] = d[0][j] + d[1][j];
+                            r[2][j] = d[0][j] - d[1][j];
+                            r[3][j] = -d[1][j];
+                        }
+                        float *o = y + t * Op + ob;
+                        for (int i = 0; i < 4; i++) { /* (A dy) Aᵀ: columns */
+                            LTI_ST(o + (4 * i + 0) * ys, r[i][0]);
+                            LTI_ST(o + (4 * i + 1) * ys, r[i][0] + r[i][1]);
+                            LTI_ST(o + (4 * i + 2) * ys, r[i][0] - r[i][1]);
+                            LTI_ST(o + (4 * i + 3) * ys, -r[i][1]);
+                        }
+                    }
+                }
+        }
+        for (int x = 0; x < 16; x++)
+            lti_igemm(C, Op, nn * T, v + x * xs, off, off + C, y + x * ys, Op, part + ch * usz + x * C * Op, Op, 0);
+    }
+    /* chunk 0 collects the others in order; dwᵀ ((c, ky, kx), o) = Gᵀ dU G */
+    #pragma omp parallel for schedule(static) if (usz * nchunk > 65536)
+    for (int64_t i = 0; i < usz; i += 16)
+        for (int64_t c = 1; c < nchunk; c++) LTI_ST(part + i, LTI_LD(part + i) + LTI_LD(part + c * usz + i));
+    float *dwt = part + nchunk * usz;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t ob = 0; ob < Op; ob += 16) {
+            lti_w16 u[16], r[3][4];
+            for (int i = 0; i < 16; i++) u[i] = LTI_LD(part + (i * C + c) * Op + ob);
+            for (int j = 0; j < 4; j++) { /* Gᵀ dU: rows */
+                r[0][j] = u[j] + 0.5f * (u[4 + j] + u[8 + j]);
+                r[1][j] = 0.5f * (u[4 + j] - u[8 + j]);
+                r[2][j] = 0.5f * (u[4 + j] + u[8 + j]) + u[12 + j];
+            }
+            for (int i = 0; i < 3; i++) { /* (Gᵀ dU) G: columns */
+                float *o = dwt + (c * 9 + 3 * i) * Op + ob;
+                LTI_ST(o, r[i][0] + 0.5f * (r[i][1] + r[i][2]));
+                LTI_ST(o + Op, 0.5f * (r[i][1] - r[i][2]));
+                LTI_ST(o + 2 * Op, 0.5f * (r[i][1] + r[i][2]) + r[i][3]);
+            }
+        }
+    lti_transpose(dwt, Op, K, O, NULL, 1, dw, K);
+    return 0;
 }

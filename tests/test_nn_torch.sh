@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # nn modules against stock PyTorch modules on the same weights. tests/tools/nn_tool.c builds
-# a conv net (Conv2d, BatchNorm2d, the VQ-VAE residual block, taming's ResnetBlock with
+# the small ResNet encoder (torchvision's module names; BatchNorm on 28×28×1, GroupNorm on
+# 32×32×3; its pooled output and every stage's tap compared), a conv net (Conv2d, BatchNorm2d, the VQ-VAE residual block, taming's ResnetBlock with
 # GroupNorm and SiLU and its AttnBlock, down/up-sampling, ConvTranspose2d) and a transformer (Embedding, two
 # pre-LN TransformerEncoderLayers, causal and not, LayerNorm, an MLP) and saves its initial
 # weights as a latent checkpoint. Here the checkpoint, "param."/"buffer." prefixes dropped,
@@ -23,6 +24,10 @@ torch.manual_seed(3)
 d = sys.argv[1]
 save(f"{d}/conv_in.safetensors", {"x": torch.empty(4, 3, 12, 12).uniform_(-1, 1),
                                   "r": torch.empty(4, 3, 12, 12).uniform_(-1, 1)})
+save(f"{d}/resnet_grey_in.safetensors", {"x": torch.empty(4, 1, 28, 28).uniform_(0, 1),
+                                         "r": torch.empty(4, 32).uniform_(-1, 1)})
+save(f"{d}/resnet_colour_in.safetensors", {"x": torch.empty(4, 3, 32, 32).uniform_(0, 1),
+                                           "r": torch.empty(4, 16).uniform_(-1, 1)})
 save(f"{d}/tf_in.safetensors", {"x": torch.empty(2, 7, 16).uniform_(-1, 1), "r": torch.empty(2, 7, 5).uniform_(-1, 1),
                                 "idx": torch.randint(0, 11, (2, 7))})
 PY
@@ -107,6 +112,36 @@ class ConvNet(nn.Module):
         h = F.silu(s.norm(s.down(h)))
         return s.deconv(s.up(h))
 
+class BasicBlock(nn.Module):  # torchvision's, with its names; norm: BatchNorm2d or GroupNorm(8)
+    def __init__(s, cin, cout, stride, norm):
+        super().__init__()
+        s.conv1, s.bn1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), norm(cout)
+        s.conv2, s.bn2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), norm(cout)
+        s.downsample = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), norm(cout))
+                        if stride != 1 or cin != cout else None)
+    def forward(s, x):
+        h = s.bn2(s.conv2(F.relu(s.bn1(s.conv1(x)))))
+        return F.relu(h + (s.downsample(x) if s.downsample is not None else x))
+
+class ResNet(nn.Module):  # the small ResNet encoder of src/nn/resnet.c; forward returns (pooled, taps)
+    def __init__(s, cin, width, stages, blocks, norm):
+        super().__init__()
+        s.conv1, s.bn1 = nn.Conv2d(cin, width, 3, 1, 1, bias=False), norm(width)
+        c = width
+        for i in range(stages):
+            layer = []
+            for b in range(blocks):
+                layer.append(BasicBlock(c, width << i, 2 if i > 0 and b == 0 else 1, norm))
+                c = width << i
+            setattr(s, f"layer{i + 1}", nn.Sequential(*layer))
+        s.stages = stages
+    def forward(s, x):
+        h, taps = F.relu(s.bn1(s.conv1(x))), []
+        for i in range(s.stages):
+            h = getattr(s, f"layer{i + 1}")(h)
+            taps.append(h)
+        return h.mean(dim=(2, 3)), taps
+
 def gelu_tanh(x):
     return F.gelu(x, approximate="tanh")
 
@@ -133,7 +168,9 @@ def check(what, got, want):
     fails += not ok
     print(f"{what:48s} max abs diff {err:.2e} {'ok' if ok else 'FAIL'}")
 
-for net, model in (("conv", ConvNet()), ("tf", TfNet())):
+nets = (("conv", ConvNet()), ("tf", TfNet()), ("resnet_grey", ResNet(1, 8, 3, 2, nn.BatchNorm2d)),
+        ("resnet_colour", ResNet(3, 8, 2, 1, lambda c: nn.GroupNorm(8, c))))
+for net, model in nets:
     model.load_state_dict(state_dict(f"{d}/{net}_init.safetensors"), strict=True)
     inp = load(f"{d}/{net}_in.safetensors")
     for mode in ("train", "eval"):
@@ -141,9 +178,14 @@ for net, model in (("conv", ConvNet()), ("tf", TfNet())):
         model.zero_grad(set_to_none=True)
         x = inp["x"].clone().requires_grad_()
         y = model(inp["idx"], x) if net == "tf" else model(x)
+        taps = []
+        if net.startswith("resnet"):
+            y, taps = y
         (y * inp["r"]).sum().backward()
         got = load(f"{d}/{net}_{mode}.safetensors")
         check(f"{net} {mode} y", got["y"], y.detach())
+        for k, t in enumerate(taps):
+            check(f"{net} {mode} tap {k}", got[f"tap.{k}"], t.detach())
         check(f"{net} {mode} x.grad", got["x.grad"], x.grad)
         names = [k for k, _ in model.named_parameters()]
         assert sorted(names) == sorted(k[5:] for k in got if k.startswith("grad.")), names

@@ -105,6 +105,7 @@ static lt_status lti_labels(const char *fn, const lt_model *m, const int64_t *y,
 int lt_run_sample(lt_run *r, int64_t n, uint64_t seed, const int64_t *labels, float *x) {
     lt_model *m = r->m;
     if (n <= 0) return lt_fail(LT_ERR_ARG, "lt_run_sample: n = %lld: expected at least 1", (long long)n);
+    if (!m->vt->sample) return lt_fail(LT_ERR_ARG, "lt_run_sample: model '%s' does not sample", m->vt->name);
     lt_status st = lti_labels("lt_run_sample", m, labels, n);
     if (st) return st;
     int64_t *y = NULL; /* (n) the default classes i mod n_classes */

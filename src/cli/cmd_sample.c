@@ -127,6 +127,8 @@ int lt_cmd_sample(int argc, char **argv) {
         if (!st && codes_out)
             st = lt_codes_write(codes_out, codes, n, m->height, m->width, m->n_classes > 0 ? y : NULL);
         if (!st && out && !(st = lti_decode_stage1(m, codes, n, &s1, &x))) img_model = s1;
+    } else if (!st && !m->vt->sample) {
+        st = lt_fail(LT_ERR_ARG, "model '%s' is an encoder: it does not sample", m->vt->name);
     } else if (!st) {
         if (!(x = lt_malloc((size_t)(n * m->dim) * sizeof *x))) st = lt_fail(LT_ERR_NOMEM, "sample buffers");
         if (!st) st = m->vt->sample(m, &g, &rng, n, m->n_classes > 0 ? y : NULL, x);

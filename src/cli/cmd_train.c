@@ -17,6 +17,7 @@
 #include "cli/latent_opts.h"
 #include "cli/gpt_opts.h"
 #include "cli/vq_opts.h"
+#include "cli/mae_opts.h"
 #include "core/threads.h"
 #include "data/dataset.h"
 #include "train/comm.h"
@@ -118,6 +119,7 @@ static void lti_usage(FILE *f) {
             LT_CLI_GPT_USAGE
             LT_CLI_VQ_USAGE
             LT_CLI_GAN_USAGE
+            LT_CLI_MAE_USAGE
             "output:    --json (one JSON object per epoch on stdout)  --quiet (no progress on stderr)\n"
             "           --log-every N (training scalars to the TensorBoard event file every N steps; 50)\n"
             "           --keep N|all (periodic checkpoints epoch-NNN kept besides the best epoch's; 5)\n");
@@ -216,6 +218,7 @@ int lt_cmd_train(int argc, char **argv) {
         if ((r = lt_cli_gpt_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
         if ((r = lt_cli_vq_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
         if ((r = lt_cli_gan_opt(cmd, argc, argv, &i, mc, groups))) { if (r < 0) goto out; continue; }
+        if ((r = lt_cli_mae_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--batch", 1, 1000000, &c.batch))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--optimizer", &c.optimizer))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_f64(cmd, argc, argv, &i, "--lr", &c.lr))) {

@@ -205,6 +205,78 @@ void lt_nn_mlp_reset(lt_nn_mlp *m, lt_rng *rng);
 /* x (..., sizes[0]) -> (..., sizes[n]) */
 lt_tensor *lt_nn_mlp_forward(lt_graph *g, const lt_nn_mlp *m, lt_tensor *x);
 
+/* ---- a small ResNet encoder (nn/resnet.c) ---- */
+
+/* torchvision's ResNet with BasicBlocks, shrunk for 28×28 and 32×32 images (the CIFAR
+ * variant of He et al. 2016, §4.2): a 3×3 stem conv (stride 1, no max-pool), `stages`
+ * stages of `blocks` BasicBlocks each, stage s with width·2^s channels, stride 2 in the
+ * first block of every stage after the first, then global average pooling. A BasicBlock is
+ * relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), convs 3×3 without bias; the shortcut is
+ * "downsample" = Sequential(Conv2d 1×1 stride s without bias, norm) where the shape changes,
+ * else the identity.
+ * Norm: BatchNorm2d (eps 1e-5, momentum 0.1; the default: SimCLR's encoder, and a linear probe
+ * of its features is what the papers report) or GroupNorm(8 groups, eps 1e-5; width must be a
+ * multiple of 8) (no train/eval difference, independent of the batch). Both are named "bn1", "bn2", "downsample.1", as torchvision names a
+ * norm_layer whatever its kind.
+ * Names (torchvision's): "conv1.weight", "bn1.*", "layer<s+1>.<b>.conv1.weight",
+ * "layer<s+1>.<b>.bn1.*", ".conv2", ".bn2", ".downsample.0.weight", ".downsample.1.*".
+ * Shapes: x (N, in_ch, H, W) with H, W >= 2^(stages-1); stage s's output (N, width·2^s, H_s, W_s),
+ * H_0 = H, H_{s+1} = ceil(H_s / 2) (28 → 14 → 7, 32 → 16 → 8); the pooled features
+ * (N, lt_nn_resnet_dim(m)) = (N, width·2^(stages-1)).
+ * Initialization (reset): convs as torch's Conv2d default (kaiming_uniform(a=√5)), norms
+ * weight 1, bias 0; zero_init_residual off. */
+typedef enum lt_nn_norm_kind { LT_NN_NORM_BATCH = 0, LT_NN_NORM_GROUP } lt_nn_norm_kind;
+
+/* One norm of either kind ("bn1" in torchvision's naming), over (N, C, H, W). */
+typedef struct lt_nn_norm2d {
+    lt_nn_norm_kind kind;
+    lt_nn_batch_norm bn; /* kind BATCH */
+    lt_nn_norm gn;       /* kind GROUP */
+} lt_nn_norm2d;
+
+typedef struct lt_nn_basic_block {
+    lt_nn_conv2d conv1, conv2, down;  /* down.weight NULL: identity shortcut */
+    lt_nn_norm2d bn1, bn2, down_norm;
+} lt_nn_basic_block;
+
+#define LT_NN_RESNET_MAX_STAGES 5
+#define LT_NN_RESNET_MAX_BLOCKS 8
+typedef struct lt_nn_resnet_opts {
+    int64_t in_ch;   /* image channels: 1 grey, 3 colour */
+    int64_t width;   /* stem and first stage channels (32) */
+    int stages;      /* 1..LT_NN_RESNET_MAX_STAGES (3) */
+    int blocks;      /* BasicBlocks per stage, 1..LT_NN_RESNET_MAX_BLOCKS (2) */
+    lt_nn_norm_kind norm; /* BATCH (default) or GROUP */
+} lt_nn_resnet_opts;
+lt_nn_resnet_opts lt_nn_resnet_opts_default(void); /* in_ch 1, width 32, 3 stages, 2 blocks, BatchNorm */
+
+typedef struct lt_nn_resnet {
+    lt_nn_resnet_opts o;
+    lt_nn_conv2d conv1;
+    lt_nn_norm2d bn1;
+    lt_nn_basic_block block[LT_NN_RESNET_MAX_STAGES][LT_NN_RESNET_MAX_BLOCKS]; /* [stage][block] */
+} lt_nn_resnet;
+
+/* What one forward returns; all tensors of g (valid until g is reset). */
+typedef struct lt_nn_resnet_out {
+    lt_tensor *pooled;                          /* (N, width·2^(stages-1)): the feature vector */
+    int n_taps;                                 /* = stages */
+    lt_tensor *taps[LT_NN_RESNET_MAX_STAGES];   /* taps[s]: stage s's output (N, width·2^s, H_s, W_s),
+                                                 * after its last block's ReLU (the perceptual
+                                                 * distance's depths) */
+} lt_nn_resnet_out;
+
+lt_status lt_nn_resnet_declare(lt_nn_resnet *m, const lt_nn *nn, const char *prefix, const lt_nn_resnet_opts *o);
+void lt_nn_resnet_reset(lt_nn_resnet *m, lt_rng *rng);
+/* Channels of the pooled features: width·2^(stages-1). */
+int64_t lt_nn_resnet_dim(const lt_nn_resnet *m);
+/* x (N, in_ch, H, W) -> out. Fills out->pooled and out->taps; returns out->pooled (NULL with g's
+ * sticky error). out may be NULL when only the pooled vector is wanted. Mode g->training
+ * (BatchNorm: batch statistics and running-average updates in training mode, the running
+ * statistics in eval mode; GroupNorm ignores it). Gradients flow to x and the parameters
+ * through every tap and the pooled output. */
+lt_tensor *lt_nn_resnet_forward(lt_graph *g, lt_nn_resnet *m, lt_tensor *x, lt_nn_resnet_out *out);
+
 /* ---- attention (nn/transformer.c) ---- */
 
 /* torch.nn.MultiheadAttention(C, heads, bias=True, batch_first=True) used as

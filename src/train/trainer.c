@@ -279,7 +279,7 @@ static lt_status lti_save(lti_trainer *t, const char *path) {
 static float lti_grid_lo(const lti_trainer *t) { return t->m->vt->range == LT_MODEL_RANGE_SIGNED ? -1.0f : 0.0f; }
 
 static lt_status lti_write_samples(lti_trainer *t, int64_t epoch) {
-    if (t->sample_n <= 0 || t->m->vt->tokens) return LT_OK; /* code grids need the stage-one decoder */
+    if (t->sample_n <= 0 || t->m->vt->tokens || !t->m->vt->sample) return LT_OK; /* code grids need the stage-one decoder */
     lt_rng root, r;
     lt_rng_seed(&root, t->seed);
     r = lt_rng_fork(&root, LTI_STREAM_SAMPLE + (uint64_t)epoch);
@@ -342,7 +342,7 @@ static lt_status lti_log_png(lti_trainer *t, const char *tag, int64_t step) {
 
 /* The epoch's sample grid, as written to samples/, into the event file. */
 static lt_status lti_log_samples(lti_trainer *t, int64_t epoch, int64_t step) {
-    if (t->sample_n <= 0 || t->m->vt->tokens) return LT_OK; /* none written (lti_write_samples) */
+    if (t->sample_n <= 0 || t->m->vt->tokens || !t->m->vt->sample) return LT_OK; /* none written (lti_write_samples) */
     snprintf(t->path, sizeof t->path, "%s/samples/epoch-%03lld.png", t->run_dir, (long long)epoch);
     return lti_log_png(t, "samples", step);
 }

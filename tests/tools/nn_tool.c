@@ -8,6 +8,9 @@
  *         Upsample → ConvTranspose2d(16,3,4,2,1); x (4,3,12,12)
  *   tf:   Embedding(11,16)(idx) + x → TransformerEncoderLayer(16, 4 heads, ff 64, causal)
  *         → the same layer non-causal → LayerNorm → MLP 16→32→5 (GELU); idx (2,7), x (2,7,16)
+ *   resnet_grey:   the small ResNet encoder (nn/resnet.c), BatchNorm, width 8, 3 stages of 2
+ *                  BasicBlocks; x (4,1,28,28) -> pooled (4,32), plus its taps "tap.<s>"
+ *   resnet_colour: the same with GroupNorm, width 8, 2 stages of 1 block; x (4,3,32,32) -> (4,16)
  *   nn_tool DIR   reads DIR/<net>_in.safetensors ("x", "r", tf: "idx" I64); writes
  *                 DIR/<net>_init.safetensors (checkpoint before the step),
  *                 DIR/<net>_after.safetensors (after the training-mode step: running stats),
@@ -80,6 +83,30 @@ static lt_tensor *conv_forward(lt_graph *g, conv_net *n, lt_tensor *x) {
     return lt_nn_conv_transpose2d_forward(g, &n->deconv, lt_nn_resample_forward(g, &n->up, h));
 }
 
+static lt_status resnet_declare(lt_nn_resnet *n, const lt_nn *nn, int colour) {
+    lt_nn_resnet_opts o = lt_nn_resnet_opts_default();
+    o.width = 8;
+    if (colour) {
+        o.in_ch = 3;
+        o.stages = 2;
+        o.blocks = 1;
+        o.norm = LT_NN_NORM_GROUP;
+    }
+    return lt_nn_resnet_declare(n, nn, NULL, &o);
+}
+
+/* torch's fresh norms are the identity: random affines (every weight, then every bias) */
+static void resnet_reset(lt_nn_resnet *n, lt_params *P, lt_rng *r) {
+    lt_nn_resnet_reset(n, r);
+    for (int64_t i = 0; i < P->n; i++) {
+        const char *name = P->items[i]->name;
+        lt_tensor *t = &P->items[i]->t;
+        if (t->ndim != 1) continue;
+        const int w = strstr(name, ".weight") != NULL;
+        lt_rng_fill_uniform(r, t->data, lt_numel(t), w ? 0.5f : -0.5f, w ? 1.5f : 0.5f);
+    }
+}
+
 static lt_status tf_declare(tf_net *n, const lt_nn *nn) {
     lt_status st;
     if ((st = lt_nn_embedding_declare(&n->tok, nn, "tok", 11, 16)) ||
@@ -118,10 +145,12 @@ static int fail(const char *what, const char *msg) {
 
 /* DIR/<net>_<what>.safetensors: y, x.grad, then grad.<name> of every parameter */
 static lt_status write_result(const char *dir, const char *net, const char *what, const lt_tensor *y,
-                              const lt_tensor *x, const lt_params *p) {
+                              const lt_tensor *x, const lt_params *p, const lt_nn_resnet_out *taps) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s_%s.safetensors", dir, net, what);
-    lt_st_entry *e = lt_calloc((size_t)p->n + 2, sizeof *e);
+    const int nt = taps ? taps->n_taps : 0;
+    static char tap_names[LT_NN_RESNET_MAX_STAGES][16];
+    lt_st_entry *e = lt_calloc((size_t)(p->n + 2 + nt), sizeof *e);
     char(*names)[LT_PARAM_NAME_MAX + 8] = lt_calloc((size_t)p->n, sizeof *names);
     if (!e || !names) {
         lt_free(e);
@@ -138,7 +167,13 @@ static lt_status write_result(const char *dir, const char *net, const char *what
         e[i + 2] = (lt_st_entry){.name = names[i], .dtype = LT_ST_F32, .ndim = t->ndim, .data = t->grad};
         memcpy(e[i + 2].shape, t->shape, sizeof t->shape);
     }
-    lt_status st = lt_safetensors_write(path, e, p->n + 2, NULL, 0);
+    for (int k = 0; k < nt; k++) {
+        const lt_tensor *t = taps->taps[k];
+        snprintf(tap_names[k], sizeof tap_names[k], "tap.%d", k);
+        e[p->n + 2 + k] = (lt_st_entry){.name = tap_names[k], .dtype = LT_ST_F32, .ndim = t->ndim, .data = t->data};
+        memcpy(e[p->n + 2 + k].shape, t->shape, sizeof t->shape);
+    }
+    lt_status st = lt_safetensors_write(path, e, p->n + 2 + nt, NULL, 0);
     lt_free(e);
     lt_free(names);
     return st;
@@ -163,8 +198,13 @@ static const void *input(const lt_st_file *f, const char *name, lt_st_dtype dt, 
     return e->data;
 }
 
+/* which: 0 conv, 1 tf, 2 resnet_grey, 3 resnet_colour */
 static int run_net(const char *dir, int which) {
-    const char *net = which ? "tf" : "conv";
+    static const char *const nets[4] = {"conv", "tf", "resnet_grey", "resnet_colour"};
+    static const int nds[4] = {4, 3, 4, 4}, ynds[4] = {4, 3, 2, 2};
+    static const int64_t xs[4][4] = {{4, 3, 12, 12}, {2, 7, 16, 0}, {4, 1, 28, 28}, {4, 3, 32, 32}};
+    static const int64_t ys[4][4] = {{4, 3, 12, 12}, {2, 7, 5, 0}, {4, 32}, {4, 16}};
+    const char *net = nets[which];
     char path[1024], msg[128];
     snprintf(path, sizeof path, "%s/%s_in.safetensors", dir, net);
     lt_params P, B;
@@ -177,12 +217,14 @@ static int run_net(const char *dir, int which) {
     lt_rng_seed(&rng, 11);
     conv_net cn;
     tf_net tn;
+    lt_nn_resnet rn;
     int rc = 0;
     lt_status st = lt_graph_init(&g, 0);
-    if (!st) st = which ? tf_declare(&tn, &nn) : conv_declare(&cn, &nn);
+    if (!st) st = which == 1 ? tf_declare(&tn, &nn) : which == 0 ? conv_declare(&cn, &nn) : resnet_declare(&rn, &nn, which == 3);
     if (!st && !(st = lt_params_finalize(&P)) && !(st = lt_params_finalize(&B))) {
-        if (which) tf_reset(&tn, &rng);
-        else conv_reset(&cn, &rng);
+        if (which == 1) tf_reset(&tn, &rng);
+        else if (which == 0) conv_reset(&cn, &rng);
+        else resnet_reset(&rn, &P, &rng);
         st = save_ckpt(dir, net, "init", &P, &B);
     }
     if (!st) st = lt_safetensors_read(path, &in);
@@ -190,12 +232,11 @@ static int run_net(const char *dir, int which) {
         rc = fail(net, lt_error_message());
         goto done;
     }
-    const int64_t xs[2][4] = {{4, 3, 12, 12}, {2, 7, 16, 0}}, ys[2][4] = {{4, 3, 12, 12}, {2, 7, 5, 0}};
-    const int nd = which ? 3 : 4;
-    lt_tensor xt = lt_tensor_wrap(NULL, nd, xs[which]), yt = lt_tensor_wrap(NULL, nd, ys[which]);
+    const int nd = nds[which];
+    lt_tensor xt = lt_tensor_wrap(NULL, nd, xs[which]), yt = lt_tensor_wrap(NULL, ynds[which], ys[which]);
     const float *x0 = input(&in, "x", LT_ST_F32, lt_numel(&xt), msg), *r = input(&in, "r", LT_ST_F32, lt_numel(&yt), msg);
-    const int64_t *idx = which ? input(&in, "idx", LT_ST_I64, 14, msg) : NULL;
-    if (!x0 || !r || (which && !idx)) {
+    const int64_t *idx = which == 1 ? input(&in, "idx", LT_ST_I64, 14, msg) : NULL;
+    if (!x0 || !r || (which == 1 && !idx)) {
         rc = fail(net, msg);
         goto done;
     }
@@ -205,14 +246,17 @@ static int run_net(const char *dir, int which) {
         g.training = mode == 0;
         lt_tensor *x = lt_graph_new(&g, LT_F32, nd, xs[which]);
         lt_tensor *gx = lt_graph_zeros(&g, LT_F32, nd, xs[which]);
-        lt_tensor *it = which ? lt_graph_wrap_i64(&g, (int64_t *)idx, 2, (int64_t[]){2, 7}) : NULL;
-        if (!x || !gx || (which && !it)) { rc = fail(net, lt_error_message()); break; }
+        lt_tensor *it = which == 1 ? lt_graph_wrap_i64(&g, (int64_t *)idx, 2, (int64_t[]){2, 7}) : NULL;
+        if (!x || !gx || (which == 1 && !it)) { rc = fail(net, lt_error_message()); break; }
         memcpy(x->data, x0, sizeof(float) * (size_t)lt_numel(x));
         x->requires_grad = 1;
         x->grad = gx->data;
-        lt_tensor *y = which ? tf_forward(&g, &tn, x, it) : conv_forward(&g, &cn, x);
+        lt_nn_resnet_out taps;
+        lt_tensor *y = which == 1 ? tf_forward(&g, &tn, x, it)
+                       : which == 0 ? conv_forward(&g, &cn, x)
+                                    : lt_nn_resnet_forward(&g, &rn, x, &taps);
         if (!y || lt_numel(y) != lt_numel(&yt) || (st = lt_backward_from(&g, y, r)) ||
-            (st = write_result(dir, net, mode ? "eval" : "train", y, x, &P)) ||
+            (st = write_result(dir, net, mode ? "eval" : "train", y, x, &P, which >= 2 ? &taps : NULL)) ||
             (mode == 0 && (st = save_ckpt(dir, net, "after", &P, &B))))
             rc = fail(net, y ? lt_error_message() : "forward failed or has the wrong shape");
     }
@@ -229,5 +273,5 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: nn_tool DIR\n");
         return 2;
     }
-    return run_net(argv[1], 0) | run_net(argv[1], 1);
+    return run_net(argv[1], 0) | run_net(argv[1], 1) | run_net(argv[1], 2) | run_net(argv[1], 3);
 }

@@ -278,6 +278,10 @@ int lt_cmd_train(int argc, char **argv) {
     c.comm = comm;
     c.model_config = mc;
     if (json_object_size(groups)) c.groups = groups;
+    if (!resume && !strcmp(c.model, "vqgan") && !json_object_get(mc, "perceptual")) {
+        json_object_set_new(mc, "perceptual_weight", json_real(0)); /* config.json says the term is off */
+        if (!quiet && rank == 0) fprintf(stderr, "latent train: vqgan without a perceptual term (no --perceptual RUN)\n");
+    }
     c.stop = &lti_stop;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -1,8 +1,10 @@
 /* latent train's adversarial and optimizer-group options (see gan_opts.h). */
 #include "cli/gan_opts.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -50,7 +52,8 @@ int lt_cli_gan_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc, j
         {"--disc-layers", "disc_layers", 1, 6}, {"--guard-steps", "guard_steps", 0, INT64_MAX / 2},
         {"--norm-groups", "norm_groups", 1, 1 << 16}};
     static const struct { const char *flag, *key; double lo, hi; } reals[] = {
-        {"--disc-weight", "disc_weight", 0, 1e6}, {"--codebook-weight", "codebook_weight", 0, 1e6}};
+        {"--disc-weight", "disc_weight", 0, 1e6}, {"--codebook-weight", "codebook_weight", 0, 1e6},
+        {"--perceptual-weight", "perceptual_weight", 0, 1e6}};
     int r;
     int64_t v;
     double f;
@@ -75,6 +78,15 @@ int lt_cli_gan_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc, j
         if (r > 0 && strcmp(s, "hinge") && strcmp(s, "non_saturating"))
             return lt_cli_usage(cmd, "--gan-loss %s: expected hinge or non_saturating", s), -1;
         if (r > 0) json_object_set_new(mc, "gan_loss", json_string(s));
+        return r;
+    }
+    if ((r = lt_arg_str(cmd, argc, argv, i, "--perceptual", &s))) {
+        char abs[PATH_MAX], cfg[PATH_MAX + 16];
+        struct stat sb;
+        if (r > 0) snprintf(cfg, sizeof cfg, "%s/config.json", s);
+        if (r > 0 && (!realpath(s, abs) || stat(cfg, &sb)))
+            return lt_cli_usage(cmd, "--perceptual %s: no run directory there (expected RUN/config.json of a simclr or mae run)", s), -1;
+        if (r > 0) json_object_set_new(mc, "perceptual", json_string(abs));
         return r;
     }
     if ((r = lt_arg_str(cmd, argc, argv, i, "--group", &s))) return r > 0 ? lti_group(cmd, s, groups) : r;

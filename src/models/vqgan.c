@@ -26,6 +26,11 @@
  * carries sum(xrec · sg(d_rec + λ·d_gan)) − its own value, so that one backward through the
  * generator applies exactly d_rec + λ·d_gan at the output, plus the quantizer's loss.
  *
+ * Perceptual term: "perceptual" names a self-supervised run (simclr or mae) whose frozen
+ * encoder measures the distance (models/frozen_encoder.h), weighted by "perceptual_weight"
+ * (1); opened at the first training step, so evaluation, encode and sample do not need that
+ * run. Without it (or with weight 0) the term is off and train_perceptual_loss is null.
+ *
  * log_prob: a Laplace decoder of scale 1 in the [-1, 1] pixel units, −Σ|x − x̂| − dim·log 2,
  * minus h·w·log K (uniform codes): a bound whose best is the best L1 reconstruction. */
 #include <math.h>
@@ -33,6 +38,7 @@
 
 #include "autograd/backward.h"
 #include "core/alloc.h"
+#include "models/frozen_encoder.h"
 #include "models/latent_internal.h"
 #include "models/vq_stats.h"
 #include "nn/nn.h"
@@ -45,7 +51,9 @@ typedef struct lti_vqgan {
     int64_t ch, n_res, K, D, f, levels, h, w, ndf, disc_start, guard_steps;
     int attn, groups, disc_layers;
     lt_nn_gan_loss gan_loss;
-    double disc_weight, codebook_weight;
+    double disc_weight, codebook_weight, perceptual_weight;
+    const char *perceptual;   /* the SSL run whose frozen encoder measures the perceptual distance, or NULL */
+    lt_frozen_encoder *pe;    /* opened at the first training step (eval, encode and sample do not need it) */
     /* encoder */
     lt_nn_conv2d enc_in, enc_out, quant_conv;
     lt_nn_resnet_block enc_block[LTI_GAN_LEVELS][LTI_GAN_RES], enc_mid1, enc_mid2;
@@ -64,7 +72,7 @@ typedef struct lti_vqgan {
     float *fake;              /* (cap, dim) the generator phase's reconstruction, for the discriminator */
     int64_t fake_n, fake_cap;
     int64_t *batch_hist;      /* (K) codes of the step's batch */
-    double st_rec, st_cb, st_g, st_lambda, st_d, st_real, st_fake, st_usage, st_ppl, st_lambda_raw;
+    double st_rec, st_perc, st_cb, st_g, st_lambda, st_d, st_real, st_fake, st_usage, st_ppl, st_lambda_raw;
     lt_nn_gan_guard guard;
     lti_vq_stats stats;       /* validation metrics */
 } lti_vqgan;
@@ -187,8 +195,11 @@ static lt_status vqgan_create(lt_model *m) {
         (st = lti_cfg_real(m, "disc_weight", 0.8, 0, 1e6, &v->disc_weight)) ||
         (st = lti_cfg_real(m, "codebook_weight", 1.0, 0, 1e6, &v->codebook_weight)) ||
         (st = lti_cfg_int(m, "guard_steps", 1000, 0, INT64_MAX / 2, &v->guard_steps)) ||
-        (st = lti_cfg_str(m, "gan_loss", "hinge", &gl)) || (st = lti_cfg_bool(m, "binary", 0, &binary)))
+        (st = lti_cfg_str(m, "gan_loss", "hinge", &gl)) || (st = lti_cfg_bool(m, "binary", 0, &binary)) ||
+        (st = lti_cfg_str(m, "perceptual", "", &v->perceptual)) ||
+        (st = lti_cfg_real(m, "perceptual_weight", 1.0, 0, 1e6, &v->perceptual_weight)))
         return st;
+    if (!*v->perceptual || v->perceptual_weight == 0) v->perceptual = NULL; /* the term is off */
     v->ch = H[0];
     v->groups = (int)groups;
     v->disc_layers = (int)dl;
@@ -297,12 +308,21 @@ static lt_status gan_generator_loss(lt_model *m, lt_graph *g, const lt_batch *b,
     if (!xr) return lt_graph_status(g);
     memcpy(xr->data, y->data, sizeof(float) * (size_t)N);
     xr->requires_grad = 1;
-    lt_tensor *rec = lt_mean(g, lt_abs(g, lt_sub(g, x, xr)), LT_AXIS_ALL, 0);
-    if ((st = lt_backward(g, rec))) return st;
+    lt_tensor *rec = lt_mean(g, lt_abs(g, lt_sub(g, x, xr)), LT_AXIS_ALL, 0), *nll = rec, *perc = NULL;
+    if (v->perceptual) { /* + w · mean perceptual distance through the frozen encoder (gradients to xr only) */
+        if (!v->pe && (st = lt_frozen_encoder_open(v->perceptual, &v->pe)))
+            return lt_fail_context(st, "model 'vqgan': perceptual run: ");
+        if (v->pe->channels != m->channels)
+            return lt_fail(LT_ERR_ARG, "model 'vqgan': the perceptual run %s saw %lld-channel images, this data has %lld",
+                           v->perceptual, (long long)v->pe->channels, (long long)m->channels);
+        perc = lt_mean(g, lt_frozen_encoder_distance(g, v->pe, x, xr, LT_MODEL_RANGE_SIGNED), LT_AXIS_ALL, 0);
+        nll = lt_add(g, rec, lt_mul_scalar(g, perc, (float)v->perceptual_weight));
+    }
+    if ((st = lt_backward(g, nll))) return st;
     float *seed = lt_graph_alloc(g, sizeof(float) * (size_t)N); /* (n, C, H, W) d_rec, then d_rec + λ·d_gan */
     if (!seed) return lt_graph_status(g);
     memcpy(seed, xr->grad, sizeof(float) * (size_t)N);
-    const double vrec = rec->data[0];
+    const double vrec = rec->data[0], vnll = nll->data[0];
     double lambda = 0, gval = 0, nr = 0, ng = 0;
     v->st_g = v->st_fake = v->st_lambda_raw = NAN;
     if (v->step >= v->disc_start) {
@@ -321,9 +341,10 @@ static lt_status gan_generator_loss(lt_model *m, lt_graph *g, const lt_batch *b,
     /* S − sg(S) is 0 in value and passes `seed` to y in backward */
     lt_tensor *S = lt_sum(g, lt_mul(g, y, lt_graph_wrap(g, seed, 4, y->shape)), LT_AXIS_ALL, 0);
     lt_tensor *qw = lt_mul_scalar(g, q.loss, (float)v->codebook_weight);
-    *loss = lt_add(g, lt_add(g, lt_sub(g, S, lt_stop_gradient(g, S)), qw), lt_graph_scalar(g, (float)(vrec + lambda * gval)));
+    *loss = lt_add(g, lt_add(g, lt_sub(g, S, lt_stop_gradient(g, S)), qw), lt_graph_scalar(g, (float)(vnll + lambda * gval)));
     if ((st = lt_graph_status(g))) return st;
     v->st_rec = vrec;
+    v->st_perc = perc ? perc->data[0] : NAN;
     v->st_cb = qw->data[0];
     v->st_lambda = lambda;
     gan_batch_codes(v, q.codes);
@@ -370,9 +391,9 @@ static void vqgan_on_step(lt_model *m, int64_t step) { ((lti_vqgan *)m->impl)->s
 
 static int vqgan_train_stats(const lt_model *m, const char **names, double *values, int max) {
     const lti_vqgan *v = m->impl;
-    static const char *const keys[] = {"rec_loss", "codebook_loss", "g_loss", "d_loss", "lambda", "logits_real",
+    static const char *const keys[] = {"rec_loss", "perceptual_loss", "codebook_loss", "g_loss", "d_loss", "lambda", "logits_real",
                                        "logits_fake", "usage", "perplexity"};
-    const double vals[] = {v->st_rec, v->st_cb, v->st_g, v->st_d, v->st_lambda, v->st_real, v->st_fake, v->st_usage,
+    const double vals[] = {v->st_rec, v->st_perc, v->st_cb, v->st_g, v->st_d, v->st_lambda, v->st_real, v->st_fake, v->st_usage,
                            v->st_ppl};
     int n = 0;
     for (; n < (int)(sizeof keys / sizeof keys[0]) && n < max; n++) {
@@ -489,6 +510,7 @@ static void vqgan_destroy(lt_model *m) {
     lti_vq_stats_free(&v->stats);
     lt_free(v->batch_hist);
     lt_free(v->fake);
+    lt_frozen_encoder_close(v->pe);
     lt_free(v);
     m->impl = NULL;
 }
@@ -496,7 +518,7 @@ static void vqgan_destroy(lt_model *m) {
 static const char *const vqgan_keys[] = {"hidden", "res_blocks", "codes", "code_dim", "downsample", "attn", "norm_groups",
                                          "codebook", "beta", "decay", "restart_threshold", "codebook_init", "cosine",
                                          "disc_hidden", "disc_layers", "disc_start", "disc_weight", "codebook_weight",
-                                         "gan_loss", "guard_steps", NULL};
+                                         "gan_loss", "guard_steps", "perceptual", "perceptual_weight", NULL};
 
 const lt_model_vtable lti_model_vqgan = {
     .name = "vqgan",

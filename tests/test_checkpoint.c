@@ -67,7 +67,7 @@ static void toy_step(toy *t) {
     lt_optim_step(&t->o, &t->p, 0.01f);
 }
 
-static lt_ckpt parts(toy *t) { return (lt_ckpt){&t->p, &t->buf, &t->o, &t->rng, NULL, NULL}; }
+static lt_ckpt parts(toy *t) { return (lt_ckpt){&t->p, &t->buf, &t->o, &t->rng, NULL, NULL, 0, NULL, NULL}; }
 
 static void resume_is_exact(void **state) {
     (void)state;
@@ -157,14 +157,14 @@ static void mismatches_are_refused(void **state) {
     lt_params_init(&small);
     assert_non_null(lt_params_add(&small, "w", 2, (int64_t[]){3, 5}));
     assert_int_equal(lt_params_finalize(&small), LT_OK);
-    lt_ckpt cs = {&small, NULL, NULL, NULL, NULL, NULL};
+    lt_ckpt cs = {&small, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL};
     lt_st_file f;
     assert_int_equal(lt_ckpt_load(path, &cs, &f), LT_ERR_FORMAT);
     assert_non_null(strstr(lt_error_message(), "parameter 'b' that the model lacks"));
     lt_params_free(&small);
 
     /* Saved without optimizer and RNG: loading them is refused. */
-    lt_ckpt only = {&a.p, &a.buf, NULL, NULL, NULL, NULL};
+    lt_ckpt only = {&a.p, &a.buf, NULL, NULL, NULL, NULL, 0, NULL, NULL};
     assert_int_equal(lt_ckpt_save(path, &only, NULL, 0), LT_OK);
     toy_init(&t, 3, "b", LT_OPTIM_ADAM);
     ct = parts(&t);
@@ -189,9 +189,55 @@ static void foreign_tensors_are_refused(void **state) {
     assert_int_equal(lt_safetensors_write(path, e, 1, NULL, 0), LT_OK);
     toy t;
     toy_init(&t, 3, "b", LT_OPTIM_SGD);
-    lt_ckpt ct = {&t.p, NULL, NULL, NULL, NULL, NULL};
+    lt_ckpt ct = {&t.p, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL};
     expect_refusal(&t, &ct, "unexpected tensor 'weird'");
     toy_free(&t);
+}
+
+/* Optimizer groups (train/phases.h): a second optimizer over the same block under its
+ * name, next to the plain one; both restored exactly; a missing group is refused. */
+static void more_optimizers_resume_exactly(void **state) {
+    (void)state;
+    toy a, b;
+    toy_init(&a, 3, "b", LT_OPTIM_ADAM);
+    toy_init(&b, 3, "b", LT_OPTIM_ADAM);
+    lt_optim da, db;
+    lt_optim_config dc = lt_optim_config_default(LT_OPTIM_ADAM, 0.02f);
+    dc.beta1 = 0.5f;
+    assert_int_equal(lt_optim_init(&da, &dc, &a.p), LT_OK);
+    assert_int_equal(lt_optim_init(&db, &dc, &b.p), LT_OK);
+    for (int s = 0; s < 3; s++) {
+        toy_step(&a);
+        lt_optim_step(&da, &a.p, 0.02f); /* the same gradient, a second optimizer's step */
+    }
+    lt_optim *more_a[1] = {&da}, *more_b[1] = {&db};
+    const char *names[1] = {"discriminator"};
+    lt_ckpt ca = parts(&a);
+    ca.n_more = 1, ca.more = more_a, ca.more_names = names;
+    assert_int_equal(lt_ckpt_save(path, &ca, NULL, 0), LT_OK);
+    lt_ckpt cb = parts(&b);
+    cb.n_more = 1, cb.more = more_b, cb.more_names = names;
+    lt_st_file f;
+    assert_int_equal(lt_ckpt_load(path, &cb, &f), LT_OK);
+    assert_non_null(lt_safetensors_find(&f, "optim.discriminator.m"));
+    assert_string_equal(lt_safetensors_meta(&f, "optim_step.discriminator"), "3");
+    lt_safetensors_close(&f);
+    assert_int_equal(db.step, 3);
+    assert_memory_equal(da.m, db.m, sizeof(float) * da.n);
+    assert_memory_equal(da.v, db.v, sizeof(float) * da.n);
+    for (int s = 0; s < 2; s++) {
+        toy_step(&a), lt_optim_step(&da, &a.p, 0.02f);
+        toy_step(&b), lt_optim_step(&db, &b.p, 0.02f);
+    }
+    assert_memory_equal(a.p.data, b.p.data, sizeof(float) * a.p.total);
+    /* a checkpoint without the group does not load into a run that has it */
+    lt_ckpt plain = parts(&a);
+    assert_int_equal(lt_ckpt_save(path, &plain, NULL, 0), LT_OK);
+    expect_refusal(&b, &cb, "optim_kind.discriminator");
+    lt_optim_free(&da);
+    lt_optim_free(&db);
+    toy_free(&a);
+    toy_free(&b);
 }
 
 int main(void) {
@@ -199,6 +245,7 @@ int main(void) {
         cmocka_unit_test(resume_is_exact),
         cmocka_unit_test(mismatches_are_refused),
         cmocka_unit_test(foreign_tensors_are_refused),
+        cmocka_unit_test(more_optimizers_resume_exactly),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

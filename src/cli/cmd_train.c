@@ -14,6 +14,7 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/gan_opts.h"
 #include "cli/latent_opts.h"
 #include "cli/gpt_opts.h"
 #include "cli/vq_opts.h"
@@ -106,7 +107,7 @@ static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
 
 static void lti_usage(FILE *f) {
     fprintf(f,
-            "usage: latent train --model fvsbn|nade|made|vae|gsvae|vqvae|gpt|simclr|mae --data DIR|tfrecord:PREFIX --out RUN [options]\n"
+            "usage: latent train --model fvsbn|nade|made|vae|gsvae|vqvae|vqgan|gpt|simclr|mae --data DIR|tfrecord:PREFIX --out RUN [options]\n"
             "       latent train --resume RUN [--epochs N] [--threads T] [--bucket-mb M] [--json] [--log-every N] [--keep N|all] [--quiet]\n"
             "           --codes-of RUN (gpt: the codes of a vqvae run, encoded when training starts; instead of --data)\n"
             "data:      --binarize none|threshold|stochastic|dynamic  --limit N (first N examples per split)\n"
@@ -125,6 +126,7 @@ static void lti_usage(FILE *f) {
             LT_CLI_GPT_USAGE
             LT_CLI_VQ_USAGE
             LT_CLI_SSL_USAGE
+            LT_CLI_GAN_USAGE
             LT_CLI_MAE_USAGE
             "output:    --json (one JSON object per epoch on stdout)  --quiet (no progress on stderr)\n"
             "           --log-every N (training scalars to the TensorBoard event file every N steps; 50)\n"
@@ -156,7 +158,7 @@ int lt_cmd_train(int argc, char **argv) {
     lt_train_config c = {0};
     c.binarize = -1;
     c.seed = 1;
-    json_t *mc = json_object();
+    json_t *mc = json_object(), *groups = json_object();
     const char *s = NULL, *resume = NULL, *codes_of = NULL;
     int64_t v, threads = 0;
     double f;
@@ -232,6 +234,7 @@ int lt_cmd_train(int argc, char **argv) {
         if ((r = lt_cli_gpt_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
         if ((r = lt_cli_vq_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
         if ((r = lt_cli_ssl_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
+        if ((r = lt_cli_gan_opt(cmd, argc, argv, &i, mc, groups))) { if (r < 0) goto out; continue; }
         if ((r = lt_cli_mae_opt(cmd, argc, argv, &i, mc))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--batch", 1, 1000000, &c.batch))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--optimizer", &c.optimizer))) { if (r < 0) goto out; continue; }
@@ -301,6 +304,11 @@ int lt_cmd_train(int argc, char **argv) {
         lt_threads_set(cores / lt_comm_local_size(comm) > 1 ? (int)(cores / lt_comm_local_size(comm)) : 1);
     c.comm = comm;
     c.model_config = mc;
+    if (json_object_size(groups)) c.groups = groups;
+    if (!resume && !strcmp(c.model, "vqgan") && !json_object_get(mc, "perceptual")) {
+        json_object_set_new(mc, "perceptual_weight", json_real(0)); /* config.json says the term is off */
+        if (!quiet && rank == 0) fprintf(stderr, "latent train: vqgan without a perceptual term (no --perceptual RUN)\n");
+    }
     c.stop = &lti_stop;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -333,5 +341,6 @@ int lt_cmd_train(int argc, char **argv) {
     lt_comm_finalize();
 out:
     json_decref(mc);
+    json_decref(groups);
     return code;
 }

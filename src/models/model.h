@@ -75,6 +75,7 @@ typedef struct lt_eval_opts {
 } lt_eval_opts;
 
 typedef struct lt_model lt_model;
+typedef struct lt_model_plan lt_model_plan; /* below */
 
 typedef struct lt_model_vtable {
     const char *name;
@@ -164,7 +165,41 @@ typedef struct lt_model_vtable {
      * examples' labels or NULL. Such a model may leave log_prob and sample NULL: its
      * validation value is then its loss on views of the validation split (train/views.h). */
     int views;
+    /* ---- Optimizer groups and step phases (two-player training: vqgan; docs/vqgan.md) ----
+     * plan() declares the groups (each a contiguous range of m->params with its own optimizer,
+     * learning rate, betas and schedule) and the phases of a step; a step runs the phases in
+     * order, each with the gradient block zeroed: phase p's loss (phase_loss) is
+     * back-propagated, all-reduced over the ranks and updates its group alone. Without plan
+     * (NULL): one group of every parameter, one phase whose loss is loss(). */
+    lt_status (*plan)(const lt_model *m, lt_model_plan *out);
+    /* Phase `phase`'s loss for batch b (scalar on g), or *loss = NULL: the phase sits this
+     * step out (no backward, no update; its optimizer does not count the step). */
+    lt_status (*phase_loss)(lt_model *m, lt_graph *g, const lt_batch *b, int phase, lt_tensor **loss);
+    /* Training scalars of the last step (losses, weights, logits: static names), which the
+     * trainer averages and logs every log_every steps (TensorBoard "train/<name>") and per
+     * epoch (metrics.jsonl "train_<name>"). Returns the count (at most max). May be NULL. */
+    int (*train_stats)(const lt_model *m, const char **names, double *values, int max);
+    /* Divergence guard, after each step: NULL while training is sound, else a sentence
+     * saying what went wrong ("discriminator loss pinned at 0 for 500 steps"), which stops
+     * the run as a NaN loss does. May be NULL. */
+    const char *(*diverged)(lt_model *m);
 } lt_model_vtable;
+
+/* A model's groups and phases (plan capability). Names are static strings; a group's name
+ * is its key under config.json's "groups" object, which can override its "lr",
+ * "schedule", "optimizer", "beta1", "beta2" and "weight_decay" (lt_train_plan). */
+enum { LT_MODEL_MAX_GROUPS = 4 };
+typedef struct lt_model_group {
+    const char *name;      /* "generator", "discriminator" */
+    int64_t lo, hi;        /* floats [lo, hi) of m->params.data */
+    float beta1, beta2;    /* the model's Adam betas for the group; 0: the optimizer's default */
+} lt_model_group;
+struct lt_model_plan {
+    int n_groups, n_phases;
+    lt_model_group group[LT_MODEL_MAX_GROUPS];
+    const char *phase_name[LT_MODEL_MAX_GROUPS];
+    int phase_group[LT_MODEL_MAX_GROUPS]; /* the group phase p updates */
+};
 
 enum { LT_MODEL_RANGE_UNIT = 0, LT_MODEL_RANGE_SIGNED = 1 }; /* = lt_range of data/dataset.h */
 

@@ -9,13 +9,14 @@ extern const lt_model_vtable lti_model_fvsbn, lti_model_nade, lti_model_made, lt
     lti_model_gsvae, lti_model_vqvae;
 extern const lt_model_vtable lti_model_gpt;
 extern const lt_model_vtable lti_model_simclr;
+extern const lt_model_vtable lti_model_vqgan;
 extern const lt_model_vtable lti_model_mae;
 
 static const lt_model_vtable *const lti_models[] = {&lti_model_fvsbn, &lti_model_nade, &lti_model_made,
                                                     &lti_model_vae, &lti_model_gsvae, &lti_model_vqvae,
                                                     &lti_model_gpt,
                                                     &lti_model_simclr,
-                                                    &lti_model_mae};
+                                                    &lti_model_vqgan, &lti_model_mae};
 #define LTI_N_MODELS (sizeof lti_models / sizeof lti_models[0])
 
 static const char *const lti_common_keys[] = {"dim", "height", "width", "n_classes", "seed", "channels", "binary", NULL};

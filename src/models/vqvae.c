@@ -29,6 +29,7 @@
 
 #include "core/alloc.h"
 #include "models/latent_internal.h"
+#include "models/vq_stats.h"
 #include "nn/nn.h"
 #include "ops/ops.h"
 
@@ -42,9 +43,7 @@ typedef struct lti_vqvae {
     lt_nn_conv_transpose2d up[3];
     lt_nn_vq vq;
     lt_tensor *data_variance; /* () buffer; 0 until the first training batch */
-    /* validation metrics accumulators */
-    int64_t *hist;            /* (K) */
-    double sse, sx, sxx, npix, com, cb, nelem;
+    lti_vq_stats stats;       /* validation metrics */
 } lti_vqvae;
 
 static lt_status vq_cfg_choice(const lt_model *m, const char *key, const char *a, const char *b, int *out) {
@@ -133,8 +132,7 @@ static lt_status vqvae_create(lt_model *m) {
     for (int i = 0; i < v->n_res; i++) lt_nn_res_block_reset(&v->dec_res[i], &m->rng);
     for (int i = 0; i < v->n_scale; i++) lt_nn_conv_transpose2d_reset(&v->up[i], &m->rng);
     v->data_variance->data[0] = 0.0f;
-    if (!(v->hist = lt_calloc((size_t)v->K, sizeof *v->hist))) return lt_fail(LT_ERR_NOMEM, "vqvae code histogram");
-    return LT_OK;
+    return lti_vq_stats_init(&v->stats, v->K);
 }
 
 /* x (n, C·H·W) -> z_e (n, D, h, w) */
@@ -227,8 +225,7 @@ static lt_status vqvae_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, con
 
 static void vqvae_metrics_begin(lt_model *m) {
     lti_vqvae *v = m->impl;
-    memset(v->hist, 0, sizeof(int64_t) * (size_t)v->K);
-    v->sse = v->sx = v->sxx = v->npix = v->com = v->cb = v->nelem = 0;
+    lti_vq_stats_begin(&v->stats);
 }
 
 static lt_status vqvae_metrics_add(lt_model *m, lt_graph *g, const lt_batch *b) {
@@ -240,62 +237,25 @@ static lt_status vqvae_metrics_add(lt_model *m, lt_graph *g, const lt_batch *b) 
     if (!st && v->binary) y = lt_sigmoid(g, y);
     lt_graph_set_grad(g, grad);
     if (st || (st = lt_graph_status(g))) return st;
-    const int64_t n = b->n * m->dim, M = b->n * v->h * v->w;
-    for (int64_t i = 0; i < n; i++) {
-        const double d = (double)y->data[i] - b->x[i];
-        v->sse += d * d;
-        v->sx += b->x[i];
-        v->sxx += (double)b->x[i] * b->x[i];
-    }
-    v->npix += (double)n;
-    for (int64_t i = 0; i < M; i++) v->hist[q.codes->idata[i]]++;
-    v->com += (double)q.commitment->data[0] * (double)(M * v->D);
-    v->cb += (double)q.codebook->data[0] * (double)(M * v->D);
-    v->nelem += (double)(M * v->D);
+    lti_vq_stats_add(&v->stats, b->x, y->data, b->n * m->dim, 1.0, q.codes->idata, b->n * v->h * v->w, v->D,
+                     q.commitment->data[0], q.codebook->data[0]);
     return LT_OK;
 }
 
-/* The histogram's counts (exact as doubles below 2^53), then the six sums. */
+/* The accumulators for the all-reduce over ranks (vq_stats.h). */
 static int64_t vqvae_metrics_export(lt_model *m, double *acc, int64_t max) {
-    lti_vqvae *v = m->impl;
-    const int64_t n = v->K + 7;
-    if (!acc || max < n) return n;
-    for (int64_t k = 0; k < v->K; k++) acc[k] = (double)v->hist[k];
-    const double sums[7] = {v->sse, v->sx, v->sxx, v->npix, v->com, v->cb, v->nelem};
-    memcpy(acc + v->K, sums, sizeof sums);
-    return n;
+    const lti_vqvae *v = m->impl;
+    return lti_vq_stats_export(&v->stats, acc, max);
 }
 
 static void vqvae_metrics_import(lt_model *m, const double *acc, int64_t n) {
     lti_vqvae *v = m->impl;
-    if (n != v->K + 7) return;
-    for (int64_t k = 0; k < v->K; k++) v->hist[k] = (int64_t)acc[k];
-    const double *s = acc + v->K;
-    v->sse = s[0], v->sx = s[1], v->sxx = s[2], v->npix = s[3], v->com = s[4], v->cb = s[5], v->nelem = s[6];
+    lti_vq_stats_import(&v->stats, acc, n);
 }
 
 static int vqvae_metrics_end(lt_model *m, const char **names, double *values, int max) {
     lti_vqvae *v = m->impl;
-    static const char *const keys[] = {"mse", "psnr", "normalized_mse", "usage", "dead_codes", "perplexity",
-                                       "commitment", "codebook_loss"};
-    int64_t used = 0, total = 0;
-    for (int64_t k = 0; k < v->K; k++) used += v->hist[k] > 0, total += v->hist[k];
-    double H = 0;
-    for (int64_t k = 0; k < v->K; k++)
-        if (v->hist[k] > 0) {
-            const double p = (double)v->hist[k] / (double)total;
-            H -= p * log(p);
-        }
-    const double np = v->npix > 0 ? v->npix : 1, mse = v->sse / np, mu = v->sx / np, var = v->sxx / np - mu * mu;
-    const double vals[] = {mse, 10 * log10(1 / mse), var > 0 ? mse / var : NAN, (double)used / (double)v->K,
-                           (double)(v->K - used), exp(H), v->nelem > 0 ? v->com / v->nelem : NAN,
-                           v->nelem > 0 ? v->cb / v->nelem : NAN};
-    int n = 0;
-    for (; n < (int)(sizeof keys / sizeof keys[0]) && n < max; n++) {
-        names[n] = keys[n];
-        values[n] = vals[n];
-    }
-    return n;
+    return lti_vq_stats_end(&v->stats, names, values, max);
 }
 
 static int64_t vqvae_code_size(const lt_model *m) {
@@ -382,7 +342,7 @@ static lt_status vqvae_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, 
 static void vqvae_destroy(lt_model *m) {
     lti_vqvae *v = m->impl;
     if (!v) return;
-    lt_free(v->hist);
+    lti_vq_stats_free(&v->stats);
     lt_free(v);
     m->impl = NULL;
 }

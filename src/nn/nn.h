@@ -405,4 +405,56 @@ int64_t lt_nn_vq_restart(lt_nn_vq *m, lt_rng *r, const float *x, const int64_t *
 /* k-means on x (M,D) into the codebook (and the EMA state). */
 void lt_nn_vq_kmeans(lt_nn_vq *m, lt_rng *r, const float *x, int64_t M, int iters);
 
+/* ---- adversarial training (nn/gan.c; taming-transformers' VQGAN) ---- */
+
+/* The PatchGAN discriminator (pix2pix's NLayerDiscriminator as taming uses it): Conv2d(in,
+ * ndf, 4, 2, 1), LeakyReLU 0.2; then n_layers × [Conv2d(4×4, no bias; stride 2 except the
+ * last, stride 1), BatchNorm, LeakyReLU 0.2] with channels ndf·min(2^j, 8); then
+ * Conv2d(·, 1, 4, 1, 1): one logit per patch. So n_layers stride-2 convs in all. Names as
+ * torch.nn.Sequential "main.<i>" (0, 2, 3, 5, 6, ...). reset: taming's weights_init (conv
+ * N(0, 0.02), biases 0, BatchNorm weight N(1, 0.02)). */
+#define LT_NN_PATCHGAN_MAX 6
+typedef struct lt_nn_patchgan {
+    int n_layers;
+    lt_nn_conv2d conv[LT_NN_PATCHGAN_MAX + 2];
+    lt_nn_batch_norm norm[LT_NN_PATCHGAN_MAX + 1]; /* norm[1..n_layers] */
+} lt_nn_patchgan;
+/* The sizes: 2 stride-2 layers for images up to 32×32, 3 for larger. */
+int lt_nn_patchgan_layers(int64_t height, int64_t width);
+lt_status lt_nn_patchgan_declare(lt_nn_patchgan *m, const lt_nn *nn, const char *prefix, int64_t in, int64_t ndf,
+                                 int n_layers);
+void lt_nn_patchgan_reset(lt_nn_patchgan *m, lt_rng *rng);
+/* x (N,in,H,W) -> logits (N,1,h,w), one per patch; BatchNorm follows g->training. */
+lt_tensor *lt_nn_patchgan_forward(lt_graph *g, lt_nn_patchgan *m, lt_tensor *x);
+
+/* GAN losses over logits of any shape (means over all elements):
+ *   hinge: D = ½(mean relu(1 − real) + mean relu(1 + fake)),  G = −mean fake;
+ *   non-saturating: D = ½(mean softplus(−real) + mean softplus(fake)),  G = mean softplus(−fake). */
+typedef enum lt_nn_gan_loss { LT_NN_GAN_HINGE = 0, LT_NN_GAN_NON_SATURATING = 1 } lt_nn_gan_loss;
+lt_tensor *lt_nn_gan_d_loss(lt_graph *g, lt_nn_gan_loss kind, lt_tensor *real, lt_tensor *fake);
+lt_tensor *lt_nn_gan_g_loss(lt_graph *g, lt_nn_gan_loss kind, lt_tensor *fake);
+
+/* taming's adaptive weight of the generator's GAN term: with y = conv(h, W) the generator's
+ * last layer (`last`, its input h) and d_rec, d_gan the gradients of the reconstruction and
+ * GAN losses with respect to y (y's shape),
+ *   λ = clamp(‖∇_W L_rec‖ / (‖∇_W L_gan‖ + 1e-4), 0, 1e4) · disc_weight.
+ * The two weight gradients come from a probe copy of W on g (the model's gradients are not
+ * touched). *rec_norm, *gan_norm (may be NULL) get the two norms. NAN when either is. */
+#define LT_NN_LAMBDA_MAX 1e4
+double lt_nn_adaptive_weight(lt_graph *g, const lt_nn_conv2d *last, lt_tensor *h, const float *d_rec,
+                             const float *d_gan, double disc_weight, double *rec_norm, double *gan_norm);
+
+/* The divergence guard of adversarial training: fires when the discriminator's loss stays
+ * within 1e-6 of one value for `steps` consecutive discriminator steps (pinned: D wins
+ * outright or has collapsed), or when the unweighted λ sits at its clamp 1e4 for `steps`
+ * consecutive steps. steps <= 0: off. update() takes the step's D loss (NAN: D did not run)
+ * and λ before disc_weight; returns NULL, or a sentence (held by gd) naming what fired. */
+typedef struct lt_nn_gan_guard {
+    int64_t steps, pinned, clamped;
+    double pinned_at;
+    char msg[128];
+} lt_nn_gan_guard;
+void lt_nn_gan_guard_init(lt_nn_gan_guard *gd, int64_t steps);
+const char *lt_nn_gan_guard_update(lt_nn_gan_guard *gd, double d_loss, double lambda_raw);
+
 #endif

@@ -3,6 +3,8 @@
  *   "param.<name>", "buffer.<name>"  F32 with each tensor's shape
  *   "optim.m", "optim.v"             F32 (n): the optimizer's state block
  *   metadata "optim_kind" ("adam", ...), "optim_step", "rng" ("key:counter")
+ *   "optim.<name>.m", "optim.<name>.v", "optim_kind.<name>", "optim_step.<name>": more
+ *                                    optimizers (one per optimizer group after the first)
  * plus any string metadata of the caller (model name, config, ...).
  * Loading validates the whole file against the model before it changes
  * anything: on failure, params, buffers, optimizer and RNG are untouched. */
@@ -25,6 +27,12 @@ typedef struct lt_ckpt {
      * read into the caller's temporaries) more metadata; a failure loads nothing. */
     lt_status (*check_meta)(const char *path, const lt_st_file *f, void *ud);
     void *ud;
+    /* More optimizers (train/phases.h's groups), each saved as "optim.<name>.m",
+     * "optim.<name>.v" with metadata "optim_kind.<name>", "optim_step.<name>"; loaded and
+     * checked as `optim` is. n_more 0: none. */
+    int n_more;
+    lt_optim *const *more;
+    const char *const *more_names;
 } lt_ckpt;
 
 /* Writes PATH atomically (see safetensors.h). meta: extra string metadata; its

@@ -143,6 +143,13 @@ static int lti_parse_rng(const char *s, lt_rng *r) {
 
 lt_status lt_checkpoint_save(const char *path, const lt_model *m, const lt_optim *o, const lt_train_state *s,
                              const double *class_prior) {
+    lt_optim *one[1] = {(lt_optim *)o};
+    return lt_checkpoint_save_groups(path, m, one, NULL, o ? 1 : 0, s, class_prior);
+}
+
+lt_status lt_checkpoint_save_groups(const char *path, const lt_model *m, lt_optim *const *opts,
+                                    const char *const *names, int n_opts, const lt_train_state *s,
+                                    const double *class_prior) {
     char *cfg = json_dumps(m->config, JSON_COMPACT | JSON_SORT_KEYS);
     char *prior = NULL;
     if (class_prior && m->n_classes > 0) {
@@ -180,7 +187,8 @@ lt_status lt_checkpoint_save(const char *path, const lt_model *m, const lt_optim
     }
     /* The model's own RNG (masks, initialization) goes in the generic "rng" slot. */
     lt_model *mm = (lt_model *)m;
-    lt_ckpt ck = {&mm->params, &mm->buffers, (lt_optim *)o, &mm->rng, NULL, NULL};
+    lt_ckpt ck = {&mm->params, &mm->buffers, n_opts > 0 ? opts[0] : NULL, &mm->rng, NULL, NULL,
+                  n_opts > 1 ? n_opts - 1 : 0, n_opts > 1 ? opts + 1 : NULL, n_opts > 1 ? names + 1 : NULL};
     lt_status st = cfg ? lt_ckpt_save(path, &ck, meta, nm) : lt_fail(LT_ERR_NOMEM, "saving %s", path);
     free(cfg);
     free(prior);
@@ -280,11 +288,18 @@ static lt_status lti_check_meta(const char *path, const lt_st_file *f, void *ud)
 }
 
 lt_status lt_checkpoint_load(const char *path, lt_model *m, lt_optim *o, lt_train_state *s, double *class_prior) {
+    lt_optim *one[1] = {o};
+    return lt_checkpoint_load_groups(path, m, one, NULL, o ? 1 : 0, s, class_prior);
+}
+
+lt_status lt_checkpoint_load_groups(const char *path, lt_model *m, lt_optim *const *opts, const char *const *names,
+                                    int n_opts, lt_train_state *s, double *class_prior) {
     if (access(path, F_OK)) return lt_fail(LT_ERR_ARG, "%s: no checkpoint (%s)", path, strerror(errno));
     lti_load_meta lm = {m, s, class_prior, {0}, NULL, -1};
     if (class_prior && m->n_classes > 0 && !(lm.prior = lt_calloc((size_t)m->n_classes, sizeof *lm.prior)))
         return lt_fail(LT_ERR_NOMEM, "%s: class prior", path);
-    lt_ckpt ck = {&m->params, &m->buffers, o, &m->rng, lti_check_meta, &lm};
+    lt_ckpt ck = {&m->params, &m->buffers, n_opts > 0 ? opts[0] : NULL, &m->rng, lti_check_meta, &lm,
+                  n_opts > 1 ? n_opts - 1 : 0, n_opts > 1 ? opts + 1 : NULL, n_opts > 1 ? names + 1 : NULL};
     lt_status st = lt_ckpt_load(path, &ck, NULL);
     if (!st) {
         if (s) *s = lm.t;

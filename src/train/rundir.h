@@ -45,6 +45,13 @@ lt_status lt_run_append_metrics(const char *run_dir, int64_t epoch, const char *
 /* Saves model (+ optimizer, state and class prior when not NULL) to PATH. */
 lt_status lt_checkpoint_save(const char *path, const lt_model *m, const lt_optim *o, const lt_train_state *s,
                              const double *class_prior);
+/* The same with optimizer groups (train/phases.h): opts[0] under the plain names, opts[k]
+ * (k > 0) under names[k] ("optim.<name>.m", ...); names[0] is not read. */
+lt_status lt_checkpoint_save_groups(const char *path, const lt_model *m, lt_optim *const *opts,
+                                    const char *const *names, int n_opts, const lt_train_state *s,
+                                    const double *class_prior);
+lt_status lt_checkpoint_load_groups(const char *path, lt_model *m, lt_optim *const *opts, const char *const *names,
+                                    int n_opts, lt_train_state *s, double *class_prior);
 /* Reads a checkpoint's model name and config (caller decrefs *config). */
 lt_status lt_checkpoint_peek(const char *path, char *model_name, int cap, json_t **config);
 /* Restores into an already created model of the same config (+ optimizer, state,

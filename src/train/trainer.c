@@ -23,11 +23,13 @@
 #include "train/events.h"
 #include "train/features.h"
 #include "train/rundata.h"
+#include "train/phases.h"
 #include "train/rundir.h"
 
 /* Streams forked from the run's seed, one per purpose, so that e.g. writing a
  * sample grid never shifts the training randomness. */
 enum { LTI_STREAM_TRAIN = 7, LTI_STREAM_PERM = 1000000, LTI_STREAM_SAMPLE = 2000000 };
+enum { LTI_MAX_STATS = 32 };
 
 typedef struct lti_trainer {
     json_t *cfg;               /* config.json (owned) */
@@ -41,9 +43,7 @@ typedef struct lti_trainer {
     int select_elbo;           /* best and patience by the validation negative ELBO, not the NLL */
     lt_dataset data;
     lt_model *m;
-    lt_optim opt;
-    int opt_ready;
-    lt_schedule sched;
+    lt_train_plan plan;        /* optimizer groups and step phases (train/phases.h) */
     lt_graph g;
     int g_ready;
     lt_train_state s;
@@ -59,6 +59,11 @@ typedef struct lti_trainer {
     lt_events *ev;             /* this session's TensorBoard event file */
     int64_t log_every, keep;
     double win_loss, win_secs; /* training loss and step time since the last logged scalars */
+    /* the model's training scalars (train_stats): sums since the last log and over the epoch */
+    int n_stats;
+    const char *stat_names[LTI_MAX_STATS];
+    double win_stats[LTI_MAX_STATS], epoch_stats[LTI_MAX_STATS]; /* sums of the finite values */
+    int64_t win_stat_n[LTI_MAX_STATS], epoch_stat_n[LTI_MAX_STATS]; /* their counts (NAN: not measured that step) */
     double epoch_secs;         /* wall time of the last whole epoch (training + validation); 0 before one */
     int64_t win_steps, win_examples;
     lt_comm *comm;             /* the process group; rank 0 writes RUN */
@@ -69,6 +74,7 @@ typedef struct lti_trainer {
     int64_t bucket_bytes;      /* lt_train_config.bucket_bytes */
     double reduce_secs;        /* this epoch: wall time in the gradient all-reduce (N > 1) */
     int64_t reduce_early;      /* this epoch: buckets started before the backward sweep ended */
+    int nan_phase;             /* the phase whose loss was not finite */
     char path[4200];           /* scratch for file names */
 } lti_trainer;
 
@@ -120,6 +126,7 @@ static lt_status lti_fresh_config(const lt_train_config *c, json_t **out) {
     if (features) json_object_set_new(o, "features", json_string(features));
     if (c->l1 != 0) json_object_set_new(o, "l1", json_real(c->l1));
     if (c->select) json_object_set_new(o, "select", json_string(c->select));
+    if (c->groups) json_object_set_new(o, "groups", json_deep_copy(c->groups));
     if (c->augment) {
         lt_augment a;
         char name[64];
@@ -233,22 +240,8 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
         if ((st = lt_class_prior(&t->data, LT_SPLIT_TRAIN, t->m->n_classes, t->prior))) return st;
     }
 
-    const char *oname = lti_get_s(c, "optimizer", "adam");
-    int kind = lt_optim_kind_parse(oname);
-    if (kind < 0) return lt_fail(LT_ERR_ARG, "--optimizer %s: expected adam, adamw, adagrad or sgd", oname);
-    double lr = lti_get_f(c, "lr", 1e-3), wd = lti_get_f(c, "weight_decay", 0);
-    if (!(lr > 0) || !isfinite(lr)) return lt_fail(LT_ERR_ARG, "--lr %g: expected a positive number", lr);
-    if (wd < 0 || !isfinite(wd)) return lt_fail(LT_ERR_ARG, "--weight-decay %g: expected >= 0", wd);
-    const double l1 = lti_get_f(c, "l1", 0);
-    if (l1 < 0 || !isfinite(l1)) return lt_fail(LT_ERR_ARG, "--l1 %g: expected >= 0", l1);
-    lt_optim_config oc = lt_optim_config_default((lt_optim_kind)kind, (float)lr);
-    oc.weight_decay = (float)wd;
-    oc.l1 = (float)l1;
-    if ((st = lt_optim_init(&t->opt, &oc, &t->m->params))) return st;
-    t->opt_ready = 1;
     const int64_t N = t->data.split[LT_SPLIT_TRAIN].n, steps = (N + t->batch - 1) / t->batch;
-    if ((st = lt_schedule_parse(lti_get_s(c, "schedule", "constant"), (float)lr, &t->sched))) return st;
-    t->sched.total_steps = steps * t->epochs;
+    if ((st = lt_train_plan_init(&t->plan, t->m, c, steps * t->epochs))) return st;
 
     if (t->size > 1) {
         if ((st = lt_grad_reduce_init(&t->red, t->comm, &t->m->params, t->bucket_bytes))) return st;
@@ -274,7 +267,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
 
 static void lti_teardown(lti_trainer *t) {
     if (t->g_ready) lt_graph_free(&t->g);
-    if (t->opt_ready) lt_optim_free(&t->opt);
+    lt_train_plan_free(&t->plan);
     if (t->red_ready) lt_grad_reduce_free(&t->red);
     lt_model_destroy(t->m);
     lt_dataset_free(&t->data);
@@ -294,6 +287,11 @@ static void lti_teardown(lti_trainer *t) {
 static const char *lti_ckpt(lti_trainer *t, const char *which) {
     snprintf(t->path, sizeof t->path, "%s/checkpoints/%s.safetensors", t->run_dir, which);
     return t->path;
+}
+
+/* The model, every group's optimizer, the training state and the class prior. */
+static lt_status lti_save(lti_trainer *t, const char *path) {
+    return lt_checkpoint_save_groups(path, t->m, t->plan.opts, t->plan.names, t->plan.n_groups, &t->s, t->prior);
 }
 
 /* The value that shows as black in a grid: the low end of the model's range. */
@@ -430,7 +428,7 @@ static lt_status lti_periodic_checkpoint(lti_trainer *t, int64_t epoch) {
     snprintf(dst, sizeof dst, "%s/checkpoints/epoch-%03lld.safetensors", t->run_dir, (long long)epoch);
     remove(dst); /* a resumed run redoing this epoch */
     if (link(lti_ckpt(t, "last"), dst)) {
-        lt_status st = lt_checkpoint_save(dst, t->m, &t->opt, &t->s, t->prior);
+        lt_status st = lti_save(t, dst);
         if (st) return st;
     }
     if (t->keep < 0) return LT_OK;
@@ -479,6 +477,17 @@ static lt_status lti_log_steps(lti_trainer *t, double lr, double grad_norm) {
         st = lt_events_scalar(ev, step, "train/examples_per_sec", (double)t->win_examples / t->win_secs);
     const double temp = t->m->vt->temperature ? t->m->vt->temperature(t->m) : NAN;
     if (!st && temp == temp) st = lt_events_scalar(ev, step, "train/temperature", temp);
+    char tag[96];
+    for (int i = 0; i < t->n_stats && !st; i++) { /* the model's scalars, averaged over the window */
+        snprintf(tag, sizeof tag, "train/%s", t->stat_names[i]);
+        if (t->win_stat_n[i] > 0) st = lt_events_scalar(ev, step, tag, t->win_stats[i] / (double)t->win_stat_n[i]);
+        t->win_stats[i] = 0;
+        t->win_stat_n[i] = 0;
+    }
+    for (int k = 1; k < t->plan.n_groups && !st; k++) { /* the other groups' rates (group 0's is train/lr) */
+        snprintf(tag, sizeof tag, "train/lr_%s", t->plan.group[k].name);
+        st = lt_events_scalar(ev, step, tag, lt_schedule_lr(&t->plan.group[k].sched, step));
+    }
     t->win_loss = t->win_secs = 0;
     t->win_steps = t->win_examples = 0;
     return st;
@@ -566,6 +575,115 @@ static lt_status lti_hold_share(lti_trainer *t, int64_t first, int64_t N) {
     return lt_dataset_hold(&t->data, LT_SPLIT_TRAIN, t->share, m);
 }
 
+/* One training step: the plan's phases in order (one for a plain model). Each zeroes the
+ * gradients, takes its loss on this rank's rows, back-propagates, all-reduces its group's
+ * gradients (R > 1) and updates its group. *lv: phase 0's loss (the step's training loss);
+ * LT_ERR_NUMERIC (no message) when a phase's reduced loss is not finite, *lv then that loss. */
+static lt_status lti_step(lti_trainer *t, const lt_batch *b, int64_t n, int64_t nr, int log_now, double *lv, int *stop,
+                          double *lr, double *gnorm) {
+    const int R = t->size;
+    lt_train_plan *pl = &t->plan;
+    lt_status st = LT_OK;
+    for (int ph = 0; ph < pl->n_phases; ph++) {
+        lt_params *gp = lt_train_phase_params(pl, ph);
+        lt_params_zero_grad(&t->m->params);
+        lt_tensor *loss = NULL;
+        double pv = 0, ran = 0;
+        if (nr > 0) { /* a last batch smaller than R leaves some ranks without examples */
+            st = lt_train_phase_loss(pl, t->m, &t->g, b, ph, &loss);
+            if (!st) st = lt_graph_status(&t->g);
+            if (st) return pl->n_phases > 1 ? lt_fail_context(st, "phase %s: ", pl->phase_name[ph]) : st;
+            if (loss) pv = loss->data[0], ran = 1;
+        }
+        if (R > 1) {
+            /* The whole batch's mean gradient: each rank's mean weighted by its share. The loss,
+             * the stop flags and whether the phase ran ride along. */
+            const double w = (double)nr / (double)n;
+            const int sweep = loss && isfinite(pv);
+            double ctl[3] = {loss ? pv * w : 0, *stop, ran};
+            if (gp->total == t->m->params.total) {
+                /* One group of the whole block: its buckets all-reduced as the backward sweep
+                 * finishes them (train/grad_reduce.h). */
+                if (!sweep) lt_params_zero_grad(&t->m->params);
+                if ((st = lt_grad_reduce_begin(&t->red, sweep ? &t->g : NULL, (float)w))) return st;
+                if (sweep && (st = lt_backward(&t->g, loss))) {
+                    lt_grad_reduce_end(&t->red, &t->g);
+                    return lt_fail_context(st, "backward: ");
+                }
+                if ((st = lt_grad_reduce_end(&t->red, sweep ? &t->g : NULL))) return st;
+                t->reduce_secs += t->red.secs;
+                t->reduce_early += t->red.early;
+                t->red.secs = 0;
+                t->red.early = 0;
+                const double tr = lti_now();
+                if ((st = lt_comm_sum_f64(t->comm, ctl, 3))) return st;
+                t->reduce_secs += lti_now() - tr;
+            } else { /* a group's slice (two-player models): backward, then one all-reduce of the slice */
+                if (sweep && (st = lt_backward(&t->g, loss))) return lt_fail_context(st, "backward: ");
+                float *gr = gp->grad;
+                if (!sweep) lt_params_zero_grad(gp);
+                else
+                    for (int64_t i = 0; i < gp->total; i++) gr[i] *= (float)w;
+                const double tr = lti_now();
+                if ((st = lt_comm_sum_f32(t->comm, gr, gp->total)) || (st = lt_comm_sum_f64(t->comm, ctl, 3))) return st;
+                t->reduce_secs += lti_now() - tr;
+            }
+            pv = ctl[0];
+            *stop = ctl[1] > 0;
+            ran = ctl[2];
+            /* ranks without examples drew no noise: the stream continues from rank 0's */
+            if (n < R && (st = lt_comm_bcast(t->comm, &t->s.rng, sizeof t->s.rng, 0))) return st;
+        }
+        if (ph == 0) *lv = pv;
+        if (!isfinite(pv)) {
+            lt_comm_set_agreed(t->comm, 1); /* the reduced loss: every rank stops here */
+            lt_graph_reset(&t->g);
+            *lv = pv;
+            t->nan_phase = ph;
+            return LT_ERR_NUMERIC;
+        }
+        if (R == 1 && loss && (st = lt_backward(&t->g, loss))) return lt_fail_context(st, "backward: ");
+        if (ran > 0) {
+            double gn;
+            const double r = lt_train_phase_update(pl, ph, t->s.global_step, t->clip, log_now && ph == 0, &gn);
+            if (ph == 0) *lr = r, *gnorm = gn;
+        }
+        lt_graph_reset(&t->g);
+    }
+    return LT_OK;
+}
+
+/* Stops the run at a non-finite loss (why NULL) or the model's divergence guard (why). */
+static lt_status lti_stopped(lti_trainer *t, double lv, const char *why, int64_t e, int64_t k, int64_t first) {
+    const lt_train_state *s = &t->s;
+    char kept[4400], what[512];
+    if (s->epoch > 0 || first > 0)
+        snprintf(kept, sizeof kept, "the last good checkpoint (epoch %lld) is kept in %s/checkpoints", (long long)s->epoch,
+                 t->run_dir);
+    else
+        snprintf(kept, sizeof kept, "no checkpoint had been written yet");
+    if (why) snprintf(what, sizeof what, "training diverged (%s)", why);
+    else if (t->plan.n_phases > 1)
+        snprintf(what, sizeof what, "training loss of phase %s is %g", t->plan.phase_name[t->nan_phase], lv);
+    else snprintf(what, sizeof what, "training loss is %g", lv);
+    return lt_fail(LT_ERR_NUMERIC, "%s at step %lld (epoch %lld, batch %lld): stopped; %s", what,
+                   (long long)s->global_step + 1, (long long)e + 1, (long long)k + 1, kept);
+}
+
+/* The model's training scalars of this step into the log window and the epoch's sums. */
+static void lti_add_stats(lti_trainer *t) {
+    double v[LTI_MAX_STATS];
+    const int n = t->m->vt->train_stats(t->m, t->stat_names, v, LTI_MAX_STATS);
+    t->n_stats = n;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i])) {
+            t->win_stats[i] += v[i];
+            t->epoch_stats[i] += v[i];
+            t->win_stat_n[i]++;
+            t->epoch_stat_n[i]++;
+        }
+}
+
 static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_train_callbacks *cb) {
     const lt_split *tr = &t->data.split[LT_SPLIT_TRAIN];
     const int64_t N = tr->n, B = t->batch, D = t->data.dim, steps = (N + B - 1) / B;
@@ -595,6 +713,8 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         const int64_t first = s->step_in_epoch;
         t->reduce_secs = 0;
         t->reduce_early = 0;
+        memset(t->epoch_stats, 0, sizeof t->epoch_stats);
+        memset(t->epoch_stat_n, 0, sizeof t->epoch_stat_n);
         double lr = 0;
         for (int64_t k = first; k < steps; k++) {
             const int64_t n = N - k * B < B ? N - k * B : B; /* the whole batch; this rank's share: */
@@ -612,65 +732,22 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             }
             lt_batch b = {t->x, t->m->n_classes > 0 ? t->y : NULL, nr * lt_model_views(t->m), D, t->tok};
             if (t->m->vt->on_step) t->m->vt->on_step(t->m, s->global_step);
-            lt_params_zero_grad(&t->m->params);
-            lt_tensor *loss = NULL;
-            lt_status st = LT_OK;
-            double lv = 0;
-            if (nr > 0) { /* a last batch smaller than R leaves some ranks without examples */
-                t->g.training = 1; /* train mode for the step (BatchNorm, dropout); off for everything else */
-                st = t->m->vt->loss(t->m, &t->g, &b, &loss);
-                t->g.training = 0;
-                if (!st) st = lt_graph_status(&t->g);
-                if (st) return lt_fail_context(st, "epoch %lld step %lld: ", (long long)e + 1, (long long)k + 1);
-                lv = loss->data[0];
-            }
-            int stop = c->stop && *c->stop;
-            if (R > 1) {
-                /* Backward (this rank's mean gradient), the buckets of the block all-reduced as the sweep
-                 * finishes them: the whole batch's mean, each rank's mean weighted by its share. The
-                 * loss and the stop flags ride along after. */
-                const int sweep = nr > 0 && isfinite(lv);
-                if (!sweep) lt_params_zero_grad(&t->m->params);
-                if ((st = lt_grad_reduce_begin(&t->red, sweep ? &t->g : NULL, (float)((double)nr / (double)n))))
-                    return st;
-                if (sweep && (st = lt_backward(&t->g, loss))) {
-                    lt_grad_reduce_end(&t->red, &t->g);
-                    return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);
-                }
-                if ((st = lt_grad_reduce_end(&t->red, sweep ? &t->g : NULL))) return st;
-                t->reduce_secs += t->red.secs;
-                t->reduce_early += t->red.early;
-                t->red.secs = 0;
-                t->red.early = 0;
-                double ctl[2] = {nr > 0 ? lv * (double)nr / (double)n : 0, stop};
-                const double tr = lti_now();
-                if ((st = lt_comm_sum_f64(t->comm, ctl, 2))) return st;
-                t->reduce_secs += lti_now() - tr;
-                lv = ctl[0];
-                stop = ctl[1] > 0;
-                /* ranks without examples drew no noise: the stream continues from rank 0's */
-                if (n < R && (st = lt_comm_bcast(t->comm, &s->rng, sizeof s->rng, 0))) return st;
-            }
-            if (!isfinite(lv)) {
-                lt_comm_set_agreed(t->comm, 1); /* the reduced loss: every rank stops here */
-                lt_graph_reset(&t->g);
-                char kept[4400];
-                if (s->epoch > 0 || first > 0)
-                    snprintf(kept, sizeof kept, "the last good checkpoint (epoch %lld) is kept in %s/checkpoints",
-                             (long long)s->epoch, t->run_dir);
-                else
-                    snprintf(kept, sizeof kept, "no checkpoint had been written yet");
-                return lt_fail(LT_ERR_NUMERIC, "training loss is %g at step %lld (epoch %lld, batch %lld): stopped; %s", lv,
-                               (long long)s->global_step + 1, (long long)e + 1, (long long)k + 1, kept);
-            }
-            if (R == 1 && (st = lt_backward(&t->g, loss)))
-                return lt_fail_context(st, "epoch %lld step %lld backward: ", (long long)e + 1, (long long)k + 1);
             const int log_now = (s->global_step + 1) % t->log_every == 0;
-            const double gnorm = t->clip > 0 ? lt_clip_grad_norm(&t->m->params, t->clip)
-                                 : log_now ? sqrt(lt_params_grad_sqnorm(&t->m->params)) : 0;
-            lr = lt_schedule_lr(&t->sched, s->global_step);
-            lt_optim_step(&t->opt, &t->m->params, (float)lr);
-            lt_graph_reset(&t->g);
+            double lv = 0, gnorm = 0;
+            int stop = c->stop && *c->stop;
+            t->g.training = 1;
+            lt_status st = lti_step(t, &b, n, nr, log_now, &lv, &stop, &lr, &gnorm);
+            t->g.training = 0; /* validation and sampling run in evaluation mode */
+            if (st == LT_ERR_NUMERIC) return lti_stopped(t, lv, NULL, e, k, first);
+            if (st) return lt_fail_context(st, "epoch %lld step %lld: ", (long long)e + 1, (long long)k + 1);
+            const char *why = t->m->vt->diverged ? t->m->vt->diverged(t->m) : NULL;
+            if (t->m->vt->diverged && R > 1) { /* any rank's guard stops every rank */
+                double f = why != NULL;
+                if ((st = lt_comm_sum_f64(t->comm, &f, 1))) return st;
+                if (f > 0 && !why) why = "another rank's divergence guard fired";
+            }
+            if (why) return lti_stopped(t, lv, why, e, k, first);
+            if (t->m->vt->train_stats) lti_add_stats(t);
             t->g.part = NULL; /* sampling and validation draw for themselves */
             s->global_step++;
             s->step_in_epoch = k + 1;
@@ -696,7 +773,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             if (R == 1) stop = c->stop && *c->stop; /* polled after the step's callback */
             if (stop) {
                 s->seconds += lti_now() - t0;
-                st = me == 0 ? lt_checkpoint_save(lti_ckpt(t, "last"), t->m, &t->opt, s, t->prior) : LT_OK;
+                st = me == 0 ? lti_save(t, lti_ckpt(t, "last")) : LT_OK;
                 if (st) return st;
                 lti_ckpt(t, "last");
                 lt_comm_set_agreed(t->comm, 1);
@@ -752,8 +829,8 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             if (stop_early) break;
             continue;
         }
-        if (best && (st = lt_checkpoint_save(lti_ckpt(t, "best"), t->m, &t->opt, s, t->prior))) return st;
-        if ((st = lt_checkpoint_save(lti_ckpt(t, "last"), t->m, &t->opt, s, t->prior))) return st;
+        if (best && (st = lti_save(t, lti_ckpt(t, "best")))) return st;
+        if ((st = lti_save(t, lti_ckpt(t, "last")))) return st;
         if ((st = lti_write_samples(t, e + 1))) return st;
         if (t->keep != 0 && (st = lti_periodic_checkpoint(t, e + 1))) return st;
         lt_events *ev = t->ev;
@@ -774,7 +851,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             (st = lt_events_flush(ev)))
             return st;
         const double eps = t_train > 0 ? (double)(N - first * B > 0 ? N - first * B : 0) / t_train : 0;
-        char line[2048];
+        char line[4096];
         snprintf(line, sizeof line,
                  "{\"epoch\": %lld, \"global_step\": %lld, \"train_loss\": %.6f, \"valid_nll\": %.6f, "
                  "\"valid_stderr\": %.6f, \"valid_bits_per_dim\": %.6f, \"lr\": %.6g, \"seconds\": %.3f, "
@@ -801,6 +878,12 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
                 k = strlen(line) - 1;
                 snprintf(line + k, sizeof line - k, ", \"train_examples_held\": %lld}", (long long)t->held);
             }
+        }
+        for (int j = 0; j < t->n_stats; j++) { /* over this session's steps of the epoch that measured it */
+            size_t k = strlen(line) - 1;
+            const double v = t->epoch_stat_n[j] > 0 ? t->epoch_stats[j] / (double)t->epoch_stat_n[j] : NAN;
+            if (isfinite(v)) snprintf(line + k, sizeof line - k, ", \"train_%s\": %.6g}", t->stat_names[j], v);
+            else snprintf(line + k, sizeof line - k, ", \"train_%s\": null}", t->stat_names[j]);
         }
         for (int j = 0; j < nm; j++) { /* JSON has no NaN: null */
             size_t k = strlen(line) - 1;
@@ -847,7 +930,9 @@ lt_status lt_train(const lt_train_config *c, const lt_train_callbacks *cb) {
         } else {
             if (c->epochs > 0) json_object_set_new(t.cfg, "epochs", json_integer(c->epochs));
             st = lti_setup(&t, 0);
-            if (!st) st = lt_checkpoint_load(lti_ckpt(&t, "last"), t.m, &t.opt, &t.s, t.prior);
+            if (!st)
+                st = lt_checkpoint_load_groups(lti_ckpt(&t, "last"), t.m, t.plan.opts, t.plan.names, t.plan.n_groups,
+                                               &t.s, t.prior);
         }
         st = lt_comm_agree(c->comm, st); /* every rank has read config.json before rank 0 rewrites it */
         if (!st && c->epochs > 0 && t.rank == 0) st = lt_run_write_json(cfg_path, t.cfg);

@@ -10,7 +10,14 @@
  *
  * Per step: a shuffled batch (a permutation per epoch from the seed), the
  * model's on_step, loss, backward, optional gradient clipping, an optimizer
- * step at the schedule's learning rate, graph reset. Buffers are allocated
+ * step at the schedule's learning rate, graph reset. A model with optimizer groups
+ * and step phases (model.h's plan; train/phases.h) runs this once per phase, each
+ * phase updating its own group with its own optimizer and schedule; every group's
+ * optimizer state is checkpointed. The graph is in training mode (g->training)
+ * during the step and in evaluation mode for validation and sampling. The model's
+ * training scalars (train_stats) are averaged into the event file every `log_every`
+ * steps and into metrics.jsonl per epoch; its divergence guard (diverged) stops the
+ * run as a NaN loss does, keeping the last good checkpoint. Buffers are allocated
  * before the first step; a step allocates nothing beyond what the graph arena
  * already holds. After each epoch: validation NLL, checkpoints, metrics, a
  * sample grid, early stopping.
@@ -75,6 +82,8 @@ typedef struct lt_train_config {
     lt_comm *comm;             /* the process group (train/comm.h); NULL = this process alone. With N > 1
                                   ranks every rank trains the whole model on its share of each batch
                                   (docs/distributed.md); rank 0 alone writes RUN and calls the callbacks */
+    const json_t *groups;      /* ignored when resuming: per optimizer group overrides of a model with groups,
+                                  {"discriminator": {"lr": 2e-4, ...}} (train/phases.h); not owned; NULL = none */
 } lt_train_config;
 
 typedef struct lt_train_progress {

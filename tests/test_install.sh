@@ -58,8 +58,10 @@ for ex in sample_grid train_tfrecord; do
         { bad "examples/$ex.c: $(head -3 cc.err)"; continue; }
 done
 [ -x sample_grid ] && [ -x train_tfrecord ] || { lt_finish test_install; }
-ldd ./sample_grid | grep -q "liblatent.so.0 => $P/lib/" && ok "sample_grid runs on the installed liblatent.so.0" ||
-    bad "sample_grid does not load $P/lib/liblatent.so.0: $(ldd ./sample_grid | grep latent)"
+# ldd's whole output first: `ldd | grep -q` under pipefail fails when grep exits before ldd has written it all
+libs=$(ldd ./sample_grid)
+grep -q "liblatent.so.0 => $P/lib/" <<< "$libs" && ok "sample_grid runs on the installed liblatent.so.0" ||
+    bad "sample_grid does not load $P/lib/liblatent.so.0: $(grep latent <<< "$libs")"
 
 # synthetic binary 12x10 images (bars by class), 300/100/100, converted to TFRecord by the installed CLI
 mkdir syn

@@ -168,6 +168,7 @@ int lt_cmd_train(int argc, char **argv) {
         if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) {
             lti_usage(stdout);
             json_decref(mc);
+            json_decref(groups);
             return 0;
         }
         if (lt_arg_flag(argv, i, "--json")) { json = 1; continue; }

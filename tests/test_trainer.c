@@ -317,6 +317,71 @@ static void early_stopping_with_patience(void **state) {
     json_decref(mc);
 }
 
+/* --valid-every 3: epochs 1, 2, 4, 5 are not validated (null, no best, no samples) and train
+ * exactly as with validation every epoch; patience stays counted in epochs; a resume may
+ * change the interval (recorded in config.json). */
+static void valid_every_skips_validation_only(void **state) {
+    (void)state;
+    json_t *mc = made_config();
+    lt_train_config a = base_config("every1", mc), b = base_config("every3", mc);
+    a.epochs = b.epochs = 5;
+    a.sample_n = b.sample_n = 4;
+    b.valid_every = 3;
+    lt_status st = lt_train(&a, NULL);
+    if (!st) st = lt_train(&b, NULL);
+    if (st) fail_msg("%s", lt_error_message());
+    char *ma = read_file(a.run_dir, "metrics.jsonl"), *mb = read_file(b.run_dir, "metrics.jsonl");
+    assert_int_equal(count_lines(mb), 5);
+    for (int e = 1; e <= 5; e++) {
+        char pat[64];
+        snprintf(pat, sizeof pat, "{\"epoch\": %d,", e);
+        const char *l = strstr(mb, pat);
+        assert_non_null(l);
+        const int validated = e == 3 || e == 5; /* every 3rd and the last */
+        assert_int_equal(strncmp(strstr(l, "\"valid_nll\": "), "\"valid_nll\": null", 17) != 0, validated);
+        assert_true(metric(mb, e, "train_loss") == metric(ma, e, "train_loss")); /* same training */
+        if (validated) assert_true(metric(mb, e, "valid_nll") == metric(ma, e, "valid_nll"));
+        char png[64];
+        snprintf(png, sizeof png, "samples/epoch-%03d.png", e);
+        assert_int_equal(exists(b.run_dir, png), validated);
+    }
+    assert_non_null(strstr(read_file(b.run_dir, "config.json"), "\"valid_every\": 3"));
+    /* resume with another interval: recorded, and epoch 6 is validated under it */
+    lt_train_config r = {0};
+    r.run_dir = b.run_dir;
+    r.resume = 1;
+    r.epochs = 7;
+    r.valid_every = 2;
+    assert_int_equal(lt_train(&r, NULL), LT_OK);
+    mb = read_file(b.run_dir, "metrics.jsonl");
+    assert_true(isfinite(metric(mb, 6, "valid_nll")) && metric(mb, 6, "valid_nll") > 0);
+    assert_non_null(strstr(read_file(b.run_dir, "config.json"), "\"valid_every\": 2"));
+    /* patience in epochs: with the rate far too large, a run validated every 2 epochs stops
+     * only on a validated epoch, at least `patience` epochs after its best */
+    lt_train_config p = base_config("every-patience", mc);
+    p.lr = 0.3;
+    p.epochs = 60;
+    p.patience = 3;
+    p.valid_every = 2;
+    p.sample_n = -1;
+    if ((st = lt_train(&p, NULL))) fail_msg("%s", lt_error_message());
+    char *mp = read_file(p.run_dir, "metrics.jsonl");
+    const int n = count_lines(mp);
+    assert_true(n < 60 && n % 2 == 0);
+    assert_non_null(strstr(strrchr(mp, '{'), "\"stop_early\": true"));
+    int best_e = 0;
+    for (int e = 2; e <= n; e += 2) {
+        char pat[64], line[1024];
+        snprintf(pat, sizeof pat, "{\"epoch\": %d,", e);
+        const char *l = strstr(mp, pat);
+        assert_non_null(l);
+        snprintf(line, sizeof line, "%.*s", (int)strcspn(l, "\n"), l);
+        if (strstr(line, "\"best\": true")) best_e = e;
+    }
+    assert_true(best_e > 0 && n - best_e >= 3 && n - best_e < 3 + 2);
+    json_decref(mc);
+}
+
 static void bayes_classification(void **state) {
     (void)state;
     json_t *mc = made_config();
@@ -364,6 +429,7 @@ int main(void) {
         cmocka_unit_test(nan_loss_stops_and_keeps_checkpoint),
         cmocka_unit_test(bad_settings_leave_nothing),
         cmocka_unit_test(early_stopping_with_patience),
+        cmocka_unit_test(valid_every_skips_validation_only),
         cmocka_unit_test(bayes_classification),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

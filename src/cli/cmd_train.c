@@ -94,10 +94,15 @@ static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
             k += snprintf(extra + k, sizeof extra - (size_t)k, "  -ELBO %.3f", r->valid_neg_elbo);
         if (r->temperature == r->temperature)
             snprintf(extra + k, sizeof extra - (size_t)k, "  tau %.3g", r->temperature);
-        fprintf(stderr, "epoch %lld/%lld  train loss %.3f  valid NLL %.3f ± %.3f nats (%.4f bits/dim)%s%s  %.0f ex/s  %.1fs%s\n",
-            (long long)r->epoch, (long long)r->epochs, r->train_loss, r->valid_nll, r->valid_stderr,
-            r->valid_bits_per_dim, extra, r->is_best ? " *best*" : "", r->examples_per_s, r->seconds,
-            r->stop_early ? "  (early stop: no improvement within patience)" : "");
+        if (r->valid_nll != r->valid_nll) { /* --valid-every: not validated this epoch */
+            fprintf(stderr, "epoch %lld/%lld  train loss %.3f  (no validation this epoch)  %.0f ex/s  %.1fs\n",
+                    (long long)r->epoch, (long long)r->epochs, r->train_loss, r->examples_per_s, r->seconds);
+        } else {
+            fprintf(stderr, "epoch %lld/%lld  train loss %.3f  valid NLL %.3f ± %.3f nats (%.4f bits/dim)%s%s  %.0f ex/s  %.1fs%s\n",
+                (long long)r->epoch, (long long)r->epochs, r->train_loss, r->valid_nll, r->valid_stderr,
+                r->valid_bits_per_dim, extra, r->is_best ? " *best*" : "", r->examples_per_s, r->seconds,
+                r->stop_early ? "  (early stop: no improvement within patience)" : "");
+        }
     }
     if (pr->json) {
         printf("%s\n", r->line);
@@ -108,7 +113,7 @@ static void lti_on_epoch(void *ud, const lt_epoch_report *r) {
 static void lti_usage(FILE *f) {
     fprintf(f,
             "usage: latent train --model fvsbn|nade|made|vae|gsvae|vqvae|vqgan|gpt|simclr|mae --data DIR|tfrecord:PREFIX --out RUN [options]\n"
-            "       latent train --resume RUN [--epochs N] [--threads T] [--bucket-mb M] [--json] [--log-every N] [--keep N|all] [--quiet]\n"
+            "       latent train --resume RUN [--epochs N] [--valid-every N] [--threads T] [--bucket-mb M] [--json] [--log-every N] [--keep N|all] [--quiet]\n"
             "           --codes-of RUN (gpt: the codes of a vqvae run, encoded when training starts; instead of --data)\n"
             "data:      --binarize none|threshold|stochastic|dynamic  --limit N (first N examples per split)\n"
             "           --augment crop:P,flip (training batches: random crop with P zero pixels of padding, horizontal flip)\n"
@@ -118,6 +123,8 @@ static void lti_usage(FILE *f) {
             "training:  --epochs N (10)  --batch B (100)  --optimizer adam|adamw|adagrad|sgd  --lr X (1e-3)\n"
             "           --weight-decay X  --l1 X  --schedule constant|step:SIZE:GAMMA|cosine[:MIN][,warmup:N]  --clip X\n"
             "           --patience P  --seed S  --threads T  --samples N (grid per epoch, 0 = none)\n"
+            "           --valid-every N (validate, sample and pick best every N epochs and after the last; 1;\n"
+            "           patience stays in epochs)\n"
             "           --select nll|neg_elbo (what picks the best checkpoint and drives --patience; nll)\n"
             "           --eval-masks K (masks averaged for validation)\n"
             "           --bucket-mb M (under mpirun: gradient all-reduce in buckets of M MB started during the\n"
@@ -190,6 +197,7 @@ int lt_cmd_train(int argc, char **argv) {
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--resume", &resume))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--out", &c.run_dir))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--epochs", 1, 1000000, &c.epochs))) { if (r < 0) goto out; continue; }
+        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--valid-every", 1, 1000000, &c.valid_every))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--threads", 1, 1024, &threads))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_f64(cmd, argc, argv, &i, "--bucket-mb", &f))) {
             if (r < 0) goto out;
@@ -281,7 +289,7 @@ int lt_cmd_train(int argc, char **argv) {
     }
     if (resume) {
         if (n_setup || c.run_dir) {
-            lt_cli_usage(cmd, "--resume RUN takes only --epochs, --threads, --bucket-mb, --json, --quiet, --log-every and --keep (the rest "
+            lt_cli_usage(cmd, "--resume RUN takes only --epochs, --valid-every, --threads, --bucket-mb, --json, --quiet, --log-every and --keep (the rest "
                               "comes from RUN/config.json)");
             goto out;
         }

@@ -35,6 +35,7 @@ typedef struct lti_trainer {
     json_t *cfg;               /* config.json (owned) */
     const char *run_dir, *model_name, *data_dir;
     int64_t limit, batch, epochs, patience, sample_n;
+    int64_t valid_every;       /* validate every N epochs (and after the last) */
     lt_binarize binarize;
     lt_augment aug;            /* training batches only */
     double clip;
@@ -126,6 +127,7 @@ static lt_status lti_fresh_config(const lt_train_config *c, json_t **out) {
     if (features) json_object_set_new(o, "features", json_string(features));
     if (c->l1 != 0) json_object_set_new(o, "l1", json_real(c->l1));
     if (c->select) json_object_set_new(o, "select", json_string(c->select));
+    if (c->valid_every > 1) json_object_set_new(o, "valid_every", json_integer(c->valid_every));
     if (c->groups) json_object_set_new(o, "groups", json_deep_copy(c->groups));
     if (c->augment) {
         lt_augment a;
@@ -154,6 +156,7 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     t->batch = lti_get_i(c, "batch", 100);
     t->epochs = lti_get_i(c, "epochs", 10);
     t->patience = lti_get_i(c, "patience", 0);
+    t->valid_every = lti_get_i(c, "valid_every", 1);
     t->sample_n = lti_get_i(c, "sample_n", 64);
     t->clip = lti_get_f(c, "clip", 0);
     t->seed = (uint64_t)lti_get_i(c, "seed", 0);
@@ -165,6 +168,8 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     if (t->batch < 1 || t->batch > 1000000) return lt_fail(LT_ERR_ARG, "batch size %lld: expected 1..1000000", (long long)t->batch);
     if (t->epochs < 1) return lt_fail(LT_ERR_ARG, "epochs %lld: expected at least 1", (long long)t->epochs);
     if (t->patience < 0) return lt_fail(LT_ERR_ARG, "patience %lld: expected >= 0", (long long)t->patience);
+    if (t->valid_every < 1 || t->valid_every > 1000000)
+        return lt_fail(LT_ERR_ARG, "valid-every %lld: expected 1..1000000 epochs", (long long)t->valid_every);
     if (t->clip < 0 || !isfinite(t->clip)) return lt_fail(LT_ERR_ARG, "clip %g: expected a norm >= 0", t->clip);
     if (t->sample_n > 1024) return lt_fail(LT_ERR_ARG, "sample grid of %lld images: expected at most 1024", (long long)t->sample_n);
     if (t->batch % t->size)
@@ -783,15 +788,18 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             }
         }
         const double t_train = lti_now() - t0;
-        lt_eval_result vr;
-        double elbo = 0, elbo_se = 0; /* models with a bound: its mean over the validation split */
-        lt_status st = lti_validate(t, &eo, &vr, &elbo, &elbo_se);
-        if (st) return lt_fail_context(st, "validation after epoch %lld: ", (long long)e + 1);
+        /* --valid-every: validation, samples and `best` on every N-th epoch and the last one */
+        const int validate = (e + 1) % t->valid_every == 0 || e + 1 == t->epochs;
+        lt_eval_result vr = {0, NAN, NAN, NAN, NAN, NAN};
+        double elbo = NAN, elbo_se = NAN; /* models with a bound: its mean over the validation split */
         const char *mnames[LT_EVAL_MAX_METRICS];
         double mvals[LT_EVAL_MAX_METRICS];
         int nm = 0; /* the model's own validation metrics (codebook health, ...), over the whole split */
+        lt_status st = validate ? lti_validate(t, &eo, &vr, &elbo, &elbo_se) : LT_OK;
+        if (st) return lt_fail_context(st, "validation after epoch %lld: ", (long long)e + 1);
         const lt_eval_data ed = {&t->data, LT_SPLIT_VALID, t->binarize, t->seed, 100};
-        if (R > 1 && lt_evaluate_metrics_splits(t->m)) { /* each rank its share, the sums reduced */
+        if (!validate) {
+        } else if (R > 1 && lt_evaluate_metrics_splits(t->m)) { /* each rank its share, the sums reduced */
             int64_t lo, cnt;
             lti_share(ed.data->split[LT_SPLIT_VALID].n, R, me, &lo, &cnt);
             st = lt_evaluate_metrics_part(t->m, &t->g, &ed, lo, cnt, t->comm, mnames, mvals, LT_EVAL_MAX_METRICS, &nm);
@@ -800,25 +808,25 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         }
         if (st)
             return lt_fail_context(st, "validation metrics after epoch %lld: ", (long long)e + 1);
-        if ((st = lt_knn_monitor(t->m, &t->g, &t->data, t->binarize, t->seed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm)))
+        if (validate && (st = lt_knn_monitor(t->m, &t->g, &t->data, t->binarize, t->seed, mnames, mvals, LT_EVAL_MAX_METRICS, &nm)))
             return lt_fail_context(st, "validation k-NN after epoch %lld: ", (long long)e + 1); /* train/features.h */
         const double train_loss = s->loss_sum / (double)steps;
         s->epoch = e + 1;
         s->step_in_epoch = 0;
         s->loss_sum = 0;
         const double score = t->select_elbo ? -elbo : vr.nll_nats; /* what `best` and patience follow */
-        const int best = score < s->best_valid;
+        const int best = validate && score < s->best_valid;
         if (best) {
             s->best_valid = score;
             s->best_epoch = e + 1;
             s->bad_epochs = 0;
-        } else {
-            s->bad_epochs++;
+        } else if (validate) { /* the epochs since the best one, validated or not */
+            s->bad_epochs = e + 1 - s->best_epoch;
         }
         const double secs = lti_now() - t0;
         s->seconds += secs;
         if (first == 0) t->epoch_secs = secs;
-        const int stop_early = t->patience > 0 && s->bad_epochs >= t->patience;
+        const int stop_early = validate && t->patience > 0 && s->bad_epochs >= t->patience;
         int stop = 0;
         if (me != 0) { /* rank 0 writes RUN; the others only learn whether to go on */
             if ((st = lti_stop_all(t, c, &stop))) return st;
@@ -831,7 +839,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
         }
         if (best && (st = lti_save(t, lti_ckpt(t, "best")))) return st;
         if ((st = lti_save(t, lti_ckpt(t, "last")))) return st;
-        if ((st = lti_write_samples(t, e + 1))) return st;
+        if (validate && (st = lti_write_samples(t, e + 1))) return st;
         if (t->keep != 0 && (st = lti_periodic_checkpoint(t, e + 1))) return st;
         lt_events *ev = t->ev;
         const int64_t gs = s->global_step;
@@ -841,24 +849,28 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             snprintf(tag, sizeof tag, "valid/%s", mnames[k]);
             if ((st = lt_events_scalar(ev, gs, tag, mvals[k]))) return st;
         }
-        if ((st = lt_events_scalar(ev, gs, "valid/nll", vr.nll_nats)) ||
-            (st = lt_events_scalar(ev, gs, "valid/bits_per_dim", vr.bits_per_dim)) ||
+        if ((validate && (st = lt_events_scalar(ev, gs, "valid/nll", vr.nll_nats))) ||
+            (validate && (st = lt_events_scalar(ev, gs, "valid/bits_per_dim", vr.bits_per_dim))) ||
             (st = lt_events_scalar(ev, gs, "train/epoch_loss", train_loss)) ||
-            (st = lt_events_scalar(ev, gs, "epoch", (double)s->epoch)) || (st = lti_log_samples(t, e + 1, gs)) ||
-            (t->m->vt->elbo && (st = lt_events_scalar(ev, gs, "valid/neg_elbo", -elbo))) ||
+            (st = lt_events_scalar(ev, gs, "epoch", (double)s->epoch)) ||
+            (validate && (st = lti_log_samples(t, e + 1, gs))) ||
+            (validate && t->m->vt->elbo && (st = lt_events_scalar(ev, gs, "valid/neg_elbo", -elbo))) ||
             (temp == temp && (st = lt_events_scalar(ev, gs, "valid/temperature", temp))) ||
-            (st = lti_log_recons(t, e + 1, gs)) ||
+            (validate && (st = lti_log_recons(t, e + 1, gs))) ||
             (st = lt_events_flush(ev)))
             return st;
         const double eps = t_train > 0 ? (double)(N - first * B > 0 ? N - first * B : 0) / t_train : 0;
         char line[4096];
+        char vals[160] = "\"valid_nll\": null, \"valid_stderr\": null, \"valid_bits_per_dim\": null"; /* skipped */
+        if (validate)
+            snprintf(vals, sizeof vals, "\"valid_nll\": %.6f, \"valid_stderr\": %.6f, \"valid_bits_per_dim\": %.6f",
+                     vr.nll_nats, vr.nll_stderr, vr.bits_per_dim);
         snprintf(line, sizeof line,
-                 "{\"epoch\": %lld, \"global_step\": %lld, \"train_loss\": %.6f, \"valid_nll\": %.6f, "
-                 "\"valid_stderr\": %.6f, \"valid_bits_per_dim\": %.6f, \"lr\": %.6g, \"seconds\": %.3f, "
+                 "{\"epoch\": %lld, \"global_step\": %lld, \"train_loss\": %.6f, %s, \"lr\": %.6g, \"seconds\": %.3f, "
                  "\"examples_per_s\": %.1f, \"best\": %s, \"stop_early\": %s}",
-                 (long long)s->epoch, (long long)s->global_step, train_loss, vr.nll_nats, vr.nll_stderr,
-                 vr.bits_per_dim, lr, secs, eps, best ? "true" : "false", stop_early ? "true" : "false");
-        if (t->m->vt->elbo) {
+                 (long long)s->epoch, (long long)s->global_step, train_loss, vals, lr, secs, eps,
+                 best ? "true" : "false", stop_early ? "true" : "false");
+        if (t->m->vt->elbo && validate) {
             size_t k = strlen(line) - 1; /* over the closing brace */
             snprintf(line + k, sizeof line - k, ", \"valid_neg_elbo\": %.6f, \"valid_neg_elbo_stderr\": %.6f}", -elbo,
                      elbo_se);
@@ -929,13 +941,14 @@ lt_status lt_train(const lt_train_config *c, const lt_train_callbacks *cb) {
             st = lt_fail_context(st, "--resume %s: ", c->run_dir);
         } else {
             if (c->epochs > 0) json_object_set_new(t.cfg, "epochs", json_integer(c->epochs));
+            if (c->valid_every > 0) json_object_set_new(t.cfg, "valid_every", json_integer(c->valid_every));
             st = lti_setup(&t, 0);
             if (!st)
                 st = lt_checkpoint_load_groups(lti_ckpt(&t, "last"), t.m, t.plan.opts, t.plan.names, t.plan.n_groups,
                                                &t.s, t.prior);
         }
         st = lt_comm_agree(c->comm, st); /* every rank has read config.json before rank 0 rewrites it */
-        if (!st && c->epochs > 0 && t.rank == 0) st = lt_run_write_json(cfg_path, t.cfg);
+        if (!st && (c->epochs > 0 || c->valid_every > 0) && t.rank == 0) st = lt_run_write_json(cfg_path, t.cfg);
     } else {
         if (!access(cfg_path, F_OK))
             st = lt_fail(LT_ERR_ARG, "%s already holds a run (config.json); continue it with --resume %s or choose another --out",

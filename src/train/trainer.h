@@ -73,6 +73,10 @@ typedef struct lt_train_config {
     /* Used both when starting and when resuming: */
     int resume;                /* continue RUN from checkpoints/last */
     int64_t epochs;            /* total epochs (resume: 0 = as configured) */
+    int64_t valid_every;       /* validate (and sample, pick best, count patience) every N epochs and
+                                  after the last; 0 = as configured (fresh: 1). Recorded in config.json;
+                                  a resume may change it. Patience stays in epochs: a validation without
+                                  improvement counts the epochs since the previous one */
     int64_t log_every;         /* training scalars to the event file every N steps (0 = 50) */
     int64_t keep;              /* periodic checkpoints kept: N newest plus the best epoch's
                                   (0 = LT_TRAIN_KEEP_DEFAULT, < 0 = all) */

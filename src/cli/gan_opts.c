@@ -47,38 +47,21 @@ static int lti_group(const char *cmd, const char *spec, json_t *groups) {
 }
 
 int lt_cli_gan_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc, json_t *groups) {
-    static const struct { const char *flag, *key; int64_t lo, hi; } ints[] = {
-        {"--disc-start", "disc_start", 0, INT64_MAX / 2}, {"--disc-hidden", "disc_hidden", 1, 1 << 16},
-        {"--disc-layers", "disc_layers", 1, 6}, {"--guard-steps", "guard_steps", 0, INT64_MAX / 2},
-        {"--norm-groups", "norm_groups", 1, 1 << 16}};
-    static const struct { const char *flag, *key; double lo, hi; } reals[] = {
-        {"--disc-weight", "disc_weight", 0, 1e6}, {"--codebook-weight", "codebook_weight", 0, 1e6},
-        {"--perceptual-weight", "perceptual_weight", 0, 1e6}};
+    static const lt_cli_opt opts[] = {
+        {"--disc-start", "disc_start", LT_OPT_INT, 0, 1e15, 0, NULL},
+        {"--disc-hidden", "disc_hidden", LT_OPT_INT, 1, 1 << 16, 0, NULL},
+        {"--disc-layers", "disc_layers", LT_OPT_INT, 1, 6, 0, NULL},
+        {"--guard-steps", "guard_steps", LT_OPT_INT, 0, 1e15, 0, NULL},
+        {"--norm-groups", "norm_groups", LT_OPT_INT, 1, 1 << 16, 0, NULL},
+        {"--disc-weight", "disc_weight", LT_OPT_REAL, 0, 1e6, 0, NULL},
+        {"--codebook-weight", "codebook_weight", LT_OPT_REAL, 0, 1e6, 0, NULL},
+        {"--perceptual-weight", "perceptual_weight", LT_OPT_REAL, 0, 1e6, 0, NULL},
+        {"--gan-loss", "gan_loss", LT_OPT_STR, 0, 0, 0, "hinge|non_saturating"}};
     int r;
-    int64_t v;
-    double f;
     const char *s;
     if (lt_arg_flag(argv, *i, "--no-attn")) {
         json_object_set_new(mc, "attn", json_false());
         return 1;
-    }
-    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
-        if ((r = lt_arg_i64(cmd, argc, argv, i, ints[k].flag, ints[k].lo, ints[k].hi, &v))) {
-            if (r > 0) json_object_set_new(mc, ints[k].key, json_integer(v));
-            return r;
-        }
-    for (size_t k = 0; k < sizeof reals / sizeof reals[0]; k++)
-        if ((r = lt_arg_f64(cmd, argc, argv, i, reals[k].flag, &f))) {
-            if (r > 0 && !(f >= reals[k].lo && f <= reals[k].hi))
-                return lt_cli_usage(cmd, "%s %g: expected %g..%g", reals[k].flag, f, reals[k].lo, reals[k].hi), -1;
-            if (r > 0) json_object_set_new(mc, reals[k].key, json_real(f));
-            return r;
-        }
-    if ((r = lt_arg_str(cmd, argc, argv, i, "--gan-loss", &s))) {
-        if (r > 0 && strcmp(s, "hinge") && strcmp(s, "non_saturating"))
-            return lt_cli_usage(cmd, "--gan-loss %s: expected hinge or non_saturating", s), -1;
-        if (r > 0) json_object_set_new(mc, "gan_loss", json_string(s));
-        return r;
     }
     if ((r = lt_arg_str(cmd, argc, argv, i, "--perceptual", &s))) {
         char abs[PATH_MAX], cfg[PATH_MAX + 16];
@@ -90,5 +73,5 @@ int lt_cli_gan_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc, j
         return r;
     }
     if ((r = lt_arg_str(cmd, argc, argv, i, "--group", &s))) return r > 0 ? lti_group(cmd, s, groups) : r;
-    return 0;
+    return lt_cli_opts(cmd, argc, argv, i, opts, sizeof opts / sizeof opts[0], mc);
 }

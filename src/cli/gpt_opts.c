@@ -8,26 +8,13 @@
 #include "cli/cli.h"
 
 int lt_cli_gpt_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc) {
-    static const struct { const char *flag, *key; int64_t hi; } ints[] = {
-        {"--layers", "layers", 48}, {"--heads", "heads", 256}, {"--width", "d_model", 1 << 14}};
+    static const lt_cli_opt opts[] = {
+        {"--layers", "layers", LT_OPT_INT, 1, 48, 0, NULL},
+        {"--heads", "heads", LT_OPT_INT, 1, 256, 0, NULL},
+        {"--width", "d_model", LT_OPT_INT, 1, 1 << 14, 0, NULL},
+        {"--dropout", "dropout", LT_OPT_REAL, 0, 0.99, LT_OPT_OPEN_HI, NULL}};
     int r;
-    int64_t v;
-    double f;
     const char *s;
-    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
-        if ((r = lt_arg_i64(cmd, argc, argv, i, ints[k].flag, 1, ints[k].hi, &v))) {
-            if (r > 0) json_object_set_new(mc, ints[k].key, json_integer(v));
-            return r;
-        }
-    if ((r = lt_arg_f64(cmd, argc, argv, i, "--dropout", &f))) {
-        if (r < 0) return r;
-        if (!(f >= 0 && f < 0.99)) {
-            lt_cli_usage(cmd, "--dropout %g: expected a probability in [0, 0.99)", f);
-            return -1;
-        }
-        json_object_set_new(mc, "dropout", json_real(f));
-        return 1;
-    }
     if (lt_arg_flag(argv, *i, "--tie")) {
         json_object_set_new(mc, "tie", json_true());
         return 1;
@@ -42,5 +29,5 @@ int lt_cli_gpt_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc) {
         json_object_set_new(mc, "stage1", json_string(abs));
         return 1;
     }
-    return 0;
+    return lt_cli_opts(cmd, argc, argv, i, opts, sizeof opts / sizeof opts[0], mc);
 }

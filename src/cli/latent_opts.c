@@ -1,34 +1,24 @@
-/* latent train's latent-variable model options (see latent_opts.h). */
+/* latent train's latent-variable model options (see latent_opts.h). The model checks the
+ * values (its config parser names the allowed ones). */
 #include "cli/latent_opts.h"
+
+#include <math.h>
 
 #include "cli/args.h"
 
 int lt_cli_latent_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc) {
-    static const struct { const char *flag, *key; } ints[] = {
-        {"--latent", "latent"}, {"--iw", "iw"}, {"--classes", "classes"}, {"--anneal-every", "anneal_every"},
-        {"--baseline-hidden", "baseline_hidden"}, {"--kl-warmup", "kl_warmup"}};
-    static const struct { const char *flag, *key; } reals[] = {
-        {"--tau0", "tau0"}, {"--tau-min", "tau_min"}, {"--anneal-rate", "anneal_rate"}};
-    static const struct { const char *flag, *key; } strs[] = {
-        {"--activation", "activation"}, {"--latent-type", "latent_type"}, {"--estimator", "estimator"}};
-    int r;
-    int64_t v;
-    double f;
-    const char *s;
-    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
-        if ((r = lt_arg_i64(cmd, argc, argv, i, ints[k].flag, 1, 1 << 30, &v))) {
-            if (r > 0) json_object_set_new(mc, ints[k].key, json_integer(v));
-            return r;
-        }
-    for (size_t k = 0; k < sizeof reals / sizeof reals[0]; k++)
-        if ((r = lt_arg_f64(cmd, argc, argv, i, reals[k].flag, &f))) {
-            if (r > 0) json_object_set_new(mc, reals[k].key, json_real(f));
-            return r;
-        }
-    for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
-        if ((r = lt_arg_str(cmd, argc, argv, i, strs[k].flag, &s))) {
-            if (r > 0) json_object_set_new(mc, strs[k].key, json_string(s));
-            return r;
-        }
-    return 0;
+    static const lt_cli_opt opts[] = {
+        {"--latent", "latent", LT_OPT_INT, 1, 1 << 30, 0, NULL},
+        {"--iw", "iw", LT_OPT_INT, 1, 1 << 30, 0, NULL},
+        {"--classes", "classes", LT_OPT_INT, 1, 1 << 30, 0, NULL},
+        {"--anneal-every", "anneal_every", LT_OPT_INT, 1, 1 << 30, 0, NULL},
+        {"--baseline-hidden", "baseline_hidden", LT_OPT_INT, 1, 1 << 30, 0, NULL},
+        {"--kl-warmup", "kl_warmup", LT_OPT_INT, 1, 1 << 30, 0, NULL},
+        {"--tau0", "tau0", LT_OPT_REAL, -HUGE_VAL, HUGE_VAL, 0, NULL},
+        {"--tau-min", "tau_min", LT_OPT_REAL, -HUGE_VAL, HUGE_VAL, 0, NULL},
+        {"--anneal-rate", "anneal_rate", LT_OPT_REAL, -HUGE_VAL, HUGE_VAL, 0, NULL},
+        {"--activation", "activation", LT_OPT_STR, 0, 0, 0, NULL},
+        {"--latent-type", "latent_type", LT_OPT_STR, 0, 0, 0, NULL},
+        {"--estimator", "estimator", LT_OPT_STR, 0, 0, 0, NULL}};
+    return lt_cli_opts(cmd, argc, argv, i, opts, sizeof opts / sizeof opts[0], mc);
 }

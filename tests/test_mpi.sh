@@ -91,6 +91,20 @@ cmp=$(paste <(echo "$v1" | tr ' ' '\n' | paste - -) <(echo "$v2" | tr ' ' '\n' |
 [ "${cmp%% *}" = ok ] && ok "vqvae: 2 ranks' reduced validation metrics = 1 rank's (${cmp#ok } metrics, 1e-4): $v2" \
     || bad "vqvae metrics: $cmp; 1 rank: $v1; 2 ranks: $v2"
 
+# ---- vqvae, EMA codebook + dead-code restart + k-means init: 2 ranks = 1 rank after 50 steps ----
+# The batch statistics (EMA counts and sums, usage) are summed over the ranks, a restart draws
+# an encoding of the whole batch, k-means runs on the gathered encodings: parameters AND the
+# codebook buffers (embedding, cluster_size, embed_avg, usage, ...) compared.
+ema=(--model vqvae --data "$T/data" --batch 20 --epochs 5 --threads 1 --quiet --samples 0 --downsample 2 --hidden 8
+     --res-blocks 1 --res-hidden 4 --codes 16 --code-dim 4 --codebook ema --restart-threshold 5 --codebook-init kmeans)
+"$LATENT" train "${ema[@]}" --out "$T/ema-1" && mpi 2 train "${ema[@]}" --out "$T/ema-2" || bad "vqvae ema runs"
+d=$("$TOOL" "$T/ema-1/checkpoints/last.safetensors" "$T/ema-2/checkpoints/last.safetensors")
+moved=$("$TOOL" "$T/ema-1/checkpoints/epoch-001.safetensors" "$T/ema-1/checkpoints/last.safetensors" | awk '{print $2}')
+awk -v r="$(echo "$d" | awk '{print $2}')" -v m="$moved" 'BEGIN{exit !(r + 0 <= 1e-5 && m + 0 > 1e-3)}' \
+    && echo "$d" | grep -q "[1-9][0-9]* buffers" \
+    && ok "vqvae ema+restart+kmeans: 2 ranks = 1 rank after 50 steps ($d; training moved them $moved)" \
+    || bad "vqvae ema: 2 ranks differ from 1 rank: $d (moved $moved)"
+
 # ---- 4 ranks, a last batch of one example (3 ranks without any): still the 1-rank result ----
 "$PY" "$(dirname "${BASH_SOURCE[0]}")/py/write_idx.py" "$T/odd" 41 20 10 8
 odd=(--model vae --hidden 16 --latent 3 --data "$T/odd" --batch 20 --epochs 3 --threads 1 --quiet --samples 0)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Data-parallel training under mpirun on loopback (docs/distributed.md):
-#  - 2 ranks x 1 thread train what 1 rank does on the same global batch (MADE and VAE, 50
-#    steps, parameters from the checkpoints within 1e-5 relative);
+#  - 2 ranks x 1 thread train what 1 rank does on the same global batch (MADE, VAE, GSVAE with
+#    the score-ma and score-nn baselines, VQ-VAE with the EMA codebook, restart and k-means; 50
+#    steps, parameters and buffers from the checkpoints within 1e-5 relative);
 #  - each training example is consumed exactly once per epoch across the ranks (counted), and
 #    each rank holds in memory only the examples it consumes (IDX data, re-read per epoch);
 #  - the gradient all-reduce in small buckets started during the backward sweep equals one
@@ -47,8 +48,13 @@ LT_TRACE_EXAMPLES="$T/made-trace" mpi 2 train "${small[@]}" --epochs 40 --keep a
 "$LATENT" train "${small[@]}" --epochs 5 --out "$T/made-1" || bad "made: 1-rank run"
 "$LATENT" train --model vae --hidden 32 --latent 4 "${common[@]}" --out "$T/vae-1" || bad "vae: 1-rank run"
 mpi 2 train --model vae --hidden 32 --latent 4 "${common[@]}" --out "$T/vae-2" || bad "vae: 2-rank run"
-for name in made vae; do
-    two="$T/vae-2/checkpoints/last.safetensors" lines="$T/vae-2/metrics.jsonl" n=5
+# GSVAE's score estimators: the moving-average baseline follows the whole batch (summed over the ranks)
+for e in score-ma score-nn; do
+    "$LATENT" train --model gsvae --estimator $e --hidden 32 --latent 4 "${common[@]}" --out "$T/$e-1" || bad "$e: 1-rank run"
+    mpi 2 train --model gsvae --estimator $e --hidden 32 --latent 4 "${common[@]}" --out "$T/$e-2" || bad "$e: 2-rank run"
+done
+for name in made vae score-ma score-nn; do
+    two="$T/$name-2/checkpoints/last.safetensors" lines="$T/$name-2/metrics.jsonl" n=5
     [ "$name" = made ] && two="$T/ref/checkpoints/epoch-005.safetensors" lines="$T/ref/metrics.jsonl" n=40
     d=$("$TOOL" "$T/$name-1/checkpoints/last.safetensors" "$two")
     rel=$(echo "$d" | awk '{print $2}')
@@ -112,6 +118,15 @@ odd=(--model vae --hidden 16 --latent 3 --data "$T/odd" --batch 20 --epochs 3 --
 d=$("$TOOL" "$T/odd-1/checkpoints/last.safetensors" "$T/odd-4/checkpoints/last.safetensors")
 awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
     && ok "vae, 4 ranks, batches 20+20+1: = 1 rank ($d)" || bad "vae 4 ranks with a 1-example batch: $d"
+
+# a model that sums batch statistics over the ranks needs examples on every rank in every step:
+# the last batch of one example on 2 ranks is refused up front (exit 2), not a hang
+err=$(mpi 2 train "${ema[@]}" --data "$T/odd" --out "$T/odd-ema" 2>&1)
+rc=$?
+[ "$rc" -ne 0 ] && [ "$(echo "$err" | grep -c "the last batch of an epoch has 1 of the 41")" = 1 ] && [ ! -e "$T/odd-ema" ] \
+    && echo "$err" | grep -qi "exit code: *2" \
+    && ok "vqvae ema on 2 ranks with a 1-example last batch: one error line, exit 2" \
+    || bad "vqvae ema, 1-example last batch (rc $rc): $err"
 
 # ---- sharding: every example exactly once per epoch, split between the two ranks ----
 tr0="$T/made-trace.0" tr1="$T/made-trace.1"

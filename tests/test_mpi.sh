@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Data-parallel training under mpirun on loopback (docs/distributed.md):
 #  - 2 ranks x 1 thread train what 1 rank does on the same global batch (MADE, VAE, GSVAE with
-#    the score-ma and score-nn baselines, VQ-VAE with the EMA codebook, restart and k-means; 50
+#    the score-ma and score-nn baselines, MAE with GroupNorm, VQ-VAE with the EMA codebook,
+#    restart and k-means; 50
 #    steps, parameters and buffers from the checkpoints within 1e-5 relative);
 #  - each training example is consumed exactly once per epoch across the ranks (counted), and
 #    each rank holds in memory only the examples it consumes (IDX data, re-read per epoch);
@@ -12,6 +13,9 @@
 #  - SIGINT to one rank stops both at the same step with `last` saved; resuming under mpirun
 #    continues exactly (bit-identical to the uninterrupted run), and resuming the 2-rank run
 #    with 1 rank continues it (within 1e-5);
+#  - a model whose loss needs the whole batch in one process (SimCLR's NT-Xent, BatchNorm) is
+#    refused on 2 ranks (exit 2, one line), as is a model that sums batch statistics over the
+#    ranks when a last batch would leave a rank without examples;
 #  - a batch the ranks do not divide is one clear error (exit 2), and a failure on one rank
 #    ends the job with that rank's reason printed once, not a hang.
 # Skips when mpirun is absent or latent was built without MPI. Open MPI's leaks are not
@@ -53,7 +57,10 @@ for e in score-ma score-nn; do
     "$LATENT" train --model gsvae --estimator $e --hidden 32 --latent 4 "${common[@]}" --out "$T/$e-1" || bad "$e: 1-rank run"
     mpi 2 train --model gsvae --estimator $e --hidden 32 --latent 4 "${common[@]}" --out "$T/$e-2" || bad "$e: 2-rank run"
 done
-for name in made vae score-ma score-nn; do
+# MAE with GroupNorm: a masked mean of per-example terms, masks drawn per example index
+mae=(--model mae --enc-norm group --enc-width 8 --enc-stages 2 --enc-blocks 1 --patch 2 "${common[@]}")
+"$LATENT" train "${mae[@]}" --out "$T/mae-1" && mpi 2 train "${mae[@]}" --out "$T/mae-2" || bad "mae runs"
+for name in made vae score-ma score-nn mae; do
     two="$T/$name-2/checkpoints/last.safetensors" lines="$T/$name-2/metrics.jsonl" n=5
     [ "$name" = made ] && two="$T/ref/checkpoints/epoch-005.safetensors" lines="$T/ref/metrics.jsonl" n=40
     d=$("$TOOL" "$T/$name-1/checkpoints/last.safetensors" "$two")
@@ -127,6 +134,17 @@ rc=$?
     && echo "$err" | grep -qi "exit code: *2" \
     && ok "vqvae ema on 2 ranks with a 1-example last batch: one error line, exit 2" \
     || bad "vqvae ema, 1-example last batch (rc $rc): $err"
+
+# models whose loss needs the whole batch in one process: refused on 2 ranks, exit 2, one line
+for m in "simclr:NT-Xent takes its negatives from the whole batch" "mae --enc-norm batch:the encoder's BatchNorm" \
+    "vqgan --disc-start 5:the PatchGAN discriminator (from step 5"; do
+    err=$(mpi 2 train --model ${m%%:*} "${common[@]}" --out "$T/whole" 2>&1)
+    rc=$? name=${m%%:*}
+    [ "$rc" -ne 0 ] && [ "$(echo "$err" | grep -c "^latent: rank 0 of 2: --model ${name%% *} on 2 ranks: ${m#*:}")" = 1 ] \
+        && [ ! -e "$T/whole" ] && echo "$err" | grep -qi "exit code: *2" \
+        && ok "--model ${m%%:*} on 2 ranks refused: $(echo "$err" | grep -o "ranks: .\{60\}")..." \
+        || bad "--model ${m%%:*} on 2 ranks (rc $rc): $err"
+done
 
 # ---- sharding: every example exactly once per epoch, split between the two ranks ----
 tr0="$T/made-trace.0" tr1="$T/made-trace.1"

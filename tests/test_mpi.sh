@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Data-parallel training under mpirun on loopback (docs/distributed.md):
-#  - 2 ranks x 1 thread train what 1 rank does on the same global batch (MADE and VAE, 50
-#    steps, parameters from the checkpoints within 1e-5 relative);
+#  - 2 ranks x 1 thread train what 1 rank does on the same global batch (MADE, VAE, GSVAE with
+#    the score-ma and score-nn baselines, MAE with GroupNorm, VQ-VAE with the EMA codebook,
+#    restart and k-means; 50
+#    steps, parameters and buffers from the checkpoints within 1e-5 relative);
 #  - each training example is consumed exactly once per epoch across the ranks (counted), and
 #    each rank holds in memory only the examples it consumes (IDX data, re-read per epoch);
 #  - the gradient all-reduce in small buckets started during the backward sweep equals one
@@ -11,6 +13,9 @@
 #  - SIGINT to one rank stops both at the same step with `last` saved; resuming under mpirun
 #    continues exactly (bit-identical to the uninterrupted run), and resuming the 2-rank run
 #    with 1 rank continues it (within 1e-5);
+#  - a model whose loss needs the whole batch in one process (SimCLR's NT-Xent, BatchNorm) is
+#    refused on 2 ranks (exit 2, one line), as is a model that sums batch statistics over the
+#    ranks when a last batch would leave a rank without examples;
 #  - a batch the ranks do not divide is one clear error (exit 2), and a failure on one rank
 #    ends the job with that rank's reason printed once, not a hang.
 # Skips when mpirun is absent or latent was built without MPI. Open MPI's leaks are not
@@ -47,8 +52,16 @@ LT_TRACE_EXAMPLES="$T/made-trace" mpi 2 train "${small[@]}" --epochs 40 --keep a
 "$LATENT" train "${small[@]}" --epochs 5 --out "$T/made-1" || bad "made: 1-rank run"
 "$LATENT" train --model vae --hidden 32 --latent 4 "${common[@]}" --out "$T/vae-1" || bad "vae: 1-rank run"
 mpi 2 train --model vae --hidden 32 --latent 4 "${common[@]}" --out "$T/vae-2" || bad "vae: 2-rank run"
-for name in made vae; do
-    two="$T/vae-2/checkpoints/last.safetensors" lines="$T/vae-2/metrics.jsonl" n=5
+# GSVAE's score estimators: the moving-average baseline follows the whole batch (summed over the ranks)
+for e in score-ma score-nn; do
+    "$LATENT" train --model gsvae --estimator $e --hidden 32 --latent 4 "${common[@]}" --out "$T/$e-1" || bad "$e: 1-rank run"
+    mpi 2 train --model gsvae --estimator $e --hidden 32 --latent 4 "${common[@]}" --out "$T/$e-2" || bad "$e: 2-rank run"
+done
+# MAE with GroupNorm: a masked mean of per-example terms, masks drawn per example index
+mae=(--model mae --enc-norm group --enc-width 8 --enc-stages 2 --enc-blocks 1 --patch 2 "${common[@]}")
+"$LATENT" train "${mae[@]}" --out "$T/mae-1" && mpi 2 train "${mae[@]}" --out "$T/mae-2" || bad "mae runs"
+for name in made vae score-ma score-nn mae; do
+    two="$T/$name-2/checkpoints/last.safetensors" lines="$T/$name-2/metrics.jsonl" n=5
     [ "$name" = made ] && two="$T/ref/checkpoints/epoch-005.safetensors" lines="$T/ref/metrics.jsonl" n=40
     d=$("$TOOL" "$T/$name-1/checkpoints/last.safetensors" "$two")
     rel=$(echo "$d" | awk '{print $2}')
@@ -91,6 +104,20 @@ cmp=$(paste <(echo "$v1" | tr ' ' '\n' | paste - -) <(echo "$v2" | tr ' ' '\n' |
 [ "${cmp%% *}" = ok ] && ok "vqvae: 2 ranks' reduced validation metrics = 1 rank's (${cmp#ok } metrics, 1e-4): $v2" \
     || bad "vqvae metrics: $cmp; 1 rank: $v1; 2 ranks: $v2"
 
+# ---- vqvae, EMA codebook + dead-code restart + k-means init: 2 ranks = 1 rank after 50 steps ----
+# The batch statistics (EMA counts and sums, usage) are summed over the ranks, a restart draws
+# an encoding of the whole batch, k-means runs on the gathered encodings: parameters AND the
+# codebook buffers (embedding, cluster_size, embed_avg, usage, ...) compared.
+ema=(--model vqvae --data "$T/data" --batch 20 --epochs 5 --threads 1 --quiet --samples 0 --downsample 2 --hidden 8
+     --res-blocks 1 --res-hidden 4 --codes 16 --code-dim 4 --codebook ema --restart-threshold 5 --codebook-init kmeans)
+"$LATENT" train "${ema[@]}" --out "$T/ema-1" && mpi 2 train "${ema[@]}" --out "$T/ema-2" || bad "vqvae ema runs"
+d=$("$TOOL" "$T/ema-1/checkpoints/last.safetensors" "$T/ema-2/checkpoints/last.safetensors")
+moved=$("$TOOL" "$T/ema-1/checkpoints/epoch-001.safetensors" "$T/ema-1/checkpoints/last.safetensors" | awk '{print $2}')
+awk -v r="$(echo "$d" | awk '{print $2}')" -v m="$moved" 'BEGIN{exit !(r + 0 <= 1e-5 && m + 0 > 1e-3)}' \
+    && echo "$d" | grep -q "[1-9][0-9]* buffers" \
+    && ok "vqvae ema+restart+kmeans: 2 ranks = 1 rank after 50 steps ($d; training moved them $moved)" \
+    || bad "vqvae ema: 2 ranks differ from 1 rank: $d (moved $moved)"
+
 # ---- 4 ranks, a last batch of one example (3 ranks without any): still the 1-rank result ----
 "$PY" "$(dirname "${BASH_SOURCE[0]}")/py/write_idx.py" "$T/odd" 41 20 10 8
 odd=(--model vae --hidden 16 --latent 3 --data "$T/odd" --batch 20 --epochs 3 --threads 1 --quiet --samples 0)
@@ -98,6 +125,26 @@ odd=(--model vae --hidden 16 --latent 3 --data "$T/odd" --batch 20 --epochs 3 --
 d=$("$TOOL" "$T/odd-1/checkpoints/last.safetensors" "$T/odd-4/checkpoints/last.safetensors")
 awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
     && ok "vae, 4 ranks, batches 20+20+1: = 1 rank ($d)" || bad "vae 4 ranks with a 1-example batch: $d"
+
+# a model that sums batch statistics over the ranks needs examples on every rank in every step:
+# the last batch of one example on 2 ranks is refused up front (exit 2), not a hang
+err=$(mpi 2 train "${ema[@]}" --data "$T/odd" --out "$T/odd-ema" 2>&1)
+rc=$?
+[ "$rc" -ne 0 ] && [ "$(echo "$err" | grep -c "the last batch of an epoch has 1 of the 41")" = 1 ] && [ ! -e "$T/odd-ema" ] \
+    && echo "$err" | grep -qi "exit code: *2" \
+    && ok "vqvae ema on 2 ranks with a 1-example last batch: one error line, exit 2" \
+    || bad "vqvae ema, 1-example last batch (rc $rc): $err"
+
+# models whose loss needs the whole batch in one process: refused on 2 ranks, exit 2, one line
+for m in "simclr:NT-Xent takes its negatives from the whole batch" "mae --enc-norm batch:the encoder's BatchNorm" \
+    "vqgan --disc-start 5:the PatchGAN discriminator (from step 5"; do
+    err=$(mpi 2 train --model ${m%%:*} "${common[@]}" --out "$T/whole" 2>&1)
+    rc=$? name=${m%%:*}
+    [ "$rc" -ne 0 ] && [ "$(echo "$err" | grep -c "^latent: rank 0 of 2: --model ${name%% *} on 2 ranks: ${m#*:}")" = 1 ] \
+        && [ ! -e "$T/whole" ] && echo "$err" | grep -qi "exit code: *2" \
+        && ok "--model ${m%%:*} on 2 ranks refused: $(echo "$err" | grep -o "ranks: .\{60\}")..." \
+        || bad "--model ${m%%:*} on 2 ranks (rc $rc): $err"
+done
 
 # ---- sharding: every example exactly once per epoch, split between the two ranks ----
 tr0="$T/made-trace.0" tr1="$T/made-trace.1"

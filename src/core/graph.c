@@ -32,6 +32,20 @@ void lt_graph_reset(lt_graph *g) {
     g->status = LT_OK;
 }
 
+lt_status lt_graph_sum_f32(lt_graph *g, float *buf, int64_t n) {
+    if (g->status || !g->group || n <= 0) return g->status;
+    lt_status st = g->group->sum_f32(g->group->ud, buf, n);
+    if (st) g->status = st;
+    return st;
+}
+
+lt_status lt_graph_sum_f64(lt_graph *g, double *buf, int64_t n) {
+    if (g->status || !g->group || n <= 0) return g->status;
+    lt_status st = g->group->sum_f64(g->group->ud, buf, n);
+    if (st) g->status = st;
+    return st;
+}
+
 int lt_graph_set_grad(lt_graph *g, int enabled) {
     int old = g->grad_enabled;
     g->grad_enabled = enabled;

@@ -34,6 +34,20 @@ typedef struct lti_node {
 
 struct lt_rng;
 
+/* Data-parallel training: sums over the process group, in place, every process getting the
+ * same values. For what a training forward computes from the whole batch rather than per
+ * example (a codebook's moving averages, a moving-average baseline, the batch statistics a
+ * model measures once): each process sums its rows' share and the group adds them up, so N
+ * processes compute what one does. Every process runs the same forward, so the same sums in
+ * the same order (the trainer refuses a step in which a process would have no rows). Set by
+ * the trainer (train/trainer.c) beside lt_graph.part; the library's code below train/ reaches
+ * the group only through lt_graph_sum_f32/_f64. */
+typedef struct lt_graph_group {
+    void *ud;
+    lt_status (*sum_f32)(void *ud, float *buf, int64_t n);
+    lt_status (*sum_f64)(void *ud, double *buf, int64_t n);
+} lt_graph_group;
+
 typedef struct lt_graph {
     lt_arena arena;
     lti_node *nodes;           /* the tape, heap; grows, never shrinks */
@@ -52,6 +66,9 @@ typedef struct lt_graph {
      * gradients that are final from here (train/trainer.c). Not owned; NULL (the default) = none. */
     void (*on_backward)(void *ud, int64_t node);
     void *on_backward_ud;
+    /* The process group of a data-parallel training step (above). Not owned; NULL (the
+     * default) = this process alone, and lt_graph_sum_* do nothing. */
+    const lt_graph_group *group;
 } lt_graph;
 
 lt_status lt_graph_init(lt_graph *g, size_t arena_bytes);
@@ -61,6 +78,10 @@ void lt_graph_reset(lt_graph *g);
 /* Returns the previous setting. */
 int lt_graph_set_grad(lt_graph *g, int enabled);
 static inline lt_status lt_graph_status(const lt_graph *g) { return g->status; }
+/* In-place sums of n values over g->group (nothing without one); a failure is stored as the
+ * graph's sticky status and returned. */
+lt_status lt_graph_sum_f32(lt_graph *g, float *buf, int64_t n);
+lt_status lt_graph_sum_f64(lt_graph *g, double *buf, int64_t n);
 
 /* A new uninitialized tensor in the arena (NULL and sticky error on failure). */
 lt_tensor *lt_graph_new(lt_graph *g, lt_dtype dtype, int ndim, const int64_t *shape);

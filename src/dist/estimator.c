@@ -90,7 +90,11 @@ lt_status lt_latent_draw_sample(lt_graph *g, lt_rng *r, lt_estimator e, lt_laten
 void lt_ma_baseline_update(lt_ma_baseline *b, const float *f, int64_t n) {
     double s = 0;
     for (int64_t i = 0; i < n; i++) s += f[i];
-    double mean = n > 0 ? s / (double)n : 0.0;
+    lt_ma_baseline_push(b, s, (double)n);
+}
+
+void lt_ma_baseline_push(lt_ma_baseline *b, double s, double n) {
+    double mean = n > 0 ? s / n : 0.0;
     if (!b->started) {
         b->value = mean;
         b->started = 1;

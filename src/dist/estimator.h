@@ -78,5 +78,8 @@ typedef struct lt_ma_baseline {
     int started;
 } lt_ma_baseline;
 void lt_ma_baseline_update(lt_ma_baseline *b, const float *f, int64_t n);
+/* The same update from the batch's sum of f and its count n (> 0): data-parallel training sums
+ * them over the processes first, so the baseline follows the whole batch's mean. */
+void lt_ma_baseline_push(lt_ma_baseline *b, double sum, double n);
 
 #endif

@@ -138,7 +138,10 @@ static lt_status gsvae_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tens
         }
         total = lt_add(g, total, lt_score_surrogate(g, rec, base, d.log_q));
         if ((st = lt_graph_status(g))) return st;
-        lt_ma_baseline_update(&v->ma, rec->data, b->n);
+        double acc[2] = {0, (double)b->n}; /* the learning signal's sum and count over the group's whole batch */
+        for (int64_t i = 0; i < b->n; i++) acc[0] += rec->data[i];
+        if ((st = lt_graph_sum_f64(g, acc, 2))) return st;
+        lt_ma_baseline_push(&v->ma, acc[0], acc[1]);
     }
     *loss = lt_mean(g, total, LT_AXIS_ALL, 0);
     return lt_graph_status(g);
@@ -390,6 +393,15 @@ static lt_status gsvae_latent_grads(lt_model *m, const lt_batch *b, lt_estimator
     return st;
 }
 
+/* score-ma / score-nn: the moving-average baseline follows the whole batch (group sums). */
+static int gsvae_coupling(const lt_model *m, int64_t steps, const char **why) {
+    (void)steps;
+    const lti_gsvae *v = m->impl;
+    if (!lt_estimator_is_score(v->est) || v->est == LT_ESTIMATOR_SCORE) return LT_MODEL_COUPLING_NONE;
+    *why = "the score estimator's moving-average baseline sums the batch's learning signal over the ranks at every step";
+    return LT_MODEL_COUPLING_GROUP;
+}
+
 static void gsvae_destroy(lt_model *m) {
     lti_gsvae *v = m->impl;
     if (!v) return;
@@ -417,4 +429,5 @@ const lt_model_vtable lti_model_gsvae = {
     .decode = gsvae_decode,
     .temperature = gsvae_temperature,
     .latent_grads = gsvae_latent_grads,
+    .coupling = gsvae_coupling,
 };

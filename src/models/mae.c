@@ -204,6 +204,16 @@ static lt_status mae_features(lt_model *m, lt_graph *g, const lt_batch *b, float
     return LT_OK;
 }
 
+/* The masked loss is a mean of per-example terms (every example hides the same number of
+ * patches) with masks drawn through g->part; the encoder's BatchNorm alone couples a batch. */
+static int mae_coupling(const lt_model *m, int64_t steps, const char **why) {
+    (void)steps;
+    if (((const lti_mae *)m->impl)->enc.o.norm != LT_NN_NORM_BATCH) return LT_MODEL_COUPLING_NONE;
+    *why = "the encoder's BatchNorm (--enc-norm batch) normalizes with the whole batch's statistics, which "
+           "data-parallel training does not gather (no synchronized BatchNorm); run with one rank or --enc-norm group";
+    return LT_MODEL_COUPLING_WHOLE;
+}
+
 static void mae_destroy(lt_model *m) {
     lt_free(m->impl);
     m->impl = NULL;
@@ -223,4 +233,5 @@ const lt_model_vtable lti_model_mae = {
     .continuous = 1,
     .feature_size = mae_feature_size,
     .features = mae_features,
+    .coupling = mae_coupling,
 };

@@ -183,7 +183,21 @@ typedef struct lt_model_vtable {
      * saying what went wrong ("discriminator loss pinned at 0 for 500 steps"), which stops
      * the run as a NaN loss does. May be NULL. */
     const char *(*diverged)(lt_model *m);
+    /* ---- Data-parallel training (docs/distributed.md): how a training step couples the
+     * examples of a batch beyond a mean of per-example terms with noise drawn through g->part.
+     * NULL or LT_MODEL_COUPLING_NONE: it does not; N processes train what one does.
+     * LT_MODEL_COUPLING_GROUP: the training forward also measures the whole batch through the
+     * graph's group sums (core/graph.h lt_graph_sum_*: a codebook's moving averages, a
+     * moving-average baseline); exact, but every process must run every step's forward, so the
+     * trainer refuses a run whose last batch would leave a process without examples.
+     * LT_MODEL_COUPLING_WHOLE: the loss needs the whole batch in one process (BatchNorm's batch
+     * statistics, a contrastive loss's negatives), not supported over processes; the trainer
+     * refuses N > 1. *why (static or the model's) says what, for the message. steps: the global
+     * steps the run trains to (a coupling that starts at some step). ---- */
+    int (*coupling)(const lt_model *m, int64_t steps, const char **why);
 } lt_model_vtable;
+
+enum { LT_MODEL_COUPLING_NONE = 0, LT_MODEL_COUPLING_GROUP = 1, LT_MODEL_COUPLING_WHOLE = 2 };
 
 /* A model's groups and phases (plan capability). Names are static strings; a group's name
  * is its key under config.json's "groups" object, which can override its "lr",

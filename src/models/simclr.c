@@ -65,6 +65,21 @@ static lt_status simclr_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_ten
     return lt_graph_status(g);
 }
 
+/* NT-Xent's negatives are the other rows of the whole batch; there is no all-gather of the
+ * projections (with the gradient scattered back), and the default encoder's BatchNorm would
+ * normalize with each rank's own statistics: not supported over ranks. */
+static int simclr_coupling(const lt_model *m, int64_t steps, const char **why) {
+    (void)steps;
+    const lti_simclr *s = m->impl;
+    *why = s->enc.o.norm == LT_NN_NORM_BATCH
+               ? "NT-Xent takes its negatives from the whole batch and the encoder's BatchNorm (--enc-norm batch) its "
+                 "statistics, which data-parallel training does not gather (no all-gather, no synchronized BatchNorm); "
+                 "run with one rank"
+               : "NT-Xent takes its negatives from the whole batch, which data-parallel training does not gather (no "
+                 "all-gather of the projections); run with one rank";
+    return LT_MODEL_COUPLING_WHOLE;
+}
+
 static int64_t simclr_feature_size(const lt_model *m) { return lt_nn_resnet_dim(&((const lti_simclr *)m->impl)->enc); }
 
 static lt_status simclr_features(lt_model *m, lt_graph *g, const lt_batch *b, float *out) {
@@ -99,4 +114,5 @@ const lt_model_vtable lti_model_simclr = {
     .feature_size = simclr_feature_size,
     .features = simclr_features,
     .views = 2,
+    .coupling = simclr_coupling,
 };

@@ -34,6 +34,7 @@
  * log_prob: a Laplace decoder of scale 1 in the [-1, 1] pixel units, −Σ|x − x̂| − dim·log 2,
  * minus h·w·log K (uniform codes): a bound whose best is the best L1 reconstruction. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "autograd/backward.h"
@@ -75,6 +76,7 @@ typedef struct lti_vqgan {
     double st_rec, st_perc, st_cb, st_g, st_lambda, st_d, st_real, st_fake, st_usage, st_ppl, st_lambda_raw;
     lt_nn_gan_guard guard;
     lti_vq_stats stats;       /* validation metrics */
+    char why[320];            /* coupling()'s message */
 } lti_vqgan;
 
 static const int64_t lti_mult[LTI_GAN_LEVELS] = {1, 2, 2, 4};
@@ -522,6 +524,24 @@ static void vqgan_destroy(lt_model *m) {
     m->impl = NULL;
 }
 
+/* The PatchGAN's BatchNorm (from disc_start on) normalizes with the whole batch's statistics,
+ * which data-parallel training does not gather; before it the generator phase is the VQ
+ * autoencoder's, whose codebook updates (ema, restart, kmeans) sum over the group. */
+static int vqgan_coupling(const lt_model *m, int64_t steps, const char **why) {
+    lti_vqgan *v = m->impl;
+    if (v->disc_start < steps) {
+        snprintf(v->why, sizeof v->why,
+                 "the PatchGAN discriminator (from step %lld, --disc-start) normalizes with BatchNorm over the whole "
+                 "batch, which data-parallel training does not gather (no synchronized BatchNorm); run with one rank "
+                 "or --disc-start %lld (the run's steps) or more", (long long)v->disc_start, (long long)steps);
+        *why = v->why;
+        return LT_MODEL_COUPLING_WHOLE;
+    }
+    if (!lt_nn_vq_batch_coupled(&v->vq)) return LT_MODEL_COUPLING_NONE;
+    *why = "the codebook's EMA, restart or k-means initialization sum batch statistics over the ranks at every step";
+    return LT_MODEL_COUPLING_GROUP;
+}
+
 static const char *const vqgan_keys[] = {"hidden", "res_blocks", "codes", "code_dim", "downsample", "attn", "norm_groups",
                                          "codebook", "beta", "decay", "restart_threshold", "codebook_init", "cosine",
                                          "disc_hidden", "disc_layers", "disc_start", "disc_weight", "codebook_weight",
@@ -551,4 +571,5 @@ const lt_model_vtable lti_model_vqgan = {
     .phase_loss = vqgan_phase_loss,
     .train_stats = vqgan_train_stats,
     .diverged = vqgan_diverged,
+    .coupling = vqgan_coupling,
 };

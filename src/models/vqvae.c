@@ -183,9 +183,10 @@ static lt_status vqvae_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tens
     } else {
         if (v->data_variance->data[0] <= 0.0f) { /* the first training batch's pixel variance */
             const int64_t n = b->n * b->dim;
-            double s = 0, ss = 0;
-            for (int64_t i = 0; i < n; i++) s += b->x[i], ss += (double)b->x[i] * b->x[i];
-            const double var = ss / (double)n - (s / (double)n) * (s / (double)n);
+            double acc[3] = {0, 0, (double)n}; /* sum, sum of squares, count: over the group's whole batch */
+            for (int64_t i = 0; i < n; i++) acc[0] += b->x[i], acc[1] += (double)b->x[i] * b->x[i];
+            if ((st = lt_graph_sum_f64(g, acc, 3))) return st;
+            const double var = acc[1] / acc[2] - (acc[0] / acc[2]) * (acc[0] / acc[2]);
             v->data_variance->data[0] = var > 1e-6 ? (float)var : 1.0f;
         }
         rec = lt_mul_scalar(g, lt_mean(g, lt_pow(g, lt_sub(g, y, x), 2.0f), LT_AXIS_ALL, 0),
@@ -339,6 +340,17 @@ static lt_status vqvae_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, 
     return st;
 }
 
+/* The codebook's EMA, restart and k-means, and the first batch's pixel variance (MSE
+ * decoder), are measured over the whole batch: through the graph's group sums. */
+static int vqvae_coupling(const lt_model *m, int64_t steps, const char **why) {
+    (void)steps;
+    const lti_vqvae *v = m->impl;
+    if (!lt_nn_vq_batch_coupled(&v->vq) && v->binary) return LT_MODEL_COUPLING_NONE;
+    *why = "the EMA codebook, its restart and k-means initialization and the data variance sum batch statistics "
+           "over the ranks at every step";
+    return LT_MODEL_COUPLING_GROUP;
+}
+
 static void vqvae_destroy(lt_model *m) {
     lti_vqvae *v = m->impl;
     if (!v) return;
@@ -370,4 +382,5 @@ const lt_model_vtable lti_model_vqvae = {
     .code_grid = vqvae_code_grid,
     .feature_size = vqvae_feature_size,
     .features = vqvae_features,
+    .coupling = vqvae_coupling,
 };

@@ -350,7 +350,11 @@ lt_tensor *lt_nn_transformer_block_step(lt_graph *g, const lt_nn_transformer_blo
  * the batch's encodings, then 10 Lloyd iterations; an empty cluster keeps its centre);
  * buffer "initialized" records that it happened (checkpointed: a resumed run does not redo it).
  * Training-only updates (EMA, restart, k-means) happen in forward when g->training, as
- * BatchNorm's running statistics; they change the tensors in place.
+ * BatchNorm's running statistics; they change the tensors in place. Data-parallel (g->group,
+ * with g->part this process's rows of the batch): they see the whole batch as one process
+ * does: the counts and sums are summed over the group, a restart draws an index of the whole
+ * batch and the process holding that encoding supplies it, k-means runs on the gathered
+ * encodings; every process then holds the same codebook.
  * Names: "embedding.weight" (K,D) (a parameter, or a buffer with ema), buffers "cluster_size"
  * (K), "embed_avg" (K,D), "ema_steps" () (ema), "usage" (K) (restart), "initialized" () (kmeans).
  * cosine: z_e's vectors and the codebook's rows are l2-normalized (x/max(‖x‖, 1e-12), in the
@@ -402,6 +406,9 @@ lt_tensor *lt_nn_vq_lookup(lt_graph *g, const lt_nn_vq *m, const lt_tensor *code
  * for encodings x (M,D) assigned to idx (M). Exposed for tests. */
 void lt_nn_vq_ema_update(lt_nn_vq *m, const float *x, const int64_t *idx, int64_t M);
 int64_t lt_nn_vq_restart(lt_nn_vq *m, lt_rng *r, const float *x, const int64_t *idx, int64_t M);
+/* 1 when training updates the codebook from batch statistics (ema, restart or kmeans): under
+ * data parallelism forward then sums over g->group. */
+int lt_nn_vq_batch_coupled(const lt_nn_vq *m);
 /* k-means on x (M,D) into the codebook (and the EMA state). */
 void lt_nn_vq_kmeans(lt_nn_vq *m, lt_rng *r, const float *x, int64_t M, int iters);
 

@@ -62,18 +62,28 @@ void lt_nn_vq_reset(lt_nn_vq *m, lt_rng *rng) {
     m->rng = lt_rng_fork(rng, 0x5651ull);
 }
 
-void lt_nn_vq_ema_update(lt_nn_vq *m, const float *x, const int64_t *idx, int64_t M) {
+/* The batch's count n_k (cnt, K) and, with ema, sum s_k (sum, K·D) of the encodings x (M, D)
+ * assigned to each code by idx (M), as doubles (sums over processes add them up). */
+static void lti_vq_batch_stats(const lt_nn_vq *m, const float *x, const int64_t *idx, int64_t M, double *cnt,
+                               double *sum) {
     const int64_t K = m->K, D = m->D;
-    const float d = m->o.decay, w = 1.0f - d;
-    float *cs = m->cluster_size->data, *ea = m->embed_avg->data, *e = m->embedding->data;
-    for (int64_t k = 0; k < K; k++) cs[k] *= d;
-    for (int64_t i = 0; i < K * D; i++) ea[i] *= d;
-    for (int64_t i = 0; i < M; i++) { /* + (1−d)·n_k and + (1−d)·s_k, one encoding at a time */
-        cs[idx[i]] += w;
-        float *row = ea + idx[i] * D;
-        for (int64_t j = 0; j < D; j++) row[j] += w * x[i * D + j];
+    memset(cnt, 0, sizeof(double) * (size_t)K);
+    if (sum) memset(sum, 0, sizeof(double) * (size_t)(K * D));
+    for (int64_t i = 0; i < M; i++) {
+        cnt[idx[i]] += 1;
+        if (sum)
+            for (int64_t j = 0; j < D; j++) sum[idx[i] * D + j] += x[i * D + j];
     }
-    const double t = (double)(m->ema_steps->data[0] += 1.0f), debias = 1.0 - pow((double)d, t);
+}
+
+/* An EMA step from the whole batch's counts and sums (nn.h). */
+static void lti_vq_ema_apply(lt_nn_vq *m, const double *cnt, const double *sum) {
+    const int64_t K = m->K, D = m->D;
+    const double d = m->o.decay, w = 1.0 - d;
+    float *cs = m->cluster_size->data, *ea = m->embed_avg->data, *e = m->embedding->data;
+    for (int64_t k = 0; k < K; k++) cs[k] = (float)(d * cs[k] + w * cnt[k]);
+    for (int64_t i = 0; i < K * D; i++) ea[i] = (float)(d * ea[i] + w * sum[i]);
+    const double t = (double)(m->ema_steps->data[0] += 1.0f), debias = 1.0 - pow(d, t);
     double n = 0;
     for (int64_t k = 0; k < K; k++) n += cs[k] / debias;
     for (int64_t k = 0; k < K; k++) {
@@ -82,17 +92,48 @@ void lt_nn_vq_ema_update(lt_nn_vq *m, const float *x, const int64_t *idx, int64_
     }
 }
 
-int64_t lt_nn_vq_restart(lt_nn_vq *m, lt_rng *r, const float *x, const int64_t *idx, int64_t M) {
-    if (!m->usage || M < 1) return 0;
+void lt_nn_vq_ema_update(lt_nn_vq *m, const float *x, const int64_t *idx, int64_t M) {
+    double *cnt = lt_malloc(sizeof(double) * (size_t)(m->K * (m->D + 1)));
+    if (!cnt) return; /* a missed EMA step; forward reports its own allocation failure */
+    lti_vq_batch_stats(m, x, idx, M, cnt, cnt + m->K);
+    lti_vq_ema_apply(m, cnt, cnt + m->K);
+    lt_free(cnt);
+}
+
+/* The restart (nn.h) from the whole batch's counts cnt (K). This process holds the encodings
+ * [off, off + M) of the batch's Mg; a dead code draws a batch index from r (the same draw on
+ * every process), and the process holding that encoding supplies it: the others add zeros
+ * (g's group sum; g NULL or without a group: this process holds the whole batch). */
+static int64_t lti_vq_restart_counts(lt_graph *g, lt_nn_vq *m, lt_rng *r, const float *x, int64_t M, int64_t off,
+                                     int64_t Mg, const double *cnt) {
+    if (!m->usage || Mg < 1) return 0;
     const int64_t K = m->K, D = m->D;
     const float d = m->o.decay, thr = m->o.restart_threshold;
     float *u = m->usage->data;
-    for (int64_t k = 0; k < K; k++) u[k] *= d;
-    for (int64_t i = 0; i < M; i++) u[idx[i]] += 1.0f - d;
-    int64_t n = 0;
+    int64_t nd = 0;
     for (int64_t k = 0; k < K; k++) {
+        u[k] = (float)((double)d * u[k] + (1.0 - d) * cnt[k]);
+        nd += u[k] < thr;
+    }
+    if (nd == 0) return 0;
+    float *v = lt_calloc((size_t)(nd * D), sizeof(float)); /* (nd, D) the dead codes' new vectors */
+    int64_t *dead = lt_malloc(sizeof(int64_t) * (size_t)nd);
+    if (!v || !dead) {
+        lt_free(v);
+        lt_free(dead);
+        if (g) lti_graph_fail(g, LT_ERR_NOMEM, "nn VectorQuantizer: restarting %lld codes", (long long)nd);
+        return 0;
+    }
+    for (int64_t k = 0, i = 0; k < K; k++) {
         if (u[k] >= thr) continue;
-        const float *src = x + (int64_t)lt_rng_below(r, (uint64_t)M) * D;
+        const int64_t j = (int64_t)lt_rng_below(r, (uint64_t)Mg) - off;
+        if (j >= 0 && j < M) memcpy(v + i * D, x + j * D, sizeof(float) * (size_t)D);
+        dead[i++] = k;
+    }
+    if (g && lt_graph_sum_f32(g, v, nd * D)) nd = 0;
+    for (int64_t i = 0; i < nd; i++) {
+        const int64_t k = dead[i];
+        const float *src = v + i * D;
         memcpy(m->embedding->data + k * D, src, sizeof(float) * (size_t)D);
         if (m->o.ema) { /* debiased: count 1, sum the encoding */
             const float b = 1.0f - powf(d, m->ema_steps->data[0]);
@@ -100,8 +141,19 @@ int64_t lt_nn_vq_restart(lt_nn_vq *m, lt_rng *r, const float *x, const int64_t *
             m->cluster_size->data[k] = b;
         }
         u[k] = thr;
-        n++;
     }
+    lt_free(v);
+    lt_free(dead);
+    return nd;
+}
+
+int64_t lt_nn_vq_restart(lt_nn_vq *m, lt_rng *r, const float *x, const int64_t *idx, int64_t M) {
+    if (!m->usage || M < 1) return 0;
+    double *cnt = lt_malloc(sizeof(double) * (size_t)m->K);
+    if (!cnt) return 0;
+    lti_vq_batch_stats(m, x, idx, M, cnt, NULL);
+    const int64_t n = lti_vq_restart_counts(NULL, m, r, x, M, 0, M, cnt);
+    lt_free(cnt);
     return n;
 }
 
@@ -190,8 +242,25 @@ lt_status lt_nn_vq_forward(lt_graph *g, lt_nn_vq *m, lt_tensor *z_e, lt_nn_vq_ou
     lt_tensor *x = lti_vq_rows(g, z_e); /* (M, D) */
     if (x && m->o.cosine) x = lti_l2_rows(g, x);
     if (!x) return lt_graph_status(g);
+    int64_t off = 0, Mg = M; /* this process's encodings are [off, off + M) of the batch's Mg */
+    if (g->training && g->group) {
+        const lt_rng_part *p = g->part;
+        if (!p || p->n != N || p->total < N)
+            return lti_graph_fail(g, LT_ERR_ARG, "nn VectorQuantizer: data-parallel training needs this process's "
+                                  "rows of the batch (lt_graph.part), one per example of z_e's %lld", (long long)N);
+        off = p->lo * H * W;
+        Mg = p->total * H * W;
+    }
     if (g->training && m->initialized && m->initialized->data[0] == 0.0f) {
-        lt_nn_vq_kmeans(m, r, x->data, M, 10);
+        float *xg = x->data; /* (Mg, D) the whole batch's encodings: gathered by sums with zeros elsewhere */
+        const int64_t D = m->D;
+        if (Mg != M && (xg = lt_graph_alloc(g, sizeof(float) * (size_t)(Mg * D)))) {
+            memset(xg, 0, sizeof(float) * (size_t)(Mg * D));
+            memcpy(xg + off * D, x->data, sizeof(float) * (size_t)(M * D));
+            lt_graph_sum_f32(g, xg, Mg * D);
+        }
+        if (!xg || g->status) return lt_graph_status(g);
+        lt_nn_vq_kmeans(m, r, xg, Mg, 10);
         m->initialized->data[0] = 1.0f;
     }
     lt_tensor *table = lti_vq_table(g, m);                /* (K, D) */
@@ -205,12 +274,22 @@ lt_status lt_nn_vq_forward(lt_graph *g, lt_nn_vq *m, lt_tensor *z_e, lt_nn_vq_ou
     out->codes = idx ? lt_graph_wrap_i64(g, idx->idata, 3, (int64_t[]){N, H, W}) : NULL;
     lt_status st = lt_graph_status(g);
     if (st) return st;
-    if (g->training) { /* after e was read: the updates move the codebook for the next step */
-        if (m->o.ema) lt_nn_vq_ema_update(m, x->data, idx->idata, M);
-        out->restarted = lt_nn_vq_restart(m, r, x->data, idx->idata, M);
+    if (g->training && (m->o.ema || m->usage)) {
+        /* after e was read: the updates move the codebook for the next step, from the whole
+         * batch's counts and sums (summed over the group) */
+        const int64_t K = m->K, D = m->D, ns = K + (m->o.ema ? K * D : 0);
+        double *cnt = lt_graph_alloc(g, sizeof(double) * (size_t)ns); /* (K) counts, then (K, D) sums */
+        if (!cnt) return lt_graph_status(g);
+        lti_vq_batch_stats(m, x->data, idx->idata, M, cnt, m->o.ema ? cnt + K : NULL);
+        if ((st = lt_graph_sum_f64(g, cnt, ns))) return st;
+        if (m->o.ema) lti_vq_ema_apply(m, cnt, cnt + K);
+        out->restarted = lti_vq_restart_counts(g, m, r, x->data, M, off, Mg, cnt);
+        if ((st = lt_graph_status(g))) return st;
     }
     return LT_OK;
 }
+
+int lt_nn_vq_batch_coupled(const lt_nn_vq *m) { return m->o.ema || m->usage || m->o.kmeans; }
 
 lt_tensor *lt_nn_vq_lookup(lt_graph *g, const lt_nn_vq *m, const lt_tensor *codes) {
     if (!codes || g->status) return NULL;

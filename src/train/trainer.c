@@ -76,6 +76,7 @@ typedef struct lti_trainer {
     double reduce_secs;        /* this epoch: wall time in the gradient all-reduce (N > 1) */
     int64_t reduce_early;      /* this epoch: buckets started before the backward sweep ended */
     int nan_phase;             /* the phase whose loss was not finite */
+    lt_graph_group group;      /* N > 1: the comm's sums for the model's batch statistics (core/graph.h) */
     char path[4200];           /* scratch for file names */
 } lti_trainer;
 
@@ -248,7 +249,17 @@ static lt_status lti_setup(lti_trainer *t, int fresh) {
     const int64_t N = t->data.split[LT_SPLIT_TRAIN].n, steps = (N + t->batch - 1) / t->batch;
     if ((st = lt_train_plan_init(&t->plan, t->m, c, steps * t->epochs))) return st;
 
-    if (t->size > 1) {
+    if (t->size > 1) { /* a model whose step couples the examples beyond the mean (model.h) */
+        const char *why = "its training step couples the examples of a batch";
+        const int cp = t->m->vt->coupling ? t->m->vt->coupling(t->m, steps * t->epochs, &why) : LT_MODEL_COUPLING_NONE;
+        const int64_t last = N % t->batch;
+        if (cp == LT_MODEL_COUPLING_WHOLE)
+            return lt_fail(LT_ERR_ARG, "--model %s on %d ranks: %s", t->model_name, t->size, why);
+        if (cp == LT_MODEL_COUPLING_GROUP && last > 0 && last < t->size)
+            return lt_fail(LT_ERR_ARG, "--model %s on %d ranks: %s, so every rank needs examples in every step, but "
+                           "the last batch of an epoch has %lld of the %lld training examples; choose --batch or "
+                           "--limit so that it has none or at least %d", t->model_name, t->size, why,
+                           (long long)last, (long long)N, t->size);
         if ((st = lt_grad_reduce_init(&t->red, t->comm, &t->m->params, t->bucket_bytes))) return st;
         t->red_ready = 1;
     }
@@ -689,6 +700,9 @@ static void lti_add_stats(lti_trainer *t) {
         }
 }
 
+static lt_status lti_group_sum_f32(void *ud, float *buf, int64_t n) { return lt_comm_sum_f32(ud, buf, n); }
+static lt_status lti_group_sum_f64(void *ud, double *buf, int64_t n) { return lt_comm_sum_f64(ud, buf, n); }
+
 static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_train_callbacks *cb) {
     const lt_split *tr = &t->data.split[LT_SPLIT_TRAIN];
     const int64_t N = tr->n, B = t->batch, D = t->data.dim, steps = (N + B - 1) / B;
@@ -727,6 +741,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             lti_share(n, R, me, &lo, &nr);
             lt_rng_part part = {lo, nr, n};
             t->g.part = R > 1 ? &part : NULL;
+            t->g.group = R > 1 ? &t->group : NULL;
             const double ts = lti_now();
             lt_batch_opts bo = {t->binarize, t->seed, e, (lt_range)t->m->vt->range, &t->aug};
             lt_views_batch(&t->data, LT_SPLIT_TRAIN, t->perm + k * B + lo, nr, &bo, lt_model_views(t->m), 0, t->x, t->y);
@@ -754,6 +769,7 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             if (why) return lti_stopped(t, lv, why, e, k, first);
             if (t->m->vt->train_stats) lti_add_stats(t);
             t->g.part = NULL; /* sampling and validation draw for themselves */
+            t->g.group = NULL;
             s->global_step++;
             s->step_in_epoch = k + 1;
             s->loss_sum += lv;
@@ -929,6 +945,7 @@ lt_status lt_train(const lt_train_config *c, const lt_train_callbacks *cb) {
     t.keep = c->keep == 0 ? LT_TRAIN_KEEP_DEFAULT : c->keep;
     t.bucket_bytes = c->bucket_bytes;
     t.comm = c->comm;
+    t.group = (lt_graph_group){c->comm, lti_group_sum_f32, lti_group_sum_f64};
     t.rank = lt_comm_rank(c->comm);
     t.size = lt_comm_size(c->comm);
     lt_comm_set_agreed(c->comm, 0);

@@ -1,5 +1,6 @@
-/* ckpt_diff A B: compares two checkpoints' trained parameters (param.*), tensor by tensor.
- * Prints the largest relative difference max|a − b| / max|b| over the tensors and exits 0;
+/* ckpt_diff A B: compares two checkpoints' trained parameters (param.*) and buffers (buffer.*:
+ * a VQ codebook's EMA state, ...), tensor by tensor. Prints the largest relative difference
+ * max|a − b| / max|b| over the tensors and how many of each kind it compared, and exits 0;
  * with --exact, exits 1 unless every F32 tensor (parameters and optimizer state) is
  * bit-identical. Exit 2 when the files do not hold the same tensors. For tests/test_mpi.sh. */
 #include <math.h>
@@ -26,7 +27,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     double worst = 0;
-    int differ = 0, code = 0;
+    int differ = 0, code = 0, np = 0, nb = 0;
     for (int64_t i = 0; i < a.n && !code; i++) {
         const lt_st_entry *x = &a.entries[i], *y = lt_safetensors_find(&b, x->name);
         if (x->dtype != LT_ST_F32) continue;
@@ -38,7 +39,9 @@ int main(int argc, char **argv) {
         const int64_t n = numel(x);
         const float *p = x->data, *q = y->data;
         differ |= memcmp(p, q, (size_t)n * sizeof *p) != 0;
-        if (strncmp(x->name, "param.", 6)) continue;
+        if (strncmp(x->name, "param.", 6) && strncmp(x->name, "buffer.", 7)) continue;
+        if (x->name[0] == 'p') np++;
+        else nb++;
         double d = 0, m = 0;
         for (int64_t k = 0; k < n; k++) {
             d = fmax(d, fabs((double)p[k] - q[k]));
@@ -47,7 +50,7 @@ int main(int argc, char **argv) {
         if (m > 0 && d / m > worst) worst = d / m;
         if (m == 0 && d > 0) worst = INFINITY;
     }
-    if (!code) printf("max_rel %.3g%s\n", worst, differ ? "" : " identical");
+    if (!code) printf("max_rel %.3g%s (%d params, %d buffers)\n", worst, differ ? "" : " identical", np, nb);
     lt_safetensors_close(&a);
     lt_safetensors_close(&b);
     return code ? code : exact && differ ? 1 : 0;

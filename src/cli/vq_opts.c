@@ -12,8 +12,8 @@ int lt_cli_vq_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc) {
         {"--codes", "codes", 2, 1 << 24}, {"--code-dim", "code_dim", 1, 1 << 16}, {"--downsample", "downsample", 2, 8}};
     static const struct { const char *flag, *key; double lo, hi; } reals[] = {
         {"--beta", "beta", 0, 1e6}, {"--decay", "decay", 1e-6, 1 - 1e-9}, {"--restart-threshold", "restart_threshold", 0, 1e9}};
-    static const struct { const char *flag, *key, *a, *b; } strs[] = {
-        {"--codebook", "codebook", "ema", "plain"}, {"--codebook-init", "codebook_init", "random", "kmeans"}};
+    static const struct { const char *flag, *key, *a, *b, *c; } strs[] = { /* c: a third choice or NULL */
+        {"--codebook", "codebook", "ema", "plain", "none"}, {"--codebook-init", "codebook_init", "random", "kmeans", NULL}};
     int r;
     int64_t v;
     double f;
@@ -34,8 +34,9 @@ int lt_cli_vq_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc) {
         }
     for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
         if ((r = lt_arg_str(cmd, argc, argv, i, strs[k].flag, &s))) {
-            if (r > 0 && strcmp(s, strs[k].a) && strcmp(s, strs[k].b))
-                return lt_cli_usage(cmd, "%s %s: expected %s or %s", strs[k].flag, s, strs[k].a, strs[k].b), -1;
+            if (r > 0 && strcmp(s, strs[k].a) && strcmp(s, strs[k].b) && !(strs[k].c && !strcmp(s, strs[k].c)))
+                return lt_cli_usage(cmd, "%s %s: expected %s%s%s or %s", strs[k].flag, s, strs[k].a, strs[k].c ? ", " : "",
+                                    strs[k].c ? strs[k].b : "", strs[k].c ? strs[k].c : strs[k].b), -1;
             if (r > 0) json_object_set_new(mc, strs[k].key, json_string(s));
             return r;
         }

@@ -21,7 +21,8 @@ TINY="--hidden 16 --res-hidden 8 --codes 16 --code-dim 4 --batch 32 --epochs 1 -
 L train --model vqvae --data "$FM" --limit 200 --out "$T/run" $TINY --restart-threshold 0.5 --quiet \
     && ok "train" || bad "train"
 tail -1 "$T/run/metrics.jsonl" > "$T/m.json"
-for k in valid_mse valid_psnr valid_usage valid_dead_codes valid_perplexity valid_commitment valid_codebook_loss; do
+for k in valid_mse valid_psnr valid_usage valid_dead_codes valid_perplexity valid_commitment valid_codebook_loss \
+    train_mse train_nmse train_perplexity; do
     grep -q "\"$k\": [0-9]" "$T/m.json" || bad "metrics.jsonl has no $k: $(cat "$T/m.json")"
 done
 grep -q '"binary": false' "$T/run/config.json" && grep -q '"binarize": "none"' "$T/run/config.json" \
@@ -68,6 +69,7 @@ m = [json.loads(l) for l in open(sys.argv[1])]
 first, last = m[0]["valid_normalized_mse"], m[-1]["valid_normalized_mse"]
 assert last < 0.9 * first, (first, last)
 assert all(math.isfinite(r["train_nmse"]) and r["train_nmse"] > 0 for r in m), m
+assert all(r["train_perplexity"] is None for r in m), m
 e = json.load(open(sys.argv[2]))
 for k in ["nll_nats", "mse", "psnr", "normalized_mse"]:
     assert k in e and math.isfinite(e[k]), k

@@ -25,7 +25,8 @@
  * carry z_e (D·h·w floats); no code grid, so `latent encode`/`decode` and `--codes-of`
  * refuse it; sample decodes z_e ~ N(0, I), which is not a model of the data (none has a prior).
  * Training scalars (train_stats): mse (pixels in [0,1]) and nmse = mse / v, the
- * reconstruction term of the loss (Sonnet's "recon_error"), per step; NaN on binary data.
+ * reconstruction term of the loss (Sonnet's "recon_error"), per step, NaN on binary data;
+ * perplexity exp(H) of the batch's code histogram (Sonnet's per-step perplexity; NaN with none).
  * features (`latent probe`, `latent fd`): the encoder's output z_e before quantization,
  * flattened (D·h·w floats, channel-major). Not pooled: z_e is what the decoder reads, its
  * layout is spatial (a code per location), and averaging over locations would throw away
@@ -45,7 +46,7 @@
 typedef struct lti_vqvae {
     int64_t hidden, res_hidden, n_res, K, D, f, n_scale, h, w;
     int binary, none;         /* none: codebook "none", the continuous autoencoder */
-    double st_mse, st_nmse;   /* the last training step's reconstruction error (train_stats) */
+    double st_mse, st_nmse, st_ppl; /* the last training step's reconstruction error, batch perplexity (train_stats) */
     lt_nn_conv2d down[3], enc_conv, pre_vq, dec_conv;
     lt_nn_res_block enc_res[LTI_VQ_MAX_RES], dec_res[LTI_VQ_MAX_RES];
     lt_nn_conv_transpose2d up[3];
@@ -194,7 +195,18 @@ static lt_status vqvae_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tens
     lt_status st = vq_run(m, g, b, 1, &x, &y, &q);
     if (st) return st;
     lt_tensor *rec;
-    v->st_mse = v->st_nmse = NAN;
+    v->st_mse = v->st_nmse = v->st_ppl = NAN;
+    if (!v->none) { /* exp(H) of this batch's code histogram, as Sonnet's per-step perplexity */
+        const int64_t M = b->n * v->h * v->w;
+        int64_t *hist = lt_graph_alloc(g, sizeof(int64_t) * (size_t)v->K); /* (K) */
+        if (!hist) return lt_graph_status(g);
+        memset(hist, 0, sizeof(int64_t) * (size_t)v->K);
+        for (int64_t i = 0; i < M; i++) hist[q.codes->idata[i]]++;
+        double H = 0;
+        for (int64_t k = 0; k < v->K; k++)
+            if (hist[k]) H -= (double)hist[k] / (double)M * log((double)hist[k] / (double)M);
+        v->st_ppl = exp(H);
+    }
     if (v->binary) {
         rec = lt_mul_scalar(g, lt_mean(g, lt_bce_with_logits(g, y, x), LT_AXIS_ALL, 0), 1.0f / (float)m->dim);
     } else {
@@ -218,12 +230,14 @@ static lt_status vqvae_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tens
 
 static int vqvae_train_stats(const lt_model *m, const char **names, double *values, int max) {
     const lti_vqvae *v = m->impl;
-    if (max < 2) return 0;
-    names[0] = "mse";
-    values[0] = v->st_mse;
-    names[1] = "nmse";
-    values[1] = v->st_nmse;
-    return 2;
+    static const char *const keys[] = {"mse", "nmse", "perplexity"};
+    const double vals[] = {v->st_mse, v->st_nmse, v->st_ppl};
+    int n = 0;
+    for (; n < 3 && n < max; n++) {
+        names[n] = keys[n];
+        values[n] = vals[n];
+    }
+    return n;
 }
 
 static double vq_variance(const lti_vqvae *v) { return v->data_variance->data[0] > 0 ? v->data_variance->data[0] : 1.0; }

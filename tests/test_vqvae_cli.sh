@@ -2,7 +2,8 @@
 # VQ-VAE end to end on a small Fashion-MNIST set: train a tiny vqvae a few steps (codebook
 # health in metrics.jsonl), eval --json keys, encode -> codes.tfrecord parsed by Google's
 # protobuf runtime, decode of those codes equal to reconstruct's grid, the Bernoulli bound
-# on binarized data, and bad flags / mismatched codes exiting 2.
+# on binarized data, --codebook none (the continuous autoencoder: it learns, reports no code
+# metrics, has no codes to encode), and bad flags / mismatched codes exiting 2.
 set -uo pipefail
 : "${LATENT:?set LATENT to the latent binary}" "${LT_SOURCE_DIR:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib/python.sh"
@@ -20,7 +21,8 @@ TINY="--hidden 16 --res-hidden 8 --codes 16 --code-dim 4 --batch 32 --epochs 1 -
 L train --model vqvae --data "$FM" --limit 200 --out "$T/run" $TINY --restart-threshold 0.5 --quiet \
     && ok "train" || bad "train"
 tail -1 "$T/run/metrics.jsonl" > "$T/m.json"
-for k in valid_mse valid_psnr valid_usage valid_dead_codes valid_perplexity valid_commitment valid_codebook_loss; do
+for k in valid_mse valid_psnr valid_usage valid_dead_codes valid_perplexity valid_commitment valid_codebook_loss \
+    train_mse train_nmse train_perplexity; do
     grep -q "\"$k\": [0-9]" "$T/m.json" || bad "metrics.jsonl has no $k: $(cat "$T/m.json")"
 done
 grep -q '"binary": false' "$T/run/config.json" && grep -q '"binarize": "none"' "$T/run/config.json" \
@@ -55,6 +57,29 @@ L eval "$T/bin" --json > "$T/eb.json" || bad "eval binary"
 $PY -c "import json,math,sys; e=json.load(open('$T/eb.json')); sys.exit(not (e['nll_nats'] > 49*math.log(16)))" \
     && grep -q '"binary": true' "$T/bin/config.json" && grep -q '"cosine": true' "$T/bin/config.json" && ok "Bernoulli bound (plain, cosine codes)" || bad "binary eval: $(cat "$T/eb.json")"
 
+# --codebook none: the continuous autoencoder of the same architecture (issue 12's baseline)
+L train --model vqvae --codebook none --data "$FM" --limit 200 --out "$T/ae" $TINY --epochs 3 --lr 1e-3 --quiet \
+    && ok "train --codebook none" || bad "train --codebook none"
+L eval "$T/ae" --json > "$T/ae.json" || bad "eval --codebook none"
+L reconstruct "$T/ae" -n 8 -o "$T/ae-recon.png" 2> /dev/null && ok "reconstruct --codebook none" || bad "reconstruct --codebook none"
+$PY - "$T/ae/metrics.jsonl" "$T/ae.json" "$T/ae/checkpoints/best.safetensors" <<'PY' \
+    && ok "codebook none: reconstructions improve, no code metrics, no quantizer tensors" || bad "codebook none: $(cat "$T/ae.json")"
+import json, math, struct, sys
+m = [json.loads(l) for l in open(sys.argv[1])]
+first, last = m[0]["valid_normalized_mse"], m[-1]["valid_normalized_mse"]
+assert last < 0.9 * first, (first, last)
+assert all(math.isfinite(r["train_nmse"]) and r["train_nmse"] > 0 for r in m), m
+assert all(r["train_perplexity"] is None for r in m), m
+e = json.load(open(sys.argv[2]))
+for k in ["nll_nats", "mse", "psnr", "normalized_mse"]:
+    assert k in e and math.isfinite(e[k]), k
+for k in ["usage", "dead_codes", "perplexity", "commitment", "codebook_loss"]:
+    assert k not in e and "valid_" + k not in m[-1], k
+f = open(sys.argv[3], "rb")
+names = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+assert names and not any(n.startswith("quantizer.") for n in names), sorted(names)
+PY
+
 # bad input exits 2
 expect2() { local what=$1; shift; "$@" > /dev/null 2> "$T/err"; local rc=$?
     [ $rc -eq 2 ] && ok "$what: exit 2 ($(head -c 120 "$T/err"))" || bad "$what: exit $rc, expected 2: $(cat "$T/err")"; }
@@ -69,5 +94,9 @@ expect2 "decode of 2x2 codes with a 7x7 model" "$LATENT" decode "$T/run" "$T/bad
 echo '{"features": {"feature": {"codes": {"int64List": {"value": ['"$(printf '"%d",' $(seq 1 48))"'"99"]}}, "codes/height": {"int64List": {"value": ["7"]}}, "codes/width": {"int64List": {"value": ["7"]}}}}}' > "$T/bad2.jsonl"
 "$LATENT" tfrecord encode "$T/bad2.jsonl" "$T/bad2.tfrecord" 2> /dev/null
 expect2 "decode of code 99 with K = 16" "$LATENT" decode "$T/run" "$T/bad2.tfrecord" -o "$T/x.png"
-[ ! -e "$T/x.png" ] && [ ! -e "$T/x" ] && ok "nothing written on bad input" || bad "bad input left files"
+expect2 "encode of a --codebook none run" "$LATENT" encode "$T/ae" --split test -o "$T/x.tfrecord"
+expect2 "decode with a --codebook none run" "$LATENT" decode "$T/ae" "$T/codes.tfrecord" -o "$T/x.png"
+expect2 "gpt --codes-of a --codebook none run" "$LATENT" train --model gpt --codes-of "$T/ae" --out "$T/x"
+expect2 "--codebook bad (three choices named)" "$LATENT" train --model vqvae --data "$FM" --limit 50 --out "$T/x" --codebook nope
+[ ! -e "$T/x.tfrecord" ] && [ ! -e "$T/x.png" ] && [ ! -e "$T/x" ] && ok "nothing written on bad input" || bad "bad input left files"
 lt_finish "vqvae cli"

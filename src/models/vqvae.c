@@ -19,6 +19,14 @@
  * perplexity exp(H) of the code histogram, commitment and codebook_loss (unweighted means).
  * sample: codes uniform over K (the prior of the bound), decoded. encode/decode: code
  * indices (h·w per image, as floats).
+ * codebook "none": the continuous autoencoder of the same architecture (issue 12's baseline):
+ * z_q = z_e, no quantizer (no codebook or commitment loss, no codebook parameters); metrics
+ * mse, psnr, normalized_mse only; log_prob is log p(x|z_e), no prior term; encode/decode
+ * carry z_e (D·h·w floats); no code grid, so `latent encode`/`decode` and `--codes-of`
+ * refuse it; sample decodes z_e ~ N(0, I), which is not a model of the data (none has a prior).
+ * Training scalars (train_stats): mse (pixels in [0,1]) and nmse = mse / v, the
+ * reconstruction term of the loss (Sonnet's "recon_error"), per step, NaN on binary data;
+ * perplexity exp(H) of the batch's code histogram (Sonnet's per-step perplexity; NaN with none).
  * features (`latent probe`, `latent fd`): the encoder's output z_e before quantization,
  * flattened (D·h·w floats, channel-major). Not pooled: z_e is what the decoder reads, its
  * layout is spatial (a code per location), and averaging over locations would throw away
@@ -37,7 +45,8 @@
 
 typedef struct lti_vqvae {
     int64_t hidden, res_hidden, n_res, K, D, f, n_scale, h, w;
-    int binary;
+    int binary, none;         /* none: codebook "none", the continuous autoencoder */
+    double st_mse, st_nmse, st_ppl; /* the last training step's reconstruction error, batch perplexity (train_stats) */
     lt_nn_conv2d down[3], enc_conv, pre_vq, dec_conv;
     lt_nn_res_block enc_res[LTI_VQ_MAX_RES], dec_res[LTI_VQ_MAX_RES];
     lt_nn_conv_transpose2d up[3];
@@ -46,13 +55,15 @@ typedef struct lti_vqvae {
     lti_vq_stats stats;       /* validation metrics */
 } lti_vqvae;
 
-static lt_status vq_cfg_choice(const lt_model *m, const char *key, const char *a, const char *b, int *out) {
+/* *out = the index of the key's value among a, b, c (c may be NULL). */
+static lt_status vq_cfg_choice(const lt_model *m, const char *key, const char *a, const char *b, const char *c, int *out) {
     const char *s;
     lt_status st = lti_cfg_str(m, key, a, &s);
     if (st) return st;
     if (!strcmp(s, a)) *out = 0;
     else if (!strcmp(s, b)) *out = 1;
-    else return lt_fail(LT_ERR_ARG, "model 'vqvae': %s '%s', expected %s or %s", key, s, a, b);
+    else if (c && !strcmp(s, c)) *out = 2;
+    else return lt_fail(LT_ERR_ARG, "model 'vqvae': %s '%s', expected %s or %s%s%s", key, s, a, b, c ? " or " : "", c ? c : "");
     return LT_OK;
 }
 
@@ -73,19 +84,20 @@ static lt_status vq_declare(lt_model *m, lti_vqvae *v) {
     if ((st = lt_nn_conv2d_declare(&v->pre_vq, &nn, "encoder.pre_vq", v->hidden, v->D, 1, 1, 0, 1))) return st;
     lt_nn_vq_opts o = lt_nn_vq_opts_default();
     double beta, decay, thr;
-    int plain = 0, kmeans = 0, cosine = 0;
-    if ((st = vq_cfg_choice(m, "codebook", "ema", "plain", &plain)) ||
-        (st = vq_cfg_choice(m, "codebook_init", "random", "kmeans", &kmeans)) ||
+    int book = 0, kmeans = 0, cosine = 0;
+    if ((st = vq_cfg_choice(m, "codebook", "ema", "plain", "none", &book)) ||
+        (st = vq_cfg_choice(m, "codebook_init", "random", "kmeans", NULL, &kmeans)) ||
         (st = lti_cfg_real(m, "beta", 0.25, 0, 1e6, &beta)) || (st = lti_cfg_real(m, "decay", 0.99, 1e-6, 1 - 1e-9, &decay)) ||
         (st = lti_cfg_real(m, "restart_threshold", 0, 0, 1e9, &thr)) || (st = lti_cfg_bool(m, "cosine", 0, &cosine)))
         return st;
-    o.ema = !plain;
+    v->none = book == 2;
+    o.ema = book == 0;
     o.kmeans = kmeans;
     o.cosine = cosine;
     o.beta = (float)beta;
     o.decay = (float)decay;
     o.restart_threshold = (float)thr;
-    if ((st = lt_nn_vq_declare(&v->vq, &nn, "quantizer", v->K, v->D, &o))) return st;
+    if (!v->none && (st = lt_nn_vq_declare(&v->vq, &nn, "quantizer", v->K, v->D, &o))) return st;
     if ((st = lt_nn_conv2d_declare(&v->dec_conv, &nn, "decoder.conv", v->D, v->hidden, 3, 1, 1, 1))) return st;
     for (int i = 0; i < v->n_res; i++)
         if ((st = lt_nn_join(p, "decoder", "res.%d", i)) || (st = lt_nn_res_block_declare(&v->dec_res[i], &nn, p, v->hidden, v->res_hidden)))
@@ -127,7 +139,7 @@ static lt_status vqvae_create(lt_model *m) {
     lt_nn_conv2d_reset(&v->enc_conv, &m->rng);
     for (int i = 0; i < v->n_res; i++) lt_nn_res_block_reset(&v->enc_res[i], &m->rng);
     lt_nn_conv2d_reset(&v->pre_vq, &m->rng);
-    lt_nn_vq_reset(&v->vq, &m->rng);
+    if (!v->none) lt_nn_vq_reset(&v->vq, &m->rng);
     lt_nn_conv2d_reset(&v->dec_conv, &m->rng);
     for (int i = 0; i < v->n_res; i++) lt_nn_res_block_reset(&v->dec_res[i], &m->rng);
     for (int i = 0; i < v->n_scale; i++) lt_nn_conv_transpose2d_reset(&v->up[i], &m->rng);
@@ -165,7 +177,12 @@ static lt_status vq_run(lt_model *m, lt_graph *g, const lt_batch *b, int trainin
     const int old = g->training;
     g->training = training;
     *x = lti_batch_x(g, b);
-    st = lt_nn_vq_forward(g, &v->vq, vq_encoder(g, m, v, *x), q);
+    if (v->none) { /* the continuous autoencoder: z_q = z_e, no quantizer terms */
+        memset(q, 0, sizeof *q);
+        q->z_q = vq_encoder(g, m, v, *x);
+    } else {
+        st = lt_nn_vq_forward(g, &v->vq, vq_encoder(g, m, v, *x), q);
+    }
     *y = st ? NULL : vq_decoder(g, m, v, q->z_q);
     g->training = old;
     return st ? st : lt_graph_status(g);
@@ -178,6 +195,18 @@ static lt_status vqvae_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tens
     lt_status st = vq_run(m, g, b, 1, &x, &y, &q);
     if (st) return st;
     lt_tensor *rec;
+    v->st_mse = v->st_nmse = v->st_ppl = NAN;
+    if (!v->none) { /* exp(H) of this batch's code histogram, as Sonnet's per-step perplexity */
+        const int64_t M = b->n * v->h * v->w;
+        int64_t *hist = lt_graph_alloc(g, sizeof(int64_t) * (size_t)v->K); /* (K) */
+        if (!hist) return lt_graph_status(g);
+        memset(hist, 0, sizeof(int64_t) * (size_t)v->K);
+        for (int64_t i = 0; i < M; i++) hist[q.codes->idata[i]]++;
+        double H = 0;
+        for (int64_t k = 0; k < v->K; k++)
+            if (hist[k]) H -= (double)hist[k] / (double)M * log((double)hist[k] / (double)M);
+        v->st_ppl = exp(H);
+    }
     if (v->binary) {
         rec = lt_mul_scalar(g, lt_mean(g, lt_bce_with_logits(g, y, x), LT_AXIS_ALL, 0), 1.0f / (float)m->dim);
     } else {
@@ -191,9 +220,25 @@ static lt_status vqvae_loss(lt_model *m, lt_graph *g, const lt_batch *b, lt_tens
         }
         rec = lt_mul_scalar(g, lt_mean(g, lt_pow(g, lt_sub(g, y, x), 2.0f), LT_AXIS_ALL, 0),
                             1.0f / v->data_variance->data[0]);
+        if (!lt_graph_status(g)) {
+            v->st_nmse = rec->data[0];
+            v->st_mse = v->st_nmse * v->data_variance->data[0];
+        }
     }
-    *loss = lt_add(g, rec, q.loss);
+    *loss = v->none ? rec : lt_add(g, rec, q.loss);
     return lt_graph_status(g);
+}
+
+static int vqvae_train_stats(const lt_model *m, const char **names, double *values, int max) {
+    const lti_vqvae *v = m->impl;
+    static const char *const keys[] = {"mse", "nmse", "perplexity"};
+    const double vals[] = {v->st_mse, v->st_nmse, v->st_ppl};
+    int n = 0;
+    for (; n < 3 && n < max; n++) {
+        names[n] = keys[n];
+        values[n] = vals[n];
+    }
+    return n;
 }
 
 static double vq_variance(const lti_vqvae *v) { return v->data_variance->data[0] > 0 ? v->data_variance->data[0] : 1.0; }
@@ -207,7 +252,7 @@ static lt_status vqvae_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, con
     lt_status st = vq_run(m, g, b, 0, &x, &y, &q);
     lt_graph_set_grad(g, grad);
     if (st) return st;
-    const double prior = (double)(v->h * v->w) * log((double)v->K), var = vq_variance(v), D = (double)m->dim;
+    const double prior = v->none ? 0 : (double)(v->h * v->w) * log((double)v->K), var = vq_variance(v), D = (double)m->dim;
     if (v->binary) {
         if ((st = lti_bernoulli_log_prob(g, y, x, out))) return st;
         for (int64_t i = 0; i < b->n; i++) out[i] -= prior;
@@ -238,8 +283,11 @@ static lt_status vqvae_metrics_add(lt_model *m, lt_graph *g, const lt_batch *b) 
     if (!st && v->binary) y = lt_sigmoid(g, y);
     lt_graph_set_grad(g, grad);
     if (st || (st = lt_graph_status(g))) return st;
-    lti_vq_stats_add(&v->stats, b->x, y->data, b->n * m->dim, 1.0, q.codes->idata, b->n * v->h * v->w, v->D,
-                     q.commitment->data[0], q.codebook->data[0]);
+    if (v->none) /* pixels only: no codes, no quantizer terms */
+        lti_vq_stats_add(&v->stats, b->x, y->data, b->n * m->dim, 1.0, NULL, 0, v->D, 0, 0);
+    else
+        lti_vq_stats_add(&v->stats, b->x, y->data, b->n * m->dim, 1.0, q.codes->idata, b->n * v->h * v->w, v->D,
+                         q.commitment->data[0], q.codebook->data[0]);
     return LT_OK;
 }
 
@@ -256,16 +304,19 @@ static void vqvae_metrics_import(lt_model *m, const double *acc, int64_t n) {
 
 static int vqvae_metrics_end(lt_model *m, const char **names, double *values, int max) {
     lti_vqvae *v = m->impl;
-    return lti_vq_stats_end(&v->stats, names, values, max);
+    /* none: mse, psnr and normalized_mse, the first three (no codes to count) */
+    return lti_vq_stats_end(&v->stats, names, values, v->none && max > 3 ? 3 : max);
 }
 
 static int64_t vqvae_code_size(const lt_model *m) {
     const lti_vqvae *v = m->impl;
-    return v->h * v->w;
+    return v->none ? v->D * v->h * v->w : v->h * v->w;
 }
 
 static lt_status vqvae_code_grid(const lt_model *m, int64_t *h, int64_t *w, int64_t *K) {
     const lti_vqvae *v = m->impl;
+    if (v->none)
+        return lt_fail(LT_ERR_ARG, "model 'vqvae' with codebook 'none' (a continuous autoencoder) has no discrete codes");
     *h = v->h;
     *w = v->w;
     *K = v->K;
@@ -279,10 +330,16 @@ static lt_status vqvae_encode(lt_model *m, lt_graph *g, const lt_batch *b, float
     g->training = 0;
     lt_status st = lti_check_batch(m, b);
     lt_nn_vq_out q;
-    if (!st) st = lt_nn_vq_forward(g, &v->vq, vq_encoder(g, m, v, lti_batch_x(g, b)), &q);
+    lt_tensor *z = NULL; /* none: z_e (n, D, h, w) */
+    if (!st && v->none) z = vq_encoder(g, m, v, lti_batch_x(g, b));
+    else if (!st) st = lt_nn_vq_forward(g, &v->vq, vq_encoder(g, m, v, lti_batch_x(g, b)), &q);
     g->training = old;
     lt_graph_set_grad(g, grad);
-    if (st) return st;
+    if (st || (st = lt_graph_status(g))) return st;
+    if (v->none) {
+        memcpy(out, z->data, sizeof(float) * (size_t)(b->n * v->D * v->h * v->w));
+        return LT_OK;
+    }
     for (int64_t i = 0; i < b->n * v->h * v->w; i++) out[i] = (float)q.codes->idata[i];
     return LT_OK;
 }
@@ -308,10 +365,19 @@ static lt_status vqvae_features(lt_model *m, lt_graph *g, const lt_batch *b, flo
     return LT_OK;
 }
 
-/* codes (n, h·w) as floats -> pixel probabilities (binary) or means (n, dim) */
+/* codes (n, h·w) as floats (none: z_e (n, D·h·w)) -> pixel probabilities (binary) or means (n, dim) */
 static lt_status vqvae_decode(lt_model *m, lt_graph *g, const float *z, int64_t n, float *out) {
     lti_vqvae *v = m->impl;
     const int64_t hw = v->h * v->w;
+    if (v->none) {
+        int grad = lt_graph_set_grad(g, 0);
+        lt_tensor *y = vq_decoder(g, m, v, lt_graph_wrap(g, (float *)z, 4, (int64_t[]){n, v->D, v->h, v->w}));
+        if (v->binary) y = lt_sigmoid(g, y);
+        lt_graph_set_grad(g, grad);
+        lt_status st = lt_graph_status(g);
+        if (!st) memcpy(out, y->data, sizeof(float) * (size_t)(n * m->dim));
+        return st;
+    }
     lt_tensor *c = lt_graph_new(g, LT_I64, 3, (int64_t[]){n, v->h, v->w});
     if (!c) return lt_graph_status(g);
     for (int64_t i = 0; i < n * hw; i++) {
@@ -332,9 +398,12 @@ static lt_status vqvae_decode(lt_model *m, lt_graph *g, const float *z, int64_t 
 static lt_status vqvae_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels, float *out) {
     (void)labels;
     lti_vqvae *v = m->impl;
-    float *z = lt_graph_alloc(g, sizeof(float) * (size_t)(n * v->h * v->w)); /* (n, h·w) uniform codes */
+    const int64_t c = vqvae_code_size(m);
+    float *z = lt_graph_alloc(g, sizeof(float) * (size_t)(n * c)); /* (n, h·w) uniform codes; none: (n, D·h·w) N(0, 1) */
     if (!z) return lt_graph_status(g);
-    for (int64_t i = 0; i < n * v->h * v->w; i++) z[i] = (float)lt_rng_below(rng, (uint64_t)v->K);
+    if (v->none) lt_rng_fill_normal(rng, z, n * c, 0.0f, 1.0f);
+    else
+        for (int64_t i = 0; i < n * c; i++) z[i] = (float)lt_rng_below(rng, (uint64_t)v->K);
     lt_status st = vqvae_decode(m, g, z, n, out);
     if (!st && v->binary) lt_rng_fill_bernoulli(rng, out, n * m->dim, out, 0.0f);
     return st;
@@ -380,6 +449,7 @@ const lt_model_vtable lti_model_vqvae = {
     .metrics_export = vqvae_metrics_export,
     .metrics_import = vqvae_metrics_import,
     .code_grid = vqvae_code_grid,
+    .train_stats = vqvae_train_stats,
     .feature_size = vqvae_feature_size,
     .features = vqvae_features,
     .coupling = vqvae_coupling,

@@ -4,7 +4,8 @@
  * whose checkpoint SHA-256 is printed beside them.
  *
  * --json prints one object: encoder, encoder_checkpoint, encoder_sha256, feature_size, real,
- * real_split, fake, fake_kind (samples|png|data), fake_split (data only), n_real, n_fake,
+ * real_split, fake, fake_kind (samples|png|data|reconstructions), fake_split (data and
+ * reconstructions only), n_real, n_fake,
  * fd_self, kid_self, kid_self_sd (standard deviation over subsets), kid_subsets,
  * kid_subset_size, seed. */
 #include <stdio.h>
@@ -22,7 +23,9 @@
 static void lti_usage(FILE *f) {
     fprintf(f, "usage: latent fd --encoder RUN --real SRC --fake RUN|SRC|PNG_DIR [-n 10000] [--json]\n"
                "                [--real-split test] [--fake-split train] [--seed S] [--kid-subsets 100]\n"
-               "                [--kid-size 1000] [--checkpoint best|last|epoch-NNN (the encoder's)] [--threads T]\n");
+               "                [--kid-size 1000] [--checkpoint best|last|epoch-NNN (the encoder's)] [--threads T]\n"
+               "  --recon: the fake set is run RUN's reconstructions of its own data's --fake-split (default:\n"
+               "           the real split) images, as many as the real ones\n");
 }
 
 static int lti_split_arg(const char *cmd, const char *flag, const char *s, lt_split_id *out) {
@@ -36,15 +39,16 @@ int lt_cmd_fd(int argc, char **argv) {
     static const char *cmd = "fd";
     const char *enc = NULL, *real = NULL, *fake = NULL, *rs = "test", *fsp = "train", *which = "best";
     int64_t n = 10000, seed = 1, subsets = 100, ksize = 1000, threads = 0;
-    int json = 0, r;
+    int json = 0, recon = 0, r, fsp_given = 0;
     for (int i = 1; i < argc; i++) {
         if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) { lti_usage(stdout); return 0; }
         if (lt_arg_flag(argv, i, "--json")) { json = 1; continue; }
+        if (lt_arg_flag(argv, i, "--recon")) { recon = 1; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--encoder", &enc))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--real", &real))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--fake", &fake))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--real-split", &rs))) { if (r < 0) return 2; continue; }
-        if ((r = lt_arg_str(cmd, argc, argv, &i, "--fake-split", &fsp))) { if (r < 0) return 2; continue; }
+        if ((r = lt_arg_str(cmd, argc, argv, &i, "--fake-split", &fsp))) { if (r < 0) return 2; fsp_given = 1; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--checkpoint", &which))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "-n", 2, 10000000, &n))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--seed", 0, INT64_MAX, &seed))) { if (r < 0) return 2; continue; }
@@ -54,6 +58,7 @@ int lt_cmd_fd(int argc, char **argv) {
         return lt_cli_usage(cmd, "unexpected argument '%s' (see latent fd --help)", argv[i]);
     }
     if (!enc || !real || !fake) return lt_cli_usage(cmd, "needs --encoder RUN, --real SRC and --fake RUN|SRC|PNG_DIR");
+    if (recon && !fsp_given) fsp = rs; /* reconstructions of the real split's images by default */
     lt_split_id rsplit = LT_SPLIT_TEST, fsplit = LT_SPLIT_TRAIN;
     if (lti_split_arg(cmd, "--real-split", rs, &rsplit) || lti_split_arg(cmd, "--fake-split", fsp, &fsplit)) return 2;
     if (lt_cli_checkpoint_name(cmd, which)) return 2;
@@ -66,7 +71,12 @@ int lt_cmd_fd(int argc, char **argv) {
     lt_sample_distance sd;
     lt_status st = lt_cli_encoder_open(enc, which, &e);
     if (!st) st = lt_cli_source_features(&e, real, rsplit, n, &fr, &nr);
-    if (!st) st = lt_cli_set_features(&e, fake, fsplit, n, (uint64_t)seed, &ff, &nf, &kind);
+    if (!st && recon) {
+        kind = "reconstructions";
+        st = lt_cli_recon_features(&e, fake, fsplit, nr, &ff, &nf); /* as many as the real images */
+    } else if (!st) {
+        st = lt_cli_set_features(&e, fake, fsplit, n, (uint64_t)seed, &ff, &nf, &kind);
+    }
     const int64_t d = st ? 0 : lt_features_size(e.m, 0);
     lt_kid_opts ko = {subsets, ksize, (uint64_t)seed};
     if (!st) st = lt_sample_distance_sets(fr, nr, ff, nf, d, &ko, &sd);
@@ -80,7 +90,7 @@ int lt_cmd_fd(int argc, char **argv) {
                               "n_fake", (json_int_t)nf, "fd_self", sd.fd, "kid_self", sd.kid, "kid_self_sd", sd.kid_sd,
                               "kid_subsets", (json_int_t)sd.kid_subsets, "kid_subset_size",
                               (json_int_t)sd.kid_subset_size, "seed", (json_int_t)seed);
-        if (!strcmp(kind, "data")) json_object_set_new(o, "fake_split", json_string(fsp));
+        if (!strcmp(kind, "data") || recon) json_object_set_new(o, "fake_split", json_string(fsp));
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
         printf("%s\n", s);
         free(s);

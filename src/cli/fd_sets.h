@@ -34,4 +34,10 @@ lt_status lt_cli_source_features(const lt_cli_encoder *e, const char *src, lt_sp
 lt_status lt_cli_set_features(const lt_cli_encoder *e, const char *spec, lt_split_id s, int64_t n, uint64_t seed,
                               float **f, int64_t *got, const char **kind);
 
+/* Features of run RUN's reconstructions (encode, then decode) of the first n images of split s
+ * of its own data, converted as it was trained; LT_ERR_ARG when its model cannot encode and
+ * decode or makes images of another size than the encoder reads. */
+lt_status lt_cli_recon_features(const lt_cli_encoder *e, const char *run, lt_split_id s, int64_t n, float **f,
+                                int64_t *got);
+
 #endif

@@ -7,7 +7,8 @@
 #  - each training example is consumed exactly once per epoch across the ranks (counted), and
 #    each rank holds in memory only the examples it consumes (IDX data, re-read per epoch);
 #  - the gradient all-reduce in small buckets started during the backward sweep equals one
-#    all-reduce after it, bit for bit, and its buckets do start during the sweep;
+#    all-reduce after it, bit for bit, and its buckets do start during the sweep, for the whole
+#    block (MADE) and for a step phase's slice of it (vqgan's generator);
 #  - vqvae's validation metrics, each rank adding its share and the sums reduced, equal one
 #    process's;
 #  - SIGINT to one rank stops both at the same step with `last` saved; resuming under mpirun
@@ -89,6 +90,25 @@ early=$(sed -n 's/.*"allreduce_buckets_early": \([0-9]*\).*/\1/p' "$T/bkt.json" 
 [ "${nb:-0}" -ge 3 ] && [ "${early:-0}" -ge 10 ] \
     && ok "made, 1 KiB buckets: $nb buckets, $early started during the sweep in the last epoch's 10 steps" \
     || bad "buckets: '$nb' buckets, '$early' started early"
+
+# ---- a step phase's group (vqgan's generator, a slice of the block): the same bucketed path ----
+# Until --disc-start the discriminator sits out: the generator phase's slice is reduced in 1 KiB
+# buckets during its sweep, bit for bit what one all-reduce of the slice after it gives.
+vg=(--model vqgan --hidden 8 --norm-groups 4 --codes 16 --code-dim 4 --no-attn --disc-hidden 8 --disc-start 20
+    --data "$T/data" --batch 20 --threads 1 --quiet --samples 0 --epochs 2)
+"$LATENT" train "${vg[@]}" --out "$T/vg-1" && mpi 2 train "${vg[@]}" --bucket-mb 0 --out "$T/vg-s" \
+    && mpi 2 train "${vg[@]}" --bucket-mb 0.001 --json --out "$T/vg-b" > "$T/vg-b.json" || bad "vqgan runs"
+nb=$(sed -n 's/.*"allreduce_buckets": \([0-9]*\).*/\1/p' "$T/vg-b.json" | tail -1)
+early=$(sed -n 's/.*"allreduce_buckets_early": \([0-9]*\).*/\1/p' "$T/vg-b.json" | tail -1)
+"$TOOL" --exact "$T/vg-s/checkpoints/last.safetensors" "$T/vg-b/checkpoints/last.safetensors" > /dev/null \
+    && [ "${early:-0}" -ge 10 ] \
+    && ok "vqgan generator phase (a slice), 2 ranks: the block in $nb buckets of 1 KiB ($early started during the sweep) = one all-reduce, bit for bit" \
+    || bad "vqgan slice buckets ($nb, $early early): $("$TOOL" "$T/vg-s/checkpoints/last.safetensors" "$T/vg-b/checkpoints/last.safetensors")"
+# and 2 ranks = 1 rank after 10 steps (the codes' argmin turns float-order differences into
+# larger ones as training goes on: 1.6e-4 after 50 steps, measured)
+d=$("$TOOL" "$T/vg-1/checkpoints/epoch-001.safetensors" "$T/vg-s/checkpoints/epoch-001.safetensors")
+awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
+    && ok "vqgan before its discriminator: 2 ranks = 1 rank after 10 steps ($d)" || bad "vqgan 2 ranks vs 1: $d"
 
 # ---- vqvae: validation metrics on each rank's share, the accumulators summed = 1 rank ----
 vq=(--model vqvae --data "$T/data" --batch 20 --epochs 1 --threads 1 --quiet --json --samples 0 --downsample 2

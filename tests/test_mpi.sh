@@ -5,7 +5,8 @@
 #    restart and k-means; 50
 #    steps, parameters and buffers from the checkpoints within 1e-5 relative);
 #  - each training example is consumed exactly once per epoch across the ranks (counted), and
-#    each rank holds in memory only the examples it consumes (IDX data, re-read per epoch);
+#    each rank holds in memory only the examples it consumes (re-read per epoch; IDX data and
+#    a TFRecord set, with and without index files);
 #  - the gradient all-reduce in small buckets started during the backward sweep equals one
 #    all-reduce after it, bit for bit, and its buckets do start during the sweep, for the whole
 #    block (MADE) and for a step phase's slice of it (vqgan's generator);
@@ -183,6 +184,21 @@ held=$(sed -n 's/.*"train_examples_held": \([0-9]*\).*/\1/p' "$T/ref/metrics.jso
 [ "$held" = "100 " ] && ok "sharding: rank 0 held 100 of the 200 training examples in every epoch" \
     || bad "examples held per epoch: '$held'"
 
+# the same from a TFRecord set (2 shards, one with FILE.index: read by seeking to the kept
+# records, one without: one pass that parses only them): held 100 of 200, each example once
+# per epoch, and the 2-rank result = the 1-rank IDX run (the records hold the same bytes)
+mkdir -p "$T/tf" && "$LATENT" tfrecord convert --from "$T/data" --to "$T/tf/d" --shards 2 > /dev/null 2>&1 \
+    && "$LATENT" tfrecord index "$T/tf/d-train-00000-of-00002" > /dev/null || bad "tfrecord convert"
+echo '{"columns": [{"type": "numeric_column", "key": "image/raw", "shape": [8, 8], "decode_raw": "uint8"}]}' > "$T/tf/spec.json"
+LT_TRACE_EXAMPLES="$T/tf-trace" mpi 2 train "${small[@]}" --epochs 5 --data "tfrecord:$T/tf/d" --features "$T/tf/spec.json" \
+    --out "$T/tf-2" || bad "2-rank MADE on a TFRecord set"
+held=$(sed -n 's/.*"train_examples_held": \([0-9]*\).*/\1/p' "$T/tf-2/metrics.jsonl" | sort -u | tr '\n' ' ')
+dup=$(cat "$T/tf-trace.0" "$T/tf-trace.1" | sort | uniq -d | wc -l)
+per=$(cat "$T/tf-trace.0" "$T/tf-trace.1" | awk '{n[$1]++} END{for (e in n) if (n[e] != 200) bad=1; print length(n), bad+0}')
+d=$("$TOOL" "$T/made-1/checkpoints/last.safetensors" "$T/tf-2/checkpoints/last.safetensors")
+[ "$held" = "100 " ] && [ "$dup" = 0 ] && [ "$per" = "5 0" ] && awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
+    && ok "sharding, TFRecord set: rank 0 held 100 of 200 per epoch, each example once per epoch; = 1 rank on IDX ($d)" \
+    || bad "TFRecord share: held '$held', duplicates $dup, epochs/bad '$per', vs 1 rank: $d"
 
 # ---- a batch the ranks do not divide: one clear error, exit 2, nothing written ----
 err=$(mpi 3 train --model made --hidden 16 "${common[@]}" --out "$T/bad" 2>&1)

@@ -5,8 +5,8 @@
 #    restart and k-means; 50
 #    steps, parameters and buffers from the checkpoints within 1e-5 relative);
 #  - each training example is consumed exactly once per epoch across the ranks (counted), and
-#    each rank holds in memory only the examples it consumes (re-read per epoch; IDX data and
-#    a TFRecord set, with and without index files);
+#    each rank holds in memory only the examples it consumes (re-read per epoch; IDX data, a
+#    TFRecord set with and without index files, an image folder);
 #  - the gradient all-reduce in small buckets started during the backward sweep equals one
 #    all-reduce after it, bit for bit, and its buckets do start during the sweep, for the whole
 #    block (MADE) and for a step phase's slice of it (vqgan's generator);
@@ -199,6 +199,19 @@ d=$("$TOOL" "$T/made-1/checkpoints/last.safetensors" "$T/tf-2/checkpoints/last.s
 [ "$held" = "100 " ] && [ "$dup" = 0 ] && [ "$per" = "5 0" ] && awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
     && ok "sharding, TFRecord set: rank 0 held 100 of 200 per epoch, each example once per epoch; = 1 rank on IDX ($d)" \
     || bad "TFRecord share: held '$held', duplicates $dup, epochs/bad '$per', vs 1 rank: $d"
+# and from an image folder (PNG files, the last tenth of each class carved out as validation:
+# 180 training images): each rank decodes only its share's files again every epoch
+"$PY" "$(dirname "${BASH_SOURCE[0]}")/py/write_folder.py" "$T/fold" 200 20 8
+"$LATENT" train "${small[@]}" --epochs 3 --data "$T/fold" --out "$T/fold-1" \
+    && LT_TRACE_EXAMPLES="$T/fold-trace" mpi 2 train "${small[@]}" --epochs 3 --data "$T/fold" --out "$T/fold-2" \
+    || bad "MADE on an image folder"
+held=$(sed -n 's/.*"train_examples_held": \([0-9]*\).*/\1/p' "$T/fold-2/metrics.jsonl" | sort -u | tr '\n' ' ')
+dup=$(cat "$T/fold-trace.0" "$T/fold-trace.1" | sort | uniq -d | wc -l)
+per=$(cat "$T/fold-trace.0" "$T/fold-trace.1" | awk '{n[$1]++} END{for (e in n) if (n[e] != 180) bad=1; print length(n), bad+0}')
+d=$("$TOOL" "$T/fold-1/checkpoints/last.safetensors" "$T/fold-2/checkpoints/last.safetensors")
+[ "$held" = "90 " ] && [ "$dup" = 0 ] && [ "$per" = "3 0" ] && awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
+    && ok "sharding, image folder: rank 0 held 90 of 180 per epoch, each example once per epoch; = 1 rank ($d)" \
+    || bad "image folder share: held '$held', duplicates $dup, epochs/bad '$per', vs 1 rank: $d"
 
 # ---- a batch the ranks do not divide: one clear error, exit 2, nothing written ----
 err=$(mpi 3 train --model made --hidden 16 "${common[@]}" --out "$T/bad" 2>&1)

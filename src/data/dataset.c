@@ -165,19 +165,21 @@ void lt_dataset_free(lt_dataset *d) {
 }
 
 int lt_dataset_can_hold(const lt_dataset *d, lt_split_id s) {
-    if (d->src_source) return 1; /* tfrecord: reopened for the split's kept records */
+    if (d->src_source) return 1; /* tfrecord: or an image folder: reopened for the split's kept examples */
     return d->src_path[s] && d->split[s].images && !d->split[s].values && !d->has_lut && !d->store_tokens[s];
 }
 
-/* lt_dataset_hold of a tfrecord: source: the kept examples read again (the source opened for
- * them alone), their rows moved into d in place of what split s held. */
+/* lt_dataset_hold of a tfrecord: source or an image folder: the kept examples read again (the
+ * source opened for them alone), their rows moved into d in place of what split s held. */
 static lt_status lti_hold_records(lt_dataset *d, lt_split_id s, const int64_t *keep, int64_t n) {
     lt_split *sp = &d->split[s];
     int64_t *rows = d->store_rows[s] ? d->store_rows[s] : lt_malloc((size_t)(sp->n > 0 ? sp->n : 1) * sizeof *rows);
     if (!rows) return lt_fail(LT_ERR_NOMEM, "%lld examples of split '%s'", (long long)sp->n, lt_split_name(s));
     d->store_rows[s] = rows;
     lt_dataset t; /* split s: the n kept examples, rows 0..n-1 */
-    lt_status st = n > 0 ? lti_reopen_records(d, s, keep, n, &t) : (memset(&t, 0, sizeof t), LT_OK);
+    lt_status st = n <= 0 ? (memset(&t, 0, sizeof t), LT_OK)
+                   : !strncmp(d->src_source, "tfrecord:", 9) ? lti_reopen_records(d, s, keep, n, &t)
+                                                             : lti_folder_reopen(d->src_source, s, keep, n, &t);
     if (!st && n > 0 && (t.split[s].n != n || t.dim != d->dim))
         st = lt_fail(LT_ERR_FORMAT, "data source %s split %s: read %lld examples of %lld values again, expected %lld of "
                      "%lld: the files changed since they were opened", d->src_source, lt_split_name(s),

@@ -96,7 +96,7 @@ typedef struct lt_dataset {
     int64_t src_first[LT_SPLIT_COUNT]; /* the split's first row in that file (MNIST's validation) */
     uint8_t *store_held[LT_SPLIT_COUNT]; /* owned: (held, dim) bytes after lt_dataset_hold */
     int64_t *store_rows[LT_SPLIT_COUNT]; /* owned: the split's rows map after lt_dataset_hold */
-    /* tfrecord: sources, which lt_dataset_hold re-reads by opening the source again for one
+    /* tfrecord: sources and image folders (src_source: the folder), which lt_dataset_hold re-reads by opening the source again for one
      * split with a filter: the source and feature spec they were opened from (owned), and,
      * while such a reopen runs, the split and its examples keep[0..n) to read (NULL: all). */
     char *src_source, *src_features;
@@ -151,7 +151,8 @@ void lt_dataset_free(lt_dataset *d);
  * re-read by number (lt_dataset_can_hold): IDX files, plain or gzip (by row), and tfrecord:
  * sources of every kind (feature spec, TF-Slim images, code grids: the records of the split's
  * files in order, through each file's FILE.index when present, else by one pass that parses
- * only the kept records); LT_ERR_ARG for the others (image folders). */
+ * only the kept records) and image folders (the kept files decoded again); LT_ERR_ARG for the
+ * others (none today). */
 int lt_dataset_can_hold(const lt_dataset *d, lt_split_id s);
 lt_status lt_dataset_hold(lt_dataset *d, lt_split_id s, const int64_t *keep, int64_t n);
 

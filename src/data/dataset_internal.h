@@ -44,6 +44,8 @@ lt_status lti_read_records(const lt_dataset *d, lt_split_id s, const char *spec,
 /* lt_dataset_hold of a tfrecord: source: split s of d's source opened again into out with only
  * examples keep[0..n) (n > 0), the other splits left empty. */
 lt_status lti_reopen_records(const lt_dataset *d, lt_split_id s, const int64_t *keep, int64_t n, lt_dataset *out);
+/* The same for an image folder: the kept examples' files decoded again. */
+lt_status lti_folder_reopen(const char *dir, lt_split_id s, const int64_t *keep, int64_t n, lt_dataset *out);
 /* 1 when a loader is to skip split s: d reopens another split for lt_dataset_hold. */
 int lti_reopen_skips(const lt_dataset *d, lt_split_id s);
 

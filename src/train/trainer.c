@@ -583,6 +583,26 @@ static lt_status lti_hold_share(lti_trainer *t, int64_t first, int64_t N) {
     }
     qsort(t->share, (size_t)m, sizeof *t->share, lti_cmp_asc);
     t->held = m;
+    /* the kNN monitor's bank (train/features.h: the first training examples) is read on every
+     * rank: held too, beside the share */
+    const lt_dataset *d = &t->data;
+    const int64_t bank = lt_features_size(t->m, 0) && d->vocab == 0 && d->split[LT_SPLIT_TRAIN].labels &&
+                                 d->split[LT_SPLIT_VALID].labels && d->n_classes > 0
+                             ? (N < LT_KNN_MONITOR_BANK ? N : LT_KNN_MONITOR_BANK)
+                             : 0;
+    if (bank > 0) {
+        int64_t k = 0, j = 0, w = 0;
+        int64_t *all = lt_malloc((size_t)(m + bank) * sizeof *all); /* the union, ascending */
+        if (!all) return lt_fail(LT_ERR_NOMEM, "the examples this rank holds");
+        while (k < m || j < bank) {
+            const int64_t v = j >= bank || (k < m && t->share[k] < j) ? t->share[k++] : j++;
+            if (w == 0 || all[w - 1] != v) all[w++] = v;
+        }
+        lt_status st = lt_dataset_hold(&t->data, LT_SPLIT_TRAIN, all, w);
+        lt_free(all);
+        t->held = w;
+        return st;
+    }
     return lt_dataset_hold(&t->data, LT_SPLIT_TRAIN, t->share, m);
 }
 

@@ -7,11 +7,12 @@
  * the graph calls back after every node (lt_graph.on_backward); a bucket to which no node
  * left on the tape writes is final, is scaled by this rank's share of the batch and handed
  * to a nonblocking all-reduce, which advances while the sweep computes the rest. Buckets start
- * in one fixed order on every rank (MPI matches collectives by order): the order in which rank
- * 0's first sweep finished them, broadcast once. lt_grad_reduce_end starts what is left and
- * waits for all, so the optimizer sees the whole batch's mean gradient, the same floats as one
- * all-reduce of the block (each element is summed over the same ranks either way).
- * A bucket size < 0 is that single all-reduce after the sweep. */
+ * in one fixed order on every rank (MPI matches collectives by order): per range, the order in
+ * which rank 0's first sweep of it finished them, broadcast once. A range reduces the part of
+ * each bucket that lies in it. lt_grad_reduce_end starts what is left and waits for all, so the
+ * optimizer sees the whole batch's mean gradient, the same floats as one all-reduce of the
+ * range (each element is summed over the same ranks either way).
+ * A bucket size < 0 is that single all-reduce of the range after the sweep. */
 #ifndef LT_GRAD_REDUCE_H
 #define LT_GRAD_REDUCE_H
 

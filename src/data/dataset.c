@@ -157,19 +157,68 @@ void lt_dataset_free(lt_dataset *d) {
         lt_free(d->store_held[s]);
         lt_free(d->store_rows[s]);
     }
+    lt_free(d->src_source);
+    lt_free(d->src_features);
     for (int64_t i = 0; d->class_names && i < d->n_classes; i++) lt_free(d->class_names[i]);
     lt_free(d->class_names);
     memset(d, 0, sizeof *d);
 }
 
 int lt_dataset_can_hold(const lt_dataset *d, lt_split_id s) {
+    if (d->src_source) return 1; /* tfrecord: or an image folder: reopened for the split's kept examples */
     return d->src_path[s] && d->split[s].images && !d->split[s].values && !d->has_lut && !d->store_tokens[s];
+}
+
+/* lt_dataset_hold of a tfrecord: source or an image folder: the kept examples read again (the
+ * source opened for them alone), their rows moved into d in place of what split s held. */
+static lt_status lti_hold_records(lt_dataset *d, lt_split_id s, const int64_t *keep, int64_t n) {
+    lt_split *sp = &d->split[s];
+    int64_t *rows = d->store_rows[s] ? d->store_rows[s] : lt_malloc((size_t)(sp->n > 0 ? sp->n : 1) * sizeof *rows);
+    if (!rows) return lt_fail(LT_ERR_NOMEM, "%lld examples of split '%s'", (long long)sp->n, lt_split_name(s));
+    d->store_rows[s] = rows;
+    lt_dataset t; /* split s: the n kept examples, rows 0..n-1 */
+    lt_status st = n <= 0 ? (memset(&t, 0, sizeof t), LT_OK)
+                   : !strncmp(d->src_source, "tfrecord:", 9) ? lti_reopen_records(d, s, keep, n, &t)
+                                                             : lti_folder_reopen(d->src_source, s, keep, n, &t);
+    if (!st && n > 0 && (t.split[s].n != n || t.dim != d->dim))
+        st = lt_fail(LT_ERR_FORMAT, "data source %s split %s: read %lld examples of %lld values again, expected %lld of "
+                     "%lld: the files changed since they were opened", d->src_source, lt_split_name(s),
+                     (long long)t.split[s].n, (long long)t.dim, (long long)n, (long long)d->dim);
+    if (st) {
+        lt_dataset_free(&t);
+        return lt_fail_context(st, "holding this rank's share: ");
+    }
+    /* the whole split loaded at open (or the last share) goes; the kept rows take its place */
+    lt_idx_free(&d->store_images[s]);
+    lt_free(d->store_values[s]);
+    d->store_values[s] = NULL;
+    lt_free(d->store_held[s]);
+    d->store_held[s] = NULL;
+    if (d->store_tokens[s]) {
+        lt_free(d->store_tokens[s]);
+        d->store_tokens[s] = t.store_tokens[s]; /* may be NULL when n = 0: no row is asked for then */
+        t.store_tokens[s] = NULL;
+    } else if (sp->values) {
+        d->store_held[s] = (uint8_t *)(void *)t.store_values[s];
+        t.store_values[s] = NULL;
+        sp->values = (const float *)(void *)d->store_held[s];
+    } else {
+        d->store_held[s] = t.store_images[s].data;
+        t.store_images[s].data = NULL;
+        sp->images = d->store_held[s];
+    }
+    lt_dataset_free(&t);
+    for (int64_t i = 0; i < sp->n; i++) rows[i] = -1;
+    for (int64_t i = 0; i < n; i++) rows[keep[i]] = i;
+    sp->rows = rows;
+    return LT_OK;
 }
 
 lt_status lt_dataset_hold(lt_dataset *d, lt_split_id s, const int64_t *keep, int64_t n) {
     if (!lt_dataset_can_hold(d, s))
-        return lt_fail(LT_ERR_ARG, "split '%s' of this data source cannot be re-read by example (IDX files only)",
-                       lt_split_name(s));
+        return lt_fail(LT_ERR_ARG, "split '%s' of this data source cannot be re-read by example (IDX files and "
+                       "tfrecord: sources only)", lt_split_name(s));
+    if (d->src_source) return lti_hold_records(d, s, keep, n);
     lt_split *sp = &d->split[s];
     const int slot = d->src_first[s] > 0 ? 0 : (int)s; /* MNIST's validation lives in train's file */
     int64_t *rows = d->store_rows[s] ? d->store_rows[s] : lt_malloc((size_t)(sp->n > 0 ? sp->n : 1) * sizeof *rows);
@@ -379,8 +428,12 @@ void lt_dataset_batch_view(const lt_dataset *d, lt_split_id s, const int64_t *id
 }
 
 void lt_dataset_tokens(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, int64_t *out) {
-    for (int64_t r = 0; r < n; r++)
-        memcpy(out + r * d->dim, d->store_tokens[s] + idx[r] * d->dim, sizeof(int64_t) * (size_t)d->dim);
+    const int64_t *rows = d->split[s].rows;
+    for (int64_t r = 0; r < n; r++) {
+        const int64_t row = rows ? rows[idx[r]] : idx[r]; /* -1: not held (a caller's error): zeros */
+        if (row < 0) memset(out + r * d->dim, 0, sizeof(int64_t) * (size_t)d->dim);
+        else memcpy(out + r * d->dim, d->store_tokens[s] + row * d->dim, sizeof(int64_t) * (size_t)d->dim);
+    }
 }
 
 void lt_dataset_batch(const lt_dataset *d, lt_split_id s, const int64_t *idx, int64_t n, lt_binarize mode,

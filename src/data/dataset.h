@@ -96,6 +96,13 @@ typedef struct lt_dataset {
     int64_t src_first[LT_SPLIT_COUNT]; /* the split's first row in that file (MNIST's validation) */
     uint8_t *store_held[LT_SPLIT_COUNT]; /* owned: (held, dim) bytes after lt_dataset_hold */
     int64_t *store_rows[LT_SPLIT_COUNT]; /* owned: the split's rows map after lt_dataset_hold */
+    /* tfrecord: sources and image folders (src_source: the folder), which lt_dataset_hold re-reads by opening the source again for one
+     * split with a filter: the source and feature spec they were opened from (owned), and,
+     * while such a reopen runs, the split and its examples keep[0..n) to read (NULL: all). */
+    char *src_source, *src_features;
+    const int64_t *reopen_keep;
+    int64_t reopen_n;
+    int reopen_split;
 } lt_dataset;
 
 typedef enum lt_range { LT_RANGE_UNIT = 0, LT_RANGE_SIGNED } lt_range; /* [0, 1], [-1, 1] */
@@ -140,8 +147,12 @@ void lt_dataset_free(lt_dataset *d);
 /* Data-parallel training: from now on split s holds in memory only examples keep[0..n)
  * (ascending, each below the split's n), re-read from the source; the bytes held before
  * are released (the whole split, loaded at open, or the last call's examples). Batches may
- * then ask only for held examples (split.rows maps them). Sources whose bytes can be re-read
- * by row (lt_dataset_can_hold: IDX files, plain or gzip) only; LT_ERR_ARG for the others. */
+ * then ask only for held examples (split.rows maps them). Sources whose examples can be
+ * re-read by number (lt_dataset_can_hold): IDX files, plain or gzip (by row), and tfrecord:
+ * sources of every kind (feature spec, TF-Slim images, code grids: the records of the split's
+ * files in order, through each file's FILE.index when present, else by one pass that parses
+ * only the kept records) and image folders (the kept files decoded again); LT_ERR_ARG for the
+ * others (none today). */
 int lt_dataset_can_hold(const lt_dataset *d, lt_split_id s);
 lt_status lt_dataset_hold(lt_dataset *d, lt_split_id s, const int64_t *keep, int64_t n);
 

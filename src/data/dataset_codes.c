@@ -138,13 +138,14 @@ lt_status lti_open_codes(const char *source, const char *pattern, int64_t limit,
     lt_status st = LT_OK;
     for (int s = 0; s < LT_SPLIT_COUNT && !st; s++) {
         char spec[4096];
+        if (lti_reopen_skips(d, (lt_split_id)s)) continue;
         if (lti_split_pattern(pattern, (lt_split_id)s, spec, sizeof spec)) {
             st = lt_fail(LT_ERR_ARG, "data source %s: pattern too long", source);
             break;
         }
         L.n = 0;
         L.labels = -1;
-        st = lti_read_records(spec, limit, &L.n, lti_take_at, &L);
+        st = lti_read_records(d, (lt_split_id)s, spec, limit, &L.n, lti_take_at, &L);
         if (!st && L.n == 0) st = lt_fail(LT_ERR_FORMAT, "no records");
         if (st) {
             lt_fail_context(st, "data source %s split %s (%s): ", source, lt_split_name((lt_split_id)s), spec);

@@ -34,9 +34,20 @@ void lti_images_free(lti_images *a);
 int lti_split_pattern(const char *pattern, lt_split_id s, char *buf, size_t cap);
 
 /* take(ud, rec) for every record of the files SPEC names (lt_tfr_files_add), in
- * file order, until *count (which take advances) reaches limit > 0. */
+ * file order, until *count (which take advances) reaches limit > 0. While d reopens split s
+ * for lt_dataset_hold (d->reopen_keep), only the records numbered d->reopen_keep[0..n) in
+ * that order (each file's FILE.index when present to seek to them, else a pass that skips
+ * the others unparsed). */
 typedef lt_status (*lti_take_fn)(void *ud, const lt_tfr_record *rec);
-lt_status lti_read_records(const char *spec, int64_t limit, const int64_t *count, lti_take_fn take, void *ud);
+lt_status lti_read_records(const lt_dataset *d, lt_split_id s, const char *spec, int64_t limit, const int64_t *count,
+                           lti_take_fn take, void *ud);
+/* lt_dataset_hold of a tfrecord: source: split s of d's source opened again into out with only
+ * examples keep[0..n) (n > 0), the other splits left empty. */
+lt_status lti_reopen_records(const lt_dataset *d, lt_split_id s, const int64_t *keep, int64_t n, lt_dataset *out);
+/* The same for an image folder: the kept examples' files decoded again. */
+lt_status lti_folder_reopen(const char *dir, lt_split_id s, const int64_t *keep, int64_t n, lt_dataset *out);
+/* 1 when a loader is to skip split s: d reopens another split for lt_dataset_hold. */
+int lti_reopen_skips(const lt_dataset *d, lt_split_id s);
 
 /* Records without a feature spec, as TF-Slim image examples (dataset_tfimage.c). */
 lt_status lti_open_tfimage(const char *source, const char *pattern, int64_t limit, lt_dataset *d);

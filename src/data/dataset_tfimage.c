@@ -89,8 +89,8 @@ static lt_status lti_take_at(void *ud, const lt_tfr_record *rec) {
     return st;
 }
 
-static lt_status lti_split(lti_tfimg *L, const char *spec, int64_t limit) {
-    lt_status st = lti_read_records(spec, limit, &L->acc.n, lti_take_at, L);
+static lt_status lti_split(lti_tfimg *L, lt_split_id s, const char *spec, int64_t limit) {
+    lt_status st = lti_read_records(L->acc.d, s, spec, limit, &L->acc.n, lti_take_at, L);
     if (!st && L->acc.n == 0) st = lt_fail(LT_ERR_FORMAT, "no records");
     return st;
 }
@@ -102,13 +102,14 @@ lt_status lti_open_tfimage(const char *source, const char *pattern, int64_t limi
     lt_status st = LT_OK;
     for (int s = 0; s < LT_SPLIT_COUNT && !st; s++) {
         char spec[4096];
+        if (lti_reopen_skips(d, (lt_split_id)s)) continue;
         if (lti_split_pattern(pattern, (lt_split_id)s, spec, sizeof spec)) {
             st = lt_fail(LT_ERR_ARG, "data source %s: pattern too long", source);
             break;
         }
         L.acc = (lti_images){.d = d};
         L.labels = -1;
-        st = lti_split(&L, spec, limit);
+        st = lti_split(&L, (lt_split_id)s, spec, limit);
         if (!st) lti_images_commit(&L.acc, (lt_split_id)s, L.labels == 1);
         lti_images_free(&L.acc);
         if (st)

@@ -89,11 +89,61 @@ static lt_status lti_take(lti_loader *L, const lt_tfr_record *rec) {
     return LT_OK;
 }
 
-lt_status lti_read_records(const char *spec, int64_t limit, const int64_t *count, lti_take_fn take, void *ud) {
+int lti_reopen_skips(const lt_dataset *d, lt_split_id s) { return d->reopen_keep && (int)s != d->reopen_split; }
+
+/* The kept records of one file, whose first record is number `base` of the split: through
+ * FILE.index (seeks), else reading every record and taking the kept ones. *k: the next kept
+ * position (advanced); *nrec: the file's records. */
+static lt_status lti_read_kept(const char *path, int64_t base, const int64_t *keep, int64_t nk, int64_t *k,
+                               int64_t *nrec, lti_take_fn take, void *ud) {
+    char ipath[4200];
+    lt_tfr_index idx = {0};
+    const int indexed = snprintf(ipath, sizeof ipath, "%s.index", path) < (int)sizeof ipath &&
+                        !lt_tfr_index_load(ipath, &idx);
+    if (!indexed) lt_error_clear(); /* no index: the pass below */
+    lt_tfr_reader *r;
+    lt_status st = lt_tfr_reader_open(&r, path, NULL);
+    if (st) {
+        lt_tfr_index_free(&idx);
+        return st;
+    }
+    int64_t i = 0; /* records of this file read or skipped so far */
+    for (int have = 1; !st && (!indexed || (*k < nk && keep[*k] - base < idx.n));) {
+        if (indexed) {
+            const int64_t j = keep[*k] - base;
+            if (j != i && (st = lt_tfr_reader_seek(r, idx.offset[j], j))) break;
+            i = j;
+        }
+        lt_tfr_record rec;
+        if (!indexed && *k == nk) break; /* the rest of the set is not needed */
+        if ((st = lt_tfr_reader_next(r, &rec, &have)) || !have) break;
+        if (*k < nk && keep[*k] == base + i) {
+            if ((st = take(ud, &rec))) break;
+            ++*k;
+        }
+        i++;
+    }
+    *nrec = indexed ? idx.n : i;
+    lt_tfr_reader_close(r);
+    lt_tfr_index_free(&idx);
+    return st;
+}
+
+lt_status lti_read_records(const lt_dataset *d, lt_split_id s, const char *spec, int64_t limit, const int64_t *count,
+                           lti_take_fn take, void *ud) {
     lt_tfr_files files;
     lt_tfr_files_init(&files);
     lt_status st = lt_tfr_files_add(&files, spec);
+    const int kept = d && d->reopen_keep && (int)s == d->reopen_split;
+    int64_t base = 0, k = 0;
     for (int64_t i = 0; i < files.n && !st && !(limit > 0 && *count >= limit); i++) {
+        if (kept) {
+            if (k == d->reopen_n) break;
+            int64_t nrec = 0;
+            st = lti_read_kept(files.paths[i], base, d->reopen_keep, d->reopen_n, &k, &nrec, take, ud);
+            base += nrec;
+            continue;
+        }
         lt_tfr_reader *r;
         if ((st = lt_tfr_reader_open(&r, files.paths[i], NULL))) break;
         for (;;) {
@@ -105,6 +155,9 @@ lt_status lti_read_records(const char *spec, int64_t limit, const int64_t *count
         }
         lt_tfr_reader_close(r);
     }
+    if (!st && kept && k < d->reopen_n)
+        st = lt_fail(LT_ERR_FORMAT, "%s: example %lld is no longer there (%lld records): the files changed since they "
+                     "were opened", spec, (long long)d->reopen_keep[k], (long long)base);
     lt_tfr_files_free(&files);
     return st;
 }
@@ -127,7 +180,7 @@ static lt_status lti_take_peek(void *ud, const lt_tfr_record *rec) {
 
 static lt_status lti_load_split(lti_loader *L, lt_split_id s, const char *spec) {
     L->split = s;
-    lt_status st = lti_read_records(spec, L->limit, &L->n, lti_take_peek, L);
+    lt_status st = lti_read_records(L->d, s, spec, L->limit, &L->n, lti_take_peek, L);
     if (!st && L->n == 0) st = lt_fail(LT_ERR_FORMAT, "no records");
     if (st) return lt_fail_context(st, "data source %s split: ", lt_split_name(s));
     lt_dataset *d = L->d;
@@ -195,6 +248,7 @@ static lt_status lti_open_tfrecord(const char *source, const char *pattern, cons
         }
         L.n = 0;
         L.labels = -1;
+        if (lti_reopen_skips(d, (lt_split_id)s)) continue;
         st = lti_load_split(&L, (lt_split_id)s, spec);
         if (st && !at)
             st = lt_fail_context(st, "%s (tfrecord:PREFIX reads PREFIX-train-*, PREFIX-valid-*, PREFIX-test-*; "
@@ -216,14 +270,8 @@ static lt_status lti_open_tfrecord(const char *source, const char *pattern, cons
     return st;
 }
 
-lt_status lt_dataset_open_source(const char *source, const char *features, int64_t limit, lt_dataset *out) {
-    if (strncmp(source, "tfrecord:", 9)) {
-        if (features)
-            return lt_fail(LT_ERR_ARG, "--features %s: a feature spec applies only to tfrecord: sources, not %s", features,
-                           source);
-        return lt_dataset_open(source, limit, out);
-    }
-    memset(out, 0, sizeof *out);
+/* A tfrecord: source into out, whose reopen fields are set (or zero). */
+static lt_status lti_open_records(const char *source, const char *features, int64_t limit, lt_dataset *out) {
     if (!source[9]) return lt_fail(LT_ERR_ARG, "data source %s: expected tfrecord:PREFIX or tfrecord:PATTERN", source);
     if (!features) { /* code grids, or the built-in TF-Slim image convention */
         lt_status st = lti_is_codes(source + 9) ? lti_open_codes(source, source + 9, limit, out)
@@ -238,4 +286,35 @@ lt_status lt_dataset_open_source(const char *source, const char *features, int64
     lt_features_free(f);
     if (st) lt_dataset_free(out);
     return st;
+}
+
+/* What lt_dataset_hold reopens: the source and spec, copied. */
+static lt_status lti_remember(lt_dataset *d, const char *source, const char *features) {
+    if (!(d->src_source = lt_malloc(strlen(source) + 1)) ||
+        (features && !(d->src_features = lt_malloc(strlen(features) + 1))))
+        return lt_fail(LT_ERR_NOMEM, "data source name");
+    strcpy(d->src_source, source);
+    if (features) strcpy(d->src_features, features);
+    return LT_OK;
+}
+
+lt_status lt_dataset_open_source(const char *source, const char *features, int64_t limit, lt_dataset *out) {
+    if (strncmp(source, "tfrecord:", 9)) {
+        if (features)
+            return lt_fail(LT_ERR_ARG, "--features %s: a feature spec applies only to tfrecord: sources, not %s", features,
+                           source);
+        return lt_dataset_open(source, limit, out);
+    }
+    memset(out, 0, sizeof *out);
+    lt_status st = lti_open_records(source, features, limit, out);
+    if (!st && (st = lti_remember(out, source, features))) lt_dataset_free(out);
+    return st;
+}
+
+lt_status lti_reopen_records(const lt_dataset *d, lt_split_id s, const int64_t *keep, int64_t n, lt_dataset *out) {
+    memset(out, 0, sizeof *out);
+    out->reopen_keep = keep;
+    out->reopen_n = n;
+    out->reopen_split = (int)s;
+    return lti_open_records(d->src_source, d->src_features, 0, out);
 }

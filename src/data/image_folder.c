@@ -261,6 +261,8 @@ lt_status lt_image_folder_load(const char *dir, int64_t limit, lt_dataset *d) {
         if (!st) lti_images_commit(&acc, (lt_split_id)s, 1);
         lti_images_free(&acc);
     }
+    if (!st && !(d->src_source = lt_malloc(strlen(dir) + 1))) st = lt_fail(LT_ERR_NOMEM, "data source name");
+    if (!st) strcpy(d->src_source, dir); /* lt_dataset_hold decodes a share again (lti_folder_reopen) */
     if (!st) { /* the class names move to the dataset */
         d->class_names = f.classes;
         d->n_classes = f.n_classes;
@@ -270,5 +272,34 @@ lt_status lt_image_folder_load(const char *dir, int64_t limit, lt_dataset *d) {
     }
     lt_image_folder_free(&f);
     if (st) lt_dataset_free(d);
+    return st;
+}
+
+lt_status lti_folder_reopen(const char *dir, lt_split_id s, const int64_t *keep, int64_t n, lt_dataset *out) {
+    memset(out, 0, sizeof *out);
+    lt_image_folder f;
+    lt_status st = lt_image_folder_scan(dir, &f);
+    if (st) return st;
+    lti_images acc = {.d = out};
+    for (int64_t i = 0; i < n && !st; i++) {
+        if (keep[i] >= f.n[s]) {
+            st = lt_fail(LT_ERR_FORMAT, "data source %s split %s: example %lld is no longer there (%lld files): the "
+                         "folder changed since it was opened", dir, lt_split_name(s), (long long)keep[i], (long long)f.n[s]);
+            break;
+        }
+        const char *path = f.paths[s][keep[i]];
+        uint8_t *bytes;
+        int64_t len;
+        lt_image im;
+        if ((st = lt_file_read_all(path, &bytes, &len))) break;
+        st = lt_image_decode(bytes, len, path, &im);
+        lt_free(bytes);
+        if (!st) st = lti_images_add(&acc, &im, path);
+        lt_image_free(&im);
+    }
+    if (!st) lti_images_commit(&acc, s, 0);
+    lti_images_free(&acc);
+    lt_image_folder_free(&f);
+    if (st) lt_dataset_free(out);
     return st;
 }

@@ -588,6 +588,26 @@ static lt_status lti_hold_share(lti_trainer *t, int64_t first, int64_t N) {
     }
     qsort(t->share, (size_t)m, sizeof *t->share, lti_cmp_asc);
     t->held = m;
+    /* the kNN monitor's bank (train/features.h: the first training examples) is read on every
+     * rank: held too, beside the share */
+    const lt_dataset *d = &t->data;
+    const int64_t bank = lt_features_size(t->m, 0) && d->vocab == 0 && d->split[LT_SPLIT_TRAIN].labels &&
+                                 d->split[LT_SPLIT_VALID].labels && d->n_classes > 0
+                             ? (N < LT_KNN_MONITOR_BANK ? N : LT_KNN_MONITOR_BANK)
+                             : 0;
+    if (bank > 0) {
+        int64_t k = 0, j = 0, w = 0;
+        int64_t *all = lt_malloc((size_t)(m + bank) * sizeof *all); /* the union, ascending */
+        if (!all) return lt_fail(LT_ERR_NOMEM, "the examples this rank holds");
+        while (k < m || j < bank) {
+            const int64_t v = j >= bank || (k < m && t->share[k] < j) ? t->share[k++] : j++;
+            if (w == 0 || all[w - 1] != v) all[w++] = v;
+        }
+        lt_status st = lt_dataset_hold(&t->data, LT_SPLIT_TRAIN, all, w);
+        lt_free(all);
+        t->held = w;
+        return st;
+    }
     return lt_dataset_hold(&t->data, LT_SPLIT_TRAIN, t->share, m);
 }
 
@@ -617,33 +637,24 @@ static lt_status lti_step(lti_trainer *t, const lt_batch *b, int64_t n, int64_t 
             const double w = (double)nr / (double)n;
             const int sweep = loss && isfinite(pv);
             double ctl[3] = {loss ? pv * w : 0, *stop, ran};
-            if (gp->total == t->m->params.total) {
-                /* One group of the whole block: its buckets all-reduced as the backward sweep
-                 * finishes them (train/grad_reduce.h). */
-                if (!sweep) lt_params_zero_grad(&t->m->params);
-                if ((st = lt_grad_reduce_begin(&t->red, sweep ? &t->g : NULL, (float)w))) return st;
-                if (sweep && (st = lt_backward(&t->g, loss))) {
-                    lt_grad_reduce_end(&t->red, &t->g);
-                    return lt_fail_context(st, "backward: ");
-                }
-                if ((st = lt_grad_reduce_end(&t->red, sweep ? &t->g : NULL))) return st;
-                t->reduce_secs += t->red.secs;
-                t->reduce_early += t->red.early;
-                t->red.secs = 0;
-                t->red.early = 0;
-                const double tr = lti_now();
-                if ((st = lt_comm_sum_f64(t->comm, ctl, 3))) return st;
-                t->reduce_secs += lti_now() - tr;
-            } else { /* a group's slice (two-player models): backward, then one all-reduce of the slice */
-                if (sweep && (st = lt_backward(&t->g, loss))) return lt_fail_context(st, "backward: ");
-                float *gr = gp->grad;
-                if (!sweep) lt_params_zero_grad(gp);
-                else
-                    for (int64_t i = 0; i < gp->total; i++) gr[i] *= (float)w;
-                const double tr = lti_now();
-                if ((st = lt_comm_sum_f32(t->comm, gr, gp->total)) || (st = lt_comm_sum_f64(t->comm, ctl, 3))) return st;
-                t->reduce_secs += lti_now() - tr;
+            /* The phase's group (the whole block for a plain model): its buckets all-reduced as the
+             * backward sweep finishes them (train/grad_reduce.h). */
+            if (!sweep) lt_params_zero_grad(gp);
+            if ((st = lt_grad_reduce_begin(&t->red, sweep ? &t->g : NULL, (float)w, gp->grad - t->m->params.grad,
+                                           gp->total)))
+                return st;
+            if (sweep && (st = lt_backward(&t->g, loss))) {
+                lt_grad_reduce_end(&t->red, &t->g);
+                return lt_fail_context(st, "backward: ");
             }
+            if ((st = lt_grad_reduce_end(&t->red, sweep ? &t->g : NULL))) return st;
+            t->reduce_secs += t->red.secs;
+            t->reduce_early += t->red.early;
+            t->red.secs = 0;
+            t->red.early = 0;
+            const double tr = lti_now();
+            if ((st = lt_comm_sum_f64(t->comm, ctl, 3))) return st;
+            t->reduce_secs += lti_now() - tr;
             pv = ctl[0];
             *stop = ctl[1] > 0;
             ran = ctl[2];

@@ -164,13 +164,6 @@ static float *lti_grad_reuse(lt_graph *g, size_t bytes) {
     return (float *)b;
 }
 
-/* zeroes p (bytes, a multiple of 64); large buffers by all threads, in 256 KiB pieces */
-static void lti_zero(void *p, size_t bytes) {
-    const size_t piece = (size_t)1 << 18, n = (bytes + piece - 1) / piece;
-    #pragma omp parallel for schedule(static) if (bytes >= 4 * piece)
-    for (size_t i = 0; i < n; i++) memset((char *)p + i * piece, 0, i == n - 1 ? bytes - i * piece : piece);
-}
-
 float *lti_grad_out(lt_graph *g, lt_tensor *t, int *fresh) {
     *fresh = !t->grad;
     if (!t->grad) {
@@ -185,7 +178,7 @@ float *lti_grad_out(lt_graph *g, lt_tensor *t, int *fresh) {
 float *lti_grad(lt_graph *g, lt_tensor *t) {
     int fresh;
     float *d = lti_grad_out(g, t, &fresh);
-    if (d && fresh) lti_zero(d, lti_grad_bytes(t));
+    if (d && fresh) memset(d, 0, lti_grad_bytes(t));
     return d;
 }
 

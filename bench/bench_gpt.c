@@ -5,6 +5,7 @@
  * Inputs: fixed uniform random code grids (seeded); the speed does not depend on them.
  * Best of `rounds` rounds of `steps` steps after a warm-up round.
  * Usage: bench_gpt [batch 64] [rounds 3] [steps 10] [side 7]   (threads: LATENT_THREADS)
+ * LT_PROFILE=1: also a per-op table of the timed steps (bench/prof.h).
  * Output: a human line and "BENCH impl=latent model=gpt batch=B T=.. ex_per_s=... peak_rss_mb=...". */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "core/threads.h"
 #include "models/model.h"
 #include "optim/optim.h"
+#include "prof.h"
 
 static double now(void) {
     struct timespec ts;
@@ -43,12 +45,15 @@ int main(int argc, char **argv) {
     lt_rng_seed(&rng, 1);
     for (int64_t i = 0; i < B * T; i++) codes[i] = (int64_t)lt_rng_below(&rng, (uint64_t)K);
     g.rng = &rng;
+    ltb_prof prof;
+    ltb_prof_init(&prof, &g);
     double best = 0, loss = 0;
     for (int r = -1; r < rounds; r++) { /* round -1 warms up the arena and the optimizer's state */
         const double t0 = now();
         for (int s = 0; s < steps; s++) {
             lt_tensor *l;
             lt_params_zero_grad(&m->params);
+            if (r >= 0) ltb_prof_step(&prof);
             if (m->vt->loss(m, &g, &(lt_batch){NULL, NULL, B, T, codes}, &l) || lt_backward(&g, l)) {
                 fprintf(stderr, "bench_gpt: %s\n", lt_error_message());
                 return 1;
@@ -56,6 +61,7 @@ int main(int argc, char **argv) {
             loss = l->data[0];
             lt_optim_step(&opt, &m->params, 3e-4f);
             lt_graph_reset(&g);
+            if (r >= 0) ltb_prof_mark(&prof, LTB_PROF_OPT);
         }
         const double rate = (double)(steps * B) / (now() - t0);
         if (r >= 0 && rate > best) best = rate;
@@ -67,6 +73,7 @@ int main(int argc, char **argv) {
            lt_threads_get(), loss, ru.ru_maxrss / 1024.0);
     printf("BENCH impl=latent model=gpt batch=%lld T=%lld ex_per_s=%.1f peak_rss_mb=%.1f threads=%d\n", (long long)B,
            (long long)T, best, ru.ru_maxrss / 1024.0, lt_threads_get());
+    ltb_prof_print(&prof, "latent");
     free(codes);
     lt_graph_free(&g);
     lt_optim_free(&opt);

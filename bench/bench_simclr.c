@@ -5,6 +5,7 @@
  * Inputs: fixed uniform [0,1) views (seeded): the augmentation is not timed, on either side.
  * Best of `rounds` rounds of `steps` steps.
  * Usage: bench_simclr [batch 256] [rounds 2] [steps 3] [channels 1] [side 28]   (threads: LATENT_THREADS)
+ * LT_PROFILE=1: also a per-op table of the timed steps (bench/prof.h).
  * Output: a human line and "BENCH impl=latent model=simclr batch=B ex_per_s=... peak_rss_mb=...". */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "core/threads.h"
 #include "models/model.h"
 #include "optim/optim.h"
+#include "prof.h"
 
 static double now(void) {
     struct timespec ts;
@@ -44,12 +46,15 @@ int main(int argc, char **argv) {
     lt_rng_seed(&rng, 1);
     lt_rng_fill_uniform(&rng, x, 2 * B * D, 0.0f, 1.0f);
     g.rng = &rng;
+    ltb_prof prof;
+    ltb_prof_init(&prof, &g);
     double best = 0, loss = 0;
     for (int r = -1; r < rounds; r++) { /* round -1 warms up the arena and Adam's state */
         const double t0 = now();
         for (int s = 0; s < steps; s++) {
             lt_tensor *l;
             lt_params_zero_grad(&m->params);
+            if (r >= 0) ltb_prof_step(&prof);
             g.training = 1;
             if (m->vt->loss(m, &g, &(lt_batch){x, NULL, 2 * B, D, NULL}, &l) || lt_backward(&g, l)) {
                 fprintf(stderr, "bench_simclr: %s\n", lt_error_message());
@@ -59,6 +64,7 @@ int main(int argc, char **argv) {
             loss = l->data[0];
             lt_optim_step(&opt, &m->params, 1e-3f);
             lt_graph_reset(&g);
+            if (r >= 0) ltb_prof_mark(&prof, LTB_PROF_OPT);
         }
         const double rate = (double)(steps * B) / (now() - t0);
         if (r >= 0 && rate > best) best = rate;
@@ -70,6 +76,7 @@ int main(int argc, char **argv) {
            ru.ru_maxrss / 1024.0);
     printf("BENCH impl=latent model=simclr batch=%lld ex_per_s=%.1f peak_rss_mb=%.1f threads=%d\n", (long long)B, best,
            ru.ru_maxrss / 1024.0, lt_threads_get());
+    ltb_prof_print(&prof, "latent");
     free(x);
     lt_graph_free(&g);
     lt_optim_free(&opt);

@@ -5,7 +5,10 @@ NT-Xent (tau 0.5) written as SimCLR implementations write it (normalize, similar
 diagonal masked, cross-entropy against the other view); Adam 1e-3; fixed uniform views.
 Best of `rounds` rounds of `steps` steps.
 
-Usage: python3 torch_simclr.py [batch 256] [rounds 2] [steps 3] [threads 2] [channels 1] [side 28]"""
+Usage: python3 torch_simclr.py [batch 256] [rounds 2] [steps 3] [threads 2] [channels 1] [side 28]
+LT_PROFILE=1: also torch.autograd.profiler's per-op table of the last round's steps (the
+profiler's own overhead is inside that round's rate)."""
+import os
 import resource
 import sys
 import time
@@ -60,7 +63,10 @@ def main():
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
     x = torch.rand(2 * B, C, S, S)
     best = 0
+    profile = int(os.environ.get('LT_PROFILE', '0') or 0) > 0
     for r in range(-1, rounds):
+        prof = torch.autograd.profiler.profile() if profile and r == rounds - 1 else None
+        if prof: prof.__enter__()
         t0 = time.perf_counter()
         for _ in range(steps):
             opt.zero_grad()
@@ -68,7 +74,11 @@ def main():
             loss.backward()
             opt.step()
         rate = steps * B / (time.perf_counter() - t0)
+        if prof: prof.__exit__(None, None, None)
         if r >= 0: best = max(best, rate)
+    if profile:
+        print('pytorch per-op profile of %d steps (self CPU = wall time of the op on its thread):' % steps)
+        print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=25))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print('pytorch simclr %dx%dx%d batch %3d: %7.1f examples/s (best of %d rounds of %d steps, %d threads), last loss '
           '%.3f, peak RSS %.1f MB' % (S, S, C, B, best, rounds, steps, threads, loss.item(), rss))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # conv2d, conv_transpose2d (stride 2 and, with 3 channels and batches of 9, stride 1 k3 / to 3
-# channels; 20 channels stride 1 k3, the Winograd kernel), group_norm, layer_norm, causal_softmax, attention, gelu, linear_add and nt_xent against PyTorch on
+# channels; 20 channels stride 1 k3, the Winograd kernel), group_norm, layer_norm, causal_softmax, attention, gelu, linear_add, nt_xent,
+# batch_norm (batch statistics) and the fused batch_norm_relu (relu(bn(x) + res)) against PyTorch on
 # the same inputs and weights: outputs and the gradients of Σ r·y for every input.
 # Shapes and hyper-parameters are written here and, independently, in tests/tools/ops_tool.c.
 set -euo pipefail
@@ -45,6 +46,10 @@ cases = {
         (F.normalize(z, dim=1) @ F.normalize(z, dim=1).T / 0.5).masked_fill(torch.eye(10, dtype=torch.bool), float("-inf")),
         (torch.arange(10) + 5) % 10, reduction="none")),
     "conv2d_wino": ([(5, 20, 7, 7), (18, 20, 3, 3), (18,)], lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1)),
+    "batch_norm": ([(6, 4, 5, 3), (4,), (4,)], lambda x, g, b: F.batch_norm(x, None, None, g, b, True, 0.1, 1e-5)),
+    # the fused op as the ResNet block writes it unfused
+    "batch_norm_relu": ([(4, 5, 3, 3), (5,), (5,), (4, 5, 3, 3)],
+                        lambda x, g, b, r: F.relu(F.batch_norm(x, None, None, g, b, True, 0.1, 1e-5) + r)),
 }
 for name, (shapes, fn) in cases.items():
     ins = [torch.empty(s).uniform_(-1, 1).requires_grad_() for s in shapes]
@@ -63,7 +68,7 @@ d = sys.argv[1]
 bad = 0
 for name in ["conv2d", "conv_transpose2d", "group_norm", "layer_norm", "causal_softmax", "attention_causal",
              "attention_full", "attention_long", "gelu", "conv2d_k3", "conv_transpose2d_c3", "linear_add", "nt_xent",
-             "conv2d_wino"]:
+             "conv2d_wino", "batch_norm", "batch_norm_relu"]:
     ref = torch.load(f"{d}/{name}.ref")
     got = torch.frombuffer(bytearray(open(f"{d}/{name}.out", "rb").read()), dtype=torch.float32)
     want = torch.cat([t.reshape(-1) for t in ref])

@@ -16,6 +16,24 @@ static lt_tensor *lti_rs_mm(lt_graph *g, lt_tensor *const *in, const void *arg) 
     return lt_matmul(g, lt_reshape(g, in[0], 2, (int64_t[]){-1, 4}), in[1], 0, 0);
 }
 
+/* reshapes of an intermediate h = 2x, twice, times each other: the later reshape hands its
+ * gradient buffer to h (nothing added to h's yet), the earlier one adds to it */
+static lt_tensor *lti_rs_inner(lt_graph *g, lt_tensor *const *in, const void *arg) {
+    (void)arg;
+    lt_tensor *h = lt_mul_scalar(g, in[0], 2.0f);
+    lt_tensor *a = lt_reshape(g, h, 2, (int64_t[]){-1, 4}), *b = lt_reshape(g, h, 2, (int64_t[]){-1, 4});
+    return lt_matmul(g, lt_mul(g, lt_add_scalar(g, a, 0.5f), b), in[1], 0, 0);
+}
+
+static lt_status lti_rs_handover(lt_rng *rng, lt_gc_result *res) {
+    lt_gc_pool p = {0};
+    lt_tensor *in[2] = {lt_gc_pool_f32(&p, rng, 3, (int64_t[]){3, 2, 4}, -1, 1, 0),
+                        lt_gc_pool_f32(&p, rng, 2, (int64_t[]){4, 3}, -1, 1, 0)};
+    lt_status st = lt_gradcheck(lti_rs_inner, NULL, 2, in, NULL, rng, res);
+    lt_gc_pool_free(&p);
+    return st;
+}
+
 static lt_status lti_rs_plain(lt_rng *rng, lt_gc_result *res) {
     lt_gc_pool p = {0};
     lt_tensor *in[1] = {lt_gc_pool_f32(&p, rng, 3, (int64_t[]){2, 3, 4}, -1, 1, 0)};
@@ -130,6 +148,7 @@ static lt_status lti_emb_case(lt_rng *rng, lt_gc_result *res) {
 const lt_gc_case lti_gc_cases_shape[] = {
     {"reshape", "(2,3,4) -> (4,-1)", lti_rs_plain},
     {"reshape", "(3,2,4) -> (-1,4) · (4,3)", lti_rs_chain},
+    {"reshape", "2·(3,2,4) twice -> (-1,4), (a + 0.5)·b · (4,3)", lti_rs_handover},
     {"permute", "(2,3,4,5) by (2,0,3,1)", lti_perm4},
     {"permute", "(3,4,5) by (2,0,1)", lti_perm3},
     {"permute", "transpose (2,3,5) dims 0,-1", lti_transp},

@@ -143,6 +143,7 @@ lti_node *lti_graph_record(lt_graph *g, int op, lt_tensor *out, int nin, lt_tens
     for (int i = 0; i < nin; i++) node->in[i] = in[i];
     out->requires_grad = 1;
     out->node = (int32_t)g->n_nodes++;
+    if (g->on_record) g->on_record(g->on_record_ud, out->node);
     return node;
 }
 
@@ -177,15 +178,22 @@ static float *lti_grad_reuse(lt_graph *g, size_t bytes) {
     return (float *)b;
 }
 
-float *lti_grad(lt_graph *g, lt_tensor *t) {
+float *lti_grad_out(lt_graph *g, lt_tensor *t, int *fresh) {
+    *fresh = !t->grad;
     if (!t->grad) {
         size_t bytes = lti_grad_bytes(t);
         t->grad = lti_grad_reuse(g, bytes);
-        if (t->grad) memset(t->grad, 0, bytes);
-        else t->grad = lt_arena_calloc(&g->arena, bytes);
+        if (!t->grad) t->grad = lt_arena_alloc(&g->arena, bytes);
     }
     if (!t->grad) lti_graph_fail(g, LT_ERR_NOMEM, "out of memory allocating a gradient");
     return t->grad;
+}
+
+float *lti_grad(lt_graph *g, lt_tensor *t) {
+    int fresh;
+    float *d = lti_grad_out(g, t, &fresh);
+    if (d && fresh) memset(d, 0, lti_grad_bytes(t));
+    return d;
 }
 
 void lti_grad_release(lt_graph *g, lt_tensor *t) {

@@ -69,6 +69,10 @@ typedef struct lt_graph {
     /* The process group of a data-parallel training step (above). Not owned; NULL (the
      * default) = this process alone, and lt_graph_sum_* do nothing. */
     const lt_graph_group *group;
+    /* Called by lti_graph_record right after node i is on the tape (its op's forward has run):
+     * per-op timers (bench/prof.h). Not owned; NULL (the default) = none. */
+    void (*on_record)(void *ud, int64_t node);
+    void *on_record_ud;
 } lt_graph;
 
 lt_status lt_graph_init(lt_graph *g, size_t arena_bytes);
@@ -101,6 +105,10 @@ lti_node *lti_graph_record(lt_graph *g, int op, lt_tensor *out, int nin, lt_tens
 /* The gradient buffer of t, zeroed on first use: a released buffer that fits, else new
  * from the arena. */
 float *lti_grad(lt_graph *g, lt_tensor *t);
+/* The gradient buffer of t for a kernel that may overwrite it: *fresh = 1 when nothing has
+ * been added to it yet (the buffer is then NOT zeroed: the caller must write every element,
+ * "=" instead of "+="), 0 when it holds a sum to add to. Saves a zeroing pass over memory. */
+float *lti_grad_out(lt_graph *g, lt_tensor *t, int *fresh);
 /* Gives t's gradient buffer back for reuse (t->grad becomes NULL): backward does this
  * once every consumer of t has run, so a step's peak holds the live gradients only. */
 void lti_grad_release(lt_graph *g, lt_tensor *t);

@@ -137,6 +137,8 @@ lt_status lt_nn_batch_norm_declare(lt_nn_batch_norm *m, const lt_nn *nn, const c
 void lt_nn_batch_norm_reset(lt_nn_batch_norm *m);
 /* x (N,C,...) -> same shape */
 lt_tensor *lt_nn_batch_norm_forward(lt_graph *g, lt_nn_batch_norm *m, lt_tensor *x);
+/* relu(BatchNorm(x) + res), res NULL or of x's shape: one fused op (lt_batch_norm_relu) */
+lt_tensor *lt_nn_batch_norm_relu_forward(lt_graph *g, lt_nn_batch_norm *m, lt_tensor *x, lt_tensor *res);
 
 /* ---- blocks (nn/blocks.c) ---- */
 

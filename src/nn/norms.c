@@ -74,8 +74,11 @@ void lt_nn_batch_norm_reset(lt_nn_batch_norm *m) {
     lti_nn_fill(m->num_batches_tracked, 0.0f);
 }
 
-lt_tensor *lt_nn_batch_norm_forward(lt_graph *g, lt_nn_batch_norm *m, lt_tensor *x) {
-    if (!g->training) return lt_batch_norm(g, x, m->running_mean, m->running_var, m->weight, m->bias, m->eps, NULL);
+/* relu: relu(bn(x) + res) by the fused op; else bn(x) (res unused) */
+static lt_tensor *lti_nn_bn(lt_graph *g, lt_nn_batch_norm *m, lt_tensor *x, int relu, lt_tensor *res) {
+    if (!g->training)
+        return relu ? lt_batch_norm_relu(g, x, m->running_mean, m->running_var, m->weight, m->bias, m->eps, NULL, res)
+                    : lt_batch_norm(g, x, m->running_mean, m->running_var, m->weight, m->bias, m->eps, NULL);
     const int64_t C = m->channels;
     if (!x) return NULL;
     if (x->ndim < 2 || x->shape[1] != C) { /* stats below has room for C channels only */
@@ -84,7 +87,9 @@ lt_tensor *lt_nn_batch_norm_forward(lt_graph *g, lt_nn_batch_norm *m, lt_tensor 
         return NULL;
     }
     float *stats = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * C)); /* batch mean (C), unbiased var (C) */
-    lt_tensor *y = stats ? lt_batch_norm(g, x, NULL, NULL, m->weight, m->bias, m->eps, stats) : NULL;
+    lt_tensor *y = !stats ? NULL
+                   : relu ? lt_batch_norm_relu(g, x, NULL, NULL, m->weight, m->bias, m->eps, stats, res)
+                          : lt_batch_norm(g, x, NULL, NULL, m->weight, m->bias, m->eps, stats);
     if (!y) return NULL;
     const float mo = m->momentum;
     for (int64_t c = 0; c < C; c++) {
@@ -93,4 +98,10 @@ lt_tensor *lt_nn_batch_norm_forward(lt_graph *g, lt_nn_batch_norm *m, lt_tensor 
     }
     m->num_batches_tracked->data[0] += 1.0f;
     return y;
+}
+
+lt_tensor *lt_nn_batch_norm_forward(lt_graph *g, lt_nn_batch_norm *m, lt_tensor *x) { return lti_nn_bn(g, m, x, 0, NULL); }
+
+lt_tensor *lt_nn_batch_norm_relu_forward(lt_graph *g, lt_nn_batch_norm *m, lt_tensor *x, lt_tensor *res) {
+    return lti_nn_bn(g, m, x, 1, res);
 }

@@ -25,6 +25,14 @@ static lt_tensor *lti_norm2d_forward(lt_graph *g, lt_nn_norm2d *m, lt_tensor *x)
     return m->kind == LT_NN_NORM_GROUP ? lt_nn_norm_forward(g, &m->gn, x) : lt_nn_batch_norm_forward(g, &m->bn, x);
 }
 
+/* relu(norm(x) + res), res NULL or of x's shape: BatchNorm fuses it into one op (one pass over
+ * memory each way instead of three), GroupNorm runs the ops one by one */
+static lt_tensor *lti_norm2d_relu(lt_graph *g, lt_nn_norm2d *m, lt_tensor *x, lt_tensor *res) {
+    if (m->kind == LT_NN_NORM_BATCH) return lt_nn_batch_norm_relu_forward(g, &m->bn, x, res);
+    lt_tensor *h = lt_nn_norm_forward(g, &m->gn, x);
+    return lt_relu(g, res ? lt_add(g, h, res) : h);
+}
+
 static lt_status lti_block_declare(lt_nn_basic_block *b, const lt_nn *nn, const char *prefix, int64_t in, int64_t out,
                                    int stride, lt_nn_norm_kind kind) {
     char p[LT_NN_NAME_MAX];
@@ -91,10 +99,9 @@ void lt_nn_resnet_reset(lt_nn_resnet *m, lt_rng *rng) {
 int64_t lt_nn_resnet_dim(const lt_nn_resnet *m) { return m->o.width << (m->o.stages - 1); }
 
 static lt_tensor *lti_block_forward(lt_graph *g, lt_nn_basic_block *b, lt_tensor *x) {
-    lt_tensor *h = lt_relu(g, lti_norm2d_forward(g, &b->bn1, lt_nn_conv2d_forward(g, &b->conv1, x)));
-    h = lti_norm2d_forward(g, &b->bn2, lt_nn_conv2d_forward(g, &b->conv2, h));
+    lt_tensor *h = lti_norm2d_relu(g, &b->bn1, lt_nn_conv2d_forward(g, &b->conv1, x), NULL);
     lt_tensor *sc = b->down.weight ? lti_norm2d_forward(g, &b->down_norm, lt_nn_conv2d_forward(g, &b->down, x)) : x;
-    return lt_relu(g, lt_add(g, h, sc));
+    return lti_norm2d_relu(g, &b->bn2, lt_nn_conv2d_forward(g, &b->conv2, h), sc);
 }
 
 lt_tensor *lt_nn_resnet_forward(lt_graph *g, lt_nn_resnet *m, lt_tensor *x, lt_nn_resnet_out *out) {
@@ -106,7 +113,7 @@ lt_tensor *lt_nn_resnet_forward(lt_graph *g, lt_nn_resnet *m, lt_tensor *x, lt_n
                        lt_shape_str(x, s, 64));
         return NULL;
     }
-    lt_tensor *h = lt_relu(g, lti_norm2d_forward(g, &m->bn1, lt_nn_conv2d_forward(g, &m->conv1, x)));
+    lt_tensor *h = lti_norm2d_relu(g, &m->bn1, lt_nn_conv2d_forward(g, &m->conv1, x), NULL);
     for (int s = 0; s < m->o.stages; s++) {
         for (int b = 0; b < m->o.blocks; b++) h = lti_block_forward(g, &m->block[s][b], h);
         if (out) out->taps[s] = h;

@@ -69,8 +69,9 @@ void lti_conv2d_backward(lt_graph *g, lti_node *n) {
     lti_geom q = lti_conv2d_geom(x, w, n->iarg[0], n->iarg[1]);
     int64_t N = x->shape[0], O = w->shape[0];
     const float *dy = n->out->grad;
-    float *dx = x->requires_grad ? lti_grad(g, x) : NULL, *dw = w->requires_grad ? lti_grad(g, w) : NULL;
-    if (g->status || lti_conv_backward(g, &q, N, O, w->data, x->data, dy, dw, dx, NULL)) return;
+    int fresh = 0; /* dx overwritten when nothing was added to it yet */
+    float *dx = x->requires_grad ? lti_grad_out(g, x, &fresh) : NULL, *dw = w->requires_grad ? lti_grad(g, w) : NULL;
+    if (g->status || lti_conv_backward(g, &q, N, O, w->data, x->data, dy, dw, dx, NULL, fresh)) return;
     lti_bias_backward(g, bias, dy, N, O, q.Ho * q.Wo);
 }
 
@@ -106,8 +107,9 @@ void lti_conv_transpose2d_backward(lt_graph *g, lti_node *n) {
     lti_geom q = lti_convt_geom(x, w, n->iarg[0], n->iarg[1]);
     int64_t N = x->shape[0], Cin = w->shape[0];
     const float *dy = n->out->grad;
-    float *dx = x->requires_grad ? lti_grad(g, x) : NULL, *dw = w->requires_grad ? lti_grad(g, w) : NULL;
-    if (g->status || lti_conv_backward(g, &q, N, Cin, w->data, dy, x->data, dw, NULL, dx)) return;
+    int fresh = 0; /* dx overwritten when nothing was added to it yet */
+    float *dx = x->requires_grad ? lti_grad_out(g, x, &fresh) : NULL, *dw = w->requires_grad ? lti_grad(g, w) : NULL;
+    if (g->status || lti_conv_backward(g, &q, N, Cin, w->data, dy, x->data, dw, NULL, dx, fresh)) return;
     lti_bias_backward(g, bias, dy, N, q.C, q.H * q.W);
 }
 

@@ -273,7 +273,7 @@ int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const
 }
 
 int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *img,
-                      const float *grid, float *dw, float *dimg, float *dgrid) {
+                      const float *grid, float *dw, float *dimg, float *dgrid, int set) {
     /* Stride 1: dimg is the correlation of grid (padded by KH-1-pad) with w flipped and
      * its channels swapped, i.e. the forward kernel, no col2im scatter. */
     const int flip = dimg && q->stride == 1 && q->KH == q->KW && q->pad <= q->KH - 1;
@@ -320,13 +320,13 @@ int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, cons
             if (dgrid) {
                 if (!dw) lti_pad(q, &pl, img + n * pl.isz, pad);
                 lti_igemm(HW, Op, K, pad, pl.moff, pl.koff, pl.wt, Op, t, Op, 0);
-                lti_transpose(t, Op, HW, O, NULL, 1, dgrid + n * O * HW, HW);
+                lti_transpose(t, Op, HW, O, NULL, !set, dgrid + n * O * HW, HW);
             }
             if (dimg && flip) {
                 float *pp = pf.scratch + tid * pf.per_thread;
-                lti_apply(&qf, &pf, q->C, gn, NULL, 1, pp, pp + 2 * lti_up16(pf.psz), dimg + n * pl.isz);
+                lti_apply(&qf, &pf, q->C, gn, NULL, !set, pp, pp + 2 * lti_up16(pf.psz), dimg + n * pl.isz);
             } else if (dimg) {
-                lti_adjoint(q, &pl, O, gn, NULL, 1, pad2, t, dimg + n * pl.isz);
+                lti_adjoint(q, &pl, O, gn, NULL, !set, pad2, t, dimg + n * pl.isz);
             }
         }
     }

@@ -85,9 +85,10 @@ int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const
  * dw (O, K) += Σ_n grid_n · im2col(img_n)ᵀ
  * dimg_n    += col2im(wᵀ · grid_n)      (conv2d's dx: grid = dy)
  * dgrid_n   += w · im2col(img_n)        (convT's dx: img = dy)
+ * set: dimg / dgrid are written ("=", a fresh buffer of graph.h lti_grad_out), not added to.
  * Returns 0, or -1 with the graph failed. */
 int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *img,
-                      const float *grid, float *dw, float *dimg, float *dgrid);
+                      const float *grid, float *dw, float *dimg, float *dgrid, int set);
 
 /* db (C) += Σ_{n,s} dy (N, C, S), each channel summed in a fixed order */
 void lti_conv_bias_grad(float *db, const float *dy, int64_t N, int64_t C, int64_t S);

@@ -224,57 +224,163 @@ void lti_dropout_backward(lt_graph *g, lti_node *n) {
 }
 
 /* ---- batch norm ---- x (N,C,S...) is N·C planes of S values; channel c's statistics run
- * over its N planes (M = N·S values). y = (x − mean_c)·rstd_c·gamma_c + beta_c.
- * Node: iarg batch (1: batch statistics, 0: given ones), C, S; farg eps;
- * saved mean and rstd (C each); in x, gamma, beta. */
+ * over its N planes (M = N·S values). y = (x − mean_c)·rstd_c·gamma_c + beta_c; the fused
+ * batch_norm_relu: y = relu(that + res), res (x's shape) optional.
+ * Node: iarg batch (1: batch statistics, 0: given ones), C, S, relu; farg eps;
+ * saved mean and rstd (C each); in x, gamma, beta [, res].
+ * Each plane is summed in 16 float lanes (vectorized), the planes in double in order, and
+ * the variance combines each plane's sum of squares about its own mean (Chan et al.), so
+ * the statistics take one pass over memory and depend on N, C, S alone, never on threads. */
 
-/* Per-channel Σ over the N planes of f(j) for the values of channel c. */
-#define LTI_BN_SUM(acc, expr)                                                  \
-    for (int64_t n_ = 0; n_ < N; n_++) {                                       \
-        const int64_t o_ = (n_ * C + c) * S;                                   \
-        for (int64_t s_ = 0; s_ < S; s_++) { const int64_t i = o_ + s_; acc += (expr); } \
+typedef float lti_bn_v __attribute__((vector_size(64), aligned(4)));
+typedef int32_t lti_bn_m __attribute__((vector_size(64), aligned(4)));
+
+/* (macros, not functions: a vector passed by value changes the ABI in builds without AVX-512) */
+#define LTI_BN_LD(p) (*(const lti_bn_v *)(p))
+/* v where m (a comparison's result), else 0 */
+#define LTI_BN_WHERE(m, v) ((lti_bn_v)((m) & (lti_bn_m)(v)))
+static float lti_bn_hsum(const lti_bn_v *v) {
+    double s = 0;
+    for (int k = 0; k < 16; k++) s += (*v)[k];
+    return (float)s;
+}
+
+/* plane p (S): its sum, and its sum of squares about its own (float) mean */
+static void lti_bn_plane(const float *p, int64_t S, double *sum, double *sq) {
+    lti_bn_v a = {0};
+    int64_t j = 0;
+    for (; j + 16 <= S; j += 16) a += LTI_BN_LD(p + j);
+    float t = 0;
+    for (; j < S; j++) t += p[j];
+    *sum = (double)lti_bn_hsum(&a) + t;
+    const float mp = (float)(*sum / (double)S);
+    lti_bn_v b = {0};
+    for (j = 0; j + 16 <= S; j += 16) {
+        const lti_bn_v d = LTI_BN_LD(p + j) - mp;
+        b += d * d;
     }
+    t = 0;
+    for (; j < S; j++) t += (p[j] - mp) * (p[j] - mp);
+    *sq = (double)lti_bn_hsum(&b) + t;
+}
 
-lt_tensor *lt_batch_norm(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const lt_tensor *var, lt_tensor *gamma,
-                         lt_tensor *beta, float eps, float *stats) {
-    if (!lti_check_f32(g, "batch_norm", x)) return NULL;
-    char s[64];
+/* mean and biased variance of channel c over its N planes */
+static void lti_bn_stats(const float *x, int64_t N, int64_t C, int64_t S, int64_t c, double *mean, double *var) {
+    double mu = 0, m2 = 0, cnt = 0;
+    for (int64_t n = 0; n < N; n++) {
+        double sp, sq;
+        lti_bn_plane(x + (n * C + c) * S, S, &sp, &sq);
+        const double d = sp / (double)S - mu, tot = cnt + (double)S;
+        mu += d * (double)S / tot;
+        m2 += sq + d * d * cnt * (double)S / tot;
+        cnt = tot;
+    }
+    *mean = mu;
+    *var = m2 / cnt;
+}
+
+/* y = a·x + b [+ r], [relu] over one plane */
+static inline __attribute__((always_inline)) void lti_bn_out(const float *x, const float *r, float *y, int64_t S,
+                                                              float a, float b, int relu) {
+    int64_t j = 0;
+    for (; j + 16 <= S; j += 16) {
+        lti_bn_v v = LTI_BN_LD(x + j) * a + b;
+        if (r) v += LTI_BN_LD(r + j);
+        if (relu) v = LTI_BN_WHERE(v > 0, v);
+        *(lti_bn_v *)(y + j) = v;
+    }
+    for (; j < S; j++) {
+        float v = x[j] * a + b + (r ? r[j] : 0.0f);
+        y[j] = relu ? (v > 0 ? v : 0.0f) : v;
+    }
+}
+
+/* one plane's Σ dy', Σ dy'·(x − m) with dy' = dy masked by y > 0 under relu; dr (+)= dy'
+ * (set: "=") */
+static inline __attribute__((always_inline)) void lti_bn_plane_grad(const float *dy, const float *y, const float *x,
+                                                                     float m, int64_t S, int relu, float *dr, int set,
+                                                                     double *sdy, double *sdyx) {
+    lti_bn_v a = {0}, b = {0};
+    int64_t j = 0;
+    for (; j + 16 <= S; j += 16) {
+        lti_bn_v d = LTI_BN_LD(dy + j);
+        if (relu) d = LTI_BN_WHERE(LTI_BN_LD(y + j) > 0, d);
+        a += d;
+        b += d * (LTI_BN_LD(x + j) - m);
+        if (dr) *(lti_bn_v *)(dr + j) = set ? d : *(lti_bn_v *)(dr + j) + d;
+    }
+    float ta = 0, tb = 0;
+    for (; j < S; j++) {
+        const float d = relu && !(y[j] > 0) ? 0.0f : dy[j];
+        ta += d;
+        tb += d * (x[j] - m);
+        if (dr) dr[j] = set ? d : dr[j] + d;
+    }
+    *sdy += (double)lti_bn_hsum(&a) + ta;
+    *sdyx += (double)lti_bn_hsum(&b) + tb;
+}
+
+/* dx (+)= gr·(dy' − fa − (x − m)·fb) over one plane (set: "=") */
+static inline __attribute__((always_inline)) void lti_bn_plane_dx(const float *dy, const float *y, const float *x,
+                                                                   float m, int64_t S, int relu, float gr, float fa,
+                                                                   float fb, float *dx, int set) {
+    int64_t j = 0;
+    for (; j + 16 <= S; j += 16) {
+        lti_bn_v d = LTI_BN_LD(dy + j);
+        if (relu) d = LTI_BN_WHERE(LTI_BN_LD(y + j) > 0, d);
+        const lti_bn_v v = gr * (d - fa - (LTI_BN_LD(x + j) - m) * fb);
+        *(lti_bn_v *)(dx + j) = set ? v : *(lti_bn_v *)(dx + j) + v;
+    }
+    for (; j < S; j++) {
+        const float d = relu && !(y[j] > 0) ? 0.0f : dy[j];
+        const float v = gr * (d - fa - (x[j] - m) * fb);
+        dx[j] = set ? v : dx[j] + v;
+    }
+}
+
+static lt_tensor *lti_bn(lt_graph *g, int op, const char *name, lt_tensor *x, const lt_tensor *mean,
+                         const lt_tensor *var, lt_tensor *gamma, lt_tensor *beta, float eps, float *stats,
+                         lt_tensor *res) {
+    if (!lti_check_f32(g, name, x)) return NULL;
+    char s[64], s2[64];
     if (x->ndim < 2) {
-        lti_graph_fail(g, LT_ERR_SHAPE, "batch_norm: want x (N,C,...), got %s", lt_shape_str(x, s, 64));
+        lti_graph_fail(g, LT_ERR_SHAPE, "%s: want x (N,C,...), got %s", name, lt_shape_str(x, s, 64));
         return NULL;
     }
-    const int batch = !mean && !var;
+    const int batch = !mean && !var, relu = op == LT_OP_BATCH_NORM_RELU;
     int64_t N = x->shape[0], C = x->shape[1], S = 1;
     for (int d = 2; d < x->ndim; d++) S *= x->shape[d];
     const int64_t M = N * S;
-    if (!lti_norm_check_affine(g, "batch_norm", gamma, C) || !lti_norm_check_affine(g, "batch_norm", beta, C))
-        return NULL;
-    if (!batch && (!mean || !var || !lti_norm_check_affine(g, "batch_norm", mean, C) ||
-                   !lti_norm_check_affine(g, "batch_norm", var, C))) {
-        if (!g->status) lti_graph_fail(g, LT_ERR_ARG, "batch_norm: give both running mean and var, or neither");
+    if (!lti_norm_check_affine(g, name, gamma, C) || !lti_norm_check_affine(g, name, beta, C)) return NULL;
+    if (!batch && (!mean || !var || !lti_norm_check_affine(g, name, mean, C) ||
+                   !lti_norm_check_affine(g, name, var, C))) {
+        if (!g->status) lti_graph_fail(g, LT_ERR_ARG, "%s: give both running mean and var, or neither", name);
         return NULL;
     }
     if (batch && M < 2) {
-        lti_graph_fail(g, LT_ERR_SHAPE, "batch_norm: training needs more than 1 value per channel, got x %s",
+        lti_graph_fail(g, LT_ERR_SHAPE, "%s: training needs more than 1 value per channel, got x %s", name,
                        lt_shape_str(x, s, 64));
+        return NULL;
+    }
+    if (res && (!lti_check_f32(g, name, res) || lt_numel(res) != lt_numel(x) || res->ndim != x->ndim ||
+                memcmp(res->shape, x->shape, sizeof(int64_t) * (size_t)x->ndim))) {
+        if (!g->status)
+            lti_graph_fail(g, LT_ERR_SHAPE, "%s: the residual %s must have x's shape %s", name,
+                           lt_shape_str(res, s2, 64), lt_shape_str(x, s, 64));
         return NULL;
     }
     lt_tensor *y = lti_like(g, x);
     float *st = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * C + 1)); /* mean (C), rstd (C) */
     if (!y || !st) return NULL;
-    const float *ga = gamma ? gamma->data : NULL, *be = beta ? beta->data : NULL;
+    const float *ga = gamma ? gamma->data : NULL, *be = beta ? beta->data : NULL, *rd = res ? res->data : NULL;
     #pragma omp parallel for schedule(static) if (M * C > 65536)
     for (int64_t c = 0; c < C; c++) {
         double mu, v;
         if (batch) {
-            double sum = 0, ss = 0;
-            LTI_BN_SUM(sum, x->data[i]);
-            mu = sum / (double)M;
-            LTI_BN_SUM(ss, (x->data[i] - mu) * (x->data[i] - mu));
-            v = ss / (double)M;
+            lti_bn_stats(x->data, N, C, S, c, &mu, &v);
             if (stats) {
                 stats[c] = (float)mu;
-                stats[C + c] = (float)(ss / (double)(M - 1));
+                stats[C + c] = (float)(v * (double)M / (double)(M - 1));
             }
         } else {
             mu = mean->data[c];
@@ -285,45 +391,72 @@ lt_tensor *lt_batch_norm(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const
         st[C + c] = rstd;
         const float a = rstd * (ga ? ga[c] : 1.0f), b = (be ? be[c] : 0.0f) - m * a; /* y = a·x + b */
         for (int64_t n = 0; n < N; n++) {
-            const float *xp = x->data + (n * C + c) * S;
-            float *yp = y->data + (n * C + c) * S;
-            for (int64_t j = 0; j < S; j++) yp[j] = xp[j] * a + b;
+            const int64_t o = (n * C + c) * S;
+            const float *xp = x->data + o, *rp = rd ? rd + o : NULL;
+            float *yp = y->data + o;
+            if (!relu) lti_bn_out(xp, NULL, yp, S, a, b, 0);
+            else if (rp) lti_bn_out(xp, rp, yp, S, a, b, 1);
+            else lti_bn_out(xp, NULL, yp, S, a, b, 1);
         }
     }
-    lti_node *nd = lti_graph_record(g, LT_OP_BATCH_NORM, y, 3, (lt_tensor *[]){x, gamma, beta});
+    lti_node *nd = lti_graph_record(g, op, y, res ? 4 : 3, (lt_tensor *[]){x, gamma, beta, res});
     if (nd) {
-        nd->iarg[0] = batch; nd->iarg[1] = C; nd->iarg[2] = S;
+        nd->iarg[0] = batch; nd->iarg[1] = C; nd->iarg[2] = S; nd->iarg[3] = relu;
         nd->farg[0] = eps;
         nd->saved = st;
     }
     return y;
 }
 
+lt_tensor *lt_batch_norm(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const lt_tensor *var, lt_tensor *gamma,
+                         lt_tensor *beta, float eps, float *stats) {
+    return lti_bn(g, LT_OP_BATCH_NORM, "batch_norm", x, mean, var, gamma, beta, eps, stats, NULL);
+}
+
+lt_tensor *lt_batch_norm_relu(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const lt_tensor *var,
+                              lt_tensor *gamma, lt_tensor *beta, float eps, float *stats, lt_tensor *res) {
+    return lti_bn(g, LT_OP_BATCH_NORM_RELU, "batch_norm_relu", x, mean, var, gamma, beta, eps, stats, res);
+}
+
 void lti_batch_norm_backward(lt_graph *g, lti_node *nd) {
-    lt_tensor *x = nd->in[0], *gamma = nd->in[1], *beta = nd->in[2];
-    const int batch = (int)nd->iarg[0];
+    lt_tensor *x = nd->in[0], *gamma = nd->in[1], *beta = nd->in[2], *res = nd->nin > 3 ? nd->in[3] : NULL;
+    const int batch = (int)nd->iarg[0], relu = (int)nd->iarg[3];
     const int64_t N = x->shape[0], C = nd->iarg[1], S = nd->iarg[2], M = N * S;
-    const float *dy = nd->out->grad, *mean = nd->saved, *rstd = mean + C, *ga = gamma ? gamma->data : NULL;
-    float *dx = x->requires_grad ? lti_grad(g, x) : NULL;
+    const float *dy = nd->out->grad, *y = nd->out->data, *mean = nd->saved, *rstd = mean + C;
+    const float *ga = gamma ? gamma->data : NULL;
+    /* dx and dr overwrite buffers nothing was added to yet (no zeroing pass); with res = x
+     * both add into one zeroed buffer */
+    int fx = 0, fr = 0;
+    const int same = res == x;
+    float *dx = !x->requires_grad ? NULL : same ? lti_grad(g, x) : lti_grad_out(g, x, &fx);
+    float *dr = !res || !res->requires_grad ? NULL : same ? dx : lti_grad_out(g, res, &fr);
     float *dg = gamma && gamma->requires_grad ? lti_grad(g, gamma) : NULL;
     float *db = beta && beta->requires_grad ? lti_grad(g, beta) : NULL;
     if (g->status) return;
     #pragma omp parallel for schedule(static) if (M * C > 65536)
     for (int64_t c = 0; c < C; c++) {
-        const double m = mean[c], r = rstd[c], gc = ga ? ga[c] : 1.0;
-        double sdy = 0, sdyx = 0; /* Σ dy, Σ dy·x̂ */
-        LTI_BN_SUM(sdy, dy[i]);
-        LTI_BN_SUM(sdyx, dy[i] * (x->data[i] - m) * r);
+        const float m = mean[c], r = rstd[c];
+        double sdy = 0, sdyx = 0; /* Σ dy', Σ dy'·(x − mean), dy' = dy masked by the relu */
+        for (int64_t n = 0; n < N; n++) {
+            const int64_t o = (n * C + c) * S;
+            if (relu) lti_bn_plane_grad(dy + o, y + o, x->data + o, m, S, 1, dr ? dr + o : NULL, fr, &sdy, &sdyx);
+            else lti_bn_plane_grad(dy + o, y + o, x->data + o, m, S, 0, NULL, 0, &sdy, &sdyx);
+        }
+        sdyx *= r; /* Σ dy'·x̂ */
         if (dg) dg[c] += (float)sdyx;
         if (db) db[c] += (float)sdy;
         if (!dx) continue;
-        /* batch statistics: dx = gamma·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)); given ones: gamma·rstd·dy */
-        const double a = batch ? sdy / (double)M : 0, b = batch ? sdyx / (double)M : 0;
+        /* batch statistics: dx = gamma·rstd·(dy' − mean(dy') − x̂·mean(dy'·x̂)); given ones: gamma·rstd·dy' */
+        const float gr = (ga ? ga[c] : 1.0f) * r, fa = batch ? (float)(sdy / (double)M) : 0.0f;
+        const float fb = batch ? (float)(sdyx / (double)M) * r : 0.0f;
         for (int64_t n = 0; n < N; n++) {
             const int64_t o = (n * C + c) * S;
-            for (int64_t j = 0; j < S; j++)
-                dx[o + j] += (float)(gc * r * (dy[o + j] - a - (x->data[o + j] - m) * r * b));
+            if (relu) lti_bn_plane_dx(dy + o, y + o, x->data + o, m, S, 1, gr, fa, fb, dx + o, fx);
+            else lti_bn_plane_dx(dy + o, y + o, x->data + o, m, S, 0, gr, fa, fb, dx + o, fx);
         }
     }
 }
-#undef LTI_BN_SUM
+
+void lti_batch_norm_relu_backward(lt_graph *g, lti_node *nd) { lti_batch_norm_backward(g, nd); }
+#undef LTI_BN_LD
+#undef LTI_BN_WHERE

@@ -25,6 +25,7 @@ typedef enum lt_op {
     /* norm.c */
     LT_OP_GROUP_NORM, LT_OP_LAYER_NORM, LT_OP_DROPOUT,
     LT_OP_BATCH_NORM,
+    LT_OP_BATCH_NORM_RELU,
     /* attention.c */
     LT_OP_CAUSAL_SOFTMAX, LT_OP_ATTENTION,
     /* special.c */

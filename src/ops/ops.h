@@ -103,6 +103,10 @@ lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p);
  * mean, var (C) given (eval): normalizes with them, held constant; stats is unused. */
 lt_tensor *lt_batch_norm(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const lt_tensor *var, lt_tensor *gamma,
                          lt_tensor *beta, float eps, float *stats);
+/* relu(batch_norm(x) + res) in one pass over memory each way (the ResNet block's bn-relu and
+ * bn-add-relu); res NULL or of x's shape; the rest as lt_batch_norm. */
+lt_tensor *lt_batch_norm_relu(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const lt_tensor *var,
+                              lt_tensor *gamma, lt_tensor *beta, float eps, float *stats, lt_tensor *res);
 
 /* ---- attention.c ---- */
 /* scores (...,T,T) -> softmax over the last axis with entries j > i masked out */

@@ -1,6 +1,7 @@
 /* Shape ops: reshape (a view), permute/transpose, slice, concat, embedding.
  * All but reshape copy; every backward scatters the output gradient back to
- * where the value came from, adding (never assigning). */
+ * where the value came from, adding (never assigning), but reshape's, which hands its
+ * output's gradient buffer to the input when the input has none yet. */
 #include <string.h>
 
 #include "ops/internal.h"
@@ -54,6 +55,11 @@ lt_tensor *lt_reshape(lt_graph *g, lt_tensor *a, int ndim, const int64_t *shape)
 void lti_reshape_backward(lt_graph *g, lti_node *n) {
     lt_tensor *a = n->in[0];
     if (!a->requires_grad) return;
+    if (!a->grad && n->out->grad) { /* nothing added to a's gradient yet: it is the output's, handed over */
+        a->grad = n->out->grad;
+        n->out->grad = NULL;
+        return;
+    }
     float *da = lti_grad(g, a);
     if (!da) return;
     const float *dy = n->out->grad;

@@ -51,6 +51,7 @@ const lti_op_def lti_op_table[LT_OP_COUNT] = {
     [LT_OP_LAYER_NORM] = {"layer_norm", lti_layer_norm_backward},
     [LT_OP_DROPOUT] = {"dropout", lti_dropout_backward},
     [LT_OP_BATCH_NORM] = {"batch_norm", lti_batch_norm_backward},
+    [LT_OP_BATCH_NORM_RELU] = {"batch_norm_relu", lti_batch_norm_relu_backward},
     [LT_OP_CAUSAL_SOFTMAX] = {"causal_softmax", lti_causal_softmax_backward},
     [LT_OP_ATTENTION] = {"attention", lti_attention_backward},
     [LT_OP_STOP_GRADIENT] = {"stop_gradient", lti_stop_gradient_backward},

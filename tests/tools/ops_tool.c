@@ -1,5 +1,5 @@
 /* Helper of tests/test_torch_ops.sh: runs conv2d, conv_transpose2d, group_norm,
- * layer_norm, causal_softmax, attention, gelu, linear_add and nt_xent on inputs PyTorch wrote, and writes the outputs
+ * layer_norm, causal_softmax, attention, gelu, linear_add, nt_xent, batch_norm and batch_norm_relu on inputs PyTorch wrote, and writes the outputs
  * and the gradients of Σ r·y back for PyTorch to compare.
  *   ops_tool DIR   for each case NAME: reads DIR/NAME.in = the inputs then r, raw
  *                  float32, shapes fixed below (and, independently, in the script);
@@ -32,6 +32,8 @@ static const tool_case CASES[] = {
     {"linear_add", 4, {2, 2, 1, 2}, {{9, 7}, {5, 7}, {5}, {9, 5}}}, /* x, w, bias, res */
     {"nt_xent", 1, {2}, {{10, 6}}}, /* 5 examples × 2 views, tau 0.5 */
     {"conv2d_wino", 3, {4, 4, 1}, {{5, 20, 7, 7}, {18, 20, 3, 3}, {18}}}, /* stride 1 pad 1: Winograd */
+    {"batch_norm", 3, {4, 1, 1}, {{6, 4, 5, 3}, {4}, {4}}},                        /* batch statistics, eps 1e-5 */
+    {"batch_norm_relu", 4, {4, 1, 1, 4}, {{4, 5, 3, 3}, {5}, {5}, {4, 5, 3, 3}}}, /* relu(bn(x) + res) */
 };
 
 static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
@@ -49,7 +51,9 @@ static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
     case 10: return lt_conv_transpose2d(g, in[0], in[1], in[2], 2, 1);
     case 11: return lt_linear_add(g, in[0], in[1], in[2], in[3]);
     case 12: return lt_nt_xent(g, in[0], 0.5f);
-    default: return lt_conv2d(g, in[0], in[1], in[2], 1, 1); /* conv2d_wino */
+    case 13: return lt_conv2d(g, in[0], in[1], in[2], 1, 1); /* conv2d_wino */
+    case 14: return lt_batch_norm(g, in[0], NULL, NULL, in[1], in[2], 1e-5f, NULL);
+    default: return lt_batch_norm_relu(g, in[0], NULL, NULL, in[1], in[2], 1e-5f, NULL, in[3]);
     }
 }
 

@@ -38,4 +38,37 @@ rc=$?
     bad "bad list: exit $rc $(cat "$T/err")"
 "$C" run "$T/list" -j 0 > /dev/null 2>&1
 [ $? = 2 ] && ok "-j 0: exit 2" || bad "-j 0 accepted"
+# pause / cont / stop on a detached campaign: SIGSTOP, SIGCONT, then SIGTERM saves `last`
+train --epochs 1 --out "$T/long" 2>> "$T/err" || bad "setup long run: $(cat "$T/err")"
+python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); c["epochs"]=100000; json.dump(c, open(p,"w"))' "$T/long/config.json"
+echo "$T/long" > "$T/llist"
+LATENT=$LATENT CAMPAIGN_NICE=0 "$C" start "$T/llist" > "$T/start" 2>&1 || bad "start: $(cat "$T/start")"
+state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+for _ in $(seq 100); do [ -s "$T/long/campaign.pid" ] && [ "$(epochs "$T/long")" -ge 2 ] && break; sleep 0.1; done
+pid=$(cat "$T/long/campaign.pid" 2>/dev/null)
+if [ -z "$pid" ]; then
+    bad "start: no campaign.pid after 10 s: $(cat "$T/start" "$T/llist.log" 2>&1)"
+else
+    LATENT=$LATENT "$C" pause "$T/llist" > /dev/null 2>&1
+    sleep 0.3
+    s1=$(state "$pid") n1=$(epochs "$T/long")
+    sleep 0.5
+    [ "$s1" = T ] && [ "$(epochs "$T/long")" = "$n1" ] && ok "pause: the run is stopped (state T) and makes no progress" || bad "pause: state '$s1'"
+    LATENT=$LATENT "$C" status "$T/llist" | grep -q running && ok "status: a paused run shows as running" || bad "status while paused"
+    LATENT=$LATENT "$C" cont "$T/llist" > /dev/null 2>&1
+    sleep 0.3
+    s2=$(state "$pid")
+    for _ in $(seq 100); do [ "$(epochs "$T/long")" -gt "$n1" ] && break; sleep 0.1; done
+    [ "$s2" != T ] && [ "$(epochs "$T/long")" -gt "$n1" ] && ok "cont: the run goes on" || bad "cont: state '$s2', epochs $(epochs "$T/long")"
+    LATENT=$LATENT "$C" stop "$T/llist" > /dev/null 2>&1
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do [ -e "$T/long/campaign.pid" ] || break; sleep 0.1; done
+    n2=$(epochs "$T/long")
+    ! kill -0 "$pid" 2>/dev/null && [ ! -e "$T/long/campaign.pid" ] && grep -q "saved" "$T/long/campaign.log" &&
+        ok "stop: the run saved and exited after $n2 epochs" || bad "stop: $(tail -3 "$T/long/campaign.log")"
+    LATENT=$LATENT "$C" status "$T/llist" | grep -q waiting && ok "status: a stopped run is waiting" || bad "status after stop"
+    echo "$T/long --epochs $((n2 + 1))" > "$T/llist2"
+    LATENT=$LATENT CAMPAIGN_NICE=0 "$C" run "$T/llist2" > "$T/out2" 2>&1 && [ "$(epochs "$T/long")" = $((n2 + 1)) ] &&
+        ok "the stopped run resumes to the list's --epochs $((n2 + 1))" || bad "resume after stop: $(cat "$T/out2")"
+fi
 lt_finish "campaign"

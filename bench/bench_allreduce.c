@@ -6,16 +6,10 @@
  * all-reduce moves per rank). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "common.h"
 #include "core/alloc.h"
 #include "train/comm.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -24,10 +18,7 @@ static int cmp(const void *a, const void *b) {
 
 int main(void) {
     lt_comm *c;
-    if (lt_comm_world(&c)) {
-        fprintf(stderr, "bench_allreduce: %s\n", lt_error_message());
-        return 1;
-    }
+    if (lt_comm_world(&c)) ltb_die("bench_allreduce", NULL);
     const int R = lt_comm_size(c), me = lt_comm_rank(c);
     if (R < 2) {
         printf("bench_allreduce: one process (MPI %s); run it under mpirun -np 2 (bench/run_mpi.sh)\n",
@@ -48,9 +39,9 @@ int main(void) {
         const int reps = n >= (4 << 20) ? 20 : 200;
         for (int64_t i = 0; i < n; i++) buf[i] = 1e-3f * (float)(i % 1000);
         for (int r = 0; r < 3 + reps; r++) {
-            const double t0 = now();
+            const double t0 = ltb_now();
             if (lt_comm_sum_f32(c, buf, n)) return 1;
-            if (r >= 3) t[r - 3] = now() - t0;
+            if (r >= 3) t[r - 3] = ltb_now() - t0;
         }
         /* rank 0 reports the slowest rank's median */
         qsort(t, (size_t)reps, sizeof *t, cmp);

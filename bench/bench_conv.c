@@ -9,19 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "autograd/backward.h"
+#include "common.h"
 #include "core/rng.h"
-#include "core/threads.h"
 #include "ops/ops.h"
-
-static double clock_s(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-static double now(void) { return clock_s(CLOCK_MONOTONIC); }
 
 typedef struct {
     const char *name;
@@ -51,9 +42,9 @@ static void fill(lt_tensor *t, lt_rng *r) {
 }
 
 int main(int argc, char **argv) {
-    int rounds = argc > 1 ? atoi(argv[1]) : 5;
+    int rounds = ltb_arg(argc, argv, 1, 5);
     const char *only = argc > 2 ? argv[2] : NULL;
-    lt_threads_set(0);
+    ltb_threads(0);
     lt_rng rng;
     lt_rng_seed(&rng, 1);
     lt_graph g;
@@ -72,14 +63,11 @@ int main(int argc, char **argv) {
             for (int pass = 0; pass < 2; pass++) { /* 0: forward, no grad; 1: forward + backward */
                 lt_graph_reset(&g);
                 lt_graph_set_grad(&g, pass);
-                double t0 = now();
+                double t0 = ltb_now();
                 lt_tensor *y = k->transpose ? lt_conv_transpose2d(&g, &x, &w, &b, k->stride, k->pad)
                                             : lt_conv2d(&g, &x, &w, &b, k->stride, k->pad);
-                if (!y || (pass && lt_backward_from(&g, y, NULL))) {
-                    fprintf(stderr, "bench_conv: %s\n", lt_error_message());
-                    return 1;
-                }
-                double t = now() - t0;
+                if (!y || (pass && lt_backward_from(&g, y, NULL))) ltb_die("bench_conv", NULL);
+                double t = ltb_now() - t0;
                 if (r < 2) continue;
                 if (pass) best_fb = t < best_fb ? t : best_fb;
                 else best_f = t < best_f ? t : best_f;

@@ -12,15 +12,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
 
-#include "autograd/backward.h"
+#include "common.h"
 #include "core/params.h"
 #include "core/rng.h"
-#include "core/threads.h"
 #include "ops/ops.h"
-#include "optim/optim.h"
 
 #define B 64
 
@@ -31,12 +27,6 @@ typedef struct {
 typedef struct {
     layer e1, e2, r[2][2], d1, d2;
 } net;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* w (a, b, k, k) and bias (nb), PyTorch's default init bound 1/sqrt(fan_in) */
 static layer add(lt_params *p, const char *name, int64_t a, int64_t b, int64_t k, int64_t nb) {
@@ -74,14 +64,37 @@ static lt_tensor *forward_loss(lt_graph *g, const net *m, lt_tensor *x) {
     return lt_mean(g, lt_mul(g, d, d), LT_AXIS_ALL, 0);
 }
 
+typedef struct {
+    const net *m;
+    lt_params *p;
+    lt_optim *opt;
+    lt_graph *g;
+    float *xs; /* (B, C, S, S) */
+    int64_t C, S;
+    float lr, loss;
+} convnet_ctx;
+
+static int convnet_step(void *ud, int round) {
+    (void)round;
+    convnet_ctx *c = ud;
+    lt_graph_reset(c->g);
+    lt_tensor *x = lt_graph_wrap(c->g, c->xs, 4, (int64_t[]){B, c->C, c->S, c->S});
+    lt_tensor *l = x ? forward_loss(c->g, c->m, x) : NULL;
+    lt_params_zero_grad(c->p);
+    if (!l || lt_backward(c->g, l)) return 1;
+    c->loss = l->data[0];
+    lt_optim_step(c->opt, c->p, c->lr);
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    int S = argc > 1 ? atoi(argv[1]) : 28, rounds = argc > 2 ? atoi(argv[2]) : 5, steps = argc > 3 ? atoi(argv[3]) : 10;
+    int S = ltb_arg(argc, argv, 1, 28), rounds = ltb_arg(argc, argv, 2, 5), steps = ltb_arg(argc, argv, 3, 10);
     if ((S != 28 && S != 32) || rounds < 1 || steps < 1) {
         fprintf(stderr, "usage: bench_convnet 28|32 [rounds >= 1] [steps >= 1]\n");
         return 2;
     }
     int64_t C = S == 28 ? 1 : 3;
-    lt_threads_set(0);
+    ltb_threads(0);
     lt_rng rng;
     lt_rng_seed(&rng, 0);
     lt_params p;
@@ -115,31 +128,11 @@ int main(int argc, char **argv) {
     lt_rng_fill_uniform(&rng, xs, B * C * S * S, 0, 1);
     lt_graph g;
     if (lt_graph_init(&g, 0)) return 1;
-    double best = 1e30;
-    float loss = 0;
-    for (int r = -1; r < rounds; r++) { /* round -1: 3 warm-up steps */
-        double t0 = now();
-        for (int s = 0; s < (r < 0 ? 3 : steps); s++) {
-            lt_graph_reset(&g);
-            lt_tensor *x = lt_graph_wrap(&g, xs, 4, (int64_t[]){B, C, S, S});
-            lt_tensor *l = x ? forward_loss(&g, &m, x) : NULL;
-            lt_params_zero_grad(&p);
-            if (!l || lt_backward(&g, l)) {
-                fprintf(stderr, "bench_convnet: %s\n", lt_error_message());
-                return 1;
-            }
-            loss = l->data[0];
-            lt_optim_step(&opt, &p, cfg.lr);
-        }
-        double t = now() - t0;
-        if (r >= 0 && t < best) best = t;
-    }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("net%d: %.1f ex/s (%.2f ms/step, best of %d x %d steps, %d threads), peak RSS %.1f MB, loss %.5f\n", S,
-           B * steps / best, 1e3 * best / steps, rounds, steps, lt_threads_get(), ru.ru_maxrss / 1024.0, loss);
-    printf("BENCH impl=latent case=net%d ex_per_s=%.1f peak_rss_mb=%.1f loss=%.5f\n", S, B * steps / best,
-           ru.ru_maxrss / 1024.0, loss);
+    convnet_ctx c = {&m, &p, &opt, &g, xs, C, S, cfg.lr, 0};
+    const double rate = ltb_best_rate("bench_convnet", rounds, steps, 3, B, convnet_step, &c, NULL); /* 3 warm-up steps */
+    printf("net%d: %.1f ex/s (%.2f ms/step, best of %d x %d steps, %d threads), peak RSS %.1f MB, loss %.5f\n", S, rate,
+           1e3 * B / rate, rounds, steps, lt_threads_get(), ltb_peak_rss_mb(), c.loss);
+    printf("BENCH impl=latent case=net%d ex_per_s=%.1f peak_rss_mb=%.1f loss=%.5f\n", S, rate, ltb_peak_rss_mb(), c.loss);
     lt_graph_free(&g);
     lt_optim_free(&opt);
     lt_params_free(&p);

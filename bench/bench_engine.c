@@ -14,25 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "autograd/backward.h"
+#include "common.h"
 #include "core/params.h"
 #include "core/rng.h"
-#include "core/threads.h"
 #include "ops/ops.h"
-#include "optim/optim.h"
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void die(const char *what) {
-    fprintf(stderr, "bench_engine: %s: %s\n", what, lt_error_message());
-    exit(1);
-}
+static void die(const char *what) { ltb_die("bench_engine", what); }
 
 /* ---- (a) GEMM ---- */
 
@@ -53,7 +41,7 @@ static void bench_gemm(gemm_case c, int rounds, lt_rng *rng) {
     for (int r = 0; r < 2 * rounds + 1; r++) { /* round 0 warms up; odd and even rounds swap the order */
         double t[3];
         for (int side = 0; side < 2; side++) {
-            t[side] = now();
+            t[side] = ltb_now();
             if ((side + r) % 2 == 0) {
                 for (int i = 0; i < reps; i++)
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)c.M, (blasint)c.N, (blasint)c.K,
@@ -65,7 +53,7 @@ static void bench_gemm(gemm_case c, int rounds, lt_rng *rng) {
                 }
             }
         }
-        t[2] = now();
+        t[2] = ltb_now();
         if (r == 0) continue;
         double first = (t[1] - t[0]) / reps, second = (t[2] - t[1]) / reps;
         double raw = r % 2 == 0 ? first : second, eng = r % 2 == 0 ? second : first;
@@ -154,16 +142,16 @@ static void bench_train_step(int rounds, lt_rng *rng) {
     double best_raw = 1e30, best_eng = 1e30, best_adam = 1e30;
     float first = 0, last = 0;
     for (int r = 0; r < rounds + 1; r++) {
-        double t0 = now();
+        double t0 = ltb_now();
         for (int i = 0; i < reps; i++) raw_gemms(x, m.w1->data, m.w2->data, h, y, dw1, dw2, dh);
-        double t1 = now();
+        double t1 = ltb_now();
         for (int i = 0; i < reps; i++) {
             last = mlp_step(&m, &xt);
             if (r == 0 && i == 0) first = last;
         }
-        double t2 = now();
+        double t2 = ltb_now();
         for (int i = 0; i < reps; i++) lt_optim_step(&m.opt, &m.p, 0.0f); /* the Adam pass alone (lr 0) */
-        double t3 = now();
+        double t3 = ltb_now();
         if (r == 0) continue;
         if ((t1 - t0) / reps < best_raw) best_raw = (t1 - t0) / reps;
         if ((t2 - t1) / reps < best_eng) best_eng = (t2 - t1) / reps;
@@ -183,9 +171,9 @@ static void bench_train_step(int rounds, lt_rng *rng) {
 }
 
 int main(int argc, char **argv) {
-    int rounds = argc > 1 ? atoi(argv[1]) : 15;
+    int rounds = ltb_arg(argc, argv, 1, 15);
     if (rounds < 1) rounds = 1;
-    lt_threads_set(0);
+    ltb_threads(0);
     printf("latent engine benchmark: OpenBLAS %s, %d threads, best of %d rounds\n", lt_blas_corename(),
            lt_threads_get(), rounds);
     lt_rng rng;

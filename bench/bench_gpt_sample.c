@@ -10,32 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common.h"
 #include "core/alloc.h"
-#include "core/threads.h"
 #include "models/internal.h"
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int main(int argc, char **argv) {
-    const int rounds = argc > 1 ? atoi(argv[1]) : 3, layers = argc > 2 ? atoi(argv[2]) : 4;
-    const int width = argc > 3 ? atoi(argv[3]) : 128;
-    const char *th = getenv("LATENT_THREADS");
-    lt_threads_set(th ? atoi(th) : 2);
+    const int rounds = ltb_arg(argc, argv, 1, 3), layers = ltb_arg(argc, argv, 2, 4);
+    const int width = ltb_arg(argc, argv, 3, 128);
+    ltb_threads(2);
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"vocab\": 512, \"height\": 7, \"width\": 7, \"layers\": %d, \"heads\": 4, \"d_model\": %d}",
              layers, width);
     json_t *j = json_loads(cfg, 0, NULL);
     lt_model *m;
-    if (lt_model_create("gpt", j, &m)) {
-        fprintf(stderr, "bench_gpt_sample: %s\n", lt_error_message());
-        return 1;
-    }
+    if (lt_model_create("gpt", j, &m)) ltb_die("bench_gpt_sample", NULL);
     json_decref(j);
     const int64_t n = 64, T = m->dim, K = m->vocab;
     int64_t *codes = lt_malloc((size_t)(n * T) * sizeof *codes);
@@ -48,13 +37,13 @@ int main(int argc, char **argv) {
     for (int r = 0; r < rounds; r++) {
         lt_rng rng;
         lt_rng_seed(&rng, 1);
-        double t0 = now();
+        double t0 = ltb_now();
         if (m->vt->sample_codes(m, &g, &rng, n, NULL, NULL, codes)) return 1;
-        double t1 = now();
+        double t1 = ltb_now();
         best_cache = t1 - t0 < best_cache ? t1 - t0 : best_cache;
         lt_rng_seed(&rng, 1);
         memset(codes, 0, (size_t)(n * T) * sizeof *codes);
-        t0 = now();
+        t0 = ltb_now();
         for (int64_t t = 0; t < T; t++) {
             lt_tensor *lg = lti_gpt_logits(m, &g, codes, NULL, n); /* (n, T, K); positions > t unused */
             if (!lg) return 1;
@@ -62,7 +51,7 @@ int main(int argc, char **argv) {
                 codes[i * T + t] = lt_sample_token(&rng, lg->data + (i * T + t) * K, K, NULL, rank, probs);
             lt_graph_reset(&g);
         }
-        t1 = now();
+        t1 = ltb_now();
         best_rerun = t1 - t0 < best_rerun ? t1 - t0 : best_rerun;
     }
     printf("gpt sampling, %lld grids of %lld codes (K %lld, %d layers, width %d): KV cache %.3f s, re-run per token "

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common.h"
 #include "models/internal.h"
 
 int main(int argc, char **argv) {
@@ -30,10 +31,7 @@ int main(int argc, char **argv) {
     double dense = 0, done = 0, nonzero = 0;
     for (int64_t k = 0; k < n && k < K; k++) {
         int64_t a, b, c;
-        if (lti_made_macs(m, k, &a, &b, &c)) {
-            fprintf(stderr, "bench_made_flops: %s\n", lt_error_message());
-            return 1;
-        }
+        if (lti_made_macs(m, k, &a, &b, &c)) ltb_die("bench_made_flops", NULL);
         dense += (double)a, done += (double)b, nonzero += (double)c;
     }
     printf("BENCH dense_macs=%.0f staircase_macs=%.0f nonzero_macs=%.0f skipped=%.4f waste=%.4f\n",

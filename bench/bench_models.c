@@ -10,20 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
-#include "autograd/backward.h"
-#include "core/threads.h"
+#include "common.h"
 #include "data/dataset.h"
-#include "models/model.h"
-#include "optim/optim.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct { const char *label, *name, *cfg; int steps; } bench_model;
 static const bench_model models[] = {
@@ -34,74 +23,63 @@ static const bench_model models[] = {
     {"vae", "vae", "{\"dim\": 784, \"hidden\": [500, 500], \"latent\": 50}", 20},
 };
 
-static int run(const bench_model *bm, const lt_dataset *ds, int rounds, int steps) {
-    json_t *cfg = json_loads(bm->cfg, 0, NULL);
-    lt_model *m;
-    if (lt_model_create(bm->name, cfg, &m)) {
-        fprintf(stderr, "bench_models: %s\n", lt_error_message());
-        return 1;
-    }
-    json_decref(cfg);
-    lt_optim opt;
-    lt_optim_config oc = lt_optim_config_default(LT_OPTIM_ADAM, 1e-3f);
-    lt_graph g;
-    if (lt_optim_init(&opt, &oc, &m->params) || lt_graph_init(&g, 0)) {
-        fprintf(stderr, "bench_models: %s\n", lt_error_message());
-        return 1;
-    }
-    const int64_t B = 100, D = ds->dim, N = ds->split[LT_SPLIT_TRAIN].n;
-    float *x = malloc(sizeof(float) * B * D);
-    int64_t *perm = malloc(sizeof(int64_t) * N);
+typedef struct {
+    ltb_step s;        /* its batch.x is x */
+    const lt_dataset *ds;
+    float *x;          /* (B, D) */
+    int64_t *perm;     /* (N) */
+    int64_t step, pos;
+    double loss_sum;
     lt_rng rng;
-    lt_rng_seed(&rng, 1);
-    lt_rng_permutation(&rng, perm, N);
-    int64_t step = 0, pos = 0;
-    double best = 0, loss_sum = 0;
-    for (int r = -1; r < rounds; r++) { /* round -1 warms up caches, arena and optimizer state */
-        double t0 = now();
-        for (int s = 0; s < steps; s++, step++) {
-            if (pos + B > N) { lt_rng_permutation(&rng, perm, N); pos = 0; }
-            lt_dataset_batch(ds, LT_SPLIT_TRAIN, perm + pos, B, LT_BINARIZE_NONE, 0, 0, x, NULL);
-            pos += B;
-            if (m->vt->on_step) m->vt->on_step(m, step);
-            lt_tensor *loss;
-            lt_params_zero_grad(&m->params);
-            if (m->vt->loss(m, &g, &(lt_batch){x, NULL, B, D, NULL}, &loss) || lt_backward(&g, loss)) {
-                fprintf(stderr, "bench_models: %s\n", lt_error_message());
-                return 1;
-            }
-            loss_sum += loss->data[0];
-            lt_optim_step(&opt, &m->params, 1e-3f);
-            lt_graph_reset(&g);
-        }
-        double rate = steps * B / (now() - t0);
-        if (r >= 0 && rate > best) best = rate;
-    }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
+} models_ctx;
+
+/* the next batch of the shuffled training split, on_step, then the step */
+static int models_step(void *ud, int round) {
+    models_ctx *c = ud;
+    const int64_t B = c->s.batch.n, N = c->ds->split[LT_SPLIT_TRAIN].n;
+    if (c->pos + B > N) { lt_rng_permutation(&c->rng, c->perm, N); c->pos = 0; }
+    lt_dataset_batch(c->ds, LT_SPLIT_TRAIN, c->perm + c->pos, B, LT_BINARIZE_NONE, 0, 0, c->x, NULL);
+    c->pos += B;
+    if (c->s.m->vt->on_step) c->s.m->vt->on_step(c->s.m, c->step);
+    c->step++;
+    if (ltb_model_step(&c->s, round)) return 1;
+    c->loss_sum += c->s.loss;
+    return 0;
+}
+
+static int run(const bench_model *bm, const lt_dataset *ds, int rounds, int steps) {
+    const int64_t B = 100, D = ds->dim, N = ds->split[LT_SPLIT_TRAIN].n;
+    const lt_optim_config oc = lt_optim_config_default(LT_OPTIM_ADAM, 1e-3f);
+    models_ctx c = {.ds = ds};
+    ltb_step_open(&c.s, "bench_models", bm->name, json_loads(bm->cfg, 0, NULL), &oc);
+    c.x = malloc(sizeof(float) * B * D);
+    c.perm = malloc(sizeof(int64_t) * N);
+    c.s.batch = (lt_batch){c.x, NULL, B, D, NULL};
+    lt_rng_seed(&c.rng, 1);
+    lt_rng_permutation(&c.rng, c.perm, N);
+    const double best = ltb_best_rate("bench_models", rounds, steps, 0, (double)B, models_step, &c, NULL);
     printf("latent %-6s %8.0f examples/s (best of %d rounds of %d steps, batch %lld, %d threads), mean loss %.1f, peak RSS %.1f MB\n",
-           bm->label, best, rounds, steps, (long long)B, lt_threads_get(), loss_sum / step, ru.ru_maxrss / 1024.0);
-    printf("BENCH impl=latent model=%s ex_per_s=%.1f peak_rss_mb=%.1f threads=%d\n", bm->label, best,
-           ru.ru_maxrss / 1024.0, lt_threads_get());
-    free(x);
-    free(perm);
-    lt_graph_free(&g);
-    lt_optim_free(&opt);
-    lt_model_destroy(m);
+           bm->label, best, rounds, steps, (long long)B, lt_threads_get(), c.loss_sum / c.step, ltb_peak_rss_mb());
+    char keys[64];
+    snprintf(keys, sizeof keys, "model=%s", bm->label);
+    ltb_bench_line(keys, best);
+    free(c.x);
+    free(c.perm);
+    ltb_step_close(&c.s);
     return 0;
 }
 
 int main(int argc, char **argv) {
     const char *which = argc > 1 ? argv[1] : "all";
     const char *dir = argc > 2 ? argv[2] : NULL;
-    int rounds = argc > 3 ? atoi(argv[3]) : 3, steps = argc > 4 ? atoi(argv[4]) : 0;
+    int rounds = ltb_arg(argc, argv, 3, 3), steps = ltb_arg(argc, argv, 4, 0);
     const char *src = getenv("LT_SOURCE_DIR");
     char buf[1024];
     if (!dir) {
         snprintf(buf, sizeof buf, "%s/../shared/data/binarized-mnist", src ? src : ".");
         dir = buf;
     }
-    lt_threads_set(getenv("LATENT_THREADS") ? 0 : 2);
+    ltb_threads(2);
     lt_dataset ds;
     if (lt_dataset_open(dir, 0, &ds)) {
         printf("bench_models: skipped, no binarized MNIST (%s); usage: bench_models [MODEL|all] [DATA_DIR]\n",

@@ -19,10 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "common.h"
 #include "core/rng.h"
 #include "data/crc32c.h"
 #include "data/example.h"
@@ -30,16 +30,7 @@
 
 #define BATCH 100
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static void die(const char *what) {
-    fprintf(stderr, "bench_tfrecord: %s: %s\n", what, lt_error_message());
-    exit(1);
-}
+static void die(const char *what) { ltb_die("bench_tfrecord", what); }
 
 static int64_t file_size(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -98,7 +89,7 @@ static double zlib_inflate_file(const char *path, int64_t *out_bytes) {
     static unsigned char in[1 << 20], out[1 << 20];
     z_stream z = {0};
     inflateInit2(&z, 15 + 16);
-    double t0 = now();
+    double t0 = ltb_now();
     int64_t total = 0;
     int ret = Z_OK;
     while (ret != Z_STREAM_END) {
@@ -113,7 +104,7 @@ static double zlib_inflate_file(const char *path, int64_t *out_bytes) {
             total += (int64_t)(sizeof out - z.avail_out);
         } while (z.avail_in > 0 && ret != Z_STREAM_END);
     }
-    double t = now() - t0;
+    double t = ltb_now() - t0;
     inflateEnd(&z);
     fclose(f);
     *out_bytes = total;
@@ -152,7 +143,7 @@ int main(int argc, char **argv) {
     const int64_t dim = 784;
     char plain[256], gz[256];
     int own = argc < 3;
-    int passes = argc > 3 ? atoi(argv[3]) : 5;
+    int passes = ltb_arg(argc, argv, 3, 5);
     if (own) {
         snprintf(plain, sizeof plain, "/tmp/bench_tfrecord_%ld.tfrecord", (long)getpid());
         snprintf(gz, sizeof gz, "/tmp/bench_tfrecord_%ld.gz", (long)getpid());
@@ -172,9 +163,9 @@ int main(int argc, char **argv) {
     memset(dst, 2, mn);
     double best = 1e30;
     for (int p = 0; p < passes; p++) {
-        double t0 = now();
+        double t0 = ltb_now();
         memcpy(dst, src, mn);
-        double t = now() - t0;
+        double t = ltb_now() - t0;
         if (t < best) best = t;
         sink += (float)dst[p];
     }
@@ -182,9 +173,9 @@ int main(int argc, char **argv) {
     printf("memcpy        %7.2f GB/s   (%zu MiB buffer)\n", memcpy_gbs, mn >> 20);
     best = 1e30;
     for (int p = 0; p < passes; p++) {
-        double t0 = now();
+        double t0 = ltb_now();
         sink += (float)lt_crc32c(src, mn);
-        double t = now() - t0;
+        double t = ltb_now() - t0;
         if (t < best) best = t;
     }
     printf("crc32c        %7.2f GB/s   (%s)\n", (double)mn / best / 1e9,
@@ -201,13 +192,13 @@ int main(int argc, char **argv) {
     double fbest = 1e30;
     best = 1e30;
     for (int p = 0; p < passes; p++) { /* alternated, as below */
-        double t0 = now();
+        double t0 = ltb_now();
         pipeline(plain, dim, NULL, &bytes, &recs);
-        double t = now() - t0;
+        double t = ltb_now() - t0;
         if (t < best) best = t;
-        t0 = now();
+        t0 = ltb_now();
         pipeline(plain, dim, x, &bytes, &recs);
-        t = now() - t0;
+        t = ltb_now() - t0;
         if (t < fbest) fbest = t;
     }
     double pipe_gbs = (double)bytes / best / 1e9, float_gbs = (double)bytes / fbest / 1e9;
@@ -219,9 +210,9 @@ int main(int argc, char **argv) {
     int64_t gbytes = 0, grecs = 0, zbytes = 0;
     double zbest = 1e30;
     for (int p = 0; p < passes; p++) { /* alternated, so both see the same machine load */
-        double t0 = now();
+        double t0 = ltb_now();
         pipeline(gz, dim, NULL, &gbytes, &grecs);
-        double t = now() - t0;
+        double t = ltb_now() - t0;
         if (t < best) best = t;
         t = zlib_inflate_file(gz, &zbytes);
         if (t < zbest) zbest = t;

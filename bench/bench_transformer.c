@@ -15,42 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
-#include "autograd/backward.h"
+#include "common.h"
 #include "core/params.h"
 #include "core/rng.h"
-#include "core/threads.h"
 #include "ops/ops.h"
-#include "optim/optim.h"
 
 enum { LAYERS = 4, HEADS = 4, WIDTH = 128, VOCAB = 512, BATCH = 64 };
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* CPU seconds of all the process's threads: on a loaded machine wall time measures the
- * scheduler as much as the code; CPU time includes OpenMP's spin-waiting, though. */
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_rss_mb(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024.0;
-}
-
-static void die(const char *what) {
-    fprintf(stderr, "bench_transformer: %s: %s\n", what, lt_error_message());
-    exit(1);
-}
+static void die(const char *what) { ltb_die("bench_transformer", what); }
 
 typedef struct {
     lt_tensor *ln1_w, *ln1_b, *qkv_w, *qkv_b, *proj_w, *proj_b; /* (C) (C) (3C,C) (3C) (C,C) (C) */
@@ -130,6 +103,37 @@ static lt_tensor *forward(lt_graph *g, model *m, lt_tensor *tokens, int64_t t0, 
     return lt_linear(g, h, m->head_w, m->head_b);
 }
 
+typedef struct {
+    model *m;
+    lt_optim *opt;
+    lt_graph *g;
+    int64_t *seq, *x, *y; /* (B, T+1), (B, T), (B, T) */
+    lt_rng r;
+    double loss;
+} train_ctx;
+
+/* one step on fresh random sequences: x predicts y, the sequence shifted by one */
+static int train_step(void *ud, int round) {
+    (void)round;
+    train_ctx *c = ud;
+    lt_graph *g = c->g;
+    const int64_t T = c->m->T;
+    for (int64_t i = 0; i < BATCH * (T + 1); i++) c->seq[i] = (int64_t)lt_rng_below(&c->r, VOCAB);
+    for (int64_t b = 0; b < BATCH; b++) {
+        memcpy(c->x + b * T, c->seq + b * (T + 1), sizeof(int64_t) * T);
+        memcpy(c->y + b * T, c->seq + b * (T + 1) + 1, sizeof(int64_t) * T);
+    }
+    lt_tensor *xt = lt_graph_wrap_i64(g, c->x, 2, (int64_t[]){BATCH, T});
+    lt_tensor *yt = lt_graph_wrap_i64(g, c->y, 1, (int64_t[]){BATCH * T});
+    lt_params_zero_grad(&c->m->params);
+    lt_tensor *l = lt_mean(g, lt_cross_entropy(g, forward(g, c->m, xt, 0, NULL), yt), LT_AXIS_ALL, 0);
+    if (!l || lt_backward(g, l)) die("train step");
+    c->loss = l->data[0];
+    lt_optim_step(c->opt, &c->m->params, 3e-4f);
+    lt_graph_reset(g);
+    return 0;
+}
+
 static void train(int64_t T, int rounds, int steps) {
     model m;
     model_init(&m, T);
@@ -137,38 +141,17 @@ static void train(int64_t T, int rounds, int steps) {
     lt_optim_config oc = lt_optim_config_default(LT_OPTIM_ADAM, 3e-4f);
     lt_graph g;
     if (lt_optim_init(&opt, &oc, &m.params) || lt_graph_init(&g, 0)) die("init");
-    int64_t *seq = malloc(sizeof(int64_t) * BATCH * (T + 1)), *x = malloc(sizeof(int64_t) * BATCH * T),
-            *y = malloc(sizeof(int64_t) * BATCH * T);
-    lt_rng r;
-    lt_rng_seed(&r, 2);
-    double best = 0, loss = 0, best_cpu = 1e30;
-    for (int round = -1; round < rounds; round++) { /* round -1 warms the arena and Adam's state */
-        double t0 = now(), c0 = cpu_now();
-        for (int s = 0; s < steps; s++) {
-            for (int64_t i = 0; i < BATCH * (T + 1); i++) seq[i] = (int64_t)lt_rng_below(&r, VOCAB);
-            for (int64_t b = 0; b < BATCH; b++) {
-                memcpy(x + b * T, seq + b * (T + 1), sizeof(int64_t) * T);
-                memcpy(y + b * T, seq + b * (T + 1) + 1, sizeof(int64_t) * T);
-            }
-            lt_tensor *xt = lt_graph_wrap_i64(&g, x, 2, (int64_t[]){BATCH, T});
-            lt_tensor *yt = lt_graph_wrap_i64(&g, y, 1, (int64_t[]){BATCH * T});
-            lt_params_zero_grad(&m.params);
-            lt_tensor *l = lt_mean(&g, lt_cross_entropy(&g, forward(&g, &m, xt, 0, NULL), yt), LT_AXIS_ALL, 0);
-            if (!l || lt_backward(&g, l)) die("train step");
-            loss = l->data[0];
-            lt_optim_step(&opt, &m.params, 3e-4f);
-            lt_graph_reset(&g);
-        }
-        double rate = (double)steps * BATCH * T / (now() - t0), cpu = (cpu_now() - c0) / steps;
-        if (round >= 0 && rate > best) best = rate;
-        if (round >= 0 && cpu < best_cpu) best_cpu = cpu;
-    }
+    train_ctx c = {&m, &opt, &g, malloc(sizeof(int64_t) * BATCH * (T + 1)), malloc(sizeof(int64_t) * BATCH * T),
+                   malloc(sizeof(int64_t) * BATCH * T), {0}, 0};
+    lt_rng_seed(&c.r, 2);
+    double best_cpu;
+    const double best = ltb_best_rate("bench_transformer", rounds, steps, 0, (double)(BATCH * T), train_step, &c, &best_cpu);
     printf("latent  train T=%-3lld %9.0f tokens/s (%.1f ms/step, best of %d rounds of %d steps, batch %d, %d threads), "
            "last loss %.3f, peak RSS %.1f MB, CPU %.2f s/step\n", (long long)T, best, 1e3 * BATCH * T / best, rounds, steps,
-           BATCH, lt_threads_get(), loss, peak_rss_mb(), best_cpu);
+           BATCH, lt_threads_get(), c.loss, ltb_peak_rss_mb(), best_cpu);
     printf("BENCH impl=latent what=train T=%lld tok_per_s=%.1f peak_rss_mb=%.1f cpu_s=%.3f arena_mb=%.1f\n",
-           (long long)T, best, peak_rss_mb(), best_cpu, g.arena.high_water / 1048576.0);
-    free(seq); free(x); free(y);
+           (long long)T, best, ltb_peak_rss_mb(), best_cpu, g.arena.high_water / 1048576.0);
+    free(c.seq); free(c.x); free(c.y);
     lt_graph_free(&g);
     lt_optim_free(&opt);
     lt_params_free(&m.params);
@@ -185,7 +168,7 @@ static void attn(int64_t T, int rounds, int reps) {
     double best[2] = {1e30, 1e30};
     for (int round = -1; round < rounds; round++)
         for (int bwd = 0; bwd < 2; bwd++) {
-            double t0 = now();
+            double t0 = ltb_now();
             for (int i = 0; i < reps; i++) {
                 lt_tensor qkv = lt_tensor_wrap(data, 3, (int64_t[]){BATCH, T, 3 * C});
                 qkv.requires_grad = bwd;
@@ -194,7 +177,7 @@ static void attn(int64_t T, int rounds, int reps) {
                 if (!y || (bwd && lt_backward_from(&g, y, data))) die("attention"); /* seed: any (B,T,C) floats */
                 lt_graph_reset(&g);
             }
-            double ms = 1e3 * (now() - t0) / reps;
+            double ms = 1e3 * (ltb_now() - t0) / reps;
             if (round >= 0 && ms < best[bwd]) best[bwd] = ms;
         }
     printf("latent  attention T=%-3lld qkv (%d,%lld,%lld) %d heads causal: fwd %.3f ms, fwd+bwd %.3f ms (best of %d rounds "
@@ -212,7 +195,7 @@ static double sample(model *m, lt_graph *g, int64_t T, int cached, int64_t *out 
     int64_t *tok = malloc(sizeof(int64_t) * BATCH * T);
     for (int64_t b = 0; b < BATCH; b++) tok[b * T] = b % VOCAB;
     int old = lt_graph_set_grad(g, 0);
-    double t0 = now();
+    double t0 = ltb_now();
     for (int64_t t = 0; t < T; t++) {
         lt_tensor *logits; /* (B,V): position t's */
         if (cached) {
@@ -236,7 +219,7 @@ static double sample(model *m, lt_graph *g, int64_t T, int cached, int64_t *out 
         }
         lt_graph_reset(g);
     }
-    double dt = now() - t0;
+    double dt = ltb_now() - t0;
     lt_graph_set_grad(g, old);
     memcpy(out, tok, sizeof(int64_t) * BATCH * T);
     free(tok);
@@ -275,12 +258,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     int64_t T = atoll(argv[2]);
-    int rounds = argc > 3 ? atoi(argv[3]) : 3, n = argc > 4 ? atoi(argv[4]) : 0;
+    int rounds = ltb_arg(argc, argv, 3, 3), n = ltb_arg(argc, argv, 4, 0);
     if (T < 1 || T > 4096 || rounds < 1) {
         fprintf(stderr, "bench_transformer: T must be in 1..4096 and rounds >= 1\n");
         return 2;
     }
-    lt_threads_set(getenv("LATENT_THREADS") ? 0 : 2);
+    ltb_threads(2);
     if (!strcmp(argv[1], "train")) train(T, rounds, n > 0 ? n : (T <= 64 ? 8 : 2));
     else if (!strcmp(argv[1], "attn")) attn(T, rounds, n > 0 ? n : (T <= 64 ? 40 : 10));
     else if (!strcmp(argv[1], "sample")) sampling(T, rounds);

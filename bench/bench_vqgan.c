@@ -8,34 +8,51 @@
  * Output: a human line and "BENCH impl=latent model=vqgan batch=B ex_per_s=... peak_rss_mb=...". */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
 
-#include "autograd/backward.h"
-#include "core/threads.h"
-#include "models/model.h"
+#include "common.h"
 #include "train/phases.h"
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+typedef struct {
+    lt_model *m;
+    lt_train_plan *plan;
+    lt_graph *g;
+    lt_batch batch;
+    int64_t step;
+    double loss[2]; /* the last step's generator and discriminator losses */
+} vqgan_ctx;
+
+/* one generator + discriminator step through train/phases.h, as `latent train` runs it */
+static int vqgan_step(void *ud, int round) {
+    (void)round;
+    vqgan_ctx *c = ud;
+    c->m->vt->on_step(c->m, c->step);
+    c->g->training = 1;
+    for (int ph = 0; ph < c->plan->n_phases; ph++) {
+        lt_tensor *l;
+        double gn;
+        lt_params_zero_grad(&c->m->params);
+        if (lt_train_phase_loss(c->plan, c->m, c->g, &c->batch, ph, &l) || !l || lt_backward(c->g, l)) return 1;
+        c->loss[ph] = l->data[0];
+        lt_train_phase_update(c->plan, ph, c->step, 0, 0, &gn);
+        lt_graph_reset(c->g);
+    }
+    c->g->training = 0;
+    c->step++;
+    return 0;
 }
 
 int main(int argc, char **argv) {
-    const int64_t B = argc > 1 ? atoi(argv[1]) : 32;
-    const int rounds = argc > 2 ? atoi(argv[2]) : 3, steps = argc > 3 ? atoi(argv[3]) : 5;
-    lt_threads_set(0);
+    const int64_t B = ltb_arg(argc, argv, 1, 32);
+    const int rounds = ltb_arg(argc, argv, 2, 3), steps = ltb_arg(argc, argv, 3, 5);
+    ltb_threads(0);
     json_t *cfg = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "height", 32, "width", 32, "channels", 3,
                             "hidden", 64, "res_blocks", 1, "codes", 512, "code_dim", 64, "downsample", 4, "disc_start", 0);
     json_t *run = json_pack("{s:s, s:f}", "optimizer", "adam", "lr", 2e-4);
     lt_model *m;
     lt_train_plan plan;
     lt_graph g;
-    if (lt_model_create("vqgan", cfg, &m) || lt_train_plan_init(&plan, m, run, 1000) || lt_graph_init(&g, 0)) {
-        fprintf(stderr, "bench_vqgan: %s\n", lt_error_message());
-        return 1;
-    }
+    if (lt_model_create("vqgan", cfg, &m) || lt_train_plan_init(&plan, m, run, 1000) || lt_graph_init(&g, 0))
+        ltb_die("bench_vqgan", NULL);
     json_decref(cfg);
     json_decref(run);
     const int64_t D = m->dim;
@@ -44,37 +61,14 @@ int main(int argc, char **argv) {
     lt_rng_seed(&rng, 1);
     lt_rng_fill_uniform(&rng, x, B * D, -1.0f, 1.0f);
     g.rng = &rng;
-    double best = 0, loss[2] = {0, 0};
-    int64_t step = 0;
-    for (int r = -1; r < rounds; r++) { /* round -1 warms up the arena and Adam's state */
-        const double t0 = now();
-        for (int s = 0; s < steps; s++, step++) {
-            m->vt->on_step(m, step);
-            g.training = 1;
-            for (int ph = 0; ph < plan.n_phases; ph++) {
-                lt_tensor *l;
-                double gn;
-                lt_params_zero_grad(&m->params);
-                if (lt_train_phase_loss(&plan, m, &g, &(lt_batch){x, NULL, B, D, NULL}, ph, &l) || !l || lt_backward(&g, l)) {
-                    fprintf(stderr, "bench_vqgan: %s\n", lt_error_message());
-                    return 1;
-                }
-                loss[ph] = l->data[0];
-                lt_train_phase_update(&plan, ph, step, 0, 0, &gn);
-                lt_graph_reset(&g);
-            }
-            g.training = 0;
-        }
-        const double rate = (double)(steps * B) / (now() - t0);
-        if (r >= 0 && rate > best) best = rate;
-    }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
+    vqgan_ctx c = {m, &plan, &g, {x, NULL, B, D, NULL}, 0, {0, 0}};
+    const double best = ltb_best_rate("bench_vqgan", rounds, steps, 0, (double)B, vqgan_step, &c, NULL);
     printf("latent  vqgan batch %3lld: %7.1f examples/s (best of %d rounds of %d G+D steps, %d threads), last losses "
-           "G %.3f D %.3f, peak RSS %.1f MB\n", (long long)B, best, rounds, steps, lt_threads_get(), loss[0], loss[1],
-           ru.ru_maxrss / 1024.0);
-    printf("BENCH impl=latent model=vqgan batch=%lld ex_per_s=%.1f peak_rss_mb=%.1f threads=%d\n", (long long)B, best,
-           ru.ru_maxrss / 1024.0, lt_threads_get());
+           "G %.3f D %.3f, peak RSS %.1f MB\n", (long long)B, best, rounds, steps, lt_threads_get(), c.loss[0], c.loss[1],
+           ltb_peak_rss_mb());
+    char keys[64];
+    snprintf(keys, sizeof keys, "model=vqgan batch=%lld", (long long)B);
+    ltb_bench_line(keys, best);
     free(x);
     lt_graph_free(&g);
     lt_train_plan_free(&plan);

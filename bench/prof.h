@@ -4,7 +4,7 @@
  * (or the step's start) to its own record (graph.h on_record); a backward the time between
  * two calls of on_backward. Two clocks: wall, and CPU of all threads (spinning included),
  * which a loaded machine distorts less. The optimizer and the graph reset are rows of their
- * own. Header-only: each bench is one file. */
+ * own. Header-only (static inline): each bench is one file. */
 #ifndef LT_BENCH_PROF_H
 #define LT_BENCH_PROF_H
 
@@ -26,14 +26,14 @@ typedef struct {
     int64_t count[LTB_PROF_ROWS];
 } ltb_prof;
 
-static double ltb_clock(clockid_t id) {
+static inline double ltb_clock(clockid_t id) {
     struct timespec ts;
     clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* the time since the last stamp goes to row (direction dir); the stamp moves to now */
-static void ltb_prof_charge(ltb_prof *p, int row, int dir) {
+static inline void ltb_prof_charge(ltb_prof *p, int row, int dir) {
     const double w = ltb_clock(CLOCK_MONOTONIC), c = ltb_clock(CLOCK_PROCESS_CPUTIME_ID);
     p->wall[row][dir] += w - p->wall0;
     p->cpu[row][dir] += c - p->cpu0;
@@ -41,21 +41,21 @@ static void ltb_prof_charge(ltb_prof *p, int row, int dir) {
     p->cpu0 = c;
 }
 
-static void ltb_prof_on_record(void *ud, int64_t node) {
+static inline void ltb_prof_on_record(void *ud, int64_t node) {
     ltb_prof *p = ud;
     const int op = p->g->nodes[node].op;
     ltb_prof_charge(p, op, 0);
     p->count[op]++;
 }
 
-static void ltb_prof_on_backward(void *ud, int64_t node) {
+static inline void ltb_prof_on_backward(void *ud, int64_t node) {
     ltb_prof *p = ud;
     if (node >= p->g->n_nodes) ltb_prof_charge(p, LTB_PROF_OTHER, 0); /* the forward's tail: loss, etc. */
     else ltb_prof_charge(p, p->g->nodes[node].op, 1);
 }
 
 /* LT_PROFILE unset or 0: off, and the hooks stay NULL */
-static void ltb_prof_init(ltb_prof *p, lt_graph *g) {
+static inline void ltb_prof_init(ltb_prof *p, lt_graph *g) {
     memset(p, 0, sizeof *p);
     const char *e = getenv("LT_PROFILE");
     p->on = e && atoi(e) > 0;
@@ -63,7 +63,7 @@ static void ltb_prof_init(ltb_prof *p, lt_graph *g) {
 }
 
 /* start timing a step (call before the forward): the hooks go in */
-static void ltb_prof_step(ltb_prof *p) {
+static inline void ltb_prof_step(ltb_prof *p) {
     if (!p->on) return;
     p->g->on_record = ltb_prof_on_record;
     p->g->on_record_ud = p;
@@ -75,11 +75,11 @@ static void ltb_prof_step(ltb_prof *p) {
 }
 
 /* after the backward: the time since the last node's backward goes to row (the optimizer) */
-static void ltb_prof_mark(ltb_prof *p, int row) {
+static inline void ltb_prof_mark(ltb_prof *p, int row) {
     if (p->on) ltb_prof_charge(p, row, 1);
 }
 
-static void ltb_prof_print(const ltb_prof *p, const char *impl) {
+static inline void ltb_prof_print(const ltb_prof *p, const char *impl) {
     if (!p->on || !p->steps) return;
     double tw = 0, tc = 0, rows[LTB_PROF_ROWS];
     int order[LTB_PROF_ROWS], n = 0;

@@ -8,7 +8,7 @@ see ../shared/peers/torch_conv_ref.py).
 Usage: python3 torch_conv.py layers [rounds] [threads]
        python3 torch_conv.py net28|net32 [rounds] [threads] [steps]
 Prints "BENCH impl=pytorch ..." lines (keys as bench_conv's)."""
-import os, resource, sys, time
+import os, sys, time
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else 'layers'
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
@@ -16,6 +16,7 @@ THREADS = int(sys.argv[3]) if len(sys.argv) > 3 else 2
 os.environ.setdefault('OMP_NUM_THREADS', str(THREADS))
 os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 import torch, torch.nn as nn, torch.nn.functional as F
+from torch_common import best_rate, peak_rss_mb
 
 # (name, transposed, input (C,H,W), weight shape, stride, padding): bench_conv's CASES, same order
 LAYERS = [
@@ -73,18 +74,14 @@ def network(C, S, steps):
     opt = torch.optim.Adam(m.parameters(), lr=2e-4)
     x = torch.rand(B, C, S, S)
 
+    loss = [0.0]
+
     def step():
-        loss = F.mse_loss(m(x), x)
-        opt.zero_grad(); loss.backward(); opt.step()
-        return loss.item()
-    for _ in range(3): step()
-    best = 1e30
-    for _ in range(ROUNDS):
-        t0 = time.perf_counter()
-        for _ in range(steps): loss = step()
-        best = min(best, time.perf_counter() - t0)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f'BENCH impl=pytorch case=net{S} ex_per_s={B * steps / best:.1f} peak_rss_mb={rss:.1f} loss={loss:.5f}',
+        l = F.mse_loss(m(x), x)
+        opt.zero_grad(); l.backward(); opt.step()
+        loss[0] = l.item()
+    rate, _ = best_rate(step, ROUNDS, steps, B, warm=3)
+    print(f'BENCH impl=pytorch case=net{S} ex_per_s={rate:.1f} peak_rss_mb={peak_rss_mb():.1f} loss={loss[0]:.5f}',
           flush=True)
 
 

@@ -6,8 +6,8 @@ to K = 512 logits without bias; input [start, c_0 .. c_{T-2}], loss = summed cro
 grid averaged over the batch; random code grids, AdamW (3e-4, weight decay 0.01).
 Usage: python3 torch_gpt.py [batch 64] [rounds 3] [steps 10] [threads 2] [side 7]
 Prints a line for people and one "BENCH impl=pytorch ..." line."""
-import resource, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
+from torch_common import bench_line, best_rate, int_args, peak_rss_mb, setup
 
 K, C, H, L = 512, 128, 4, 4
 
@@ -35,29 +35,23 @@ class GPT(nn.Module):
 
 
 def main():
-    a = [int(v) for v in sys.argv[1:]]
-    B, rounds, steps, threads, side = (a + [64, 3, 10, 2, 7][len(a):])[:5]
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    B, rounds, steps, threads, side = int_args([64, 3, 10, 2, 7])
+    setup(threads)
     T = side * side
     m = GPT(T)
     opt = torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=0.01)
     codes = torch.randint(K, (B, T))
-    best, loss = 0.0, 0.0
-    for r in range(-1, rounds):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            l = F.cross_entropy(m(codes).reshape(-1, K), codes.reshape(-1), reduction='sum') / B
-            opt.zero_grad(); l.backward(); opt.step()
-            loss = l.item()
-        rate = steps * B / (time.perf_counter() - t0)
-        if r >= 0: best = max(best, rate)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    loss = [0.0]
+
+    def step():
+        l = F.cross_entropy(m(codes).reshape(-1, K), codes.reshape(-1), reduction='sum') / B
+        opt.zero_grad(); l.backward(); opt.step()
+        loss[0] = l.item()
+    best, _ = best_rate(step, rounds, steps, B)
     print('pytorch gpt batch %3d T %3d: %7.1f grids/s (%.1f ms/step, best of %d rounds of %d steps, %d threads), '
           'last loss %.3f, peak RSS %.1f MB' % (B, T, best, 1e3 * B / best, rounds, steps, torch.get_num_threads(),
-                                                 loss, rss))
-    print('BENCH impl=pytorch model=gpt batch=%d T=%d ex_per_s=%.1f peak_rss_mb=%.1f torch=%s'
-          % (B, T, best, rss, torch.__version__))
+                                                 loss[0], peak_rss_mb()))
+    bench_line('model=gpt batch=%d T=%d' % (B, T), best)
 
 
 if __name__ == '__main__':

@@ -6,8 +6,9 @@ Models as in ../shared/peers/torch_ref.py: MADE 784-500-784 (one mask), MADE
 per-dimension loop (NADELoop), VAE 784-500-500-50 (softplus, as latent's vae).
 Usage: python3 torch_models.py MODEL DATA_DIR [rounds] [steps] [threads]
 Prints one "BENCH impl=pytorch ..." line."""
-import gzip, os, resource, struct, sys, time
+import gzip, os, struct, sys
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+from torch_common import bench_line, best_rate, int_args, peak_rss_mb, setup
 
 
 def idx(path):
@@ -87,32 +88,27 @@ MODELS = {'made': (lambda: MADE(), 20), 'made2': (lambda: MADE(H=(500, 500), K=3
 
 def main():
     name, data = sys.argv[1], sys.argv[2]
-    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-    threads = int(sys.argv[5]) if len(sys.argv) > 5 else 2
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    make, steps = MODELS[name]
-    if len(sys.argv) > 4 and int(sys.argv[4]) > 0: steps = int(sys.argv[4])
+    rounds, steps, threads = int_args([3, 0, 2], 3)
+    setup(threads)
+    make, default_steps = MODELS[name]
+    steps = steps if steps > 0 else default_steps
     tr = idx(os.path.join(data, 'train-images-idx3-ubyte.gz'))  # kept as bytes, like latent
     m = make()
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-    B, N, step, best, tot = 100, len(tr), 0, 0.0, 0.0
-    perm, pos = torch.randperm(N), 0
-    for r in range(-1, rounds):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            if pos + B > N: perm, pos = torch.randperm(N), 0
-            x = tr[perm[pos:pos + B]].float(); pos += B
-            if isinstance(m, MADE): m.set_mask(step)
-            loss = m.nll(x).mean()
-            opt.zero_grad(); loss.backward(); opt.step()
-            tot += loss.item(); step += 1
-        rate = steps * B / (time.perf_counter() - t0)
-        if r >= 0: best = max(best, rate)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    B, N = 100, len(tr)
+    st = dict(perm=torch.randperm(N), pos=0, step=0, tot=0.0)
+
+    def step():  # the next batch of the shuffled training images, then the step
+        if st['pos'] + B > N: st['perm'], st['pos'] = torch.randperm(N), 0
+        x = tr[st['perm'][st['pos']:st['pos'] + B]].float(); st['pos'] += B
+        if isinstance(m, MADE): m.set_mask(st['step'])
+        loss = m.nll(x).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+        st['tot'] += loss.item(); st['step'] += 1
+    best, _ = best_rate(step, rounds, steps, B)
     print('pytorch %-6s %8.0f examples/s (best of %d rounds of %d steps, batch %d, %d threads), mean loss %.1f, peak RSS %.1f MB'
-          % (name, best, rounds, steps, B, threads, tot / step, rss))
-    print('BENCH impl=pytorch model=%s ex_per_s=%.1f peak_rss_mb=%.1f threads=%d torch=%s' % (name, best, rss, threads, torch.__version__))
+          % (name, best, rounds, steps, B, threads, st['tot'] / st['step'], peak_rss_mb()))
+    bench_line('model=%s' % name, best, threads)
 
 
 if __name__ == '__main__':

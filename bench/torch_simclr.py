@@ -9,13 +9,12 @@ Usage: python3 torch_simclr.py [batch 256] [rounds 2] [steps 3] [threads 2] [cha
 LT_PROFILE=1: also torch.autograd.profiler's per-op table of the last round's steps (the
 profiler's own overhead is inside that round's rate)."""
 import os
-import resource
-import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_common import bench_line, best_rate, int_args, peak_rss_mb, setup
 
 
 class BasicBlock(nn.Module):
@@ -52,38 +51,28 @@ class SimCLR(nn.Module):
 
 
 def main():
-    a = sys.argv[1:] + [None] * 6
-    B = int(a[0] or 256)
-    rounds, steps, threads = int(a[1] or 2), int(a[2] or 3), int(a[3] or 2)
-    C, S = int(a[4] or 1), int(a[5] or 28)
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    B, rounds, steps, threads, C, S = int_args([256, 2, 3, 2, 1, 28])
+    setup(threads)
     m = SimCLR(C)
     m.train()
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
     x = torch.rand(2 * B, C, S, S)
-    best = 0
+    loss = [None]
+
+    def step():
+        opt.zero_grad()
+        loss[0] = m(x)
+        loss[0].backward()
+        opt.step()
     profile = int(os.environ.get('LT_PROFILE', '0') or 0) > 0
-    for r in range(-1, rounds):
-        prof = torch.autograd.profiler.profile() if profile and r == rounds - 1 else None
-        if prof: prof.__enter__()
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = m(x)
-            loss.backward()
-            opt.step()
-        rate = steps * B / (time.perf_counter() - t0)
-        if prof: prof.__exit__(None, None, None)
-        if r >= 0: best = max(best, rate)
+    prof = torch.autograd.profiler.profile() if profile else None
+    best, _ = best_rate(step, rounds, steps, B, around=lambda r: prof if r == rounds - 1 else None)
     if profile:
         print('pytorch per-op profile of %d steps (self CPU = wall time of the op on its thread):' % steps)
         print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=25))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print('pytorch simclr %dx%dx%d batch %3d: %7.1f examples/s (best of %d rounds of %d steps, %d threads), last loss '
-          '%.3f, peak RSS %.1f MB' % (S, S, C, B, best, rounds, steps, threads, loss.item(), rss))
-    print('BENCH impl=pytorch model=simclr batch=%d ex_per_s=%.1f peak_rss_mb=%.1f threads=%d torch=%s'
-          % (B, best, rss, threads, torch.__version__))
+          '%.3f, peak RSS %.1f MB' % (S, S, C, B, best, rounds, steps, threads, loss[0].item(), peak_rss_mb()))
+    bench_line('model=simclr batch=%d' % B, best, threads)
 
 
 if __name__ == '__main__':

@@ -6,8 +6,9 @@ token sequences, batch 64, Adam lr 3e-4. Attention is written the way PyTorch 1.
 write it (minGPT): qkv split, view(B,T,H,Dh), q·kᵀ/√Dh, causal mask, softmax, ·v.
 Usage: python3 torch_transformer.py train|attn T [rounds] [steps|reps] [threads]
 Prints a line for people and one "BENCH impl=pytorch ..." line."""
-import math, resource, sys, time
+import math, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
+from torch_common import best_rate, int_args, peak_rss_mb, setup
 
 LAYERS, HEADS, WIDTH, VOCAB, BATCH = 4, 4, 128, 512, 64
 
@@ -49,21 +50,19 @@ class GPT(nn.Module):
 def train(T, rounds, steps):
     m = GPT(T)
     opt = torch.optim.Adam(m.parameters(), lr=3e-4)
-    best, loss, best_cpu = 0.0, 0.0, 1e30
-    for r in range(-1, rounds):
-        t0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(steps):
-            seq = torch.randint(VOCAB, (BATCH, T + 1))
-            x, y = seq[:, :T], seq[:, 1:]
-            l = F.cross_entropy(m(x).reshape(-1, VOCAB), y.reshape(-1))
-            opt.zero_grad(); l.backward(); opt.step()
-            loss = l.item()
-        rate, cpu = steps * BATCH * T / (time.perf_counter() - t0), (time.process_time() - c0) / steps
-        if r >= 0: best, best_cpu = max(best, rate), min(best_cpu, cpu)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    loss = [0.0]
+
+    def step():
+        seq = torch.randint(VOCAB, (BATCH, T + 1))
+        x, y = seq[:, :T], seq[:, 1:]
+        l = F.cross_entropy(m(x).reshape(-1, VOCAB), y.reshape(-1))
+        opt.zero_grad(); l.backward(); opt.step()
+        loss[0] = l.item()
+    best, best_cpu = best_rate(step, rounds, steps, BATCH * T)
+    rss = peak_rss_mb()
     print('pytorch train T=%-3d %9.0f tokens/s (%.1f ms/step, best of %d rounds of %d steps, batch %d, %d threads), '
           'last loss %.3f, peak RSS %.1f MB, CPU %.2f s/step' % (T, best, 1e3 * BATCH * T / best, rounds, steps, BATCH,
-                                                                   torch.get_num_threads(), loss, rss, best_cpu))
+                                                                   torch.get_num_threads(), loss[0], rss, best_cpu))
     print('BENCH impl=pytorch what=train T=%d tok_per_s=%.1f peak_rss_mb=%.1f cpu_s=%.3f torch=%s'
           % (T, best, rss, best_cpu, torch.__version__))
 
@@ -91,10 +90,8 @@ def attn(T, rounds, reps):
 
 def main():
     mode, T = sys.argv[1], int(sys.argv[2])
-    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-    n = int(sys.argv[4]) if len(sys.argv) > 4 else 0
-    torch.set_num_threads(int(sys.argv[5]) if len(sys.argv) > 5 else 2)
-    torch.manual_seed(0)
+    rounds, n, threads = int_args([3, 0, 2], 3)
+    setup(threads)
     if mode == 'train': train(T, rounds, n if n > 0 else (8 if T <= 64 else 2))
     elif mode == 'attn': attn(T, rounds, n if n > 0 else (40 if T <= 64 else 10))
     else: sys.exit('torch_transformer.py: unknown mode %r (train, attn)' % mode)

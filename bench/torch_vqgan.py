@@ -8,13 +8,11 @@ betas (0.5, 0.9)) for each network. A step: generator update, then discriminator
 the same batch and the detached reconstruction. Fixed uniform [-1,1) inputs.
 
 Usage: python3 torch_vqgan.py [batch 32] [rounds 3] [steps 5] [threads 2]"""
-import resource
-import sys
-import time
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_common import bench_line, best_rate, int_args, peak_rss_mb, setup
 
 
 def norm(c): return nn.GroupNorm(32, c, eps=1e-6)
@@ -104,42 +102,36 @@ def disc(C=3, ndf=64, n_layers=2):
 
 
 def main():
-    B = int(sys.argv[1]) if len(sys.argv) > 1 else 32
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    steps = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 2
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    B, rounds, steps, threads = int_args([32, 3, 5, 2])
+    setup(threads)
     g, d = VQGAN(), disc()
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.9))
     x = torch.rand(B, 3, 32, 32) * 2 - 1
     last = g.conv_out.weight
-    best = 0
-    for r in range(-1, rounds):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            xrec, qloss = g(x)
-            nll = (x - xrec).abs().mean()
-            gl = -d(xrec).mean()
-            gn = torch.autograd.grad(nll, last, retain_graph=True)[0].norm()
-            gg = torch.autograd.grad(gl, last, retain_graph=True)[0].norm()
-            lam = torch.clamp(gn / (gg + 1e-4), 0, 1e4).detach() * 0.8
-            loss = nll + lam * gl + qloss
-            opt_g.zero_grad()
-            loss.backward()
-            opt_g.step()
-            dl = 0.5 * (F.relu(1 - d(x)).mean() + F.relu(1 + d(xrec.detach())).mean())
-            opt_d.zero_grad()
-            dl.backward()
-            opt_d.step()
-        rate = steps * B / (time.perf_counter() - t0)
-        if r >= 0: best = max(best, rate)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    losses = [None, None]
+
+    def step():
+        xrec, qloss = g(x)
+        nll = (x - xrec).abs().mean()
+        gl = -d(xrec).mean()
+        gn = torch.autograd.grad(nll, last, retain_graph=True)[0].norm()
+        gg = torch.autograd.grad(gl, last, retain_graph=True)[0].norm()
+        lam = torch.clamp(gn / (gg + 1e-4), 0, 1e4).detach() * 0.8
+        loss = nll + lam * gl + qloss
+        opt_g.zero_grad()
+        loss.backward()
+        opt_g.step()
+        dl = 0.5 * (F.relu(1 - d(x)).mean() + F.relu(1 + d(xrec.detach())).mean())
+        opt_d.zero_grad()
+        dl.backward()
+        opt_d.step()
+        losses[:] = loss, dl
+    best, _ = best_rate(step, rounds, steps, B)
     print('pytorch vqgan batch %3d: %7.1f examples/s (best of %d rounds of %d G+D steps, %d threads), last losses '
-          'G %.3f D %.3f, peak RSS %.1f MB' % (B, best, rounds, steps, threads, loss.item(), dl.item(), rss))
-    print('BENCH impl=pytorch model=vqgan batch=%d ex_per_s=%.1f peak_rss_mb=%.1f threads=%d torch=%s'
-          % (B, best, rss, threads, torch.__version__))
+          'G %.3f D %.3f, peak RSS %.1f MB' % (B, best, rounds, steps, threads, losses[0].item(), losses[1].item(),
+                                              peak_rss_mb()))
+    bench_line('model=vqgan batch=%d' % B, best, threads)
 
 
 if __name__ == '__main__':

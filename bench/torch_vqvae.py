@@ -4,13 +4,11 @@ debiased, Laplace 1e-5), beta 0.25, mirrored decoder with transposed convs), MSE
 loss, Adam 3e-4, fixed uniform inputs. Best of `rounds` rounds of `steps` steps.
 
 Usage: python3 torch_vqvae.py [batch 32] [rounds 3] [steps 10] [threads 2]"""
-import resource
-import sys
-import time
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_common import bench_line, best_rate, int_args, peak_rss_mb, setup
 
 
 class Res(nn.Module):
@@ -56,31 +54,23 @@ class VQVAE(nn.Module):
 
 
 def main():
-    B = int(sys.argv[1]) if len(sys.argv) > 1 else 32
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    steps = int(sys.argv[3]) if len(sys.argv) > 3 else 10
-    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 2
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    B, rounds, steps, threads = int_args([32, 3, 10, 2])
+    setup(threads)
     m = VQVAE()
     opt = torch.optim.Adam(m.parameters(), lr=3e-4)
     x = torch.rand(B, 3, 32, 32)
     var = x.var().item()
-    best = 0
-    for r in range(-1, rounds):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = m(x, var)
-            loss.backward()
-            opt.step()
-        rate = steps * B / (time.perf_counter() - t0)
-        if r >= 0: best = max(best, rate)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    loss = [None]
+
+    def step():
+        opt.zero_grad()
+        loss[0] = m(x, var)
+        loss[0].backward()
+        opt.step()
+    best, _ = best_rate(step, rounds, steps, B)
     print('pytorch vqvae batch %3d: %7.1f examples/s (best of %d rounds of %d steps, %d threads), last loss %.3f, '
-          'peak RSS %.1f MB' % (B, best, rounds, steps, threads, loss.item(), rss))
-    print('BENCH impl=pytorch model=vqvae batch=%d ex_per_s=%.1f peak_rss_mb=%.1f threads=%d torch=%s'
-          % (B, best, rss, threads, torch.__version__))
+          'peak RSS %.1f MB' % (B, best, rounds, steps, threads, loss[0].item(), peak_rss_mb()))
+    bench_line('model=vqvae batch=%d' % B, best, threads)
 
 
 if __name__ == '__main__':

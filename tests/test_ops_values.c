@@ -403,12 +403,15 @@ static void kl_values(void **state) {
 /* lt_staircase_linear against lt_masked_linear with the same mask written out densely:
  * output and every gradient, for several blocks (700 rows), permuted rows and columns,
  * sorted lengths (MADE's case) and unsorted ones (still exact, only slower), columns in
- * order (a raster ordering's inputs). */
+ * order (a raster ordering's inputs). lt_staircase_linear_packed (blocks packed once) must
+ * give the staircase's output, weight and bias gradients to the bit (dx adds the threads'
+ * partial sums in whatever order they finish: within the tolerance only, as the staircase's). */
 static void staircase_matches_masked_linear(void **state) {
     (void)state;
     enum { N = 64, O = 700, I = 300 }; /* N·(about O·I/2) > LTI_STAIR_PAR_MACS: the blocks run in parallel */
     static int64_t rows[O], cols[I], len[O];
     static float mask[O * I], seed[N * O], y_ref[N * O], g_ref[N * I + O * I + O], xv[N * I], wv[O * I], bv[O];
+    static float y_st[N * O], g_st[N * I + O * I + O]; /* the staircase's, for the packed pass */
     lt_rng r;
     lt_rng_seed(&r, 5);
     for (int sorted = 0; sorted < 3; sorted++) { /* 2: sorted, columns in order (the copy path) */
@@ -426,23 +429,32 @@ static void staircase_matches_masked_linear(void **state) {
         lt_rng_fill_uniform(&r, wv, O * I, -1, 1);
         lt_rng_fill_uniform(&r, bv, O, -1, 1);
         lt_tensor mt = lt_tensor_wrap(mask, 2, (int64_t[]){O, I});
-        for (int pass = 0; pass < 2; pass++) { /* 0: dense reference, 1: staircase */
+        for (int pass = 0; pass < 3; pass++) { /* 0: dense reference, 1: staircase, 2: packed staircase */
             lt_graph_reset(&G);
             lt_tensor *x = mk(2, (int64_t[]){N, I}, xv, 1), *w = mk(2, (int64_t[]){O, I}, wv, 1);
             lt_tensor *b = mk(1, (int64_t[]){O}, bv, 1);
-            lt_tensor *y = pass ? lt_staircase_linear(&G, x, w, &s, b) : lt_masked_linear(&G, x, w, &mt, b);
+            lt_staircase_pack *pk = NULL;
+            if (pass == 2) assert_int_equal(lt_staircase_pack_new(w, &s, &pk), LT_OK);
+            lt_tensor *y = pass == 2 ? lt_staircase_linear_packed(&G, x, w, pk, b)
+                         : pass      ? lt_staircase_linear(&G, x, w, &s, b)
+                                     : lt_masked_linear(&G, x, w, &mt, b);
             assert_non_null(y);
             assert_int_equal(lt_backward_from(&G, y, seed), LT_OK);
+            lt_staircase_pack_free(pk); /* its blocks served the backward too */
             const float *got[3] = {x->grad, w->grad, b->grad};
             int64_t n[3] = {N * I, O * I, O}, off = 0;
             for (int k = 0; k < 3; k++, off += n[k - 1])
                 for (int64_t i = 0; i < n[k]; i++) {
                     if (pass) assert_close(got[k][i], g_ref[off + i], 1e-5);
                     else g_ref[off + i] = got[k][i];
+                    if (pass == 1) g_st[off + i] = got[k][i];
+                    if (pass == 2 && k > 0) assert_true(got[k][i] == g_st[off + i]); /* dx: summed over threads */
                 }
             for (int64_t i = 0; i < N * O; i++) {
                 if (pass) assert_close(y->data[i], y_ref[i], 1e-5);
                 else y_ref[i] = y->data[i];
+                if (pass == 1) y_st[i] = y->data[i];
+                if (pass == 2) assert_true(y->data[i] == y_st[i]);
             }
         }
     }
@@ -453,6 +465,18 @@ static void staircase_matches_masked_linear(void **state) {
     lt_staircase bad = {2, 3, rr, cc, ll};
     assert_null(lt_staircase_linear(&G, x, w, &bad, NULL));
     assert_int_equal(lt_graph_status(&G), LT_ERR_ARG);
+    lt_staircase_pack *pk;
+    assert_int_equal(lt_staircase_pack_new(w, &bad, &pk), LT_ERR_ARG); /* the same check when packing */
+    assert_null(pk);
+    /* a pack used with another weight tensor: refused */
+    rr[1] = 1;
+    assert_int_equal(lt_staircase_pack_new(w, &bad, &pk), LT_OK);
+    lt_graph_reset(&G);
+    lt_tensor *w2 = mk_rand(&r, 2, (int64_t[]){2, 3}, -1, 1, 0);
+    x = mk_rand(&r, 2, (int64_t[]){2, 3}, -1, 1, 0);
+    assert_null(lt_staircase_linear_packed(&G, x, w2, pk, NULL));
+    assert_int_equal(lt_graph_status(&G), LT_ERR_ARG);
+    lt_staircase_pack_free(pk);
 }
 
 int main(void) {

@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "lib/train_config.h"
 #include "test_util.h"
 
 #include "core/alloc.h"
@@ -71,20 +72,8 @@ static int teardown(void **state) {
 }
 
 static lt_train_config base_config(const char *run, json_t *mc) {
-    static char path[8][512];
-    static int k;
-    char *p = path[k++ % 8];
-    snprintf(p, 512, "%s/%s", dir, run);
-    lt_train_config c = {0};
-    c.run_dir = p;
-    c.model = "made";
-    c.model_config = mc;
-    c.data = data;
+    lt_train_config c = test_train_config(dir, run, "made", mc, data, 50, 1e-2, 3);
     c.binarize = -1;
-    c.batch = 50;
-    c.lr = 1e-2;
-    c.epochs = 3;
-    c.seed = 3;
     c.sample_n = 9;
     return c;
 }

@@ -16,6 +16,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "lib/train_config.h"
 #include "test_util.h"
 
 #include "autograd/backward.h"
@@ -142,20 +143,8 @@ static void generator_update_before_disc_start_is_the_autoencoders(void **state)
 }
 
 static lt_train_config base(const char *run, json_t *mc, json_t *groups) {
-    static char path[8][512];
-    static int k;
-    char *p = path[k++ % 8];
-    snprintf(p, 512, "%s/%s", dir, run);
-    lt_train_config c = {0};
-    c.run_dir = p;
-    c.model = "vqgan";
-    c.model_config = mc;
+    lt_train_config c = test_train_config(dir, run, "vqgan", mc, data, 16, 1e-3, 2);
     c.groups = groups;
-    c.data = data;
-    c.batch = 16;
-    c.lr = 1e-3;
-    c.epochs = 3;
-    c.seed = 2;
     c.sample_n = -1; /* no grids: the test is about the steps */
     return c;
 }

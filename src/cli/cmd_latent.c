@@ -12,6 +12,7 @@
 #include "core/threads.h"
 #include "data/dataset.h"
 #include "io/png.h"
+#include "train/features.h"
 
 typedef struct lti_latent_args {
     const char *run, *out, *which, *split;
@@ -48,11 +49,12 @@ static lt_status lti_open(const lti_latent_args *a, int64_t n, lt_model **m, flo
     return st;
 }
 
-static int lti_finish(lt_status st, lt_model *m, const char *out, int64_t n, int64_t cols, const float *img) {
+/* img: n images in m's range, or in [0, 1] when unit */
+static int lti_finish(lt_status st, lt_model *m, const char *out, int64_t n, int64_t cols, const float *img, int unit) {
     int64_t c = m ? m->dim / (m->height * m->width) : 1;
     if (!st && c != 1 && c != 3) st = lt_fail(LT_ERR_ARG, "cannot draw %lld-channel images as PNG", (long long)c);
     if (!st) st = lt_png_write_grid_range(out, img, n, c, m->height, m->width, cols,
-                                          m->vt->range == LT_MODEL_RANGE_SIGNED ? -1.0f : 0.0f, 1.0f);
+                                          !unit && m->vt->range == LT_MODEL_RANGE_SIGNED ? -1.0f : 0.0f, 1.0f);
     if (!st) fprintf(stderr, "latent: %lld images → %s\n", (long long)n, out);
     return st ? lt_cli_error(st) : 0;
 }
@@ -64,29 +66,25 @@ int lt_cmd_reconstruct(int argc, char **argv) {
     int r = lti_parse("reconstruct", argc, argv, &a, usage);
     if (r >= 0) return r;
     lt_model *m = NULL;
-    float *x = NULL, *code = NULL, *rec = NULL, *grid = NULL;
+    float *x = NULL, *rec = NULL, *grid = NULL;
     lt_graph g;
     int g_ready = 0;
     lt_status st = lti_open(&a, a.n, &m, &x);
-    const int64_t n = a.n, D = m ? m->dim : 0, C = m && !st ? m->vt->code_size(m) : 0;
+    const int64_t n = a.n, D = m ? m->dim : 0;
     if (!st && !(st = lt_graph_init(&g, (size_t)1 << 20))) g_ready = 1;
     if (!st) {
-        code = lt_malloc(sizeof(float) * (size_t)(n * C)); /* (n, C) */
-        rec = lt_malloc(sizeof(float) * (size_t)(n * D));  /* (n, D) */
-        grid = lt_malloc(sizeof(float) * (size_t)(2 * n * D)); /* (2n, D): input, reconstruction, ... */
-        if (!code || !rec || !grid) st = lt_fail(LT_ERR_NOMEM, "reconstruction buffers");
+        rec = lt_malloc(sizeof(float) * (size_t)(n * D));  /* (n, D) in [0, 1] */
+        grid = lt_malloc(sizeof(float) * (size_t)(2 * n * D)); /* (2n, D) in [0, 1]: input, reconstruction, ... */
+        if (!rec || !grid) st = lt_fail(LT_ERR_NOMEM, "reconstruction buffers");
     }
-    lt_batch b = {x, NULL, n, D, NULL};
-    if (!st) st = m->vt->encode(m, &g, &b, code);
-    if (!st) st = m->vt->decode(m, &g, code, n, rec);
+    if (!st) st = lt_reconstruct_images(m, &g, x, n, n, rec); /* all n in one batch */
     if (!st)
         for (int64_t i = 0; i < n; i++) {
-            memcpy(grid + (2 * i) * D, x + i * D, sizeof(float) * (size_t)D);
+            lt_images_to_unit(m, x + i * D, D, grid + (2 * i) * D);
             memcpy(grid + (2 * i + 1) * D, rec + i * D, sizeof(float) * (size_t)D);
         }
-    int code_rc = lti_finish(st, m, a.out, 2 * n, 16, grid);
+    int code_rc = lti_finish(st, m, a.out, 2 * n, 16, grid, 1);
     if (g_ready) lt_graph_free(&g);
-    lt_free(code);
     lt_free(rec);
     lt_free(grid);
     lt_free(x);
@@ -137,7 +135,7 @@ int lt_cmd_interpolate(int argc, char **argv) {
             memcpy(grid + (i * W + 1) * D, dec + i * S * D, sizeof(float) * (size_t)(S * D));
             memcpy(grid + (i * W + W - 1) * D, x + (2 * i + 1) * D, sizeof(float) * (size_t)D);
         }
-    int rc = lti_finish(st, m, a.out, n * W, W, grid);
+    int rc = lti_finish(st, m, a.out, n * W, W, grid, 0);
     if (g_ready) lt_graph_free(&g);
     lt_free(code);
     lt_free(line);

@@ -127,35 +127,19 @@ lt_status lt_cli_recon_features(const lt_cli_encoder *e, const char *run, lt_spl
     *f = NULL;
     *got = 0;
     lt_model *m = NULL;
-    float *x = NULL, *rec = NULL, *code = NULL; /* (n, dim) inputs; (n, dim) in [0, 1]; (B, code_size) */
+    float *x = NULL, *rec = NULL; /* (n, dim) inputs; (n, dim) in [0, 1] */
     lt_graph g;
     int g_ready = 0;
     lt_status st = lt_cli_open_run(run, "best", lt_split_name(s), n, &m, &x);
-    if (!st && (!m->vt->encode || !m->vt->decode || !m->vt->code_size))
-        st = lt_fail(LT_ERR_ARG, "--recon %s: model '%s' does not encode and decode", run, m->vt->name);
     if (!st && (m->channels != e->m->channels || m->height != e->m->height || m->width != e->m->width))
         st = lt_fail(LT_ERR_ARG, "--recon %s: images of %lldx%lldx%lld, the encoder reads %lldx%lldx%lld", run,
                      (long long)m->channels, (long long)m->height, (long long)m->width, (long long)e->m->channels,
                      (long long)e->m->height, (long long)e->m->width);
-    const int64_t B = 100, D = m ? m->dim : 0;
+    const int64_t D = m ? m->dim : 0;
     if (!st && !(st = lt_graph_init(&g, (size_t)1 << 20))) g_ready = 1;
-    if (!st && (!(rec = lt_malloc(sizeof(float) * (size_t)(n * D))) ||
-                !(code = lt_malloc(sizeof(float) * (size_t)(B * m->vt->code_size(m))))))
+    if (!st && !(rec = lt_malloc(sizeof(float) * (size_t)(n * D))))
         st = lt_fail(LT_ERR_NOMEM, "reconstructions of %lld images", (long long)n);
-    const int sg = m && m->vt->range == LT_MODEL_RANGE_SIGNED;
-    for (int64_t i0 = 0; !st && i0 < n; i0 += B) {
-        const int64_t k = n - i0 < B ? n - i0 : B;
-        lt_batch b = {x + i0 * D, NULL, k, D, NULL};
-        lt_graph_set_grad(&g, 0);
-        st = m->vt->encode(m, &g, &b, code);
-        lt_graph_reset(&g);
-        if (!st) st = m->vt->decode(m, &g, code, k, rec + i0 * D);
-        lt_graph_reset(&g);
-        for (int64_t i = i0 * D; !st && i < (i0 + k) * D; i++) { /* to [0, 1], as sampled images enter */
-            const float v = sg ? 0.5f * (rec[i] + 1) : rec[i];
-            rec[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-        }
-    }
+    if (!st && (st = lt_reconstruct_images(m, &g, x, n, 100, rec))) st = lt_fail_context(st, "--recon %s: ", run);
     const int64_t fs = lt_features_size(e->m, 0);
     if (!st && !(*f = lt_malloc(sizeof(float) * (size_t)(n * fs))))
         st = lt_fail(LT_ERR_NOMEM, "features of %lld images", (long long)n);
@@ -163,7 +147,6 @@ lt_status lt_cli_recon_features(const lt_cli_encoder *e, const char *run, lt_spl
     if (st) lt_free(*f), *f = NULL;
     else *got = n;
     if (g_ready) lt_graph_free(&g);
-    lt_free(code);
     lt_free(rec);
     lt_free(x);
     lt_model_destroy(m);

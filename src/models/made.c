@@ -299,7 +299,8 @@ static lt_status made_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, cons
  * whole network per pixel: the first layer's pre-activation a (n,H_0) starts at its bias
  * (+ label term) and gains the masked weight column of each pixel drawn as 1, and only
  * the drawn pixel's logit is computed: O(n (H + D)) per pixel with one hidden layer.
- * Layers after the first are recomputed per pixel (through the graph). Uniforms are
+ * Layers after the first are recomputed per pixel (through the graph), with their staircase
+ * blocks packed once per call (the weights do not change while it draws). Uniforms are
  * drawn pixel-major, sample-minor; tests replay them against lti_made_logits. */
 static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int64_t *labels, int64_t mk, float *out) {
     lti_made *z = m->impl;
@@ -313,10 +314,13 @@ static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int
     float *a = lt_malloc(sizeof(float) * (size_t)(n * H0));      /* (n,H_0) first pre-activation */
     float *h = lt_malloc(sizeof(float) * (size_t)(n * H0));      /* (n,H_0) relu(a) */
     float *wrow = lt_malloc(sizeof(float) * (size_t)(HL + D));   /* (H_{L-1}+D) pixel d's masked logit weights */
+    lt_staircase_pack *pk[LTI_MADE_MAX_LAYERS] = {NULL};       /* layers 1..L-1 */
     if (!order || !colT || !a || !h || !wrow) {
         st = lt_fail(LT_ERR_NOMEM, "out of memory sampling made");
         goto done;
     }
+    for (int l = 1; l < z->L && !st; l++) st = lt_staircase_pack_new(z->W[l], &z->st[l], &pk[l]);
+    if (st) goto done;
     for (int64_t d = 0; d < D; d++) {
         int64_t t = (int64_t)deg[d] - 1;
         order[t < 0 ? 0 : (t >= D ? D - 1 : t)] = d;
@@ -338,7 +342,7 @@ static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int
         if (z->L > 1) {
             lt_graph_reset(s);
             lt_tensor *x = lt_graph_wrap(s, h, 2, (int64_t[]){n, H0});
-            for (int l = 1; l < z->L; l++) x = lt_relu(s, lt_staircase_linear(s, x, z->W[l], &z->st[l], z->b[l]));
+            for (int l = 1; l < z->L; l++) x = lt_relu(s, lt_staircase_linear_packed(s, x, z->W[l], pk[l], z->b[l]));
             if ((st = lt_graph_status(s))) break;
             top = x->data;
         }
@@ -361,6 +365,7 @@ static lt_status made_sample_mask(lt_model *m, lt_rng *rng, int64_t n, const int
     }
     lt_graph_reset(s);
 done:
+    for (int l = 1; l < z->L; l++) lt_staircase_pack_free(pk[l]);
     lt_free(order);
     lt_free(colT);
     lt_free(a);

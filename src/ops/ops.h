@@ -166,5 +166,14 @@ typedef struct lt_staircase {
 lt_tensor *lt_staircase_linear(lt_graph *g, lt_tensor *x, lt_tensor *w, const lt_staircase *s, lt_tensor *bias);
 /* multiply-adds of one forward product over N rows (the dense product is N·O·I) */
 int64_t lt_staircase_macs(const lt_staircase *s, int64_t N);
+/* w ⊙ M's blocks packed once (owned by *out, lt_staircase_pack_free), for several products
+ * with unchanged w: lt_staircase_linear_packed skips the packing that reads all of w. w's
+ * values must not change while the pack is used; s and w must outlive it. */
+typedef struct lt_staircase_pack lt_staircase_pack;
+lt_status lt_staircase_pack_new(const lt_tensor *w, const lt_staircase *s, lt_staircase_pack **out);
+void lt_staircase_pack_free(lt_staircase_pack *p);
+/* lt_staircase_linear with p's blocks (packed from w and p's staircase) */
+lt_tensor *lt_staircase_linear_packed(lt_graph *g, lt_tensor *x, lt_tensor *w, const lt_staircase_pack *p,
+                                      lt_tensor *bias);
 
 #endif

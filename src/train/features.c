@@ -92,6 +92,36 @@ lt_status lt_features_images(lt_model *m, lt_graph *g, const float *x, int64_t n
     return st;
 }
 
+void lt_images_to_unit(const lt_model *m, const float *x, int64_t count, float *out) {
+    const int sg = m->vt->range == LT_MODEL_RANGE_SIGNED;
+    for (int64_t i = 0; i < count; i++) {
+        const float v = sg ? 0.5f * (x[i] + 1) : x[i];
+        out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+}
+
+lt_status lt_reconstruct_images(lt_model *m, lt_graph *g, const float *x, int64_t n, int64_t batch, float *out) {
+    const lt_model_vtable *vt = m->vt;
+    if (!vt->encode || !vt->decode || !vt->code_size)
+        return lt_fail(LT_ERR_ARG, "model '%s' does not encode and decode", vt->name);
+    const int64_t B = batch > 0 ? batch : 256, D = m->dim, rows = n < B ? (n > 0 ? n : 1) : B;
+    float *code = lt_malloc(sizeof(float) * (size_t)(rows * vt->code_size(m))); /* (rows, code_size) */
+    lt_status st = code ? LT_OK : lt_fail(LT_ERR_NOMEM, "codes of %lld images", (long long)B);
+    const int grad = lt_graph_set_grad(g, 0);
+    for (int64_t i0 = 0; !st && i0 < n; i0 += B) {
+        const int64_t k = n - i0 < B ? n - i0 : B;
+        lt_batch b = {x + i0 * D, NULL, k, D, NULL};
+        st = vt->encode(m, g, &b, code);
+        lt_graph_reset(g);
+        if (!st) st = vt->decode(m, g, code, k, out + i0 * D);
+        lt_graph_reset(g);
+    }
+    lt_graph_set_grad(g, grad);
+    if (!st) lt_images_to_unit(m, out, n * D, out);
+    lt_free(code);
+    return st;
+}
+
 /* The prior's codes (n, dim) decoded by its stage-one run into *img (lt_malloc'ed, that run's range). */
 static lt_status lti_decode_codes(const lt_model *m, lt_graph *g, const int64_t *codes, int64_t n, lt_model **s1,
                                   float **img) {
@@ -151,11 +181,7 @@ lt_status lt_run_sample_images(const char *run, const char *which, uint64_t seed
         lt_graph_reset(&g);
         if (!st && !*out && !(*out = lt_malloc(sizeof(float) * (size_t)(n * img->dim))))
             st = lt_fail(LT_ERR_NOMEM, "%lld sampled images", (long long)n);
-        const int sg = img->vt->range == LT_MODEL_RANGE_SIGNED;
-        for (int64_t i = 0; !st && i < k * img->dim; i++) { /* to [0, 1] */
-            const float v = sg ? 0.5f * (x[i] + 1) : x[i];
-            (*out)[i0 * img->dim + i] = v < 0 ? 0 : v > 1 ? 1 : v;
-        }
+        if (!st) lt_images_to_unit(img, x, k * img->dim, *out + i0 * img->dim);
         if (m->vt->tokens) lt_free(x);
     }
     if (!st) {

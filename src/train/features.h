@@ -27,6 +27,16 @@ lt_status lt_features_split(lt_model *m, lt_graph *g, const lt_dataset *d, lt_sp
  * (n, lt_features_size). Class-conditional models get label 0. */
 lt_status lt_features_images(lt_model *m, lt_graph *g, const float *x, int64_t n, int64_t batch, float *out);
 
+/* Maps count values x of m's range (its vt->range) to [0, 1] into out (which may be x),
+ * clamped: what an image of a model in [-1, 1] or [0, 1] is as a picture. */
+void lt_images_to_unit(const lt_model *m, const float *x, int64_t count, float *out);
+
+/* Reconstructions of images x (n, m->dim) in m's range (the data converted as m was trained):
+ * each encoded (vt->encode: q(z|x)'s mean, or the nearest codes) and decoded, batch images at
+ * a time (0 = 256), into out (n, m->dim) in [0, 1] (lt_images_to_unit). LT_ERR_ARG for a model
+ * that does not encode and decode. */
+lt_status lt_reconstruct_images(lt_model *m, lt_graph *g, const float *x, int64_t n, int64_t batch, float *out);
+
 /* n samples of RUN's checkpoint `which` as images (n, dim) in [0, 1] (from the model's range)
  * into *out (lt_malloc'ed), drawn from seed, labels i mod n_classes for class-conditional
  * models. A prior over codes (gpt) is decoded through the stage-one run its config records.

@@ -66,6 +66,7 @@ int main(int argc, char **argv) {
     printf("latent  vqgan batch %3lld: %7.1f examples/s (best of %d rounds of %d G+D steps, %d threads), last losses "
            "G %.3f D %.3f, peak RSS %.1f MB\n", (long long)B, best, rounds, steps, lt_threads_get(), c.loss[0], c.loss[1],
            ltb_peak_rss_mb());
+    if (getenv("LT_ARENA")) printf("arena high water %.1f MB\n", g.arena.high_water / 1048576.0);
     char keys[64];
     snprintf(keys, sizeof keys, "model=vqgan batch=%lld", (long long)B);
     ltb_bench_line(keys, best);

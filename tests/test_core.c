@@ -34,6 +34,34 @@ static void arena_reaches_steady_state(void **state) {
     lt_arena_free(&a);
 }
 
+/* what is handed out after a mark is released by the rewind, chunks made since included, and
+ * the high-water mark after a reset counts the scratch once: the next step needs no heap */
+static void arena_rewinds_to_a_mark(void **state) {
+    (void)state;
+    lt_arena a;
+    lt_arena_init(&a, 4096);
+    for (int step = 0; step < 3; step++) {
+        const uint64_t before = lt_alloc_count();
+        unsigned char *keep = lt_arena_alloc(&a, 1000);
+        memset(keep, 7, 1000);
+        for (int op = 0; op < 10; op++) { /* ten ops, each with 64 KiB of scratch */
+            const lt_arena_pos m = lt_arena_mark(&a);
+            unsigned char *s = lt_arena_alloc(&a, 65536);
+            assert_non_null(s);
+            memset(s, op, 65536);
+            lt_arena_rewind(&a, m);
+            assert_int_equal(a.used_total, 1024);
+        }
+        unsigned char *next = lt_arena_alloc(&a, 64);
+        assert_non_null(next);
+        for (int i = 0; i < 1000; i++) assert_int_equal(keep[i], 7);
+        assert_true(a.high_water < 2 * 65536);
+        if (step >= 1) assert_int_equal(lt_alloc_count(), before);
+        lt_arena_reset(&a);
+    }
+    lt_arena_free(&a);
+}
+
 static int fail_after = -1;
 static void *failing_realloc(void *ud, void *p, size_t n) {
     (void)ud;
@@ -225,6 +253,7 @@ static void no_grad_records_nothing_and_grads_accumulate(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_reaches_steady_state),
+        cmocka_unit_test(arena_rewinds_to_a_mark),
         cmocka_unit_test(out_of_memory_is_reported),
         cmocka_unit_test(params_are_one_block),
         cmocka_unit_test(rng_is_deterministic_and_sane),

@@ -60,8 +60,9 @@ void *lt_arena_calloc(lt_arena *a, size_t bytes) {
 
 void lt_arena_reset(lt_arena *a) {
     lti_chunk *c = a->head;
-    if (c && c->next) {
-        /* Several chunks: replace them by one that holds the whole high-water mark. */
+    if (c && (c->next || c->size < a->high_water)) {
+        /* Several chunks, or one too small (the others rewound away): replace them by one
+         * that holds the whole high-water mark. */
         size_t total = a->high_water;
         while (c) { lti_chunk *n = c->next; lt_free(c->raw); c = n; }
         a->head = lti_chunk_new(total);
@@ -69,6 +70,20 @@ void lt_arena_reset(lt_arena *a) {
         c->used = 0;
     }
     a->used_total = 0;
+}
+
+lt_arena_pos lt_arena_mark(const lt_arena *a) {
+    return (lt_arena_pos){a->head, a->head ? a->head->used : 0, a->used_total};
+}
+
+void lt_arena_rewind(lt_arena *a, lt_arena_pos m) {
+    while (a->head && a->head != m.head) { /* newer chunks: freed */
+        lti_chunk *n = a->head->next;
+        lt_free(a->head->raw);
+        a->head = n;
+    }
+    if (a->head) a->head->used = m.used;
+    a->used_total = m.used_total;
 }
 
 void lt_arena_free(lt_arena *a) {

@@ -2,6 +2,8 @@
  * lt_arena_reset() releases everything at once; after a reset the arena keeps
  * one chunk as large as the whole previous use, so a loop whose steps need the
  * same memory stops touching the heap after its first step.
+ * lt_arena_mark / lt_arena_rewind release, stack-like, what was handed out since the mark
+ * (an op's scratch), so the high-water mark counts it once rather than once per op.
  * The arena owns its chunks; pointers from it die at the next reset. */
 #ifndef LT_ARENA_H
 #define LT_ARENA_H
@@ -21,6 +23,14 @@ void lt_arena_init(lt_arena *a, size_t initial_bytes);
 void *lt_arena_alloc(lt_arena *a, size_t bytes);
 void *lt_arena_calloc(lt_arena *a, size_t bytes);
 void lt_arena_reset(lt_arena *a);
+typedef struct {
+    lti_chunk *head;
+    size_t used, used_total;
+} lt_arena_pos;
+lt_arena_pos lt_arena_mark(const lt_arena *a);
+/* Releases everything handed out since the mark m (chunks made since are freed): pointers
+ * from then die. */
+void lt_arena_rewind(lt_arena *a, lt_arena_pos m);
 void lt_arena_free(lt_arena *a);
 
 #endif

@@ -258,8 +258,10 @@ static void lti_adjoint(const lti_geom *q, const lti_plan *pl, int64_t O, const 
     }
 }
 
-int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *bias,
-                     const float *img, const float *grid, float *out, int to_grid) {
+/* The plans, packed weights and per-thread scratch of one call live in the arena only for
+ * the call (lt_arena_mark / rewind): the kernels below allocate nothing that outlives it. */
+static int lti_conv_forward_in(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w,
+                               const float *bias, const float *img, const float *grid, float *out, int to_grid) {
     lti_plan pl;
     if (lti_plan_make(g, q, O, w, to_grid, !to_grid, &pl)) return -1;
     #pragma omp parallel for schedule(dynamic, 1)
@@ -272,8 +274,16 @@ int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const
     return 0;
 }
 
-int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *img,
-                      const float *grid, float *dw, float *dimg, float *dgrid, int set) {
+int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *bias,
+                     const float *img, const float *grid, float *out, int to_grid) {
+    const lt_arena_pos m = lt_arena_mark(&g->arena);
+    const int rc = lti_conv_forward_in(g, q, N, O, w, bias, img, grid, out, to_grid);
+    lt_arena_rewind(&g->arena, m);
+    return rc;
+}
+
+static int lti_conv_backward_in(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w,
+                                const float *img, const float *grid, float *dw, float *dimg, float *dgrid, int set) {
     /* Stride 1: dimg is the correlation of grid (padded by KH-1-pad) with w flipped and
      * its channels swapped, i.e. the forward kernel, no col2im scatter. */
     const int flip = dimg && q->stride == 1 && q->KH == q->KW && q->pad <= q->KH - 1;
@@ -339,6 +349,14 @@ int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, cons
         lti_transpose(part, Op, K, O, NULL, 1, dw, K);
     }
     return 0;
+}
+
+int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *img,
+                      const float *grid, float *dw, float *dimg, float *dgrid, int set) {
+    const lt_arena_pos m = lt_arena_mark(&g->arena);
+    const int rc = lti_conv_backward_in(g, q, N, O, w, img, grid, dw, dimg, dgrid, set);
+    lt_arena_rewind(&g->arena, m);
+    return rc;
 }
 
 void lti_conv_bias_grad(float *db, const float *dy, int64_t N, int64_t C, int64_t S) {

@@ -77,7 +77,8 @@ void lti_phases_apply(const lti_geom *q, const lti_phases *pp, int64_t O, const 
 
 /* Forward over N images; bias may be NULL. Returns 0, or -1 with the graph failed.
  * to_grid: grid (N, O, Ho, Wo) = w · im2col(img (N, C, H, W)) + bias (O)
- * else:    img (N, C, H, W) = col2im(wᵀ · grid (N, O, Ho, Wo)) + bias (C) */
+ * else:    img (N, C, H, W) = col2im(wᵀ · grid (N, O, Ho, Wo)) + bias (C)
+ * Its scratch is released from the arena when it returns (out must be allocated before). */
 int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *bias,
                      const float *img, const float *grid, float *out, int to_grid);
 
@@ -86,7 +87,8 @@ int lti_conv_forward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const
  * dimg_n    += col2im(wᵀ · grid_n)      (conv2d's dx: grid = dy)
  * dgrid_n   += w · im2col(img_n)        (convT's dx: img = dy)
  * set: dimg / dgrid are written ("=", a fresh buffer of graph.h lti_grad_out), not added to.
- * Returns 0, or -1 with the graph failed. */
+ * Returns 0, or -1 with the graph failed. Its scratch is released from the arena when it
+ * returns (the gradient buffers must be allocated before). */
 int lti_conv_backward(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, const float *img,
                       const float *grid, float *dw, float *dimg, float *dgrid, int set);
 

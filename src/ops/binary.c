@@ -211,22 +211,42 @@ lt_tensor *lt_sub(lt_graph *g, lt_tensor *a, lt_tensor *b) { return lti_binary(g
 lt_tensor *lt_mul(lt_graph *g, lt_tensor *a, lt_tensor *b) { return lti_binary(g, LT_OP_MUL, a, b); }
 lt_tensor *lt_div(lt_graph *g, lt_tensor *a, lt_tensor *b) { return lti_binary(g, LT_OP_DIV, a, b); }
 
+/* The gradient buffer of input t (what: LTI_GRAD_A or _B); the sum or difference's
+ * gradient of an input with out's shape, when nothing was added to it yet, is ±dy itself:
+ * written at once (*done), without zeroing the buffer and adding to it. */
+static float *lti_bin_grad(lt_graph *g, int op, int what, lt_tensor *t, const lt_tensor *out, int *done) {
+    int fresh;
+    float *d = lti_grad_out(g, t, &fresh);
+    *done = 0;
+    if (!d || !fresh) return d;
+    const int64_t n = lt_numel(t);
+    if (n == lt_numel(out) && (op == LTI_ADD || op == LTI_SUB)) {
+        const float s = op == LTI_SUB && what == LTI_GRAD_B ? -1.0f : 1.0f, *dy = out->grad;
+        #pragma omp parallel for schedule(static) if (n > LTI_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) d[i] = s * dy[i];
+        *done = 1;
+    } else {
+        memset(d, 0, sizeof(float) * (size_t)n);
+    }
+    return d;
+}
+
 /* da += reduce(∂out/∂a · dy) over a's broadcast dims; the same for b. */
 static void lti_binary_backward(lt_graph *g, lti_node *n) {
     lt_tensor *a = n->in[0], *b = n->in[1], *out = n->out;
-    int op = n->op - LT_OP_ADD;
+    int op = n->op - LT_OP_ADD, done;
     lti_bcast bc;
     lti_bcast_plan(&bc, a, b, out->ndim, out->shape);
     if (!bc.total) return;
     if (a->requires_grad) {
-        float *da = lti_grad(g, a);
+        float *da = lti_bin_grad(g, op, LTI_GRAD_A, a, out, &done);
         if (!da) return;
-        lti_bin_run(op, LTI_GRAD_A, &bc, a->data, b->data, out->grad, da);
+        if (!done) lti_bin_run(op, LTI_GRAD_A, &bc, a->data, b->data, out->grad, da);
     }
     if (b->requires_grad) {
-        float *db = lti_grad(g, b);
+        float *db = lti_bin_grad(g, op, LTI_GRAD_B, b, out, &done);
         if (!db) return;
-        lti_bin_run(op, LTI_GRAD_B, &bc, a->data, b->data, out->grad, db);
+        if (!done) lti_bin_run(op, LTI_GRAD_B, &bc, a->data, b->data, out->grad, db);
     }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # conv2d, conv_transpose2d (stride 2 and, with 3 channels and batches of 9, stride 1 k3 / to 3
 # channels; 20 channels stride 1 k3, the Winograd kernel), group_norm, layer_norm, causal_softmax, attention, gelu, linear_add, nt_xent,
-# batch_norm (batch statistics) and the fused batch_norm_relu (relu(bn(x) + res)) against PyTorch on
+# batch_norm (batch statistics; planes of 15 and of 36 values), the fused batch_norm_relu
+# (relu(bn(x) + res)) and the fused group_norm_silu (silu(gn(x)), planes of 30) against PyTorch on
 # the same inputs and weights: outputs and the gradients of Σ r·y for every input.
 # Shapes and hyper-parameters are written here and, independently, in tests/tools/ops_tool.c.
 set -euo pipefail
@@ -50,6 +51,8 @@ cases = {
     # the fused op as the ResNet block writes it unfused
     "batch_norm_relu": ([(4, 5, 3, 3), (5,), (5,), (4, 5, 3, 3)],
                         lambda x, g, b, r: F.relu(F.batch_norm(x, None, None, g, b, True, 0.1, 1e-5) + r)),
+    "group_norm_silu": ([(3, 8, 6, 5), (8,), (8,)], lambda x, g, b: F.silu(F.group_norm(x, 4, g, b, eps=1e-6))),
+    "batch_norm_wide": ([(3, 4, 6, 6), (4,), (4,)], lambda x, g, b: F.batch_norm(x, None, None, g, b, True, 0.1, 1e-5)),
 }
 for name, (shapes, fn) in cases.items():
     ins = [torch.empty(s).uniform_(-1, 1).requires_grad_() for s in shapes]
@@ -68,7 +71,7 @@ d = sys.argv[1]
 bad = 0
 for name in ["conv2d", "conv_transpose2d", "group_norm", "layer_norm", "causal_softmax", "attention_causal",
              "attention_full", "attention_long", "gelu", "conv2d_k3", "conv_transpose2d_c3", "linear_add", "nt_xent",
-             "conv2d_wino", "batch_norm", "batch_norm_relu"]:
+             "conv2d_wino", "batch_norm", "batch_norm_relu", "group_norm_silu", "batch_norm_wide"]:
     ref = torch.load(f"{d}/{name}.ref")
     got = torch.frombuffer(bytearray(open(f"{d}/{name}.out", "rb").read()), dtype=torch.float32)
     want = torch.cat([t.reshape(-1) for t in ref])

@@ -1,16 +1,18 @@
 /* Gradient-check cases for norm.c: group norm (groups > 1, with and without affine,
  * batch > 1, spatial dims), layer norm, batch norm (batch statistics with and without
  * affine, given statistics), the fused batch_norm_relu (with and without the residual;
- * inputs placed so that no pre-activation is near relu's kink), dropout with a fixed mask. */
+ * inputs placed so that no pre-activation is near relu's kink), the fused group_norm_silu,
+ * dropout with a fixed mask. Planes of 20 values take the 16-lane kernels and their tails. */
 #include "autograd/gradcheck.h"
 #include "core/rng.h"
 #include "ops/ops.h"
 
-typedef struct { int groups, affine; } lti_norm_arg; /* groups 0: layer norm */
+typedef struct { int groups, affine, silu; } lti_norm_arg; /* groups 0: layer norm */
 
 static lt_tensor *lti_norm_build(lt_graph *g, lt_tensor *const *in, const void *arg) {
     const lti_norm_arg *a = arg;
     lt_tensor *ga = a->affine ? in[1] : NULL, *be = a->affine ? in[2] : NULL;
+    if (a->silu) return lt_group_norm_silu(g, in[0], a->groups, ga, be, 1e-5f);
     return a->groups ? lt_group_norm(g, in[0], a->groups, ga, be, 1e-5f) : lt_layer_norm(g, in[0], ga, be, 1e-5f);
 }
 
@@ -25,19 +27,28 @@ static lt_status lti_norm_case(lt_rng *rng, lt_gc_result *res, lti_norm_arg a, i
 }
 
 static lt_status lti_gn_affine(lt_rng *r, lt_gc_result *s) {
-    return lti_norm_case(r, s, (lti_norm_arg){3, 1}, 4, (int64_t[]){2, 6, 3, 2});
+    return lti_norm_case(r, s, (lti_norm_arg){3, 1, 0}, 4, (int64_t[]){2, 6, 3, 2});
 }
 static lt_status lti_gn_plain(lt_rng *r, lt_gc_result *s) {
-    return lti_norm_case(r, s, (lti_norm_arg){2, 0}, 3, (int64_t[]){3, 4, 5});
+    return lti_norm_case(r, s, (lti_norm_arg){2, 0, 0}, 3, (int64_t[]){3, 4, 5});
 }
 static lt_status lti_gn_one(lt_rng *r, lt_gc_result *s) {
-    return lti_norm_case(r, s, (lti_norm_arg){1, 1}, 4, (int64_t[]){2, 3, 2, 3});
+    return lti_norm_case(r, s, (lti_norm_arg){1, 1, 0}, 4, (int64_t[]){2, 3, 2, 3});
+}
+static lt_status lti_gn_wide(lt_rng *r, lt_gc_result *s) {
+    return lti_norm_case(r, s, (lti_norm_arg){2, 1, 0}, 4, (int64_t[]){2, 4, 4, 5});
+}
+static lt_status lti_gns_affine(lt_rng *r, lt_gc_result *s) {
+    return lti_norm_case(r, s, (lti_norm_arg){2, 1, 1}, 4, (int64_t[]){2, 4, 4, 5});
+}
+static lt_status lti_gns_plain(lt_rng *r, lt_gc_result *s) {
+    return lti_norm_case(r, s, (lti_norm_arg){3, 0, 1}, 3, (int64_t[]){2, 6, 3});
 }
 static lt_status lti_ln_affine(lt_rng *r, lt_gc_result *s) {
-    return lti_norm_case(r, s, (lti_norm_arg){0, 1}, 2, (int64_t[]){4, 7});
+    return lti_norm_case(r, s, (lti_norm_arg){0, 1, 0}, 2, (int64_t[]){4, 7});
 }
 static lt_status lti_ln_plain(lt_rng *r, lt_gc_result *s) {
-    return lti_norm_case(r, s, (lti_norm_arg){0, 0}, 3, (int64_t[]){2, 3, 5});
+    return lti_norm_case(r, s, (lti_norm_arg){0, 0, 0}, 3, (int64_t[]){2, 3, 5});
 }
 
 /* Batch norm: in[3], in[4] (when eval) are the given mean and var, constants. */
@@ -66,6 +77,9 @@ static lt_status lti_bn_affine(lt_rng *r, lt_gc_result *s) {
 }
 static lt_status lti_bn_plain(lt_rng *r, lt_gc_result *s) {
     return lti_bn_case(r, s, (lti_bn_arg){0, 0}, 2, (int64_t[]){6, 3});
+}
+static lt_status lti_bn_wide(lt_rng *r, lt_gc_result *s) {
+    return lti_bn_case(r, s, (lti_bn_arg){1, 0}, 4, (int64_t[]){2, 3, 4, 5});
 }
 static lt_status lti_bn_eval(lt_rng *r, lt_gc_result *s) {
     return lti_bn_case(r, s, (lti_bn_arg){1, 1}, 3, (int64_t[]){2, 3, 4});
@@ -170,11 +184,15 @@ const lt_gc_case lti_gc_cases_norm[] = {
     {"group_norm", "(2,6,3,2) 3 groups, gamma+beta", lti_gn_affine},
     {"group_norm", "(3,4,5) 2 groups, no affine", lti_gn_plain},
     {"group_norm", "(2,3,2,3) 1 group, gamma+beta", lti_gn_one},
+    {"group_norm", "(2,4,4,5) 2 groups, gamma+beta, planes of 20", lti_gn_wide},
+    {"group_norm_silu", "(2,4,4,5) 2 groups, gamma+beta, planes of 20", lti_gns_affine},
+    {"group_norm_silu", "(2,6,3) 3 groups, no affine", lti_gns_plain},
     {"layer_norm", "(4,7) gamma+beta", lti_ln_affine},
     {"layer_norm", "(2,3,5) no affine", lti_ln_plain},
     {"batch_norm", "(3,4,3,2) batch statistics, gamma+beta", lti_bn_affine},
     {"batch_norm", "(6,3) batch statistics, no affine", lti_bn_plain},
     {"batch_norm", "(2,3,4) given mean and var, gamma+beta", lti_bn_eval},
+    {"batch_norm", "(2,3,4,5) batch statistics, gamma+beta, planes of 20", lti_bn_wide},
     {"batch_norm_relu", "(3,4,3,2) batch statistics, gamma+beta, residual", lti_bnr_res},
     {"batch_norm_relu", "(5,3,2) batch statistics, gamma+beta", lti_bnr_plain},
     {"batch_norm_relu", "(3,4,3,2) as the first, of intermediates: dx, dres written", lti_bnr_inner},

@@ -236,7 +236,7 @@ static lt_tensor *gan_encoder(lt_graph *g, const lti_vqgan *v, lt_tensor *x) {
     t = lt_nn_resnet_block_forward(g, &v->enc_mid1, t);
     if (v->attn) t = lt_nn_attn_block_forward(g, &v->enc_attn, t);
     t = lt_nn_resnet_block_forward(g, &v->enc_mid2, t);
-    t = lt_nn_conv2d_forward(g, &v->enc_out, lt_silu(g, lt_nn_norm_forward(g, &v->enc_norm, t)));
+    t = lt_nn_conv2d_forward(g, &v->enc_out, lt_nn_norm_silu_forward(g, &v->enc_norm, t));
     return lt_nn_conv2d_forward(g, &v->quant_conv, t);
 }
 
@@ -250,7 +250,7 @@ static lt_tensor *gan_decoder(lt_graph *g, const lti_vqgan *v, lt_tensor *z, lt_
         for (int j = 0; j <= v->n_res; j++) t = lt_nn_resnet_block_forward(g, &v->dec_block[i][j], t);
         if (i > 0) t = lt_nn_resample_forward(g, &v->dec_up[i], t);
     }
-    t = lt_silu(g, lt_nn_norm_forward(g, &v->dec_norm, t));
+    t = lt_nn_norm_silu_forward(g, &v->dec_norm, t);
     if (h_last) *h_last = t;
     return lt_nn_conv2d_forward(g, &v->dec_out, t);
 }

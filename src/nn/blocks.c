@@ -49,8 +49,8 @@ void lt_nn_resnet_block_reset(lt_nn_resnet_block *m, lt_rng *rng) {
 }
 
 lt_tensor *lt_nn_resnet_block_forward(lt_graph *g, const lt_nn_resnet_block *m, lt_tensor *x) {
-    lt_tensor *h = lt_nn_conv2d_forward(g, &m->conv1, lt_silu(g, lt_nn_norm_forward(g, &m->norm1, x)));
-    h = lt_silu(g, lt_nn_norm_forward(g, &m->norm2, h));
+    lt_tensor *h = lt_nn_conv2d_forward(g, &m->conv1, lt_nn_norm_silu_forward(g, &m->norm1, x));
+    h = lt_nn_norm_silu_forward(g, &m->norm2, h);
     if (m->dropout > 0.0f) h = lt_dropout(g, h, m->dropout);
     h = lt_nn_conv2d_forward(g, &m->conv2, h);
     return lt_add(g, m->nin_shortcut.weight ? lt_nn_conv2d_forward(g, &m->nin_shortcut, x) : x, h);

@@ -119,6 +119,8 @@ lt_status lt_nn_layer_norm_declare(lt_nn_norm *m, const lt_nn *nn, const char *p
 void lt_nn_norm_reset(lt_nn_norm *m);
 /* GroupNorm: x (N,C,...); LayerNorm: x (...,C) normalized over the last axis. Same shape out. */
 lt_tensor *lt_nn_norm_forward(lt_graph *g, const lt_nn_norm *m, lt_tensor *x);
+/* silu(norm(x)); a GroupNorm's by the fused op (the normalized tensor is never stored) */
+lt_tensor *lt_nn_norm_silu_forward(lt_graph *g, const lt_nn_norm *m, lt_tensor *x);
 
 /* torch.nn.BatchNorm1d/2d(C, eps, momentum, affine), track_running_stats: "weight",
  * "bias" (C) when affine; buffers "running_mean", "running_var" (C), "num_batches_tracked" ().

@@ -32,7 +32,8 @@ void lt_nn_norm_reset(lt_nn_norm *m) {
     lti_nn_fill(m->bias, 0.0f);
 }
 
-lt_tensor *lt_nn_norm_forward(lt_graph *g, const lt_nn_norm *m, lt_tensor *x) {
+/* silu: silu(norm(x)) */
+static lt_tensor *lti_nn_norm(lt_graph *g, const lt_nn_norm *m, lt_tensor *x, int silu) {
     /* without affine tensors the ops would normalize any width: check the module's */
     if (x && (x->ndim < (m->groups ? 2 : 1) || x->shape[m->groups ? 1 : x->ndim - 1] != m->channels)) {
         char s[64];
@@ -41,9 +42,16 @@ lt_tensor *lt_nn_norm_forward(lt_graph *g, const lt_nn_norm *m, lt_tensor *x) {
                        lt_shape_str(x, s, 64));
         return NULL;
     }
-    return m->groups ? lt_group_norm(g, x, m->groups, m->weight, m->bias, m->eps)
-                     : lt_layer_norm(g, x, m->weight, m->bias, m->eps);
+    if (m->groups)
+        return silu ? lt_group_norm_silu(g, x, m->groups, m->weight, m->bias, m->eps)
+                    : lt_group_norm(g, x, m->groups, m->weight, m->bias, m->eps);
+    lt_tensor *y = lt_layer_norm(g, x, m->weight, m->bias, m->eps);
+    return silu ? lt_silu(g, y) : y;
 }
+
+lt_tensor *lt_nn_norm_forward(lt_graph *g, const lt_nn_norm *m, lt_tensor *x) { return lti_nn_norm(g, m, x, 0); }
+
+lt_tensor *lt_nn_norm_silu_forward(lt_graph *g, const lt_nn_norm *m, lt_tensor *x) { return lti_nn_norm(g, m, x, 1); }
 
 lt_status lt_nn_batch_norm_declare(lt_nn_batch_norm *m, const lt_nn *nn, const char *prefix, int64_t C, float eps,
                                    float momentum, int affine) {

@@ -81,6 +81,7 @@ LTI_DECLARE_BACKWARD(layer_norm);
 LTI_DECLARE_BACKWARD(dropout);
 LTI_DECLARE_BACKWARD(batch_norm);
 LTI_DECLARE_BACKWARD(batch_norm_relu);
+LTI_DECLARE_BACKWARD(group_norm_silu);
 LTI_DECLARE_BACKWARD(causal_softmax);
 LTI_DECLARE_BACKWARD(attention);
 LTI_DECLARE_BACKWARD(stop_gradient);

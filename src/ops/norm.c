@@ -1,123 +1,90 @@
-/* Normalization (group norm, layer norm, batch norm) and dropout.
+/* Normalization (layer norm, group norm, batch norm, their fused activations) and dropout.
  *
- * Group norm and layer norm share one kernel. The input is read as R groups of
- * M contiguous values, each normalized to mean 0, variance 1 (biased, + eps),
- * then scaled and shifted per channel. The channel of element j of group r is
- *     (r mod G)·cpg + j / S
- * group norm of x (N,C,S...): R = N·G, cpg = C/G, S = spatial size;
- * layer norm of x (...,C):   R = rows, G = 1, cpg = C, S = 1.
- * Node: iarg G, cpg, S; farg eps; saved mean and rstd (R each); in x, gamma, beta. */
+ * Layer norm normalizes rows of C contiguous values (the row kernels below).
+ * Group norm and batch norm work on planes: x (N,C,S...) is N·C planes of S contiguous
+ * values. A group norm statistic runs over the cpg = C/G consecutive planes of one example's
+ * group, a batch norm statistic over channel c's N planes (stride C·S). Both then write,
+ * plane by plane, y = act((x − mean)·a + b) with a = rstd·gamma_c, b = beta_c; act is none,
+ * relu (batch_norm_relu, whose optional residual adds inside the relu) or silu
+ * (group_norm_silu, taming-transformers' norm-then-swish). The backward recomputes silu's
+ * input from x: the normalized tensor is never stored. */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 
 #include "core/rng.h"
+#include "ops/fastmath.h"
 #include "ops/internal.h"
-
-typedef struct {
-    int64_t R, M, G, cpg, S;
-} lti_norm_geom;
 
 #define LTI_INLINE static inline __attribute__((always_inline))
 
-/* The row kernels take S apart from q: called with a literal 1 for layer norm, j / S folds
- * away and the loops vectorize (a division per element took most of layer norm's time). */
+/* ---- layer norm ---- rows of C values; node: farg eps; saved mean and rstd (R each);
+ * in x, gamma, beta */
 
 /* row r: mean and rstd into st[r], st[R + r]; y = x̂·gamma + beta */
-LTI_INLINE void lti_norm_row(const lti_norm_geom *q, int64_t S, int64_t r, const float *x, float *y, const float *ga,
-                             const float *be, float eps, float *st) {
-    const float *xr = x + r * q->M;
-    float *yr = y + r * q->M;
-    int64_t c0 = (r % q->G) * q->cpg;
+static void lti_ln_row(int64_t R, int64_t C, int64_t r, const float *x, float *y, const float *ga, const float *be,
+                       float eps, float *st) {
+    const float *xr = x + r * C;
+    float *yr = y + r * C;
     double s = 0, ss = 0;
     #pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < q->M; j++) s += xr[j];
-    double mean = s / (double)q->M;
+    for (int64_t j = 0; j < C; j++) s += xr[j];
+    double mean = s / (double)C;
     #pragma omp simd reduction(+ : ss)
-    for (int64_t j = 0; j < q->M; j++) ss += (xr[j] - mean) * (xr[j] - mean);
-    float rstd = (float)(1.0 / sqrt(ss / (double)q->M + eps)), m = (float)mean;
+    for (int64_t j = 0; j < C; j++) ss += (xr[j] - mean) * (xr[j] - mean);
+    float rstd = (float)(1.0 / sqrt(ss / (double)C + eps)), m = (float)mean;
     st[r] = m;
-    st[q->R + r] = rstd;
-    for (int64_t j = 0; j < q->M; j++) {
-        int64_t c = c0 + j / S;
-        yr[j] = (xr[j] - m) * rstd * (ga ? ga[c] : 1.0f) + (be ? be[c] : 0.0f);
-    }
+    st[R + r] = rstd;
+    for (int64_t j = 0; j < C; j++) yr[j] = (xr[j] - m) * rstd * (ga ? ga[j] : 1.0f) + (be ? be[j] : 0.0f);
 }
 
 /* row r: dx += rstd·(d̂ - mean(d̂) - x̂·mean(d̂·x̂)) with d̂ = dy·gamma */
-LTI_INLINE void lti_norm_row_dx(const lti_norm_geom *q, int64_t S, int64_t r, const float *x, const float *dy,
-                                const float *ga, const float *st, float *dx) {
-    const float *xr = x + r * q->M, *dyr = dy + r * q->M;
-    int64_t c0 = (r % q->G) * q->cpg;
-    float m = st[r], rs = st[q->R + r];
+static void lti_ln_row_dx(int64_t R, int64_t C, int64_t r, const float *x, const float *dy, const float *ga,
+                          const float *st, float *dx) {
+    const float *xr = x + r * C, *dyr = dy + r * C;
+    float m = st[r], rs = st[R + r];
     double a = 0, b = 0;
     #pragma omp simd reduction(+ : a, b)
-    for (int64_t j = 0; j < q->M; j++) {
-        float d = dyr[j] * (ga ? ga[c0 + j / S] : 1.0f);
+    for (int64_t j = 0; j < C; j++) {
+        float d = dyr[j] * (ga ? ga[j] : 1.0f);
         a += d;
         b += d * (xr[j] - m) * rs;
     }
-    float fa = (float)(a / (double)q->M), fb = (float)(b / (double)q->M);
-    for (int64_t j = 0; j < q->M; j++) {
-        float d = dyr[j] * (ga ? ga[c0 + j / S] : 1.0f), xh = (xr[j] - m) * rs;
-        dx[r * q->M + j] += rs * (d - fa - xh * fb);
+    float fa = (float)(a / (double)C), fb = (float)(b / (double)C);
+    for (int64_t j = 0; j < C; j++) {
+        float d = dyr[j] * (ga ? ga[j] : 1.0f), xh = (xr[j] - m) * rs;
+        dx[r * C + j] += rs * (d - fa - xh * fb);
     }
 }
 
 /* row r's share of dgamma (Σ dy·x̂) and dbeta (Σ dy), into per-thread sums pg, pb (C) */
-LTI_INLINE void lti_norm_row_affine(const lti_norm_geom *q, int64_t S, int64_t r, const float *x, const float *dy,
-                                    const float *st, float *pg, float *pb) {
-    const float *xr = x + r * q->M, *dyr = dy + r * q->M;
-    int64_t c0 = (r % q->G) * q->cpg;
-    float m = st[r], rs = st[q->R + r];
-    for (int64_t j = 0; j < q->M; j++) {
-        int64_t c = c0 + j / S;
-        pg[c] += dyr[j] * (xr[j] - m) * rs;
-        pb[c] += dyr[j];
+static void lti_ln_row_affine(int64_t R, int64_t C, int64_t r, const float *x, const float *dy, const float *st,
+                              float *pg, float *pb) {
+    const float *xr = x + r * C, *dyr = dy + r * C;
+    float m = st[r], rs = st[R + r];
+    for (int64_t j = 0; j < C; j++) {
+        pg[j] += dyr[j] * (xr[j] - m) * rs;
+        pb[j] += dyr[j];
     }
 }
 
-static lt_tensor *lti_norm(lt_graph *g, int op, lt_tensor *x, lti_norm_geom q, lt_tensor *gamma, lt_tensor *beta,
-                           float eps) {
-    lt_tensor *y = lti_like(g, x);
-    float *stats = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * q.R)); /* mean (R), rstd (R) */
-    if (!y || !stats) return NULL;
-    const float *ga = gamma ? gamma->data : NULL, *be = beta ? beta->data : NULL;
-    #pragma omp parallel for schedule(static) if (q.R * q.M > 65536)
-    for (int64_t r = 0; r < q.R; r++) {
-        if (q.S == 1) lti_norm_row(&q, 1, r, x->data, y->data, ga, be, eps, stats);
-        else lti_norm_row(&q, q.S, r, x->data, y->data, ga, be, eps, stats);
-    }
-    lti_node *n = lti_graph_record(g, op, y, 3, (lt_tensor *[]){x, gamma, beta});
-    if (n) {
-        n->iarg[0] = q.G; n->iarg[1] = q.cpg; n->iarg[2] = q.S;
-        n->farg[0] = eps;
-        n->saved = stats;
-    }
-    return y;
-}
-
-static void lti_norm_backward(lt_graph *g, lti_node *n) {
+void lti_layer_norm_backward(lt_graph *g, lti_node *n) {
     lt_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
-    lti_norm_geom q = {0, n->iarg[1] * n->iarg[2], n->iarg[0], n->iarg[1], n->iarg[2]};
-    q.R = lt_numel(x) / q.M;
+    const int64_t C = x->shape[x->ndim - 1], R = lt_numel(x) / C;
     const float *dy = n->out->grad, *st = n->saved, *ga = gamma ? gamma->data : NULL;
-    int par = q.R * q.M > 65536;
+    int par = R * C > 65536;
     if (x->requires_grad) {
         float *dx = lti_grad(g, x);
         if (!dx) return;
         #pragma omp parallel for schedule(static) if (par)
-        for (int64_t r = 0; r < q.R; r++) {
-            if (q.S == 1) lti_norm_row_dx(&q, 1, r, x->data, dy, ga, st, dx);
-            else lti_norm_row_dx(&q, q.S, r, x->data, dy, ga, st, dx);
-        }
+        for (int64_t r = 0; r < R; r++) lti_ln_row_dx(R, C, r, x->data, dy, ga, st, dx);
     }
     float *dg = gamma && gamma->requires_grad ? lti_grad(g, gamma) : NULL;
     float *db = beta && beta->requires_grad ? lti_grad(g, beta) : NULL;
     if (g->status || (!dg && !db)) return;
     /* per-thread sums over contiguous row ranges, added in thread order: deterministic for a
      * given thread count */
-    int64_t C = q.G * q.cpg, nt = par ? omp_get_max_threads() : 1;
+    int64_t nt = par ? omp_get_max_threads() : 1;
     float *part = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * C * nt));
     if (!part) return;
     memset(part, 0, sizeof(float) * (size_t)(2 * C * nt));
@@ -125,10 +92,7 @@ static void lti_norm_backward(lt_graph *g, lti_node *n) {
     {
         float *pg = part + 2 * C * omp_get_thread_num(), *pb = pg + C;
         #pragma omp for schedule(static)
-        for (int64_t r = 0; r < q.R; r++) {
-            if (q.S == 1) lti_norm_row_affine(&q, 1, r, x->data, dy, st, pg, pb);
-            else lti_norm_row_affine(&q, q.S, r, x->data, dy, st, pg, pb);
-        }
+        for (int64_t r = 0; r < R; r++) lti_ln_row_affine(R, C, r, x->data, dy, st, pg, pb);
     }
     for (int64_t t = 0; t < nt; t++)
         for (int64_t c = 0; c < C; c++) {
@@ -150,23 +114,6 @@ static int lti_norm_check_affine(lt_graph *g, const char *op, const lt_tensor *p
     return 1;
 }
 
-lt_tensor *lt_group_norm(lt_graph *g, lt_tensor *x, int groups, lt_tensor *gamma, lt_tensor *beta, float eps) {
-    if (!lti_check_f32(g, "group_norm", x)) return NULL;
-    char s[64];
-    if (x->ndim < 2 || groups < 1 || x->shape[1] % groups) {
-        lti_graph_fail(g, LT_ERR_SHAPE, "group_norm: want x (N,C,...) with C divisible by %d groups, got %s", groups,
-                       lt_shape_str(x, s, 64));
-        return NULL;
-    }
-    int64_t C = x->shape[1];
-    if (!lti_norm_check_affine(g, "group_norm", gamma, C) || !lti_norm_check_affine(g, "group_norm", beta, C))
-        return NULL;
-    lti_norm_geom q = {x->shape[0] * groups, 0, groups, C / groups, 1};
-    for (int d = 2; d < x->ndim; d++) q.S *= x->shape[d];
-    q.M = q.cpg * q.S;
-    return lti_norm(g, LT_OP_GROUP_NORM, x, q, gamma, beta, eps);
-}
-
 lt_tensor *lt_layer_norm(lt_graph *g, lt_tensor *x, lt_tensor *gamma, lt_tensor *beta, float eps) {
     if (!lti_check_f32(g, "layer_norm", x)) return NULL;
     if (x->ndim < 1 || x->shape[x->ndim - 1] < 1) {
@@ -177,60 +124,25 @@ lt_tensor *lt_layer_norm(lt_graph *g, lt_tensor *x, lt_tensor *gamma, lt_tensor 
     int64_t C = x->shape[x->ndim - 1];
     if (!lti_norm_check_affine(g, "layer_norm", gamma, C) || !lti_norm_check_affine(g, "layer_norm", beta, C))
         return NULL;
-    lti_norm_geom q = {lt_numel(x) / C, C, 1, C, 1};
-    return lti_norm(g, LT_OP_LAYER_NORM, x, q, gamma, beta, eps);
-}
-
-void lti_group_norm_backward(lt_graph *g, lti_node *n) { lti_norm_backward(g, n); }
-void lti_layer_norm_backward(lt_graph *g, lti_node *n) { lti_norm_backward(g, n); }
-
-/* ---- dropout ---- saved: the mask, 0 or 1/(1-p) per element */
-
-lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p) {
-    if (!lti_check_f32(g, "dropout", x)) return NULL;
-    if (!(p >= 0.0f && p < 1.0f)) {
-        lti_graph_fail(g, LT_ERR_ARG, "dropout: probability %g must be in [0, 1)", (double)p);
-        return NULL;
-    }
-    if (!g->training) return x;
-    if (!g->rng) {
-        lti_graph_fail(g, LT_ERR_ARG, "dropout: the graph is in training mode but has no rng (set g->rng)");
-        return NULL;
-    }
-    int64_t m = lt_numel(x);
+    const int64_t R = lt_numel(x) / C;
     lt_tensor *y = lti_like(g, x);
-    float *mask = lt_graph_alloc(g, sizeof(float) * (size_t)(m ? m : 1));
-    if (!y || !mask) return NULL;
-    const int64_t rows = x->ndim > 0 ? x->shape[0] : 1; /* per-example masks under a data-parallel part */
-    lt_rng_fill_rows(g->rng, g->part, LT_RNG_UNIFORM, mask, rows, rows > 0 ? m / rows : 0, 0.0f, 1.0f);
-    const float scale = 1.0f / (1.0f - p);
-    for (int64_t i = 0; i < m; i++) {
-        mask[i] = mask[i] >= p ? scale : 0.0f;
-        y->data[i] = x->data[i] * mask[i];
+    float *st = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * R)); /* mean (R), rstd (R) */
+    if (!y || !st) return NULL;
+    const float *ga = gamma ? gamma->data : NULL, *be = beta ? beta->data : NULL;
+    #pragma omp parallel for schedule(static) if (R * C > 65536)
+    for (int64_t r = 0; r < R; r++) lti_ln_row(R, C, r, x->data, y->data, ga, be, eps, st);
+    lti_node *n = lti_graph_record(g, LT_OP_LAYER_NORM, y, 3, (lt_tensor *[]){x, gamma, beta});
+    if (n) {
+        n->farg[0] = eps;
+        n->saved = st;
     }
-    lti_node *n = lti_graph_record(g, LT_OP_DROPOUT, y, 1, &x);
-    if (n) n->saved = mask;
     return y;
 }
 
-void lti_dropout_backward(lt_graph *g, lti_node *n) {
-    lt_tensor *x = n->in[0];
-    if (!x->requires_grad) return;
-    float *dx = lti_grad(g, x);
-    if (!dx) return;
-    const float *mask = n->saved, *dy = n->out->grad;
-    int64_t m = lt_numel(x);
-    for (int64_t i = 0; i < m; i++) dx[i] += dy[i] * mask[i];
-}
-
-/* ---- batch norm ---- x (N,C,S...) is N·C planes of S values; channel c's statistics run
- * over its N planes (M = N·S values). y = (x − mean_c)·rstd_c·gamma_c + beta_c; the fused
- * batch_norm_relu: y = relu(that + res), res (x's shape) optional.
- * Node: iarg batch (1: batch statistics, 0: given ones), C, S, relu; farg eps;
- * saved mean and rstd (C each); in x, gamma, beta [, res].
+/* ---- plane kernels (group norm, batch norm) ----
  * Each plane is summed in 16 float lanes (vectorized), the planes in double in order, and
  * the variance combines each plane's sum of squares about its own mean (Chan et al.), so
- * the statistics take one pass over memory and depend on N, C, S alone, never on threads. */
+ * the statistics take one pass over memory and depend on the shapes alone, never on threads. */
 
 typedef float lti_bn_v __attribute__((vector_size(64), aligned(4)));
 typedef int32_t lti_bn_m __attribute__((vector_size(64), aligned(4)));
@@ -244,6 +156,31 @@ static float lti_bn_hsum(const lti_bn_v *v) {
     for (int k = 0; k < 16; k++) s += (*v)[k];
     return (float)s;
 }
+
+enum { LTI_ACT_NONE, LTI_ACT_RELU, LTI_ACT_SILU };
+
+/* one plane's map: z = (x − m)·a + b, y = act(z [+ res]) */
+typedef struct {
+    float m, a, b;
+} lti_plane;
+
+/* (these loops vectorize by lti_sigmoidf's compare-selects under -fno-trapping-math) */
+/* y[k] = silu(y[k]) over n values */
+LTI_INLINE void lti_silu_inplace(float *y, int64_t n) {
+    for (int64_t k = 0; k < n; k++) y[k] = y[k] * lti_sigmoidf(y[k]);
+}
+
+/* d[k] = dy[k]·silu'(z), z = (x[k] − m)·a + b, over n values; silu' = s + z·s(1 − s) */
+LTI_INLINE void lti_silu_dact(const float *dy, const float *x, float m, float a, float b,
+                                                    int64_t n, float *d) {
+    for (int64_t k = 0; k < n; k++) {
+        const float z = (x[k] - m) * a + b, s = lti_sigmoidf(z);
+        d[k] = dy[k] * s * (1.0f + z * (1.0f - s));
+    }
+}
+
+/* values per chunk of the backward's dy' buffer (a multiple of 16, on the stack) */
+#define LTI_BN_CHUNK 256
 
 /* plane p (S): its sum, and its sum of squares about its own (float) mean */
 static void lti_bn_plane(const float *p, int64_t S, double *sum, double *sq) {
@@ -264,12 +201,12 @@ static void lti_bn_plane(const float *p, int64_t S, double *sum, double *sq) {
     *sq = (double)lti_bn_hsum(&b) + t;
 }
 
-/* mean and biased variance of channel c over its N planes */
-static void lti_bn_stats(const float *x, int64_t N, int64_t C, int64_t S, int64_t c, double *mean, double *var) {
+/* mean and biased variance over np planes of S values, plane k at x + k·stride */
+static void lti_bn_stats(const float *x, int64_t np, int64_t stride, int64_t S, double *mean, double *var) {
     double mu = 0, m2 = 0, cnt = 0;
-    for (int64_t n = 0; n < N; n++) {
+    for (int64_t k = 0; k < np; k++) {
         double sp, sq;
-        lti_bn_plane(x + (n * C + c) * S, S, &sp, &sq);
+        lti_bn_plane(x + k * stride, S, &sp, &sq);
         const double d = sp / (double)S - mu, tot = cnt + (double)S;
         mu += d * (double)S / tot;
         m2 += sq + d * d * cnt * (double)S / tot;
@@ -279,64 +216,202 @@ static void lti_bn_stats(const float *x, int64_t N, int64_t C, int64_t S, int64_
     *var = m2 / cnt;
 }
 
-/* y = a·x + b [+ r], [relu] over one plane */
-static inline __attribute__((always_inline)) void lti_bn_out(const float *x, const float *r, float *y, int64_t S,
-                                                              float a, float b, int relu) {
+/* y = act((x − m)·a + b [+ r]) over one plane */
+LTI_INLINE void lti_bn_out(const float *x, const float *r, float *y, int64_t S, const lti_plane *f, int act) {
+    const float m = f->m, a = f->a, b = f->b;
     int64_t j = 0;
     for (; j + 16 <= S; j += 16) {
-        lti_bn_v v = LTI_BN_LD(x + j) * a + b;
+        lti_bn_v v = (LTI_BN_LD(x + j) - m) * a + b;
         if (r) v += LTI_BN_LD(r + j);
-        if (relu) v = LTI_BN_WHERE(v > 0, v);
+        if (act == LTI_ACT_RELU) v = LTI_BN_WHERE(v > 0, v);
         *(lti_bn_v *)(y + j) = v;
     }
     for (; j < S; j++) {
-        float v = x[j] * a + b + (r ? r[j] : 0.0f);
-        y[j] = relu ? (v > 0 ? v : 0.0f) : v;
+        float v = (x[j] - m) * a + b + (r ? r[j] : 0.0f);
+        y[j] = act == LTI_ACT_RELU ? (v > 0 ? v : 0.0f) : v;
     }
+    if (act == LTI_ACT_SILU) lti_silu_inplace(y, S); /* the plane is still in cache */
 }
 
-/* one plane's Σ dy', Σ dy'·(x − m) with dy' = dy masked by y > 0 under relu; dr (+)= dy'
- * (set: "=") */
-static inline __attribute__((always_inline)) void lti_bn_plane_grad(const float *dy, const float *y, const float *x,
-                                                                     float m, int64_t S, int relu, float *dr, int set,
-                                                                     double *sdy, double *sdyx) {
+/* dy' = dy·act'(z) for n values: dy itself without an activation, else into buf (n); relu
+ * masks by y > 0, silu recomputes z from x */
+LTI_INLINE const float *lti_bn_dact(const float *dy, const float *y, const float *x, const lti_plane *f, int act,
+                                    int64_t n, float *buf) {
+    if (act == LTI_ACT_NONE) return dy;
+    if (act == LTI_ACT_SILU) lti_silu_dact(dy, x, f->m, f->a, f->b, n, buf);
+    else
+        for (int64_t k = 0; k < n; k++) buf[k] = y[k] > 0 ? dy[k] : 0.0f;
+    return buf;
+}
+
+/* one plane's Σ dy', Σ dy'·(x − m) (dy' = dy·act'); dr (+)= dy' (set: "=") */
+LTI_INLINE void lti_bn_plane_grad(const float *dy, const float *y, const float *x, const lti_plane *f, int64_t S,
+                                  int act, float *dr, int set, double *sdy, double *sdyx) {
+    const float m = f->m;
     lti_bn_v a = {0}, b = {0};
-    int64_t j = 0;
-    for (; j + 16 <= S; j += 16) {
-        lti_bn_v d = LTI_BN_LD(dy + j);
-        if (relu) d = LTI_BN_WHERE(LTI_BN_LD(y + j) > 0, d);
-        a += d;
-        b += d * (LTI_BN_LD(x + j) - m);
-        if (dr) *(lti_bn_v *)(dr + j) = set ? d : *(lti_bn_v *)(dr + j) + d;
-    }
-    float ta = 0, tb = 0;
-    for (; j < S; j++) {
-        const float d = relu && !(y[j] > 0) ? 0.0f : dy[j];
-        ta += d;
-        tb += d * (x[j] - m);
-        if (dr) dr[j] = set ? d : dr[j] + d;
+    float ta = 0, tb = 0, buf[LTI_BN_CHUNK];
+    for (int64_t j0 = 0; j0 < S; j0 += LTI_BN_CHUNK) {
+        const int64_t n = S - j0 < LTI_BN_CHUNK ? S - j0 : LTI_BN_CHUNK;
+        const float *d = lti_bn_dact(dy + j0, y + j0, x + j0, f, act, n, buf), *xc = x + j0;
+        float *rc = dr ? dr + j0 : NULL;
+        int64_t j = 0;
+        for (; j + 16 <= n; j += 16) {
+            const lti_bn_v v = LTI_BN_LD(d + j);
+            a += v;
+            b += v * (LTI_BN_LD(xc + j) - m);
+            if (rc) *(lti_bn_v *)(rc + j) = set ? v : *(lti_bn_v *)(rc + j) + v;
+        }
+        for (; j < n; j++) { /* the last chunk's tail */
+            ta += d[j];
+            tb += d[j] * (xc[j] - m);
+            if (rc) rc[j] = set ? d[j] : rc[j] + d[j];
+        }
     }
     *sdy += (double)lti_bn_hsum(&a) + ta;
     *sdyx += (double)lti_bn_hsum(&b) + tb;
 }
 
-/* dx (+)= gr·(dy' − fa − (x − m)·fb) over one plane (set: "=") */
-static inline __attribute__((always_inline)) void lti_bn_plane_dx(const float *dy, const float *y, const float *x,
-                                                                   float m, int64_t S, int relu, float gr, float fa,
-                                                                   float fb, float *dx, int set) {
-    int64_t j = 0;
-    for (; j + 16 <= S; j += 16) {
-        lti_bn_v d = LTI_BN_LD(dy + j);
-        if (relu) d = LTI_BN_WHERE(LTI_BN_LD(y + j) > 0, d);
-        const lti_bn_v v = gr * (d - fa - (LTI_BN_LD(x + j) - m) * fb);
-        *(lti_bn_v *)(dx + j) = set ? v : *(lti_bn_v *)(dx + j) + v;
-    }
-    for (; j < S; j++) {
-        const float d = relu && !(y[j] > 0) ? 0.0f : dy[j];
-        const float v = gr * (d - fa - (x[j] - m) * fb);
-        dx[j] = set ? v : dx[j] + v;
+/* dx (+)= p·dy' + q·(x − m) + c over one plane (set: "=") */
+LTI_INLINE void lti_bn_plane_dx(const float *dy, const float *y, const float *x, const lti_plane *f, int64_t S,
+                                int act, float p, float q, float c, float *dx, int set) {
+    const float m = f->m;
+    float buf[LTI_BN_CHUNK];
+    for (int64_t j0 = 0; j0 < S; j0 += LTI_BN_CHUNK) {
+        const int64_t n = S - j0 < LTI_BN_CHUNK ? S - j0 : LTI_BN_CHUNK;
+        const float *d = lti_bn_dact(dy + j0, y + j0, x + j0, f, act, n, buf), *xc = x + j0;
+        float *o = dx + j0;
+        int64_t j = 0;
+        for (; j + 16 <= n; j += 16) {
+            const lti_bn_v v = p * LTI_BN_LD(d + j) + q * (LTI_BN_LD(xc + j) - m) + c;
+            *(lti_bn_v *)(o + j) = set ? v : *(lti_bn_v *)(o + j) + v;
+        }
+        for (; j < n; j++) {
+            const float v = p * d[j] + q * (xc[j] - m) + c;
+            o[j] = set ? v : o[j] + v;
+        }
     }
 }
+
+/* ---- group norm ---- row r = (n, group) of x (N,C,S...) holds planes n·C + r%G·cpg .. +cpg.
+ * Node: iarg G, act; farg eps; saved mean and rstd (N·G each); in x, gamma, beta. */
+
+static lt_tensor *lti_gn(lt_graph *g, int op, const char *name, lt_tensor *x, int groups, lt_tensor *gamma,
+                         lt_tensor *beta, float eps) {
+    if (!lti_check_f32(g, name, x)) return NULL;
+    char s[64];
+    if (x->ndim < 2 || groups < 1 || x->shape[1] % groups) {
+        lti_graph_fail(g, LT_ERR_SHAPE, "%s: want x (N,C,...) with C divisible by %d groups, got %s", name, groups,
+                       lt_shape_str(x, s, 64));
+        return NULL;
+    }
+    const int64_t N = x->shape[0], C = x->shape[1], G = groups, cpg = C / G, R = N * G;
+    int64_t S = 1;
+    for (int d = 2; d < x->ndim; d++) S *= x->shape[d];
+    if (!lti_norm_check_affine(g, name, gamma, C) || !lti_norm_check_affine(g, name, beta, C)) return NULL;
+    const int act = op == LT_OP_GROUP_NORM_SILU ? LTI_ACT_SILU : LTI_ACT_NONE;
+    lt_tensor *y = lti_like(g, x);
+    float *st = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * R + 1)); /* mean (R), rstd (R) */
+    if (!y || !st) return NULL;
+    const float *ga = gamma ? gamma->data : NULL, *be = beta ? beta->data : NULL;
+    #pragma omp parallel for schedule(static) if (R * cpg * S > 65536)
+    for (int64_t r = 0; r < R; r++) {
+        const int64_t c0 = (r % G) * cpg, o = (r / G * C + c0) * S;
+        double mu, v;
+        lti_bn_stats(x->data + o, cpg, S, S, &mu, &v);
+        const float rstd = (float)(1.0 / sqrt(v + eps));
+        st[r] = (float)mu;
+        st[R + r] = rstd;
+        for (int64_t k = 0; k < cpg; k++) {
+            const lti_plane f = {(float)mu, rstd * (ga ? ga[c0 + k] : 1.0f), be ? be[c0 + k] : 0.0f};
+            if (act == LTI_ACT_SILU) lti_bn_out(x->data + o + k * S, NULL, y->data + o + k * S, S, &f, LTI_ACT_SILU);
+            else lti_bn_out(x->data + o + k * S, NULL, y->data + o + k * S, S, &f, LTI_ACT_NONE);
+        }
+    }
+    lti_node *n = lti_graph_record(g, op, y, 3, (lt_tensor *[]){x, gamma, beta});
+    if (n) {
+        n->iarg[0] = G; n->iarg[1] = act;
+        n->farg[0] = eps;
+        n->saved = st;
+    }
+    return y;
+}
+
+lt_tensor *lt_group_norm(lt_graph *g, lt_tensor *x, int groups, lt_tensor *gamma, lt_tensor *beta, float eps) {
+    return lti_gn(g, LT_OP_GROUP_NORM, "group_norm", x, groups, gamma, beta, eps);
+}
+
+lt_tensor *lt_group_norm_silu(lt_graph *g, lt_tensor *x, int groups, lt_tensor *gamma, lt_tensor *beta, float eps) {
+    return lti_gn(g, LT_OP_GROUP_NORM_SILU, "group_norm_silu", x, groups, gamma, beta, eps);
+}
+
+/* row r: dx = rstd·(d̂ − mean(d̂) − x̂·mean(d̂·x̂)), d̂ = dy'·gamma; each plane's Σ dy' and
+ * Σ dy'·x̂ into sb, sg (for dbeta, dgamma) */
+LTI_INLINE void lti_gn_row_backward(const float *x, const float *y, const float *dy, const float *ga,
+                                    const float *be, float m, float rs, int64_t cpg, int64_t S, int act, float *dx,
+                                    int set, float *sb, float *sg) {
+    double A = 0, B = 0; /* Σ d̂, Σ d̂·x̂ */
+    for (int64_t k = 0; k < cpg; k++) {
+        const float gk = ga ? ga[k] : 1.0f;
+        const lti_plane f = {m, rs * gk, be ? be[k] : 0.0f};
+        double sdy = 0, sdyx = 0;
+        lti_bn_plane_grad(dy + k * S, y + k * S, x + k * S, &f, S, act, NULL, 0, &sdy, &sdyx);
+        sb[k] = (float)sdy;
+        sg[k] = (float)(sdyx * rs);
+        A += gk * sdy;
+        B += gk * sdyx * rs;
+    }
+    if (!dx) return;
+    const double M = (double)(cpg * S);
+    const float fa = (float)(A / M), fb = (float)(B / M);
+    for (int64_t k = 0; k < cpg; k++) {
+        const float gk = ga ? ga[k] : 1.0f;
+        const lti_plane f = {m, rs * gk, be ? be[k] : 0.0f};
+        lti_bn_plane_dx(dy + k * S, y + k * S, x + k * S, &f, S, act, rs * gk, -rs * rs * fb, -rs * fa, dx + k * S,
+                        set);
+    }
+}
+
+void lti_group_norm_backward(lt_graph *g, lti_node *n) {
+    lt_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
+    const int64_t N = x->shape[0], C = x->shape[1], G = n->iarg[0], cpg = C / G, R = N * G, S = lt_numel(x) / (N * C);
+    const int act = (int)n->iarg[1];
+    const float *dy = n->out->grad, *y = n->out->data, *st = n->saved;
+    const float *ga = gamma ? gamma->data : NULL, *be = beta ? beta->data : NULL;
+    int set = 0;
+    float *dx = x->requires_grad ? lti_grad_out(g, x, &set) : NULL;
+    float *dg = gamma && gamma->requires_grad ? lti_grad(g, gamma) : NULL;
+    float *db = beta && beta->requires_grad ? lti_grad(g, beta) : NULL;
+    float *part = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * N * C)); /* per (n, c): Σ dy', Σ dy'·x̂ */
+    if (g->status || !part) return;
+    #pragma omp parallel for schedule(static) if (R * cpg * S > 65536)
+    for (int64_t r = 0; r < R; r++) {
+        const int64_t c0 = (r % G) * cpg, o = (r / G * C + c0) * S, pc = r / G * C + c0;
+        const float *gk = ga ? ga + c0 : NULL, *bk = be ? be + c0 : NULL;
+        if (act == LTI_ACT_SILU)
+            lti_gn_row_backward(x->data + o, y + o, dy + o, gk, bk, st[r], st[R + r], cpg, S, LTI_ACT_SILU,
+                                dx ? dx + o : NULL, set, part + pc, part + N * C + pc);
+        else
+            lti_gn_row_backward(x->data + o, y + o, dy + o, gk, bk, st[r], st[R + r], cpg, S, LTI_ACT_NONE,
+                                dx ? dx + o : NULL, set, part + pc, part + N * C + pc);
+    }
+    for (int64_t c = 0; c < C; c++) { /* over the batch in order: deterministic */
+        double sb = 0, sg = 0;
+        for (int64_t i = 0; i < N; i++) {
+            sb += part[i * C + c];
+            sg += part[N * C + i * C + c];
+        }
+        if (db) db[c] += (float)sb;
+        if (dg) dg[c] += (float)sg;
+    }
+}
+
+void lti_group_norm_silu_backward(lt_graph *g, lti_node *n) { lti_group_norm_backward(g, n); }
+
+/* ---- batch norm ---- channel c's statistics run over its N planes (M = N·S values).
+ * y = (x − mean_c)·rstd_c·gamma_c + beta_c; the fused batch_norm_relu: y = relu(that + res),
+ * res (x's shape) optional.
+ * Node: iarg batch (1: batch statistics, 0: given ones), C, S, relu; farg eps;
+ * saved mean and rstd (C each); in x, gamma, beta [, res]. */
 
 static lt_tensor *lti_bn(lt_graph *g, int op, const char *name, lt_tensor *x, const lt_tensor *mean,
                          const lt_tensor *var, lt_tensor *gamma, lt_tensor *beta, float eps, float *stats,
@@ -377,7 +452,7 @@ static lt_tensor *lti_bn(lt_graph *g, int op, const char *name, lt_tensor *x, co
     for (int64_t c = 0; c < C; c++) {
         double mu, v;
         if (batch) {
-            lti_bn_stats(x->data, N, C, S, c, &mu, &v);
+            lti_bn_stats(x->data + c * S, N, C * S, S, &mu, &v);
             if (stats) {
                 stats[c] = (float)mu;
                 stats[C + c] = (float)(v * (double)M / (double)(M - 1));
@@ -389,14 +464,14 @@ static lt_tensor *lti_bn(lt_graph *g, int op, const char *name, lt_tensor *x, co
         float rstd = (float)(1.0 / sqrt(v + eps)), m = (float)mu;
         st[c] = m;
         st[C + c] = rstd;
-        const float a = rstd * (ga ? ga[c] : 1.0f), b = (be ? be[c] : 0.0f) - m * a; /* y = a·x + b */
+        const lti_plane f = {m, rstd * (ga ? ga[c] : 1.0f), be ? be[c] : 0.0f};
         for (int64_t n = 0; n < N; n++) {
             const int64_t o = (n * C + c) * S;
             const float *xp = x->data + o, *rp = rd ? rd + o : NULL;
             float *yp = y->data + o;
-            if (!relu) lti_bn_out(xp, NULL, yp, S, a, b, 0);
-            else if (rp) lti_bn_out(xp, rp, yp, S, a, b, 1);
-            else lti_bn_out(xp, NULL, yp, S, a, b, 1);
+            if (!relu) lti_bn_out(xp, NULL, yp, S, &f, LTI_ACT_NONE);
+            else if (rp) lti_bn_out(xp, rp, yp, S, &f, LTI_ACT_RELU);
+            else lti_bn_out(xp, NULL, yp, S, &f, LTI_ACT_RELU);
         }
     }
     lti_node *nd = lti_graph_record(g, op, y, res ? 4 : 3, (lt_tensor *[]){x, gamma, beta, res});
@@ -435,12 +510,14 @@ void lti_batch_norm_backward(lt_graph *g, lti_node *nd) {
     if (g->status) return;
     #pragma omp parallel for schedule(static) if (M * C > 65536)
     for (int64_t c = 0; c < C; c++) {
-        const float m = mean[c], r = rstd[c];
+        const float r = rstd[c];
+        const lti_plane f = {mean[c], r, 0.0f}; /* (a, b unused: relu masks by y) */
         double sdy = 0, sdyx = 0; /* Σ dy', Σ dy'·(x − mean), dy' = dy masked by the relu */
         for (int64_t n = 0; n < N; n++) {
             const int64_t o = (n * C + c) * S;
-            if (relu) lti_bn_plane_grad(dy + o, y + o, x->data + o, m, S, 1, dr ? dr + o : NULL, fr, &sdy, &sdyx);
-            else lti_bn_plane_grad(dy + o, y + o, x->data + o, m, S, 0, NULL, 0, &sdy, &sdyx);
+            if (relu)
+                lti_bn_plane_grad(dy + o, y + o, x->data + o, &f, S, LTI_ACT_RELU, dr ? dr + o : NULL, fr, &sdy, &sdyx);
+            else lti_bn_plane_grad(dy + o, y + o, x->data + o, &f, S, LTI_ACT_NONE, NULL, 0, &sdy, &sdyx);
         }
         sdyx *= r; /* Σ dy'·x̂ */
         if (dg) dg[c] += (float)sdyx;
@@ -451,8 +528,8 @@ void lti_batch_norm_backward(lt_graph *g, lti_node *nd) {
         const float fb = batch ? (float)(sdyx / (double)M) * r : 0.0f;
         for (int64_t n = 0; n < N; n++) {
             const int64_t o = (n * C + c) * S;
-            if (relu) lti_bn_plane_dx(dy + o, y + o, x->data + o, m, S, 1, gr, fa, fb, dx + o, fx);
-            else lti_bn_plane_dx(dy + o, y + o, x->data + o, m, S, 0, gr, fa, fb, dx + o, fx);
+            if (relu) lti_bn_plane_dx(dy + o, y + o, x->data + o, &f, S, LTI_ACT_RELU, gr, -gr * fb, -gr * fa, dx + o, fx);
+            else lti_bn_plane_dx(dy + o, y + o, x->data + o, &f, S, LTI_ACT_NONE, gr, -gr * fb, -gr * fa, dx + o, fx);
         }
     }
 }
@@ -460,3 +537,42 @@ void lti_batch_norm_backward(lt_graph *g, lti_node *nd) {
 void lti_batch_norm_relu_backward(lt_graph *g, lti_node *nd) { lti_batch_norm_backward(g, nd); }
 #undef LTI_BN_LD
 #undef LTI_BN_WHERE
+/* ---- dropout ---- saved: the mask, 0 or 1/(1-p) per element */
+
+lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p) {
+    if (!lti_check_f32(g, "dropout", x)) return NULL;
+    if (!(p >= 0.0f && p < 1.0f)) {
+        lti_graph_fail(g, LT_ERR_ARG, "dropout: probability %g must be in [0, 1)", (double)p);
+        return NULL;
+    }
+    if (!g->training) return x;
+    if (!g->rng) {
+        lti_graph_fail(g, LT_ERR_ARG, "dropout: the graph is in training mode but has no rng (set g->rng)");
+        return NULL;
+    }
+    int64_t m = lt_numel(x);
+    lt_tensor *y = lti_like(g, x);
+    float *mask = lt_graph_alloc(g, sizeof(float) * (size_t)(m ? m : 1));
+    if (!y || !mask) return NULL;
+    const int64_t rows = x->ndim > 0 ? x->shape[0] : 1; /* per-example masks under a data-parallel part */
+    lt_rng_fill_rows(g->rng, g->part, LT_RNG_UNIFORM, mask, rows, rows > 0 ? m / rows : 0, 0.0f, 1.0f);
+    const float scale = 1.0f / (1.0f - p);
+    for (int64_t i = 0; i < m; i++) {
+        mask[i] = mask[i] >= p ? scale : 0.0f;
+        y->data[i] = x->data[i] * mask[i];
+    }
+    lti_node *n = lti_graph_record(g, LT_OP_DROPOUT, y, 1, &x);
+    if (n) n->saved = mask;
+    return y;
+}
+
+void lti_dropout_backward(lt_graph *g, lti_node *n) {
+    lt_tensor *x = n->in[0];
+    if (!x->requires_grad) return;
+    float *dx = lti_grad(g, x);
+    if (!dx) return;
+    const float *mask = n->saved, *dy = n->out->grad;
+    int64_t m = lt_numel(x);
+    for (int64_t i = 0; i < m; i++) dx[i] += dy[i] * mask[i];
+}
+

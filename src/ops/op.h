@@ -26,6 +26,7 @@ typedef enum lt_op {
     LT_OP_GROUP_NORM, LT_OP_LAYER_NORM, LT_OP_DROPOUT,
     LT_OP_BATCH_NORM,
     LT_OP_BATCH_NORM_RELU,
+    LT_OP_GROUP_NORM_SILU,
     /* attention.c */
     LT_OP_CAUSAL_SOFTMAX, LT_OP_ATTENTION,
     /* special.c */

@@ -107,6 +107,9 @@ lt_tensor *lt_batch_norm(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const
  * bn-add-relu); res NULL or of x's shape; the rest as lt_batch_norm. */
 lt_tensor *lt_batch_norm_relu(lt_graph *g, lt_tensor *x, const lt_tensor *mean, const lt_tensor *var,
                               lt_tensor *gamma, lt_tensor *beta, float eps, float *stats, lt_tensor *res);
+/* silu(group_norm(x)) in one pass over memory each way, the normalized tensor never stored
+ * (taming-transformers' norm-then-swish); arguments as lt_group_norm. */
+lt_tensor *lt_group_norm_silu(lt_graph *g, lt_tensor *x, int groups, lt_tensor *gamma, lt_tensor *beta, float eps);
 
 /* ---- attention.c ---- */
 /* scores (...,T,T) -> softmax over the last axis with entries j > i masked out */

@@ -52,6 +52,7 @@ const lti_op_def lti_op_table[LT_OP_COUNT] = {
     [LT_OP_DROPOUT] = {"dropout", lti_dropout_backward},
     [LT_OP_BATCH_NORM] = {"batch_norm", lti_batch_norm_backward},
     [LT_OP_BATCH_NORM_RELU] = {"batch_norm_relu", lti_batch_norm_relu_backward},
+    [LT_OP_GROUP_NORM_SILU] = {"group_norm_silu", lti_group_norm_silu_backward},
     [LT_OP_CAUSAL_SOFTMAX] = {"causal_softmax", lti_causal_softmax_backward},
     [LT_OP_ATTENTION] = {"attention", lti_attention_backward},
     [LT_OP_STOP_GRADIENT] = {"stop_gradient", lti_stop_gradient_backward},

@@ -1,5 +1,5 @@
 /* Helper of tests/test_torch_ops.sh: runs conv2d, conv_transpose2d, group_norm,
- * layer_norm, causal_softmax, attention, gelu, linear_add, nt_xent, batch_norm and batch_norm_relu on inputs PyTorch wrote, and writes the outputs
+ * layer_norm, causal_softmax, attention, gelu, linear_add, nt_xent, batch_norm, batch_norm_relu and group_norm_silu on inputs PyTorch wrote, and writes the outputs
  * and the gradients of Σ r·y back for PyTorch to compare.
  *   ops_tool DIR   for each case NAME: reads DIR/NAME.in = the inputs then r, raw
  *                  float32, shapes fixed below (and, independently, in the script);
@@ -34,6 +34,8 @@ static const tool_case CASES[] = {
     {"conv2d_wino", 3, {4, 4, 1}, {{5, 20, 7, 7}, {18, 20, 3, 3}, {18}}}, /* stride 1 pad 1: Winograd */
     {"batch_norm", 3, {4, 1, 1}, {{6, 4, 5, 3}, {4}, {4}}},                        /* batch statistics, eps 1e-5 */
     {"batch_norm_relu", 4, {4, 1, 1, 4}, {{4, 5, 3, 3}, {5}, {5}, {4, 5, 3, 3}}}, /* relu(bn(x) + res) */
+    {"group_norm_silu", 3, {4, 1, 1}, {{3, 8, 6, 5}, {8}, {8}}},                   /* 4 groups, eps 1e-6 */
+    {"batch_norm_wide", 3, {4, 1, 1}, {{3, 4, 6, 6}, {4}, {4}}},                   /* planes of 36 */
 };
 
 static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
@@ -53,7 +55,9 @@ static lt_tensor *build(lt_graph *g, int c, lt_tensor *const *in) {
     case 12: return lt_nt_xent(g, in[0], 0.5f);
     case 13: return lt_conv2d(g, in[0], in[1], in[2], 1, 1); /* conv2d_wino */
     case 14: return lt_batch_norm(g, in[0], NULL, NULL, in[1], in[2], 1e-5f, NULL);
-    default: return lt_batch_norm_relu(g, in[0], NULL, NULL, in[1], in[2], 1e-5f, NULL, in[3]);
+    case 15: return lt_batch_norm_relu(g, in[0], NULL, NULL, in[1], in[2], 1e-5f, NULL, in[3]);
+    case 16: return lt_group_norm_silu(g, in[0], 4, in[1], in[2], 1e-6f);
+    default: return lt_batch_norm(g, in[0], NULL, NULL, in[1], in[2], 1e-5f, NULL); /* batch_norm_wide */
     }
 }
 

@@ -5,7 +5,9 @@
  * through train/phases.h (zero, phase loss, backward, the group's Adam (0.5, 0.9) step,
  * graph reset). Inputs: fixed uniform [-1,1) pixels (seeded). Best of `rounds` rounds.
  * Usage: bench_vqgan [batch 32] [rounds 3] [steps 5]   (threads: LATENT_THREADS)
- * Output: a human line and "BENCH impl=latent model=vqgan batch=B ex_per_s=... peak_rss_mb=...". */
+ * Output: a human line and "BENCH impl=latent model=vqgan batch=B ex_per_s=... peak_rss_mb=...".
+ * LT_PROFILE=1: also a per-op table of the timed steps (bench/prof.h; the optimizer row holds
+ * both phases' Adam steps and graph resets). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,22 +21,25 @@ typedef struct {
     lt_batch batch;
     int64_t step;
     double loss[2]; /* the last step's generator and discriminator losses */
+    ltb_prof *prof;
 } vqgan_ctx;
 
 /* one generator + discriminator step through train/phases.h, as `latent train` runs it */
 static int vqgan_step(void *ud, int round) {
-    (void)round;
     vqgan_ctx *c = ud;
+    const int timed = round >= 0;
     c->m->vt->on_step(c->m, c->step);
     c->g->training = 1;
     for (int ph = 0; ph < c->plan->n_phases; ph++) {
         lt_tensor *l;
         double gn;
         lt_params_zero_grad(&c->m->params);
+        if (timed) ltb_prof_step(c->prof);
         if (lt_train_phase_loss(c->plan, c->m, c->g, &c->batch, ph, &l) || !l || lt_backward(c->g, l)) return 1;
         c->loss[ph] = l->data[0];
         lt_train_phase_update(c->plan, ph, c->step, 0, 0, &gn);
         lt_graph_reset(c->g);
+        if (timed) ltb_prof_mark(c->prof, LTB_PROF_OPT);
     }
     c->g->training = 0;
     c->step++;
@@ -61,7 +66,9 @@ int main(int argc, char **argv) {
     lt_rng_seed(&rng, 1);
     lt_rng_fill_uniform(&rng, x, B * D, -1.0f, 1.0f);
     g.rng = &rng;
-    vqgan_ctx c = {m, &plan, &g, {x, NULL, B, D, NULL}, 0, {0, 0}};
+    ltb_prof prof;
+    ltb_prof_init(&prof, &g);
+    vqgan_ctx c = {m, &plan, &g, {x, NULL, B, D, NULL}, 0, {0, 0}, &prof};
     const double best = ltb_best_rate("bench_vqgan", rounds, steps, 0, (double)B, vqgan_step, &c, NULL);
     printf("latent  vqgan batch %3lld: %7.1f examples/s (best of %d rounds of %d G+D steps, %d threads), last losses "
            "G %.3f D %.3f, peak RSS %.1f MB\n", (long long)B, best, rounds, steps, lt_threads_get(), c.loss[0], c.loss[1],
@@ -70,6 +77,7 @@ int main(int argc, char **argv) {
     char keys[64];
     snprintf(keys, sizeof keys, "model=vqgan batch=%lld", (long long)B);
     ltb_bench_line(keys, best);
+    ltb_prof_print(&prof, "latent");
     free(x);
     lt_graph_free(&g);
     lt_train_plan_free(&plan);

@@ -8,7 +8,9 @@
  * --json prints {"encoder", "encoder_sha256", "feature_size", "real", "n_real", "n", "seed",
  * "kid_subsets", "runs": [{"run", "model", "binarize", "nll_nats" (null: none),
  * "neg_elbo_nats" (models with a bound), "nll_source" ("eval.json"|"computed"), "fd_self",
- * "kid_self", "kid_self_sd", "n_samples"}]}. */
+ * "kid_self", "kid_self_sd", "n_samples", "sampling" ({temperature, top_k (0 = all), top_p}: how a
+ * prior over codes (gpt) drew its codes, --temperature/--top-k/--top-p as `latent sample`;
+ * null for other models)}]}. With those flags every RUN must be a prior over codes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/fd_sets.h"
 #include "cli/run_data.h"
+#include "cli/sample_flags.h"
 #include "core/alloc.h"
 #include "core/threads.h"
 #include "metrics/metrics.h"
@@ -27,7 +30,9 @@
 
 static void lti_usage(FILE *f) {
     fprintf(f, "usage: latent compare RUN... --encoder ENC [-n 10000] [--data SRC (real images; default ENC's)]\n"
-               "                  [--seed S] [--kid-subsets 100] [--kid-size 1000] [--json] [--threads T]\n");
+               "                  [--seed S] [--kid-subsets 100] [--kid-size 1000] [--json] [--threads T]\n"
+               "       every RUN a prior over codes (gpt): [--temperature T (1)] [--top-k K (0 = all)]\n"
+               "                  [--top-p P (1 = all)], drawn as latent sample draws them\n");
 }
 
 /* RUN's test NLL (and negative ELBO, NAN when none) from eval.json or computed; *src says which. */
@@ -75,7 +80,8 @@ int lt_cmd_compare(int argc, char **argv) {
     static const char *cmd = "compare";
     const char *enc = NULL, *real = NULL;
     const char **runs = lt_malloc(sizeof(char *) * (size_t)(argc > 0 ? argc : 1));
-    int nrun = 0, json = 0, r;
+    int nrun = 0, json = 0, r, any_tokens = 0;
+    lt_cli_sampling smp = LT_CLI_SAMPLING_DEFAULT;
     int64_t n = 10000, seed = 1, subsets = 100, ksize = 1000, threads = 0;
     if (!runs) return lt_cli_error(lt_fail(LT_ERR_NOMEM, "argument list"));
     for (int i = 1; i < argc; i++) {
@@ -87,7 +93,8 @@ int lt_cmd_compare(int argc, char **argv) {
             (r = lt_arg_i64(cmd, argc, argv, &i, "--seed", 0, INT64_MAX, &seed)) ||
             (r = lt_arg_i64(cmd, argc, argv, &i, "--kid-subsets", 1, 100000, &subsets)) ||
             (r = lt_arg_i64(cmd, argc, argv, &i, "--kid-size", 2, 100000, &ksize)) ||
-            (r = lt_arg_i64(cmd, argc, argv, &i, "--threads", 1, 1024, &threads))) {
+            (r = lt_arg_i64(cmd, argc, argv, &i, "--threads", 1, 1024, &threads)) ||
+            (r = lt_cli_sample_flag(cmd, argc, argv, &i, &smp))) {
             if (r < 0) { lt_free(runs); return 2; }
             continue;
         }
@@ -101,6 +108,14 @@ int lt_cmd_compare(int argc, char **argv) {
         lt_free(runs);
         return lt_cli_usage(cmd, "needs --encoder ENC and at least one RUN");
     }
+    for (int k = 0, tokens; k < nrun; k++) { /* the filter fits every run, before any work */
+        if ((r = lt_cli_sample_run(cmd, runs[k], "best", &smp, &tokens))) {
+            lt_free(runs);
+            return r;
+        }
+        any_tokens |= tokens;
+    }
+    const lt_sample_opts so = lt_cli_sample_opts(&smp);
     if (threads > 0) lt_threads_set((int)threads);
     lt_cli_encoder e;
     float *fr = NULL, *ff = NULL;
@@ -112,6 +127,7 @@ int lt_cmd_compare(int argc, char **argv) {
     lt_kid_opts ko = {subsets, ksize, (uint64_t)seed};
     for (int k = 0; k < nrun && !st; k++) {
         const char *kind, *src = "";
+        int tokens = 0;
         lt_sample_distance sd;
         double nll, nelbo;
         char path[4200], name[64] = "";
@@ -119,11 +135,14 @@ int lt_cmd_compare(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/checkpoints/best.safetensors", runs[k]);
         if ((st = lt_checkpoint_peek(path, name, sizeof name, &cfg))) break;
         json_decref(cfg);
+        const lt_model_vtable *vt = lt_model_find(name);
+        tokens = vt && vt->tokens;
         if ((st = lti_run_nll(runs[k], &nll, &nelbo, &src))) {
             st = lt_fail_context(st, "run %s: ", runs[k]);
             break;
         }
-        if ((st = lt_cli_set_features(&e, runs[k], LT_SPLIT_TEST, n, (uint64_t)seed, &ff, &nf, &kind)) ||
+        if ((st = lt_cli_set_features(&e, runs[k], LT_SPLIT_TEST, n, (uint64_t)seed, tokens ? &so : NULL, &ff, &nf,
+                                      &kind)) ||
             (st = lt_sample_distance_sets(fr, nr, ff, nf, d, &ko, &sd))) {
             st = lt_fail_context(st, "run %s: ", runs[k]);
             break;
@@ -135,11 +154,11 @@ int lt_cmd_compare(int argc, char **argv) {
         const char *bin = "";
         if (!lt_run_read_json(path, &rc)) bin = json_string_value(json_object_get(rc, "binarize"));
         lt_error_clear();
-        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:f, s:f, s:f, s:I}", "run", runs[k], "model", name,
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:f, s:f, s:f, s:I, s:o}", "run", runs[k], "model", name,
                               "binarize", bin ? bin : "", "nll_nats", isfinite(nll) ? json_real(nll) : json_null(),
                               "neg_elbo_nats", isfinite(nelbo) ? json_real(nelbo) : json_null(), "nll_source", src,
                               "fd_self", sd.fd, "kid_self", sd.kid, "kid_self_sd", sd.kid_sd, "n_samples",
-                              (json_int_t)nf);
+                              (json_int_t)nf, "sampling", tokens ? lt_cli_sample_json(&smp) : json_null());
         json_decref(rc);
         json_array_append_new(rows, o);
     }
@@ -173,6 +192,9 @@ int lt_cmd_compare(int argc, char **argv) {
         }
         printf("NLL: test split, nats per image (eval.json, or computed with the default estimator); binary data "
                "only compares with binary data.\n");
+        char how[96];
+        lt_cli_sample_text(&smp, how, sizeof how);
+        if (any_tokens) printf("Samples of priors over codes (gpt) drawn with %s.\n", how);
     }
     json_decref(rows);
     lt_free(fr);

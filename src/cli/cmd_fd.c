@@ -7,7 +7,9 @@
  * real_split, fake, fake_kind (samples|png|data|reconstructions), fake_split (data and
  * reconstructions only), n_real, n_fake,
  * fd_self, kid_self, kid_self_sd (standard deviation over subsets), kid_subsets,
- * kid_subset_size, seed. */
+ * kid_subset_size, seed; and sampling ({temperature, top_k (0 = all), top_p}) when the fake set
+ * is the samples of a prior over codes (gpt), drawn with --temperature/--top-k/--top-p as
+ * `latent sample` draws them (the human line says the same). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/fd_sets.h"
+#include "cli/sample_flags.h"
 #include "core/alloc.h"
 #include "core/threads.h"
 #include "metrics/metrics.h"
@@ -24,6 +27,8 @@ static void lti_usage(FILE *f) {
     fprintf(f, "usage: latent fd --encoder RUN --real SRC --fake RUN|SRC|PNG_DIR [-n 10000] [--json]\n"
                "                [--real-split test] [--fake-split train] [--seed S] [--kid-subsets 100]\n"
                "                [--kid-size 1000] [--checkpoint best|last|epoch-NNN (the encoder's)] [--threads T]\n"
+               "  a prior over codes (gpt) as --fake RUN: [--temperature T (1)] [--top-k K (0 = all)]\n"
+               "                [--top-p P (1 = all)], drawn as latent sample draws them\n"
                "  --recon: the fake set is run RUN's reconstructions of its own data's --fake-split (default:\n"
                "           the real split) images, as many as the real ones\n");
 }
@@ -39,7 +44,8 @@ int lt_cmd_fd(int argc, char **argv) {
     static const char *cmd = "fd";
     const char *enc = NULL, *real = NULL, *fake = NULL, *rs = "test", *fsp = "train", *which = "best";
     int64_t n = 10000, seed = 1, subsets = 100, ksize = 1000, threads = 0;
-    int json = 0, recon = 0, r, fsp_given = 0;
+    int json = 0, recon = 0, r, fsp_given = 0, tokens = 0;
+    lt_cli_sampling smp = LT_CLI_SAMPLING_DEFAULT;
     for (int i = 1; i < argc; i++) {
         if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) { lti_usage(stdout); return 0; }
         if (lt_arg_flag(argv, i, "--json")) { json = 1; continue; }
@@ -55,6 +61,7 @@ int lt_cmd_fd(int argc, char **argv) {
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--kid-subsets", 1, 100000, &subsets))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--kid-size", 2, 100000, &ksize))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--threads", 1, 1024, &threads))) { if (r < 0) return 2; continue; }
+        if ((r = lt_cli_sample_flag(cmd, argc, argv, &i, &smp))) { if (r < 0) return 2; continue; }
         return lt_cli_usage(cmd, "unexpected argument '%s' (see latent fd --help)", argv[i]);
     }
     if (!enc || !real || !fake) return lt_cli_usage(cmd, "needs --encoder RUN, --real SRC and --fake RUN|SRC|PNG_DIR");
@@ -62,6 +69,10 @@ int lt_cmd_fd(int argc, char **argv) {
     lt_split_id rsplit = LT_SPLIT_TEST, fsplit = LT_SPLIT_TRAIN;
     if (lti_split_arg(cmd, "--real-split", rs, &rsplit) || lti_split_arg(cmd, "--fake-split", fsp, &fsplit)) return 2;
     if (lt_cli_checkpoint_name(cmd, which)) return 2;
+    if (recon && smp.given)
+        return lt_cli_usage(cmd, "--temperature, --top-k and --top-p draw samples of a prior; --recon has none");
+    if (!recon && (r = lt_cli_sample_run(cmd, fake, "best", &smp, &tokens))) return r;
+    const lt_sample_opts so = lt_cli_sample_opts(&smp);
     if (threads > 0) lt_threads_set((int)threads);
 
     lt_cli_encoder e;
@@ -75,7 +86,7 @@ int lt_cmd_fd(int argc, char **argv) {
         kind = "reconstructions";
         st = lt_cli_recon_features(&e, fake, fsplit, nr, &ff, &nf); /* as many as the real images */
     } else if (!st) {
-        st = lt_cli_set_features(&e, fake, fsplit, n, (uint64_t)seed, &ff, &nf, &kind);
+        st = lt_cli_set_features(&e, fake, fsplit, n, (uint64_t)seed, tokens ? &so : NULL, &ff, &nf, &kind);
     }
     const int64_t d = st ? 0 : lt_features_size(e.m, 0);
     lt_kid_opts ko = {subsets, ksize, (uint64_t)seed};
@@ -91,6 +102,7 @@ int lt_cmd_fd(int argc, char **argv) {
                               "kid_subsets", (json_int_t)sd.kid_subsets, "kid_subset_size",
                               (json_int_t)sd.kid_subset_size, "seed", (json_int_t)seed);
         if (!strcmp(kind, "data") || recon) json_object_set_new(o, "fake_split", json_string(fsp));
+        if (tokens) json_object_set_new(o, "sampling", lt_cli_sample_json(&smp));
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
         printf("%s\n", s);
         free(s);
@@ -99,9 +111,12 @@ int lt_cmd_fd(int argc, char **argv) {
         printf("FD_self %.4f   KID_self %.6f ± %.6f (sd over %lld subsets of %lld)   encoder %s (%s, sha256 %s)\n", sd.fd,
                sd.kid, sd.kid_sd, (long long)sd.kid_subsets, (long long)sd.kid_subset_size, enc, e.m->vt->name,
                e.sha256);
-        printf("real: %lld of %s (%s); fake: %lld %s from %s; %lld features. Comparable only under this encoder "
+        char how[128] = "", t[96];
+        if (tokens) lt_cli_sample_text(&smp, t, sizeof t), snprintf(how, sizeof how, " (%s)", t);
+        printf("real: %lld of %s (%s); fake: %lld %s%s from %s; %lld features. Comparable only under this encoder "
                "checkpoint: not an FID.\n",
-               (long long)nr, real, rs, (long long)nf, !strcmp(kind, "data") ? "examples" : kind, fake, (long long)d);
+               (long long)nr, real, rs, (long long)nf, !strcmp(kind, "data") ? "examples" : kind, how, fake,
+               (long long)d);
     }
     lt_free(fr);
     lt_free(ff);

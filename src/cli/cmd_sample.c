@@ -6,12 +6,12 @@
  * --stage1 RUN or --codes-of RUN), or the one sample's --stage1 RUN names (a moved or
  * another stage-one run), through its decode capability, which receives the code indices
  * as floats (n, h·w) and must declare code_size h·w. */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/sample_flags.h"
 #include "core/alloc.h"
 #include "core/threads.h"
 #include "data/dataset.h"
@@ -59,29 +59,16 @@ static lt_status lti_decode_stage1(const lt_model *m, const char *run, const int
 int lt_cmd_sample(int argc, char **argv) {
     static const char *cmd = "sample";
     const char *run = NULL, *out = NULL, *which = "best", *codes_out = NULL, *stage1 = NULL;
-    int64_t n = 64, seed = 1, cls = -1, threads = 0, top_k = 0;
-    double temperature = 1.0, top_p = 1.0;
-    int r, token_opts = 0;
+    int64_t n = 64, seed = 1, cls = -1, threads = 0;
+    lt_cli_sampling smp = LT_CLI_SAMPLING_DEFAULT;
+    int r, token_opts = 0; /* --codes-out, --stage1 (the filter counts in smp.given) */
     for (int i = 1; i < argc; i++) {
         if (lt_arg_flag(argv, i, "--help") || lt_arg_flag(argv, i, "-h")) { lti_usage(stdout); return 0; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "-n", 1, 1024, &n))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--seed", 0, INT64_MAX, &seed))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--class", 0, 1 << 20, &cls))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_i64(cmd, argc, argv, &i, "--threads", 1, 1024, &threads))) { if (r < 0) return 2; continue; }
-        if ((r = lt_arg_i64(cmd, argc, argv, &i, "--top-k", 0, 1 << 24, &top_k))) { if (r < 0) return 2; token_opts++; continue; }
-        if ((r = lt_arg_f64(cmd, argc, argv, &i, "--temperature", &temperature))) {
-            if (r < 0) return 2;
-            if (!(temperature > 0) || !isfinite(temperature))
-                return lt_cli_usage(cmd, "--temperature %g: expected a positive number", temperature);
-            token_opts++;
-            continue;
-        }
-        if ((r = lt_arg_f64(cmd, argc, argv, &i, "--top-p", &top_p))) {
-            if (r < 0) return 2;
-            if (!(top_p > 0 && top_p <= 1)) return lt_cli_usage(cmd, "--top-p %g: expected a probability in (0, 1]", top_p);
-            token_opts++;
-            continue;
-        }
+        if ((r = lt_cli_sample_flag(cmd, argc, argv, &i, &smp))) { if (r < 0) return 2; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--codes-out", &codes_out))) { if (r < 0) return 2; token_opts++; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--stage1", &stage1))) { if (r < 0) return 2; token_opts++; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "-o", &out))) { if (r < 0) return 2; continue; }
@@ -102,15 +89,15 @@ int lt_cmd_sample(int argc, char **argv) {
         lt_model_destroy(m);
         return lt_cli_usage(cmd, "--class %lld: the model has %lld classes", (long long)cls, (long long)n_classes);
     }
-    if (!m->vt->tokens && token_opts) {
+    if (!m->vt->tokens && (token_opts || smp.given)) {
         const char *name = m->vt->name; /* static: the vtable outlives the model */
         lt_model_destroy(m);
         return lt_cli_usage(cmd, "--temperature, --top-k, --top-p, --codes-out and --stage1 apply to priors over codes (gpt), not "
                                  "to model '%s'", name);
     }
-    if (m->vt->tokens && top_k > vocab) {
+    if (m->vt->tokens && lt_cli_sample_vocab(cmd, &smp, vocab)) {
         lt_model_destroy(m);
-        return lt_cli_usage(cmd, "--top-k %lld: the model has %lld codes", (long long)top_k, (long long)vocab);
+        return 2;
     }
     float *x = NULL;                                           /* (n, D) images */
     int64_t *codes = NULL;                                     /* (n, D) a token model's codes */
@@ -127,7 +114,7 @@ int lt_cmd_sample(int argc, char **argv) {
     }
     const lt_model *img_model = m; /* whose geometry the grid has */
     if (!st && m->vt->tokens) {
-        lt_sample_opts so = {(float)temperature, top_k, (float)top_p};
+        lt_sample_opts so = lt_cli_sample_opts(&smp);
         if (!(codes = lt_malloc((size_t)(n * m->dim) * sizeof *codes))) st = lt_fail(LT_ERR_NOMEM, "code buffers");
         if (!st) st = m->vt->sample_codes(m, &g, &rng, n, m->n_classes > 0 ? y : NULL, &so, codes);
         if (!st && codes_out)

@@ -83,7 +83,7 @@ static int lti_has_png(const char *dir) {
 }
 
 lt_status lt_cli_set_features(const lt_cli_encoder *e, const char *spec, lt_split_id s, int64_t n, uint64_t seed,
-                              float **f, int64_t *got, const char **kind) {
+                              const lt_sample_opts *so, float **f, int64_t *got, const char **kind) {
     char p[4200];
     snprintf(p, sizeof p, "%s/checkpoints", spec);
     *f = NULL;
@@ -94,7 +94,7 @@ lt_status lt_cli_set_features(const lt_cli_encoder *e, const char *spec, lt_spli
     const lt_model *m = e->m;
     if (lti_is_dir(p)) {
         *kind = "samples";
-        st = lt_run_sample_images(spec, "best", seed, n, &x, &c, &h, &w);
+        st = lt_run_sample_images(spec, "best", seed, n, so, &x, &c, &h, &w);
         if (!st && (c != m->channels || h != m->height || w != m->width))
             st = lt_fail(LT_ERR_ARG, "run %s samples %lldx%lldx%lld images, the encoder reads %lldx%lldx%lld", spec,
                          (long long)c, (long long)h, (long long)w, (long long)m->channels, (long long)m->height,

@@ -28,11 +28,12 @@ void lt_cli_encoder_close(lt_cli_encoder *e);
 lt_status lt_cli_source_features(const lt_cli_encoder *e, const char *src, lt_split_id s, int64_t n, float **f,
                                  int64_t *got);
 
-/* Features of `spec`: a run directory (one with checkpoints/: n samples drawn from seed), a
- * folder of *.png files (images or grids, at most n), or else a data source (split s, first n).
+/* Features of `spec`: a run directory (one with checkpoints/: n samples drawn from seed, a
+ * prior over codes drawing with so, NULL: unfiltered; see lt_run_sample_images), a folder of
+ * *.png files (images or grids, at most n), or else a data source (split s, first n).
  * *kind: "samples", "png" or "data". */
 lt_status lt_cli_set_features(const lt_cli_encoder *e, const char *spec, lt_split_id s, int64_t n, uint64_t seed,
-                              float **f, int64_t *got, const char **kind);
+                              const lt_sample_opts *so, float **f, int64_t *got, const char **kind);
 
 /* Features of run RUN's reconstructions (encode, then decode) of the first n images of split s
  * of its own data, converted as it was trained; LT_ERR_ARG when its model cannot encode and

@@ -145,13 +145,17 @@ static lt_status lti_decode_codes(const lt_model *m, lt_graph *g, const int64_t 
     return st;
 }
 
-lt_status lt_run_sample_images(const char *run, const char *which, uint64_t seed, int64_t n, float **out, int64_t *c,
-                               int64_t *h, int64_t *w) {
+lt_status lt_run_sample_images(const char *run, const char *which, uint64_t seed, int64_t n, const lt_sample_opts *so,
+                               float **out, int64_t *c, int64_t *h, int64_t *w) {
     *out = NULL;
     lt_model *m = NULL, *s1 = NULL;
     lt_graph g;
     int g_ready = 0;
     lt_status st = lt_checkpoint_open_model(run, which, &m, NULL);
+    if (!st && so && !m->vt->tokens)
+        st = lt_fail(LT_ERR_ARG, "run %s: a sampling filter (temperature, top-k, top-p) applies to priors over codes, "
+                     "not to model '%s'", run, m->vt->name);
+    if (!st && so) st = lt_sample_opts_check(so);
     if (!st && !(st = lt_graph_init(&g, (size_t)1 << 20))) g_ready = 1;
     const int64_t B = 100;
     int64_t *lab = st ? NULL : lt_malloc(sizeof(int64_t) * (size_t)B), *codes = NULL;
@@ -170,7 +174,7 @@ lt_status lt_run_sample_images(const char *run, const char *which, uint64_t seed
         lt_graph_set_grad(&g, 0);
         float *x = part;
         if (m->vt->tokens) {
-            st = m->vt->sample_codes(m, &g, &rng, k, m->n_classes > 0 ? lab : NULL, NULL, codes);
+            st = m->vt->sample_codes(m, &g, &rng, k, m->n_classes > 0 ? lab : NULL, so, codes);
             lt_graph_reset(&g);
             x = NULL;
             if (!st && !(st = lti_decode_codes(m, &g, codes, k, &s1, &x))) img = s1;

@@ -39,10 +39,12 @@ lt_status lt_reconstruct_images(lt_model *m, lt_graph *g, const float *x, int64_
 
 /* n samples of RUN's checkpoint `which` as images (n, dim) in [0, 1] (from the model's range)
  * into *out (lt_malloc'ed), drawn from seed, labels i mod n_classes for class-conditional
- * models. A prior over codes (gpt) is decoded through the stage-one run its config records.
- * *c, *h, *w: the images' geometry. */
-lt_status lt_run_sample_images(const char *run, const char *which, uint64_t seed, int64_t n, float **out, int64_t *c,
-                               int64_t *h, int64_t *w);
+ * models. A prior over codes (gpt) draws its codes with so (NULL: its own distribution,
+ * temperature 1 unfiltered) and is decoded through the stage-one run its config records;
+ * LT_ERR_ARG for so != NULL and a model that is not a token model. *c, *h, *w: the images'
+ * geometry. */
+lt_status lt_run_sample_images(const char *run, const char *which, uint64_t seed, int64_t n, const lt_sample_opts *so,
+                               float **out, int64_t *c, int64_t *h, int64_t *w);
 
 /* ---- Probes of one feature space ---- */
 typedef struct lt_probe_opts {

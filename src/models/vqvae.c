@@ -8,6 +8,12 @@
  * (hidden/2 channels between them, ReLU between them, C out).
  *
  * Likelihood: "binary" data (the trainer sets the key): Bernoulli(sigmoid(decoder));
+ * with decoder "made" (binary data only) autoregressive instead: the conv decoder's logits
+ * c (n, dim) plus a conditioned MADE head (nn/made_head.c) over the pixels in raster order,
+ * p(x|z_q) = Π_i Bernoulli(x_i | σ(c_i + MADE_i(x_<i, c))), c entering the head's hidden
+ * layer unmasked; loss, log_prob and the validation metrics take it teacher-forced (one pass),
+ * sample and decode draw the pixels one at a time (decode's draws from the model's seed:
+ * the same codes decode to the same images); "ar_hidden" is the head's hidden size;
  * otherwise the decoder output is the mean of a Gaussian with the data's variance v (the
  * buffer "data_variance", measured on the first training batch).
  * Training loss (per element, as Sonnet and taming): mean BCE per pixel, or mean squared
@@ -46,11 +52,14 @@
 typedef struct lti_vqvae {
     int64_t hidden, res_hidden, n_res, K, D, f, n_scale, h, w;
     int binary, none;         /* none: codebook "none", the continuous autoencoder */
+    int made;                 /* decoder "made": the autoregressive head on top of the conv decoder */
+    int64_t ar_hidden;
     double st_mse, st_nmse, st_ppl; /* the last training step's reconstruction error, batch perplexity (train_stats) */
     lt_nn_conv2d down[3], enc_conv, pre_vq, dec_conv;
     lt_nn_res_block enc_res[LTI_VQ_MAX_RES], dec_res[LTI_VQ_MAX_RES];
     lt_nn_conv_transpose2d up[3];
     lt_nn_vq vq;
+    lt_nn_made_head ar;       /* decoder "made" only */
     lt_tensor *data_variance; /* () buffer; 0 until the first training batch */
     lti_vq_stats stats;       /* validation metrics */
 } lti_vqvae;
@@ -108,6 +117,7 @@ static lt_status vq_declare(lt_model *m, lti_vqvae *v) {
             (st = lt_nn_conv_transpose2d_declare(&v->up[i], &nn, p, in, out, 4, 2, 1, 1)))
             return st;
     }
+    if (v->made && (st = lt_nn_made_head_declare(&v->ar, &nn, "decoder.ar", m->dim, v->ar_hidden, m->dim))) return st;
     if (!(v->data_variance = lt_params_add(&m->buffers, "data_variance", 0, NULL))) return LT_ERR_ARG;
     return LT_OK;
 }
@@ -122,8 +132,13 @@ static lt_status vqvae_create(lt_model *m) {
     if ((st = lti_cfg_hidden(m, 128, H, 1, &L)) || (st = lti_cfg_int(m, "res_blocks", 2, 0, LTI_VQ_MAX_RES, &v->n_res)) ||
         (st = lti_cfg_int(m, "res_hidden", 32, 1, 1 << 16, &v->res_hidden)) ||
         (st = lti_cfg_int(m, "codes", 512, 2, 1 << 24, &v->K)) || (st = lti_cfg_int(m, "code_dim", 64, 1, 1 << 16, &v->D)) ||
-        (st = lti_cfg_int(m, "downsample", 4, 2, 8, &v->f)) || (st = lti_cfg_bool(m, "binary", 0, &v->binary)))
+        (st = lti_cfg_int(m, "downsample", 4, 2, 8, &v->f)) || (st = lti_cfg_bool(m, "binary", 0, &v->binary)) ||
+        (st = vq_cfg_choice(m, "decoder", "conv", "made", NULL, &v->made)) ||
+        (st = lti_cfg_int(m, "ar_hidden", 500, 1, 1 << 16, &v->ar_hidden)))
         return st;
+    if (v->made && !v->binary)
+        return lt_fail(LT_ERR_ARG, "model 'vqvae': decoder 'made' is a Bernoulli likelihood: it needs binary data "
+                       "(--binarize), the data here are grey or colour values");
     v->hidden = H[0];
     if (v->f != 2 && v->f != 4 && v->f != 8)
         return lt_fail(LT_ERR_ARG, "model 'vqvae': downsample %lld, expected 2, 4 or 8", (long long)v->f);
@@ -143,6 +158,7 @@ static lt_status vqvae_create(lt_model *m) {
     lt_nn_conv2d_reset(&v->dec_conv, &m->rng);
     for (int i = 0; i < v->n_res; i++) lt_nn_res_block_reset(&v->dec_res[i], &m->rng);
     for (int i = 0; i < v->n_scale; i++) lt_nn_conv_transpose2d_reset(&v->up[i], &m->rng);
+    if (v->made) lt_nn_made_head_reset(&v->ar, &m->rng);
     v->data_variance->data[0] = 0.0f;
     return lti_vq_stats_init(&v->stats, v->K);
 }
@@ -184,6 +200,7 @@ static lt_status vq_run(lt_model *m, lt_graph *g, const lt_batch *b, int trainin
         st = lt_nn_vq_forward(g, &v->vq, vq_encoder(g, m, v, *x), q);
     }
     *y = st ? NULL : vq_decoder(g, m, v, q->z_q);
+    if (!st && v->made) *y = lt_add(g, *y, lt_nn_made_head_forward(g, &v->ar, *x, *y)); /* teacher-forced */
     g->training = old;
     return st ? st : lt_graph_status(g);
 }
@@ -365,34 +382,38 @@ static lt_status vqvae_features(lt_model *m, lt_graph *g, const lt_batch *b, flo
     return LT_OK;
 }
 
-/* codes (n, h·w) as floats (none: z_e (n, D·h·w)) -> pixel probabilities (binary) or means (n, dim) */
-static lt_status vqvae_decode(lt_model *m, lt_graph *g, const float *z, int64_t n, float *out) {
+/* codes (n, h·w) as floats (none: z_e (n, D·h·w)) -> pixel probabilities (binary), means, or
+ * with decoder "made" pixels drawn from rng (n, dim) */
+static lt_status vq_decode_rng(lt_model *m, lt_graph *g, const float *z, int64_t n, lt_rng *rng, float *out) {
     lti_vqvae *v = m->impl;
     const int64_t hw = v->h * v->w;
+    lt_tensor *zq; /* (n, D, h, w) */
     if (v->none) {
-        int grad = lt_graph_set_grad(g, 0);
-        lt_tensor *y = vq_decoder(g, m, v, lt_graph_wrap(g, (float *)z, 4, (int64_t[]){n, v->D, v->h, v->w}));
-        if (v->binary) y = lt_sigmoid(g, y);
-        lt_graph_set_grad(g, grad);
-        lt_status st = lt_graph_status(g);
-        if (!st) memcpy(out, y->data, sizeof(float) * (size_t)(n * m->dim));
-        return st;
-    }
-    lt_tensor *c = lt_graph_new(g, LT_I64, 3, (int64_t[]){n, v->h, v->w});
-    if (!c) return lt_graph_status(g);
-    for (int64_t i = 0; i < n * hw; i++) {
-        if (!(z[i] >= 0 && z[i] < (float)v->K && z[i] == floorf(z[i])))
-            return lt_fail(LT_ERR_ARG, "vqvae: code %g of image %lld (position %lld) is not an index in 0..%lld", (double)z[i],
-                           (long long)(i / hw), (long long)(i % hw), (long long)v->K - 1);
-        c->idata[i] = (int64_t)z[i];
+        zq = lt_graph_wrap(g, (float *)z, 4, (int64_t[]){n, v->D, v->h, v->w});
+    } else {
+        lt_tensor *c = lt_graph_new(g, LT_I64, 3, (int64_t[]){n, v->h, v->w});
+        if (!c) return lt_graph_status(g);
+        for (int64_t i = 0; i < n * hw; i++) {
+            if (!(z[i] >= 0 && z[i] < (float)v->K && z[i] == floorf(z[i])))
+                return lt_fail(LT_ERR_ARG, "vqvae: code %g of image %lld (position %lld) is not an index in 0..%lld",
+                               (double)z[i], (long long)(i / hw), (long long)(i % hw), (long long)v->K - 1);
+            c->idata[i] = (int64_t)z[i];
+        }
+        zq = lt_nn_vq_lookup(g, &v->vq, c);
     }
     int grad = lt_graph_set_grad(g, 0);
-    lt_tensor *y = vq_decoder(g, m, v, lt_nn_vq_lookup(g, &v->vq, c));
-    if (v->binary) y = lt_sigmoid(g, y);
+    lt_tensor *y = vq_decoder(g, m, v, zq);
+    if (v->binary && !v->made) y = lt_sigmoid(g, y);
     lt_graph_set_grad(g, grad);
     lt_status st = lt_graph_status(g);
+    if (!st && v->made) return lt_nn_made_head_sample(g, &v->ar, y, y->data, rng, n, out);
     if (!st) memcpy(out, y->data, sizeof(float) * (size_t)(n * m->dim));
     return st;
+}
+
+static lt_status vqvae_decode(lt_model *m, lt_graph *g, const float *z, int64_t n, float *out) {
+    lt_rng r = lt_rng_fork(&m->rng, 0x44454344ULL); /* decoder "made": the same draws on every call */
+    return vq_decode_rng(m, g, z, n, &r, out);
 }
 
 static lt_status vqvae_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels, float *out) {
@@ -404,8 +425,8 @@ static lt_status vqvae_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, 
     if (v->none) lt_rng_fill_normal(rng, z, n * c, 0.0f, 1.0f);
     else
         for (int64_t i = 0; i < n * c; i++) z[i] = (float)lt_rng_below(rng, (uint64_t)v->K);
-    lt_status st = vqvae_decode(m, g, z, n, out);
-    if (!st && v->binary) lt_rng_fill_bernoulli(rng, out, n * m->dim, out, 0.0f);
+    lt_status st = vq_decode_rng(m, g, z, n, rng, out);
+    if (!st && v->binary && !v->made) lt_rng_fill_bernoulli(rng, out, n * m->dim, out, 0.0f);
     return st;
 }
 
@@ -429,7 +450,8 @@ static void vqvae_destroy(lt_model *m) {
 }
 
 static const char *const vqvae_keys[] = {"hidden", "res_blocks", "res_hidden", "codes", "code_dim", "downsample",
-                                         "codebook", "beta", "decay", "restart_threshold", "codebook_init", "cosine", NULL};
+                                         "codebook", "beta", "decay", "restart_threshold", "codebook_init", "cosine", "decoder",
+                                         "ar_hidden", NULL};
 
 const lt_model_vtable lti_model_vqvae = {
     .name = "vqvae",

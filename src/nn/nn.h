@@ -468,4 +468,34 @@ typedef struct lt_nn_gan_guard {
 void lt_nn_gan_guard_init(lt_nn_gan_guard *gd, int64_t steps);
 const char *lt_nn_gan_guard_update(lt_nn_gan_guard *gd, double d_loss, double lambda_raw);
 
+
+/* ---- an autoregressive Bernoulli head (nn/made_head.c) ---- */
+
+/* A one-hidden-layer MADE (Germain et al. 2015) over D binary inputs in raster (natural)
+ * order with direct input→output connections, conditioned, unmasked, on a context c (n,Cc):
+ *   h = relu(W x + Wc c + b),  logit_d = Wout_d·h + A_d·x + bout_d,
+ * with W ⊙ M (hidden k sees x_j iff j < m_k), Wout ⊙ M' (logit d sees hidden k iff m_k <= d)
+ * and A strictly lower triangular (logit d sees x_j iff j < d): logit d depends on x_<d and
+ * c only (logit 0 is bout_0: the caller adds its own per-pixel logits). Hidden degrees m_k = 1 + ⌊k (D−1) / H⌋ in [1, D−1], evenly spread and sorted
+ * (made.c draws them at random; fixed ones need no buffer and no seed). The masked products
+ * are lt_staircase_linear (made.c's); the staircase arrays live in the graph's arena.
+ * Parameters "W" (H,D), "Wc" (H,Cc), "b" (H), "Wout" (D,H), "bout" (D), "A" (D,D).
+ * Reset: torch's Linear U(±1/√fan_in) for W, Wc, b; Wout, bout and A zero, so a fresh head
+ * adds nothing to its caller's logits. */
+typedef struct lt_nn_made_head {
+    int64_t D, H, Cc;
+    lt_tensor *W, *Wc, *b, *Wout, *bout, *A; /* (H,D), (H,Cc), (H), (D,H), (D), (D,D) */
+} lt_nn_made_head;
+lt_status lt_nn_made_head_declare(lt_nn_made_head *m, const lt_nn *nn, const char *prefix, int64_t D, int64_t H,
+                                  int64_t Cc);
+void lt_nn_made_head_reset(lt_nn_made_head *m, lt_rng *rng);
+/* x (n,D), c (n,Cc) -> logits (n,D), teacher-forced: one pass for every pixel */
+lt_tensor *lt_nn_made_head_forward(lt_graph *g, const lt_nn_made_head *m, lt_tensor *x, lt_tensor *c);
+/* Draws out (n,D) pixel by pixel in raster order from Bernoulli(σ(base_d + logit_d)), base
+ * (n,D) or NULL added to the logits (a caller's own per-pixel logits). Uniforms come from
+ * rng pixel-major, sample-minor (pixel d of sample i is drawn as 1 iff u < p). Incremental:
+ * O(n (H + D)) per pixel after one product for W c. Uses g's arena (reset it after). */
+lt_status lt_nn_made_head_sample(lt_graph *g, const lt_nn_made_head *m, lt_tensor *c, const float *base, lt_rng *rng,
+                                 int64_t n, float *out);
+
 #endif

@@ -1,6 +1,8 @@
 /* The autoregressive Bernoulli head (nn/made_head.c): logit d depends on x_<d and the
  * context only (perturbation), it does depend on each (else the masks would be too strict),
- * masked weights get no gradient, and sampling replays to the teacher-forced logits. */
+ * masked weights get no gradient, and sampling replays to the teacher-forced logits; in the
+ * VQ-VAE (--decoder made) decode draws from one fixed stream, so only the codes tell two
+ * decodes apart. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +10,11 @@
 #include <math.h>
 #include <string.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #define NN_FIXTURE_SEED 5
 #include "nn_fixture.h"
+#include "models/model.h"
 
 enum { D = 13, H = 9, CC = 4, N = 3 };
 
@@ -122,11 +126,46 @@ static void sample_replays_to_forward(void **state) {
     assert_true(ones > S * D / 8 && ones < S * D * 7 / 8);
 }
 
+/* a tiny binary vqvae with the made decoder: 8×8 images, a 2×2 grid of 4 codes */
+static void vqvae_decode_depends_on_codes(void **state) {
+    (void)state;
+    json_t *cfg = json_pack("{s:i, s:i, s:i, s:b, s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "height", 8, "width", 8,
+                            "channels", 1, "binary", 1, "decoder", "made", "ar_hidden", 16, "hidden", 8, "res_hidden", 4,
+                            "codes", 4, "code_dim", 2, "seed", 3);
+    lt_model *m = NULL;
+    assert_int_equal(lt_model_create("vqvae", cfg, &m), LT_OK);
+    enum { n = 16 };
+    float a[n * 4], b[n * 4], ya[n * 64], ya2[n * 64], yb[n * 64];
+    for (int i = 0; i < n * 4; i++) a[i] = 0, b[i] = 3;
+    lt_graph_reset(&G);
+    assert_int_equal(m->vt->decode(m, &G, a, n, ya), LT_OK);
+    lt_graph_reset(&G);
+    assert_int_equal(m->vt->decode(m, &G, a, n, ya2), LT_OK);
+    lt_graph_reset(&G);
+    assert_int_equal(m->vt->decode(m, &G, b, n, yb), LT_OK);
+    lt_graph_reset(&G);
+    int differ = 0;
+    for (int i = 0; i < n * 64; i++) {
+        assert_true(ya[i] == 0.0f || ya[i] == 1.0f);
+        assert_float_equal(ya[i], ya2[i], 0);
+        differ += ya[i] != yb[i];
+    }
+    assert_true(differ > 0);
+    lt_model_destroy(m);
+    json_object_set_new(cfg, "binary", json_false()); /* a Bernoulli decoder on grey values: refused */
+    assert_int_equal(lt_model_create("vqvae", cfg, &m), LT_ERR_ARG);
+    json_object_set_new(cfg, "decoder", json_string("pixelcnn"));
+    json_object_set_new(cfg, "binary", json_true());
+    assert_int_equal(lt_model_create("vqvae", cfg, &m), LT_ERR_ARG);
+    json_decref(cfg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(autoregressive_by_perturbation, setup, teardown),
         cmocka_unit_test_setup_teardown(masked_weights_get_no_gradient, setup, teardown),
         cmocka_unit_test_setup_teardown(sample_replays_to_forward, setup, teardown),
+        cmocka_unit_test_setup_teardown(vqvae_decode_depends_on_codes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

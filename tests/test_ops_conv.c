@@ -38,6 +38,7 @@ static const conv_case CASES[] = {
     {0, 5, 20, 18, 7, 7, 3, 3, 1, 1, 1},  /* 7x7: tiles overhang by a row and a column; O 18 */
     {0, 9, 16, 33, 8, 5, 3, 3, 1, 0, 0},  /* padding 0 (dx: padding 2), non-square, two dw chunks */
     {0, 2, 17, 16, 3, 4, 3, 3, 1, 2, 1},  /* padding 2 (dx: padding 0) */
+    {0, 9, 16, 17, 24, 23, 3, 3, 1, 1, 1}, /* 144 tiles: dw in blocks of one image inside each chunk */
     {1, 3, 16, 24, 5, 6, 3, 3, 1, 1, 1},  /* convT k3 s1: its dx is conv2d's forward */
     /* the adjoint by phases (conv_phases.c, >= 16 image channels): phases without taps, stride 3 */
     {0, 2, 16, 5, 7, 6, 1, 1, 2, 0, 1},    /* 1x1 stride 2: three of dx's four phases get nothing */

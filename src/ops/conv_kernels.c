@@ -181,8 +181,9 @@ static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, c
             for (int64_t kx = 0; kx < q->KW; kx++)
                 pl->koff[(c * q->KH + ky) * q->KW + kx] = (c * pl->Hp + ky) * pl->Wp + kx;
     if (pl->wt) {
-        memset(pl->wt, 0, sizeof(float) * (size_t)(pl->K * pl->Op));
-        lti_transpose(w, pl->K, O, pl->K, NULL, 0, pl->wt, pl->Op);
+        if (O < pl->Op)
+            for (int64_t k = 0; k < pl->K; k++) memset(pl->wt + k * pl->Op + O, 0, sizeof(float) * (size_t)(pl->Op - O));
+        lti_transpose_par(w, pl->K, O, pl->K, NULL, 0, pl->wt, pl->Op);
     }
     if (pl->wino && lti_wino_make(g, q, O, pl->wt, pl->Op, &pl->lw)) return -1;
     if (pl->wk) {
@@ -247,6 +248,16 @@ void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, co
         for (int64_t i = j < c16 ? r16 : 0; i < rows; i++)
             o[i] = accumulate ? o[i] + src[i * lds + j] : b + src[i * lds + j];
     }
+}
+
+/* lti_transpose with threads over blocks of 64 destination rows when it is large: the
+ * per-call weight packing and the final dw, which ran on one thread while the other spun */
+void lti_transpose_par(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
+                       float *dst, int64_t ldd) {
+    #pragma omp parallel for schedule(static) if (rows * cols > 65536)
+    for (int64_t j0 = 0; j0 < cols; j0 += 64)
+        lti_transpose(src + j0, lds, rows, lti_min64(64, cols - j0), bias ? bias + j0 : NULL, accumulate,
+                      dst + j0 * ldd, ldd);
 }
 
 /* grid_n (O, HW) (=|+=) w · im2col(img_n) [+ bias] for the nb <= sb images from img and grid
@@ -340,8 +351,9 @@ static int lti_conv_backward_in(lt_graph *g, const lti_geom *q, int64_t N, int64
             if (!g->status) lti_graph_fail(g, LT_ERR_NOMEM, "conv: out of memory for the flipped weight");
             return -1;
         }
-        for (int64_t o = 0; o < O; o++)
-            for (int64_t c = 0; c < q->C; c++)
+        #pragma omp parallel for schedule(static) if (O * q->C * KK > 65536)
+        for (int64_t c = 0; c < q->C; c++)
+            for (int64_t o = 0; o < O; o++)
                 for (int64_t k = 0; k < KK; k++) wf[(c * O + o) * KK + k] = w[(o * q->C + c) * KK + KK - 1 - k];
         if (lti_plan_make(g, &qf, N, q->C, wf, 1, 0, &pf)) return -1;
     }
@@ -409,7 +421,7 @@ static int lti_conv_backward_in(lt_graph *g, const lti_geom *q, int64_t N, int64
         for (int64_t k = 0; k < K; k++)
             for (int64_t c = 1; c < nchunk; c++)
                 for (int64_t o = 0; o < Op; o++) part[k * Op + o] += part[c * KOp + k * Op + o];
-        lti_transpose(part, Op, K, O, NULL, 1, dw, K);
+        lti_transpose_par(part, Op, K, O, NULL, 1, dw, K);
     }
     return 0;
 }

@@ -52,8 +52,10 @@ int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, in
     for (int64_t t = 0; t < wp->T; t++) wp->roff[t] = t * wp->Cp;
     for (int64_t c = 0; c < C; c++) wp->poff[c] = c;
     /* the borders and the channel tails of the channels-last images stay zero */
+    #pragma omp parallel for schedule(static, 1)
     for (int i = 0; i < T; i++) memset(wp->scratch + i * wp->per_thread, 0, sizeof(float) * (size_t)wp->isz);
     /* U_ξ (C, Op) = G g Gᵀ per (c, o), 16 o at a time from wᵀ ((c, ky, kx), o) */
+    #pragma omp parallel for schedule(static) if (C * wp->Op > 4096)
     for (int64_t c = 0; c < C; c++)
         for (int64_t ob = 0; ob < wp->Op; ob += 16) {
             lti_w16 k[9], r[4][3], u[4][4];
@@ -166,6 +168,7 @@ int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, i
     for (int64_t r = 0; r < R; r++) off[C + r] = r * Cp;
     /* the borders of the channels-last images stay zero; the channel tails of V and of dy's
      * transform are read only into products that never reach dw (rows c >= C, columns o >= O) */
+    #pragma omp parallel for schedule(static, 1)
     for (int i = 0; i < nt; i++) memset(scr + i * per, 0, sizeof(float) * (size_t)wp->isz);
     #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t ch = 0; ch < nchunk; ch++) {
@@ -214,6 +217,7 @@ int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, i
     for (int64_t i = 0; i < usz; i += 16)
         for (int64_t c = 1; c < nchunk; c++) LTI_ST(part + i, LTI_LD(part + i) + LTI_LD(part + c * usz + i));
     float *dwt = part + nchunk * usz;
+    #pragma omp parallel for schedule(static) if (C * Op > 4096)
     for (int64_t c = 0; c < C; c++)
         for (int64_t ob = 0; ob < Op; ob += 16) {
             lti_w16 u[16], r[3][4];
@@ -230,6 +234,6 @@ int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, i
                 LTI_ST(o + 2 * Op, 0.5f * (r[i][1] + r[i][2]) + r[i][3]);
             }
         }
-    lti_transpose(dwt, Op, K, O, NULL, 1, dw, K);
+    lti_transpose_par(dwt, Op, K, O, NULL, 1, dw, K);
     return 0;
 }

@@ -5,7 +5,9 @@
  * three passes). torch_conv.py is the PyTorch side (same names, same shapes).
  * Threads: LATENT_THREADS (default: the number of cores).
  * Output: one human-readable line and one "BENCH impl=latent case=..." line per layer.
- * Usage: bench_conv [rounds] [case-name] */
+ * Usage: bench_conv [rounds] [case-name | vqgan]: without a name issue 11's layers; "vqgan":
+ * the conv layers of bench_vqgan's network (batch 16: the generator's 3×3 layers at 32×32,
+ * 16×16 and 8×8, its stride-2 down convs and conv_out, the PatchGAN's 4×4 layers). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +21,31 @@ typedef struct {
     int transpose;
     int64_t x[4], w[4];
     int stride, pad;
+    int vqgan; /* in the "vqgan" group, not in the default run */
 } conv_case;
 
 /* torch_conv.py's LAYERS, same order and names */
 static const conv_case CASES[] = {
-    {"conv1-32_28", 0, {64, 1, 28, 28}, {32, 1, 4, 4}, 2, 1},
-    {"conv3-32_32", 0, {64, 3, 32, 32}, {32, 3, 4, 4}, 2, 1},
-    {"conv32-64_14", 0, {64, 32, 14, 14}, {64, 32, 4, 4}, 2, 1},
-    {"conv64-64_7k3", 0, {64, 64, 7, 7}, {64, 64, 3, 3}, 1, 1},
-    {"conv128-128_8k3", 0, {64, 128, 8, 8}, {128, 128, 3, 3}, 1, 1},
-    {"convT64-32_7", 1, {64, 64, 7, 7}, {64, 32, 4, 4}, 2, 1},
-    {"convT32-1_14", 1, {64, 32, 14, 14}, {32, 1, 4, 4}, 2, 1},
-    {"convT32-3_16", 1, {64, 32, 16, 16}, {32, 3, 4, 4}, 2, 1},
+    {"conv1-32_28", 0, {64, 1, 28, 28}, {32, 1, 4, 4}, 2, 1, 0},
+    {"conv3-32_32", 0, {64, 3, 32, 32}, {32, 3, 4, 4}, 2, 1, 0},
+    {"conv32-64_14", 0, {64, 32, 14, 14}, {64, 32, 4, 4}, 2, 1, 0},
+    {"conv64-64_7k3", 0, {64, 64, 7, 7}, {64, 64, 3, 3}, 1, 1, 0},
+    {"conv128-128_8k3", 0, {64, 128, 8, 8}, {128, 128, 3, 3}, 1, 1, 0},
+    {"convT64-32_7", 1, {64, 64, 7, 7}, {64, 32, 4, 4}, 2, 1, 0},
+    {"convT32-1_14", 1, {64, 32, 14, 14}, {32, 1, 4, 4}, 2, 1, 0},
+    {"convT32-3_16", 1, {64, 32, 16, 16}, {32, 3, 4, 4}, 2, 1, 0},
+    {"vq64_32k3", 0, {16, 64, 32, 32}, {64, 64, 3, 3}, 1, 1, 1},
+    {"vq128-64_32k3", 0, {16, 128, 32, 32}, {64, 128, 3, 3}, 1, 1, 1},
+    {"vq128_32k3", 0, {16, 128, 32, 32}, {128, 128, 3, 3}, 1, 1, 1},
+    {"vq128_16k3", 0, {16, 128, 16, 16}, {128, 128, 3, 3}, 1, 1, 1},
+    {"vq128_8k3", 0, {16, 128, 8, 8}, {128, 128, 3, 3}, 1, 1, 1},
+    {"vq64_32k3s2", 0, {16, 64, 32, 32}, {64, 64, 3, 3}, 2, 1, 1},
+    {"vq128_16k3s2", 0, {16, 128, 16, 16}, {128, 128, 3, 3}, 2, 1, 1},
+    {"vq64-3_32k3", 0, {16, 64, 32, 32}, {3, 64, 3, 3}, 1, 1, 1},
+    {"vq128-64_32k1", 0, {16, 128, 32, 32}, {64, 128, 1, 1}, 1, 0, 1},
+    {"d64-128_16k4s2", 0, {16, 64, 16, 16}, {128, 64, 4, 4}, 2, 1, 1},
+    {"d128-256_8k4", 0, {16, 128, 8, 8}, {256, 128, 4, 4}, 1, 1, 1},
+    {"d256-1_7k4", 0, {16, 256, 7, 7}, {1, 256, 4, 4}, 1, 1, 1},
 };
 
 static void fill(lt_tensor *t, lt_rng *r) {
@@ -51,7 +66,7 @@ int main(int argc, char **argv) {
     if (lt_graph_init(&g, 0)) return 1;
     for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
         const conv_case *k = &CASES[c];
-        if (only && strcmp(only, k->name)) continue;
+        if (only ? strcmp(only, k->name) && (strcmp(only, "vqgan") || !k->vqgan) : k->vqgan) continue;
         int64_t nb = k->w[k->transpose ? 1 : 0];
         lt_tensor x = lt_tensor_wrap(NULL, 4, k->x), w = lt_tensor_wrap(NULL, 4, k->w);
         lt_tensor b = lt_tensor_wrap(NULL, 1, &nb);

@@ -5,7 +5,7 @@ torch's defaults: oneDNN (mkldnn) for conv2d, im2col + BLAS for conv_transpose2d
 OPENBLAS_NUM_THREADS defaults to 1 (Debian's OpenBLAS is the pthread build; its own pool
 ignores set_num_threads and two of its spinning threads fight torch's OpenMP pool on 2 cores,
 see ../shared/peers/torch_conv_ref.py).
-Usage: python3 torch_conv.py layers [rounds] [threads]
+Usage: python3 torch_conv.py layers|vqgan|CASE [rounds] [threads]   (vqgan: bench_vqgan's conv layers, batch 16)
        python3 torch_conv.py net28|net32 [rounds] [threads] [steps]
 Prints "BENCH impl=pytorch ..." lines (keys as bench_conv's)."""
 import os, sys, time
@@ -29,6 +29,21 @@ LAYERS = [
     ('convT32-1_14', True, (32, 14, 14), (32, 1, 4, 4), 2, 1),
     ('convT32-3_16', True, (32, 16, 16), (32, 3, 4, 4), 2, 1),
 ]
+# bench_conv's "vqgan" group (batch 16)
+VQGAN = [
+    ('vq64_32k3', False, (64, 32, 32), (64, 64, 3, 3), 1, 1),
+    ('vq128-64_32k3', False, (128, 32, 32), (64, 128, 3, 3), 1, 1),
+    ('vq128_32k3', False, (128, 32, 32), (128, 128, 3, 3), 1, 1),
+    ('vq128_16k3', False, (128, 16, 16), (128, 128, 3, 3), 1, 1),
+    ('vq128_8k3', False, (128, 8, 8), (128, 128, 3, 3), 1, 1),
+    ('vq64_32k3s2', False, (64, 32, 32), (64, 64, 3, 3), 2, 1),
+    ('vq128_16k3s2', False, (128, 16, 16), (128, 128, 3, 3), 2, 1),
+    ('vq64-3_32k3', False, (64, 32, 32), (3, 64, 3, 3), 1, 1),
+    ('vq128-64_32k1', False, (128, 32, 32), (64, 128, 1, 1), 1, 0),
+    ('d64-128_16k4s2', False, (64, 16, 16), (128, 64, 4, 4), 2, 1),
+    ('d128-256_8k4', False, (128, 8, 8), (256, 128, 4, 4), 1, 1),
+    ('d256-1_7k4', False, (256, 7, 7), (1, 256, 4, 4), 1, 1),
+]
 B = 64
 
 
@@ -40,8 +55,8 @@ def best_ms(fn, reps):
     return 1e3 * best
 
 
-def layers():
-    for name, tr, xs, ws, st, pd in LAYERS:
+def layers(cases, B):
+    for name, tr, xs, ws, st, pd in cases:
         x, w = torch.randn(B, *xs, requires_grad=True), torch.randn(*ws, requires_grad=True)
         b = torch.randn(ws[1] if tr else ws[0], requires_grad=True)
         conv = (lambda: F.conv_transpose2d(x, w, b, st, pd)) if tr else (lambda: F.conv2d(x, w, b, st, pd))
@@ -87,7 +102,11 @@ def network(C, S, steps):
 
 torch.set_num_threads(THREADS)
 if MODE == 'layers':
-    layers()
+    layers(LAYERS, B)
+elif MODE == 'vqgan':
+    layers(VQGAN, 16)
+elif MODE in [c[0] for c in LAYERS + VQGAN]:
+    layers([c for c in LAYERS + VQGAN if c[0] == MODE], 16 if MODE in [c[0] for c in VQGAN] else B)
 elif MODE in ('net28', 'net32'):
     network(1 if MODE == 'net28' else 3, 28 if MODE == 'net28' else 32, int(sys.argv[4]) if len(sys.argv) > 4 else 10)
 else:

@@ -27,6 +27,7 @@ typedef struct {
 static const conv_case CASES[] = {
     {0, 9, 3, 17, 7, 9, 3, 3, 1, 1, 1},   /* C 3, O 17 (a 16-lane tail), two dw chunks, k3 s1 */
     {0, 1, 20, 70, 10, 8, 4, 4, 2, 1, 1}, /* batch 1, O 70, k4 s2 */
+    {0, 2, 70, 20, 6, 5, 4, 4, 2, 1, 1},  /* K = 1120: the forward GEMM's P in two blocks */
     {0, 17, 1, 32, 12, 12, 4, 4, 2, 1, 0}, /* C 1, three dw chunks */
     {0, 3, 5, 1, 6, 5, 1, 1, 1, 0, 1},    /* O 1, 1x1 */
     {0, 2, 4, 6, 9, 7, 3, 2, 2, 0, 1},    /* non-square kernel, stride 2, no padding */
@@ -34,10 +35,13 @@ static const conv_case CASES[] = {
     {1, 2, 32, 1, 7, 7, 4, 4, 2, 1, 1},   /* convT to 1 channel */
     {1, 10, 16, 20, 4, 3, 3, 3, 1, 1, 0}, /* convT k3 s1 */
     {1, 1, 3, 5, 3, 4, 2, 3, 2, 0, 1},    /* convT batch 1, non-square kernel */
+    {0, 5, 3, 8, 20, 20, 3, 3, 1, 1, 1},  /* 400 positions: dw in blocks of one image */
+    {1, 5, 16, 8, 12, 12, 3, 3, 1, 1, 1}, /* convT, 144 positions: dw in blocks of 3 and 2 images */
     /* Winograd F(2x2, 3x3) (conv_winograd.c: k3 s1, >= 16 channels each side), forward and dx */
     {0, 5, 20, 18, 7, 7, 3, 3, 1, 1, 1},  /* 7x7: tiles overhang by a row and a column; O 18 */
     {0, 9, 16, 33, 8, 5, 3, 3, 1, 0, 0},  /* padding 0 (dx: padding 2), non-square, two dw chunks */
     {0, 2, 17, 16, 3, 4, 3, 3, 1, 2, 1},  /* padding 2 (dx: padding 0) */
+    {0, 9, 16, 17, 24, 23, 3, 3, 1, 1, 1}, /* 144 tiles: dw in blocks of one image inside each chunk */
     {1, 3, 16, 24, 5, 6, 3, 3, 1, 1, 1},  /* convT k3 s1: its dx is conv2d's forward */
     /* the adjoint by phases (conv_phases.c, >= 16 image channels): phases without taps, stride 3 */
     {0, 2, 16, 5, 7, 6, 1, 1, 2, 0, 1},    /* 1x1 stride 2: three of dx's four phases get nothing */

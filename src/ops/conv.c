@@ -126,10 +126,17 @@ lt_tensor *lt_upsample_nearest(lt_graph *g, lt_tensor *x, int factor) {
     int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3], f = factor;
     lt_tensor *out = lt_graph_new(g, LT_F32, 4, (int64_t[]){x->shape[0], x->shape[1], H * f, W * f});
     if (!out) return NULL;
+    const float *src = x->data;
+    float *dst = out->data;
+    #pragma omp parallel for schedule(static) if (NC * H * W * f * f > 65536)
     for (int64_t p = 0; p < NC; p++)
-        for (int64_t y = 0; y < H * f; y++)
-            for (int64_t xx = 0; xx < W * f; xx++)
-                out->data[(p * H * f + y) * W * f + xx] = x->data[(p * H + y / f) * W + xx / f];
+        for (int64_t y = 0; y < H; y++) { /* one output row from input row y, then its f-1 copies */
+            float *o = dst + (p * H + y) * f * W * f;
+            const float *i = src + (p * H + y) * W;
+            for (int64_t xx = 0; xx < W; xx++)
+                for (int64_t r = 0; r < f; r++) o[xx * f + r] = i[xx];
+            for (int64_t r = 1; r < f; r++) memcpy(o + r * W * f, o, sizeof(float) * (size_t)(W * f));
+        }
     lti_node *n = lti_graph_record(g, LT_OP_UPSAMPLE_NEAREST, out, 1, &x);
     if (n) n->iarg[0] = factor;
     return out;
@@ -142,9 +149,16 @@ void lti_upsample_nearest_backward(lt_graph *g, lti_node *n) {
     if (!dx) return;
     int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3], f = n->iarg[0];
     const float *dy = n->out->grad;
+    #pragma omp parallel for schedule(static) if (NC * H * W * f * f > 65536)
     for (int64_t p = 0; p < NC; p++)
-        for (int64_t y = 0; y < H * f; y++)
-            for (int64_t xx = 0; xx < W * f; xx++) dx[(p * H + y / f) * W + xx / f] += dy[(p * H * f + y) * W * f + xx];
+        for (int64_t y = 0; y < H; y++) { /* each dx element: its f×f block, row by row */
+            float *d = dx + (p * H + y) * W;
+            for (int64_t r = 0; r < f; r++) {
+                const float *i = dy + ((p * H + y) * f + r) * W * f;
+                for (int64_t xx = 0; xx < W; xx++)
+                    for (int64_t c = 0; c < f; c++) d[xx] += i[xx * f + c];
+            }
+        }
 }
 
 /* ---- avg_pool2d ---- iarg: k, stride. No padding; windows that would overhang are dropped. */

@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) void lti_igemm_tile(int R, int OB, 
 }
 
 #define LTI_TILE(R_, OB_)                                                                                            \
-    lti_igemm_tile(R_, OB_, a, roff + i, poff, P, b + 16 * jb, ldb, c + i * ldc + 16 * jb, ldc, acc)
+    lti_igemm_tile(R_, OB_, a, roff + i, pk, pb, bk + 16 * jb, ldb, c + i * ldc + 16 * jb, ldc, acc)
 #define LTI_TILES(OB_, RMAX)                                                                                         \
     for (int64_t i = 0; i < M; i += RMAX) {                                                                          \
         switch (lti_min64(RMAX, M - i)) {                                                                            \
@@ -79,18 +79,31 @@ static inline __attribute__((always_inline)) void lti_igemm_tile(int R, int OB, 
         }                                                                                                            \
     }
 
+/* B's rows per pass over one panel of up to 64 columns: 1024 rows are 256 KB, so the panel
+ * stays in L2 (1 MB here) while every row tile streams it. Unblocked, a P of 4096 (dx of
+ * the PatchGAN's 128->256 4×4 layer) streamed a 1 MB panel from L3 for each row tile. */
+#define LTI_GEMM_PB 1024
+
 /* C (M, N) = A · B (acc 0) or C += A · B (acc 1); A(i, p) = a[roff[i] + poff[p]], B (P, ldb),
- * C (M, ldc); N, ldb and ldc multiples of 16. Tiles: 6×64, 8×48, 12×32, 12×16 columns. */
+ * C (M, ldc); N, ldb and ldc multiples of 16. Tiles: 6×64, 8×48, 12×32, 12×16 columns;
+ * P in blocks of LTI_GEMM_PB rows, each added to C in order. */
 void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *roff, const int64_t *poff,
-               const float *b, int64_t ldb, float *c, int64_t ldc, int acc) {
+               const float *b, int64_t ldb, float *c, int64_t ldc, int acc0) {
     const int64_t NB = N / 16;
     for (int64_t jb = 0; jb < NB;) {
-        switch (lti_min64(4, NB - jb)) {
-        case 4: LTI_TILES(4, 6); jb += 4; break;
-        case 3: LTI_TILES(3, 8); jb += 3; break;
-        case 2: LTI_TILES(2, 12); jb += 2; break;
-        default: LTI_TILES(1, 12); jb += 1; break;
+        const int64_t ob = lti_min64(4, NB - jb);
+        for (int64_t p0 = 0; p0 == 0 || p0 < P; p0 += LTI_GEMM_PB) { /* once with P 0: C = 0 */
+            const int64_t pb = lti_min64(LTI_GEMM_PB, P - p0), *pk = poff + p0; /* the block's rows of B */
+            const float *bk = b + p0 * ldb;
+            const int acc = acc0 || p0 > 0;
+            switch (ob) {
+            case 4: LTI_TILES(4, 6); break;
+            case 3: LTI_TILES(3, 8); break;
+            case 2: LTI_TILES(2, 12); break;
+            default: LTI_TILES(1, 12); break;
+            }
         }
+        jb += ob;
     }
 }
 
@@ -99,8 +112,9 @@ void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *r
 typedef struct {
     int64_t K, HW, Hp, Wp, Op, Kp, isz, psz; /* Op, Kp: O and K rounded up to 16 */
     int64_t *moff, *koff, *ident, *ooff;     /* (HW), (K), (HW) 0..HW-1, (O) o·HW */
+    int64_t sb, *boff;                       /* images per forward GEMM; (sb·HW) l·up16(psz) + moff[m] */
     float *wt, *wk;                          /* wᵀ (K, Op), w (O, Kp), zero-padded */
-    float *scratch;                          /* per thread: pad, pad2 (psz each), t, t2 (HW·max(Op,Kp)) */
+    float *scratch;                          /* per thread: sb pads, pad2 (psz each), t */
     int64_t per_thread;
     int wino;                                /* forward products by Winograd (lw) */
     lti_wino lw;
@@ -108,8 +122,23 @@ typedef struct {
     lti_phases ph;
 } lti_plan;
 
-static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float *w, int need_wt, int need_ph,
-                         lti_plan *pl) {
+/* Rows of a GEMM's M (forward) or P (dw) per block of images: about 512 (8 images of 7×7
+ * or 8×8, 2 of 16×16, 1 of 32×32). One GEMM per image streamed all of B (forward: wᵀ) or
+ * read and wrote all of C (dw: the chunk's partial dwᵀ) per image, from L3 when it is
+ * large: 2 MB for the PatchGAN's 128->256 4×4 layer, whose images have 49 positions. */
+#define LTI_BLOCK_ROWS 512
+
+/* Images per block: about LTI_BLOCK_ROWS rows of HW, at most max. */
+static int64_t lti_block_images(int64_t HW, int64_t max) {
+    const int64_t sb = LTI_BLOCK_ROWS / HW;
+    return sb < 1 ? 1 : sb > max ? max : sb;
+}
+
+/* N: the batch. The forward GEMM takes blocks of sb images, at least two blocks per thread
+ * (a thread that shares its core still takes fewer); its rows are independent, so the
+ * block size changes no bits. */
+static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w, int need_wt,
+                         int need_ph, lti_plan *pl) {
     pl->K = q->C * q->KH * q->KW;
     pl->HW = q->Ho * q->Wo;
     pl->Hp = q->H + 2 * q->pad;
@@ -123,10 +152,13 @@ static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float 
      * convT 32->1 k4 s2 fwd 0.31 ms with the scatter, 2.6 ms by phases, 1 thread) */
     pl->phases = need_ph && q->C >= 16;
     const int need_wk = need_ph && !pl->phases;
-    int64_t t = pl->HW * (pl->Op > pl->Kp ? pl->Op : pl->Kp);
-    pl->per_thread = 2 * lti_up16(pl->psz) + 2 * t;
     int T = omp_get_max_threads();
-    pl->moff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(2 * pl->HW + pl->K + O));
+    pl->wino = need_wt && lti_wino_fits(q, O); /* one image at a time */
+    pl->sb = pl->wino ? 1 : lti_block_images(pl->HW, (N + 2 * T - 1) / (2 * T));
+    int64_t t = pl->HW * (pl->Op > pl->Kp ? pl->Op : pl->Kp);
+    t = t > pl->sb * pl->HW * pl->Op ? t : pl->sb * pl->HW * pl->Op;
+    pl->per_thread = (pl->sb + 1) * lti_up16(pl->psz) + t;
+    pl->moff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)((2 + pl->sb) * pl->HW + pl->K + O));
     pl->wt = need_wt ? lt_graph_alloc(g, sizeof(float) * (size_t)(pl->K * pl->Op)) : NULL;
     pl->wk = need_wk ? lt_graph_alloc(g, sizeof(float) * (size_t)(O * pl->Kp)) : NULL;
     pl->scratch = lt_graph_alloc(g, sizeof(float) * (size_t)(pl->per_thread * T));
@@ -137,19 +169,22 @@ static int lti_plan_make(lt_graph *g, const lti_geom *q, int64_t O, const float 
     pl->koff = pl->moff + pl->HW;
     pl->ident = pl->koff + pl->K;
     pl->ooff = pl->ident + pl->HW;
+    pl->boff = pl->ooff + O;
     for (int64_t m = 0; m < pl->HW; m++) pl->ident[m] = m;
     for (int64_t o = 0; o < O; o++) pl->ooff[o] = o * pl->HW;
     for (int64_t oy = 0; oy < q->Ho; oy++)
         for (int64_t ox = 0; ox < q->Wo; ox++) pl->moff[oy * q->Wo + ox] = oy * q->stride * pl->Wp + ox * q->stride;
+    for (int64_t l = 0; l < pl->sb; l++)
+        for (int64_t m = 0; m < pl->HW; m++) pl->boff[l * pl->HW + m] = l * lti_up16(pl->psz) + pl->moff[m];
     for (int64_t c = 0; c < q->C; c++)
         for (int64_t ky = 0; ky < q->KH; ky++)
             for (int64_t kx = 0; kx < q->KW; kx++)
                 pl->koff[(c * q->KH + ky) * q->KW + kx] = (c * pl->Hp + ky) * pl->Wp + kx;
     if (pl->wt) {
-        memset(pl->wt, 0, sizeof(float) * (size_t)(pl->K * pl->Op));
-        lti_transpose(w, pl->K, O, pl->K, NULL, 0, pl->wt, pl->Op);
+        if (O < pl->Op)
+            for (int64_t k = 0; k < pl->K; k++) memset(pl->wt + k * pl->Op + O, 0, sizeof(float) * (size_t)(pl->Op - O));
+        lti_transpose_par(w, pl->K, O, pl->K, NULL, 0, pl->wt, pl->Op);
     }
-    pl->wino = need_wt && lti_wino_fits(q, O);
     if (pl->wino && lti_wino_make(g, q, O, pl->wt, pl->Op, &pl->lw)) return -1;
     if (pl->wk) {
         memset(pl->wk, 0, sizeof(float) * (size_t)(O * pl->Kp));
@@ -215,17 +250,31 @@ void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, co
     }
 }
 
-/* grid_n (O, HW) (=|+=) w · im2col(img_n) [+ bias]; pad and t are the thread's scratch */
-static void lti_apply(const lti_geom *q, const lti_plan *pl, int64_t O, const float *img, const float *bias,
-                      int accumulate, float *pad, float *t, float *grid) {
+/* lti_transpose with threads over blocks of 64 destination rows when it is large: the
+ * per-call weight packing and the final dw, which ran on one thread while the other spun */
+void lti_transpose_par(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
+                       float *dst, int64_t ldd) {
+    #pragma omp parallel for schedule(static) if (rows * cols > 65536)
+    for (int64_t j0 = 0; j0 < cols; j0 += 64)
+        lti_transpose(src + j0, lds, rows, lti_min64(64, cols - j0), bias ? bias + j0 : NULL, accumulate,
+                      dst + j0 * ldd, ldd);
+}
+
+/* grid_n (O, HW) (=|+=) w · im2col(img_n) [+ bias] for the nb <= sb images from img and grid
+ * on; scratch: the thread's per_thread floats (nb pads, then t at (sb + 1) pads) */
+static void lti_apply(const lti_geom *q, const lti_plan *pl, int64_t O, const float *img, int64_t nb,
+                      const float *bias, int accumulate, float *scratch, float *grid) {
+    const int64_t HW = pl->HW, Op = pl->Op, ps = lti_up16(pl->psz);
     if (pl->wino) {
-        lti_wino_apply(q, &pl->lw, O, img, bias, accumulate, pl->lw.scratch + omp_get_thread_num() * pl->lw.per_thread,
-                       grid);
+        for (int64_t l = 0; l < nb; l++)
+            lti_wino_apply(q, &pl->lw, O, img + l * pl->isz, bias, accumulate,
+                           pl->lw.scratch + omp_get_thread_num() * pl->lw.per_thread, grid + l * O * HW);
         return;
     }
-    lti_pad(q, pl, img, pad);
-    lti_igemm(pl->HW, pl->Op, pl->K, pad, pl->moff, pl->koff, pl->wt, pl->Op, t, pl->Op, 0);
-    lti_transpose(t, pl->Op, pl->HW, O, bias, accumulate, grid, pl->HW);
+    float *t = scratch + (pl->sb + 1) * ps;
+    for (int64_t l = 0; l < nb; l++) lti_pad(q, pl, img + l * pl->isz, scratch + l * ps);
+    lti_igemm(nb * HW, Op, pl->K, scratch, pl->boff, pl->koff, pl->wt, Op, t, Op, 0);
+    for (int64_t l = 0; l < nb; l++) lti_transpose(t + l * HW * Op, Op, HW, O, bias, accumulate, grid + l * O * HW, HW);
 }
 
 /* img_n (C, H, W) (=|+=) col2im(wᵀ · grid_n) [+ bias], by phases or by one GEMM and the
@@ -263,13 +312,14 @@ static void lti_adjoint(const lti_geom *q, const lti_plan *pl, int64_t O, const 
 static int lti_conv_forward_in(lt_graph *g, const lti_geom *q, int64_t N, int64_t O, const float *w,
                                const float *bias, const float *img, const float *grid, float *out, int to_grid) {
     lti_plan pl;
-    if (lti_plan_make(g, q, O, w, to_grid, !to_grid, &pl)) return -1;
+    if (lti_plan_make(g, q, N, O, w, to_grid, !to_grid, &pl)) return -1;
+    const int64_t sb = to_grid ? pl.sb : 1, nblk = (N + sb - 1) / sb;
     #pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t n = 0; n < N; n++) {
-        float *pad = pl.scratch + (int64_t)omp_get_thread_num() * pl.per_thread;
-        float *t = pad + 2 * lti_up16(pl.psz);
-        if (to_grid) lti_apply(q, &pl, O, img + n * pl.isz, bias, 0, pad, t, out + n * O * pl.HW);
-        else lti_adjoint(q, &pl, O, grid + n * O * pl.HW, bias, 0, pad, t, out + n * pl.isz);
+    for (int64_t b = 0; b < nblk; b++) {
+        float *scr = pl.scratch + (int64_t)omp_get_thread_num() * pl.per_thread;
+        const int64_t n = b * sb;
+        if (to_grid) lti_apply(q, &pl, O, img + n * pl.isz, lti_min64(sb, N - n), bias, 0, scr, out + n * O * pl.HW);
+        else lti_adjoint(q, &pl, O, grid + n * O * pl.HW, bias, 0, scr, scr + 2 * lti_up16(pl.psz), out + n * pl.isz);
     }
     return 0;
 }
@@ -301,43 +351,68 @@ static int lti_conv_backward_in(lt_graph *g, const lti_geom *q, int64_t N, int64
             if (!g->status) lti_graph_fail(g, LT_ERR_NOMEM, "conv: out of memory for the flipped weight");
             return -1;
         }
-        for (int64_t o = 0; o < O; o++)
-            for (int64_t c = 0; c < q->C; c++)
+        #pragma omp parallel for schedule(static) if (O * q->C * KK > 65536)
+        for (int64_t c = 0; c < q->C; c++)
+            for (int64_t o = 0; o < O; o++)
                 for (int64_t k = 0; k < KK; k++) wf[(c * O + o) * KK + k] = w[(o * q->C + c) * KK + KK - 1 - k];
-        if (lti_plan_make(g, &qf, q->C, wf, 1, 0, &pf)) return -1;
+        if (lti_plan_make(g, &qf, N, q->C, wf, 1, 0, &pf)) return -1;
     }
-    if (lti_plan_make(g, q, O, w, dgrid != NULL, dimg != NULL && !flip, &pl)) return -1;
-    const int64_t K = pl.K, HW = pl.HW, Op = pl.Op, KOp = K * Op;
+    if (lti_plan_make(g, q, N, O, w, dgrid != NULL, dimg != NULL && !flip, &pl)) return -1;
+    const int64_t K = pl.K, HW = pl.HW, Op = pl.Op, KOp = K * Op, ps = lti_up16(pl.psz);
     const int64_t nchunk = (N + LTI_CONV_CHUNK - 1) / LTI_CONV_CHUNK;
-    float *part = dw ? lt_graph_alloc(g, sizeof(float) * (size_t)(nchunk * KOp)) : NULL; /* dwᵀ per chunk (K, Op) */
-    if (dw && !part) {
-        if (!g->status) lti_graph_fail(g, LT_ERR_NOMEM, "conv: out of memory for the weight gradient's partial sums");
-        return -1;
+    /* dw: one GEMM per block of sb images (P = sb·HW) into the chunk's partial sum; per
+     * thread the block's padded images and dyᵀ (sb·HW, Op) */
+    const int64_t sb = lti_block_images(HW, LTI_CONV_CHUNK);
+    const int64_t dper = sb * (ps + HW * Op);
+    float *part = NULL, *dscr = NULL; /* dwᵀ per chunk (K, Op); the threads' block scratch */
+    int64_t *boff = NULL;             /* (sb·HW) image l, position m: l·ps + moff[m] */
+    if (dw) {
+        part = lt_graph_alloc(g, sizeof(float) * (size_t)(nchunk * KOp));
+        dscr = lt_graph_alloc(g, sizeof(float) * (size_t)(dper * omp_get_max_threads()));
+        boff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(sb * HW));
+        if (!part || !dscr || !boff) {
+            if (!g->status) lti_graph_fail(g, LT_ERR_NOMEM, "conv: out of memory for the weight gradient's partial sums");
+            return -1;
+        }
+        for (int64_t l = 0; l < sb; l++)
+            for (int64_t m = 0; m < HW; m++) boff[l * HW + m] = l * ps + pl.moff[m];
     }
     #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t c = 0; c < nchunk; c++) {
         const int64_t tid = omp_get_thread_num();
-        float *pad = pl.scratch + tid * pl.per_thread, *pad2 = pad + lti_up16(pl.psz);
-        float *t = pad2 + lti_up16(pl.psz), *t2 = t + HW * (Op > pl.Kp ? Op : pl.Kp);
-        for (int64_t n = c * LTI_CONV_CHUNK; n < lti_min64(N, (c + 1) * LTI_CONV_CHUNK); n++) {
-            const float *gn = grid + n * O * HW;
-            if (dw) {
-                lti_pad(q, &pl, img + n * pl.isz, pad);
-                lti_transpose(gn, HW, O, HW, NULL, 0, t2, Op);
-                for (int64_t m = 0; m < HW; m++) memset(t2 + m * Op + O, 0, sizeof(float) * (size_t)(Op - O));
-                lti_igemm(K, Op, HW, pad, pl.koff, pl.moff, t2, Op, part + c * KOp, Op, n % LTI_CONV_CHUNK != 0);
+        float *pad = pl.scratch + tid * pl.per_thread, *pad2 = pad + ps, *t = pad2 + ps; /* sb = 1 layout */
+        float *padb = dw ? dscr + tid * dper : NULL, *tb = dw ? padb + sb * ps : NULL;
+        const int64_t n0 = c * LTI_CONV_CHUNK, nn = lti_min64(N - n0, LTI_CONV_CHUNK);
+        for (int64_t b0 = 0; b0 < nn; b0 += sb) {
+            const int64_t nb = lti_min64(nn - b0, sb);
+            for (int64_t l = 0; dw && l < nb; l++) {
+                const int64_t n = n0 + b0 + l;
+                float *tl = tb + l * HW * Op;
+                lti_pad(q, &pl, img + n * pl.isz, padb + l * ps);
+                lti_transpose(grid + n * O * HW, HW, O, HW, NULL, 0, tl, Op);
+                for (int64_t m = 0; m < HW; m++) memset(tl + m * Op + O, 0, sizeof(float) * (size_t)(Op - O));
             }
-            if (dgrid) {
-                if (!dw) lti_pad(q, &pl, img + n * pl.isz, pad);
-                lti_igemm(HW, Op, K, pad, pl.moff, pl.koff, pl.wt, Op, t, Op, 0);
-                lti_transpose(t, Op, HW, O, NULL, !set, dgrid + n * O * HW, HW);
+            if (dw) lti_igemm(K, Op, nb * HW, padb, pl.koff, boff, tb, Op, part + c * KOp, Op, b0 > 0);
+            for (int64_t l = 0; l < nb; l++) {
+                const int64_t n = n0 + b0 + l;
+                const float *gn = grid + n * O * HW;
+                if (dgrid) {
+                    const float *pi = dw ? padb + l * ps : pad;
+                    if (!dw) lti_pad(q, &pl, img + n * pl.isz, pad);
+                    lti_igemm(HW, Op, K, pi, pl.moff, pl.koff, pl.wt, Op, t, Op, 0);
+                    lti_transpose(t, Op, HW, O, NULL, !set, dgrid + n * O * HW, HW);
+                }
+                if (dimg && !flip) lti_adjoint(q, &pl, O, gn, NULL, !set, pad2, t, dimg + n * pl.isz);
             }
-            if (dimg && flip) {
-                float *pp = pf.scratch + tid * pf.per_thread;
-                lti_apply(&qf, &pf, q->C, gn, NULL, !set, pp, pp + 2 * lti_up16(pf.psz), dimg + n * pl.isz);
-            } else if (dimg) {
-                lti_adjoint(q, &pl, O, gn, NULL, !set, pad2, t, dimg + n * pl.isz);
-            }
+        }
+    }
+    if (dimg && flip) { /* the forward kernel on the grid, in its own blocks of images */
+        const int64_t nblk = (N + pf.sb - 1) / pf.sb;
+        #pragma omp parallel for schedule(dynamic, 1)
+        for (int64_t b = 0; b < nblk; b++) {
+            const int64_t n = b * pf.sb;
+            lti_apply(&qf, &pf, q->C, grid + n * O * HW, lti_min64(pf.sb, N - n), NULL, !set,
+                      pf.scratch + (int64_t)omp_get_thread_num() * pf.per_thread, dimg + n * pl.isz);
         }
     }
     if (dw) {
@@ -346,7 +421,7 @@ static int lti_conv_backward_in(lt_graph *g, const lti_geom *q, int64_t N, int64
         for (int64_t k = 0; k < K; k++)
             for (int64_t c = 1; c < nchunk; c++)
                 for (int64_t o = 0; o < Op; o++) part[k * Op + o] += part[c * KOp + k * Op + o];
-        lti_transpose(part, Op, K, O, NULL, 1, dw, K);
+        lti_transpose_par(part, Op, K, O, NULL, 1, dw, K);
     }
     return 0;
 }

@@ -35,6 +35,9 @@ void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *r
 /* dst (cols, rows) (=|+=) src (rows, cols)ᵀ [+ bias per dst row] (conv_kernels.c) */
 void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
                    float *dst, int64_t ldd);
+/* the same, threads over blocks of destination rows when large (outside parallel regions) */
+void lti_transpose_par(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
+                       float *dst, int64_t ldd);
 
 /* Winograd F(2×2, 3×3) for stride-1 3×3 layers of 16 or more channels on both sides
  * (conv_winograd.c): the plan holds U = G g Gᵀ (16, C, Op) and per-thread scratch. */

@@ -61,41 +61,34 @@ cp "$T/r-2.tfrecord" "$T/again-test-0.tfrecord"
 "$LATENT" train --model gpt --data "tfrecord:$T/again" --out "$T/again" --epochs 1 --batch 8 $GPT 2> "$T/err" &&
     ok "sampled codes train a prior" || bad "training on sampled codes: $(cat "$T/err")"
 
-expect2() { # WHAT, then the command: exit 2 and a "latent" message
-    local what=$1; shift
-    "$@" > /dev/null 2> "$T/err"
-    local rc=$?
-    [ $rc = 2 ] && grep -q "latent" "$T/err" && ok "$what: exit 2, $(head -c 160 "$T/err" | tr '\n' ' ')" ||
-        bad "$what: exit $rc, $(head -c 300 "$T/err")"
-}
-expect2 "--top-p 1.5" "$LATENT" sample "$R" --top-p 1.5 --codes-out "$T/x"
-expect2 "--top-p 0" "$LATENT" sample "$R" --top-p 0 --codes-out "$T/x"
-expect2 "--temperature 0" "$LATENT" sample "$R" --temperature 0 --codes-out "$T/x"
-expect2 "--top-k -1" "$LATENT" sample "$R" --top-k -1 --codes-out "$T/x"
-expect2 "--top-k 9 > K" "$LATENT" sample "$R" --top-k 9 --codes-out "$T/x"
-expect2 "--class 2 of 2" "$LATENT" sample "$R" --class 2 --codes-out "$T/x"
-expect2 "-o without a stage-one run" "$LATENT" sample "$R" -o "$T/g.png"
+lt_expect2 "--top-p 1.5" "$LATENT" sample "$R" --top-p 1.5 --codes-out "$T/x"
+lt_expect2 "--top-p 0" "$LATENT" sample "$R" --top-p 0 --codes-out "$T/x"
+lt_expect2 "--temperature 0" "$LATENT" sample "$R" --temperature 0 --codes-out "$T/x"
+lt_expect2 "--top-k -1" "$LATENT" sample "$R" --top-k -1 --codes-out "$T/x"
+lt_expect2 "--top-k 9 > K" "$LATENT" sample "$R" --top-k 9 --codes-out "$T/x"
+lt_expect2 "--class 2 of 2" "$LATENT" sample "$R" --class 2 --codes-out "$T/x"
+lt_expect2 "-o without a stage-one run" "$LATENT" sample "$R" -o "$T/g.png"
 [ ! -e "$T/x" ] && [ ! -e "$T/g.png" ] && ok "no output file after a refused sample" || bad "a refused sample wrote a file"
-expect2 "--dropout 1.5" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --dropout 1.5
-expect2 "--width 10 --heads 4" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --width 10 --heads 4 --quiet
-expect2 "--stage1 missing" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --stage1 "$T/nothing"
-expect2 "--layers 0" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --layers 0
-expect2 "--augment on codes" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --augment flip --quiet
-expect2 "a pixel model on codes" "$LATENT" train --model made --data "tfrecord:$T/toy" --out "$T/b" --quiet
+lt_expect2 "--dropout 1.5" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --dropout 1.5
+lt_expect2 "--width 10 --heads 4" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --width 10 --heads 4 --quiet
+lt_expect2 "--stage1 missing" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --stage1 "$T/nothing"
+lt_expect2 "--layers 0" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --layers 0
+lt_expect2 "--augment on codes" "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/b" --augment flip --quiet
+lt_expect2 "a pixel model on codes" "$LATENT" train --model made --data "tfrecord:$T/toy" --out "$T/b" --quiet
 python3 "$LT_SOURCE_DIR/tests/py/write_idx.py" "$T/img" 20 10 10 4
-expect2 "gpt on pixels" "$LATENT" train --model gpt --data "$T/img" --out "$T/b" --quiet
+lt_expect2 "gpt on pixels" "$LATENT" train --model gpt --data "$T/img" --out "$T/b" --quiet
 # -o decodes through the --stage1 run's decode capability; a made run has none
 "$LATENT" train --model made --data "$T/img" --out "$T/made" --hidden 8 --epochs 1 --batch 10 --samples 0 --quiet &&
 "$LATENT" train --model gpt --data "tfrecord:$T/toy" --out "$T/s1" --stage1 "$T/made" --epochs 1 --batch 16 $GPT ||
     bad "training with --stage1"
 python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["model_config"]; assert c["stage1"] == sys.argv[2], c' \
     "$T/s1/config.json" "$(cd "$T/made" && pwd -P)" && ok "--stage1 recorded as an absolute path" || bad "--stage1 not recorded"
-expect2 "-o with a stage-one run that cannot decode" "$LATENT" sample "$T/s1" -o "$T/g.png"
+lt_expect2 "-o with a stage-one run that cannot decode" "$LATENT" sample "$T/s1" -o "$T/g.png"
 grep -q "cannot decode grids of 4 codes" "$T/err" && [ ! -e "$T/g.png" ] && ok "  says so, writes no grid" || bad "  $(cat "$T/err")"
 [ ! -e "$T/b" ] && ok "no run directory after refused trainings" || bad "a refused training left $T/b"
 for kind in grid negative nocodes; do
     "$CODES" bad "$T/bad-$kind" $kind
-    expect2 "code file with $kind" "$LATENT" train --model gpt --data "tfrecord:$T/bad-$kind" --out "$T/b" --quiet
+    lt_expect2 "code file with $kind" "$LATENT" train --model gpt --data "tfrecord:$T/bad-$kind" --out "$T/b" --quiet
     grep -q "bad-$kind-valid-0.tfrecord record 1 offset" "$T/err" && ok "  names file, record 1 and offset" ||
         bad "  message: $(cat "$T/err")"
 done

@@ -12,13 +12,6 @@ FM=/usr/share/datasets/fashion-mnist
 [ -f "$FM/train-images-idx3-ubyte.gz" ] || lt_skip "needs Debian's dataset-fashion-mnist"
 lt_tmpdir vq_prior
 L() { "$LATENT" "$@" --threads 1; }
-expect2() { # WHAT, then the command: exit 2 and a "latent" message
-    local what=$1; shift
-    "$@" > /dev/null 2> "$T/err"
-    local rc=$?
-    [ $rc = 2 ] && grep -q "latent" "$T/err" && ok "$what: exit 2, $(head -c 160 "$T/err" | tr '\n' ' ')" ||
-        bad "$what: exit $rc, $(head -c 300 "$T/err")"
-}
 GPT="--layers 1 --heads 2 --width 16 --batch 16 --epochs 1 --samples 0 --quiet"
 
 L train --model vqvae --data "$FM" --limit 96 --hidden 16 --res-hidden 8 --codes 16 --code-dim 4 --batch 32 \
@@ -60,14 +53,14 @@ L sample "$T/of" -n 64 --seed 3 --codes-out "$T/s.tfrecord" -o "$T/s.png" 2> "$T
 L decode "$T/vq" "$T/s.tfrecord" -n 64 -o "$T/d.png" 2> /dev/null || bad "decode the sampled codes"
 cmp -s "$T/s.png" "$T/d.png" && ok "  = latent decode of the sampled codes with the stage one" || bad "  differs from decode's grid"
 mv "$T/vq" "$T/vq-moved"
-expect2 "sample -o, the recorded stage one gone" "$LATENT" sample "$T/of" -n 4 -o "$T/gone.png"
+lt_expect2 "sample -o, the recorded stage one gone" "$LATENT" sample "$T/of" -n 4 -o "$T/gone.png"
 grep -q "stage-one run $(cd "$T" && pwd -P)/vq: " "$T/err" && [ ! -e "$T/gone.png" ] && ok "  names the run, writes no grid" ||
     bad "  $(cat "$T/err")"
 L sample "$T/of" -n 64 --seed 3 --stage1 "$T/vq-moved" -o "$T/s2.png" 2> "$T/err" && cmp -s "$T/s.png" "$T/s2.png" &&
     ok "sample --stage1 RUN (the moved run): the same grid" || bad "sample --stage1: $(cat "$T/err")"
-expect2 "sample --stage1 a missing run" "$LATENT" sample "$T/of" -n 4 --stage1 "$T/nothing" -o "$T/gone.png"
+lt_expect2 "sample --stage1 a missing run" "$LATENT" sample "$T/of" -n 4 --stage1 "$T/nothing" -o "$T/gone.png"
 grep -q "stage-one run $T/nothing: " "$T/err" && [ ! -e "$T/gone.png" ] && ok "  names it, writes no grid" || bad "  $(cat "$T/err")"
-expect2 "sample --stage1 without -o" "$LATENT" sample "$T/of" -n 4 --stage1 "$T/vq-moved" --codes-out "$T/c.tfrecord"
+lt_expect2 "sample --stage1 without -o" "$LATENT" sample "$T/of" -n 4 --stage1 "$T/vq-moved" --codes-out "$T/c.tfrecord"
 mv "$T/vq-moved" "$T/vq"
 
 # the two-stage bound on binary data (Fashion-MNIST thresholded: the stage one's Bernoulli decoder; codes-of
@@ -89,21 +82,21 @@ assert abs(b["recon_nats"] - (v["nll_nats"] - 49 * math.log(16))) < 1e-5 * v["nl
 assert 0 < b["bound_stderr"] < b["bound_nats"]
 PY
     bad "eval --bound: exit $rc $(cat "$T/err") $(cat "$T/bound.json")"
-expect2 "eval --bound, a grey stage one" "$LATENT" eval "$T/of" --bound
+lt_expect2 "eval --bound, a grey stage one" "$LATENT" eval "$T/of" --bound
 grep -q "no Bernoulli likelihood" "$T/err" && ok "  says why" || bad "  $(cat "$T/err")"
 
 L train --model made --data "$FM" --limit 32 --hidden 8 --epochs 1 --samples 0 --quiet --out "$T/made" || bad "train made"
-expect2 "--codes-of and --data" "$LATENT" train --model gpt --codes-of "$T/vq" --data "$FM" --out "$T/x"
-expect2 "--codes-of and --stage1" "$LATENT" train --model gpt --codes-of "$T/vq" --stage1 "$T/vq" --out "$T/x"
-expect2 "--codes-of a missing run" "$LATENT" train --model gpt --codes-of "$T/nothing" --out "$T/x"
-expect2 "--codes-of a run without codes" "$LATENT" train --model gpt --codes-of "$T/made" --out "$T/x"
+lt_expect2 "--codes-of and --data" "$LATENT" train --model gpt --codes-of "$T/vq" --data "$FM" --out "$T/x"
+lt_expect2 "--codes-of and --stage1" "$LATENT" train --model gpt --codes-of "$T/vq" --stage1 "$T/vq" --out "$T/x"
+lt_expect2 "--codes-of a missing run" "$LATENT" train --model gpt --codes-of "$T/nothing" --out "$T/x"
+lt_expect2 "--codes-of a run without codes" "$LATENT" train --model gpt --codes-of "$T/made" --out "$T/x"
 grep -q "no discrete codes" "$T/err" && ok "  says the stage one has no codes" || bad "  $(cat "$T/err")"
-expect2 "a pixel model on --codes-of" "$LATENT" train --model made --codes-of "$T/vq" --limit 32 --out "$T/x"
-expect2 "--augment with --codes-of" "$LATENT" train --model gpt --codes-of "$T/vq" --limit 32 --augment flip --out "$T/x"
-expect2 "sample --stage1 a run without codes" "$LATENT" sample "$T/of" -n 4 --stage1 "$T/made" -o "$T/x.png"
+lt_expect2 "a pixel model on --codes-of" "$LATENT" train --model made --codes-of "$T/vq" --limit 32 --out "$T/x"
+lt_expect2 "--augment with --codes-of" "$LATENT" train --model gpt --codes-of "$T/vq" --limit 32 --augment flip --out "$T/x"
+lt_expect2 "sample --stage1 a run without codes" "$LATENT" sample "$T/of" -n 4 --stage1 "$T/made" -o "$T/x.png"
 grep -q "cannot decode grids of 49 codes" "$T/err" && ok "  says it cannot decode" || bad "  $(cat "$T/err")"
-expect2 "sample --stage1 with a pixel model" "$LATENT" sample "$T/made" -n 4 --stage1 "$T/vq" -o "$T/x.png"
-expect2 "eval --bound of a pixel model" "$LATENT" eval "$T/made" --bound
-expect2 "--codes-of with --resume" "$LATENT" train --resume "$T/of" --codes-of "$T/vq"
+lt_expect2 "sample --stage1 with a pixel model" "$LATENT" sample "$T/made" -n 4 --stage1 "$T/vq" -o "$T/x.png"
+lt_expect2 "eval --bound of a pixel model" "$LATENT" eval "$T/made" --bound
+lt_expect2 "--codes-of with --resume" "$LATENT" train --resume "$T/of" --codes-of "$T/vq"
 [ ! -e "$T/x" ] && ok "no run directory left by a refusal" || bad "a refused run left $T/x"
 lt_finish test_vq_prior_cli

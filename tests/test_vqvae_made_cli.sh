@@ -12,13 +12,6 @@ FM=/usr/share/datasets/fashion-mnist
 [ -f "$FM/train-images-idx3-ubyte.gz" ] || lt_skip "needs Debian's dataset-fashion-mnist"
 lt_tmpdir vq_made
 L() { "$LATENT" "$@" --threads 1; }
-expect2() { # WHAT, then the command: exit 2 and a "latent" message
-    local what=$1; shift
-    "$@" > /dev/null 2> "$T/err"
-    local rc=$?
-    [ $rc = 2 ] && grep -q "latent" "$T/err" && ok "$what: exit 2, $(head -c 160 "$T/err" | tr '\n' ' ')" ||
-        bad "$what: exit $rc, $(head -c 300 "$T/err")"
-}
 VQ="--data $FM --limit 64 --binarize threshold --hidden 16 --res-hidden 8 --codes 16 --code-dim 4 --batch 32 --epochs 1 --samples 0 --quiet"
 
 L train --model vqvae $VQ --decoder made --ar-hidden 24 --out "$T/vq" 2> "$T/err" && ok "train --decoder made" ||
@@ -53,9 +46,9 @@ L sample "$T/vq" -n 8 --seed 2 -o "$T/s.png" 2> "$T/err" && [ -s "$T/s.png" ] &&
 L sample "$T/of" -n 8 --seed 2 -o "$T/p.png" 2> "$T/err" && [ -s "$T/p.png" ] && ok "prior sample -o: decoded by the made decoder" ||
     bad "prior sample -o: $(cat "$T/err")"
 
-expect2 "--decoder pixelcnn" "$LATENT" train --model vqvae $VQ --decoder pixelcnn --out "$T/x"
-expect2 "--ar-hidden 0" "$LATENT" train --model vqvae $VQ --decoder made --ar-hidden 0 --out "$T/x"
-expect2 "--decoder made on grey data" "$LATENT" train --model vqvae --data "$FM" --limit 32 --hidden 16 --codes 16 \
+lt_expect2 "--decoder pixelcnn" "$LATENT" train --model vqvae $VQ --decoder pixelcnn --out "$T/x"
+lt_expect2 "--ar-hidden 0" "$LATENT" train --model vqvae $VQ --decoder made --ar-hidden 0 --out "$T/x"
+lt_expect2 "--decoder made on grey data" "$LATENT" train --model vqvae --data "$FM" --limit 32 --hidden 16 --codes 16 \
     --code-dim 4 --epochs 1 --samples 0 --quiet --decoder made --out "$T/x"
 grep -q "needs binary data" "$T/err" && ok "  says why" || bad "  $(cat "$T/err")"
 [ ! -e "$T/x" ] && ok "no run directory left by a refusal" || bad "a refused run left $T/x"

@@ -40,6 +40,14 @@ lt_tmpdir() {
 fails=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+# lt_expect2 WHAT CMD...: CMD must exit 2 with a "latent" message on stderr (kept in $T/err)
+lt_expect2() {
+    local what=$1; shift
+    "$@" > /dev/null 2> "$T/err"
+    local rc=$?
+    [ $rc = 2 ] && grep -q "latent" "$T/err" && ok "$what: exit 2, $(head -c 160 "$T/err" | tr '\n' ' ')" ||
+        bad "$what: exit $rc, $(head -c 300 "$T/err")"
+}
 lt_finish() {
     [ "$fails" = 0 ] || { echo "$fails failures"; exit 1; }
     echo "$1: ok"

@@ -58,6 +58,17 @@ assert e["raw_pixels"]["feature_size"] == 784 and e["encoder"]["feature_size"] =
 assert e["raw_pixels"]["linear_acc"] > 0.65, "raw pixels"   # 300 training images of Fashion-MNIST
 PY
 
+# --only: the encoder's probe alone gives the same figures as inside the full probe
+L probe "$T/run" --json --only encoder > "$T/probe1.json" 2> "$T/probe.err" || bad "probe --only: $(cat "$T/probe.err")"
+$PY - "$T/probe.json" "$T/probe1.json" <<'PY' && ok "probe --only encoder" || bad "probe --only: $(cat "$T/probe1.json")"
+import json, sys
+full, one = (json.load(open(f)) for f in sys.argv[1:])
+assert "random_init" not in one and "raw_pixels" not in one, "controls computed"
+for f in ["linear_acc", "linear_valid_acc", "l2", "knn_acc", "feature_size"]:
+    assert one["encoder"][f] == full["encoder"][f], f
+assert one["n_train"] == full["n_train"] and one["n_eval"] == full["n_eval"]
+PY
+
 # FD_self against degraded copies of the test images, read back from PNG grids
 fd() { L fd --encoder "$T/run" --real "$FM" --fake "$1" -n $N --kid-subsets 5 --json 2> "$T/fd.err" \
     | $PY -c 'import json,sys; print(json.load(sys.stdin)["fd_self"])' || echo "error $(cat "$T/fd.err")"; }
@@ -138,6 +149,8 @@ expect2 "fd: PNG that is not a 28x28 image or grid" L fd --encoder "$T/run" --re
 expect2 "fd: no --fake" L fd --encoder "$T/run" --real "$FM"
 expect2 "fd --recon: a model that does not encode" L fd --encoder "$T/run" --real "$FM" --fake "$T/fv" --recon -n 50
 expect2 "probe: --split train" L probe "$T/run" --split train
+expect2 "probe: --only with an unknown feature space" L probe "$T/run" --only encoder,pixels
+expect2 "probe: --only empty" L probe "$T/run" --only ,
 expect2 "compare: a run that is not one" L compare "$T/nope" --encoder "$T/run" -n 10
 expect2 "compare: no --encoder" L compare "$T/run"
 lt_finish test_probe_fd

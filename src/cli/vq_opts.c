@@ -15,7 +15,8 @@ int lt_cli_vq_opt(const char *cmd, int argc, char **argv, int *i, json_t *mc) {
         {"--restart-threshold", "restart_threshold", LT_OPT_REAL, 0, 1e9, 0, NULL},
         {"--codebook", "codebook", LT_OPT_STR, 0, 0, 0, "ema|plain|none"}, /* none: the continuous autoencoder */
         {"--codebook-init", "codebook_init", LT_OPT_STR, 0, 0, 0, "random|kmeans"},
-        {"--decoder", "decoder", LT_OPT_STR, 0, 0, 0, "conv|made"}, /* made: autoregressive, binary data */
-        {"--ar-hidden", "ar_hidden", LT_OPT_INT, 1, 1 << 16, 0, NULL}};
+        {"--decoder", "decoder", LT_OPT_STR, 0, 0, 0, "conv|made|nade"}, /* made, nade: autoregressive, binary data */
+        {"--ar-hidden", "ar_hidden", LT_OPT_INT, 1, 1 << 16, 0, NULL},
+        {"--trunk-from", "trunk_from", LT_OPT_STR, 0, 0, 0, NULL}}; /* a run: train only the head on its frozen trunk */
     return lt_cli_opts(cmd, argc, argv, i, opts, sizeof opts / sizeof opts[0], mc);
 }

@@ -15,7 +15,7 @@
 
 #include "core/alloc.h"
 #include "models/internal.h"
-#include "ops/fastmath.h"
+#include "nn/nn.h"
 #include "ops/ops.h"
 
 typedef struct lti_nade {
@@ -62,26 +62,18 @@ static lt_status nade_log_prob(lt_model *m, lt_graph *g, const lt_batch *b, cons
     return lti_logits_log_prob(m, g, b, nade_logits, out);
 }
 
-/* Pixel by pixel, the forward recurrence with each x_d drawn before a_{d+1}. */
+/* Pixel by pixel, the forward recurrence with each x_d drawn before a_{d+1} (lt_nn_nade_draw). */
 static lt_status nade_sample(lt_model *m, lt_graph *g, lt_rng *rng, int64_t n, const int64_t *labels, float *out) {
     lti_nade *z = m->impl;
     const int64_t D = m->dim, H = z->H, C = m->n_classes;
     lt_batch chk = {out, labels, n, D, NULL};
     lt_status st = lti_check_batch(m, &chk);
     if (st) return st;
-    float *a = lt_graph_alloc(g, sizeof(float) * (size_t)H); /* (H) */
+    float *a = lt_graph_alloc(g, sizeof(float) * (size_t)(2 * H)), *h = a + H; /* (H) a, (H) scratch */
     if (!a) return lt_graph_status(g);
     for (int64_t i = 0; i < n; i++) {
         for (int64_t k = 0; k < H; k++) a[k] = z->c->data[k] + (C > 0 ? z->U->data[k * C + labels[i]] : 0.0f);
-        for (int64_t d = 0; d < D; d++) {
-            const float *v = z->V->data + d * H, *w = z->W->data + d * H;
-            float s = z->b->data[d];
-            for (int64_t k = 0; k < H; k++) s += lti_sigmoidf(a[k]) * v[k];
-            float xd = lt_rng_uniform(rng) < lti_sigmoidf(s) ? 1.0f : 0.0f;
-            out[i * D + d] = xd;
-            if (xd != 0.0f)
-                for (int64_t k = 0; k < H; k++) a[k] += w[k];
-        }
+        lt_nn_nade_draw(z->W->data, z->V->data, z->b->data, D, H, a, h, NULL, rng, out + i * D);
     }
     return LT_OK;
 }

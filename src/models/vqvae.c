@@ -14,6 +14,9 @@
  * layer unmasked; loss, log_prob and the validation metrics take it teacher-forced (one pass),
  * sample and decode draw the pixels one at a time (decode's draws from the model's seed:
  * the same codes decode to the same images); "ar_hidden" is the head's hidden size;
+ * decoder "nade" likewise with a conditioned NADE head (nn/nade_head.c) whose initial
+ * pre-activation is c_bias + Wc·c: c, the conv decoder's logits (784 values, the same context
+ * as made's; the last feature map would be 64·14·14 = 12,544), sets where the NADE starts;
  * otherwise the decoder output is the mean of a Gaussian with the data's variance v (the
  * buffer "data_variance", measured on the first training batch).
  * Training loss (per element, as Sonnet and taming): mean BCE per pixel, or mean squared
@@ -44,6 +47,7 @@
 #include "core/alloc.h"
 #include "models/latent_internal.h"
 #include "models/vq_stats.h"
+#include "models/vq_trunk.h"
 #include "nn/nn.h"
 #include "ops/ops.h"
 
@@ -52,14 +56,17 @@
 typedef struct lti_vqvae {
     int64_t hidden, res_hidden, n_res, K, D, f, n_scale, h, w;
     int binary, none;         /* none: codebook "none", the continuous autoencoder */
-    int made;                 /* decoder "made": the autoregressive head on top of the conv decoder */
+    int made;                 /* decoder: 0 conv, 1 "made", 2 "nade" (an autoregressive head on the conv decoder) */
     int64_t ar_hidden;
+    const char *trunk_from;   /* "trunk_from": a run whose frozen trunk this one trains a head on, or NULL */
+    lti_vq_memo memo;         /* trunk_from: the frozen trunk's outputs per image */
     double st_mse, st_nmse, st_ppl; /* the last training step's reconstruction error, batch perplexity (train_stats) */
     lt_nn_conv2d down[3], enc_conv, pre_vq, dec_conv;
     lt_nn_res_block enc_res[LTI_VQ_MAX_RES], dec_res[LTI_VQ_MAX_RES];
     lt_nn_conv_transpose2d up[3];
     lt_nn_vq vq;
     lt_nn_made_head ar;       /* decoder "made" only */
+    lt_nn_nade_head nade;     /* decoder "nade" only */
     lt_tensor *data_variance; /* () buffer; 0 until the first training batch */
     lti_vq_stats stats;       /* validation metrics */
 } lti_vqvae;
@@ -117,7 +124,9 @@ static lt_status vq_declare(lt_model *m, lti_vqvae *v) {
             (st = lt_nn_conv_transpose2d_declare(&v->up[i], &nn, p, in, out, 4, 2, 1, 1)))
             return st;
     }
-    if (v->made && (st = lt_nn_made_head_declare(&v->ar, &nn, "decoder.ar", m->dim, v->ar_hidden, m->dim))) return st;
+    if (v->made == 1 && (st = lt_nn_made_head_declare(&v->ar, &nn, "decoder.ar", m->dim, v->ar_hidden, m->dim))) return st;
+    if (v->made == 2 && (st = lt_nn_nade_head_declare(&v->nade, &nn, "decoder.nade", m->dim, v->ar_hidden, m->dim)))
+        return st;
     if (!(v->data_variance = lt_params_add(&m->buffers, "data_variance", 0, NULL))) return LT_ERR_ARG;
     return LT_OK;
 }
@@ -133,12 +142,17 @@ static lt_status vqvae_create(lt_model *m) {
         (st = lti_cfg_int(m, "res_hidden", 32, 1, 1 << 16, &v->res_hidden)) ||
         (st = lti_cfg_int(m, "codes", 512, 2, 1 << 24, &v->K)) || (st = lti_cfg_int(m, "code_dim", 64, 1, 1 << 16, &v->D)) ||
         (st = lti_cfg_int(m, "downsample", 4, 2, 8, &v->f)) || (st = lti_cfg_bool(m, "binary", 0, &v->binary)) ||
-        (st = vq_cfg_choice(m, "decoder", "conv", "made", NULL, &v->made)) ||
-        (st = lti_cfg_int(m, "ar_hidden", 500, 1, 1 << 16, &v->ar_hidden)))
+        (st = vq_cfg_choice(m, "decoder", "conv", "made", "nade", &v->made)) ||
+        (st = lti_cfg_int(m, "ar_hidden", 500, 1, 1 << 16, &v->ar_hidden)) ||
+        (st = lti_cfg_str(m, "trunk_from", "", &v->trunk_from)))
         return st;
+    if (!*v->trunk_from) v->trunk_from = NULL;
+    if (v->trunk_from && !v->made)
+        return lt_fail(LT_ERR_ARG, "model 'vqvae': trunk_from trains an autoregressive head on a frozen trunk: it needs "
+                       "decoder made or nade");
     if (v->made && !v->binary)
-        return lt_fail(LT_ERR_ARG, "model 'vqvae': decoder 'made' is a Bernoulli likelihood: it needs binary data "
-                       "(--binarize), the data here are grey or colour values");
+        return lt_fail(LT_ERR_ARG, "model 'vqvae': decoder '%s' is a Bernoulli likelihood: it needs binary data "
+                       "(--binarize), the data here are grey or colour values", v->made == 1 ? "made" : "nade");
     v->hidden = H[0];
     if (v->f != 2 && v->f != 4 && v->f != 8)
         return lt_fail(LT_ERR_ARG, "model 'vqvae': downsample %lld, expected 2, 4 or 8", (long long)v->f);
@@ -158,8 +172,13 @@ static lt_status vqvae_create(lt_model *m) {
     lt_nn_conv2d_reset(&v->dec_conv, &m->rng);
     for (int i = 0; i < v->n_res; i++) lt_nn_res_block_reset(&v->dec_res[i], &m->rng);
     for (int i = 0; i < v->n_scale; i++) lt_nn_conv_transpose2d_reset(&v->up[i], &m->rng);
-    if (v->made) lt_nn_made_head_reset(&v->ar, &m->rng);
+    if (v->made == 1) lt_nn_made_head_reset(&v->ar, &m->rng);
+    if (v->made == 2) lt_nn_nade_head_reset(&v->nade, &m->rng);
     v->data_variance->data[0] = 0.0f;
+    if (v->trunk_from && ((st = lti_vq_trunk_load(v->trunk_from, &m->params, "param.", v->made == 1 ? "decoder.ar." : "decoder.nade.")) ||
+                          (st = lti_vq_trunk_load(v->trunk_from, &m->buffers, "buffer.", NULL))))
+        return st;
+    lti_vq_memo_init(&v->memo, m->dim, v->h * v->w);
     return lti_vq_stats_init(&v->stats, v->K);
 }
 
@@ -184,6 +203,58 @@ static lt_tensor *vq_decoder(lt_graph *g, const lt_model *m, const lti_vqvae *v,
     return lt_reshape(g, t, 2, (int64_t[]){z ? z->shape[0] : 0, m->dim});
 }
 
+/* trunk_from: the frozen trunk's logits (n, dim), codes and commitment for b, from the memo,
+ * running the trunk (eval mode, no gradient) on the images it has not seen; q->loss is 0
+ * (nothing of the trunk trains) and q->z_q NULL. */
+static lt_tensor *vq_trunk_memo(lt_model *m, lt_graph *g, const lt_batch *b, lt_nn_vq_out *q) {
+    lti_vqvae *v = m->impl;
+    const int64_t n = b->n, dim = m->dim, hw = v->h * v->w;
+    int64_t *at = lt_graph_alloc(g, sizeof(int64_t) * (size_t)n), miss = 0; /* (n) memo entries */
+    if (!at) return NULL;
+    for (int64_t i = 0; i < n; i++) miss += (at[i] = lti_vq_memo_find(&v->memo, b->x + i * dim)) < 0;
+    const int grad = lt_graph_set_grad(g, 0), old = g->training;
+    g->training = 0;
+    lt_tensor *xm = miss ? lt_graph_new(g, LT_F32, 2, (int64_t[]){miss, dim}) : NULL; /* (miss, dim) */
+    for (int64_t i = 0, j = 0; xm && i < n; i++)
+        if (at[i] < 0) memcpy(xm->data + j++ * dim, b->x + i * dim, sizeof(float) * (size_t)dim);
+    lt_nn_vq_out qm;
+    lt_tensor *ze = xm ? vq_encoder(g, m, v, xm) : NULL, *L = NULL; /* (miss, D, h, w) */
+    lt_status st = ze ? lt_nn_vq_forward(g, &v->vq, ze, &qm) : lt_graph_status(g);
+    if (!st && ze) L = vq_decoder(g, m, v, qm.z_q);
+    g->training = old;
+    lt_graph_set_grad(g, grad);
+    if (st || (st = lt_graph_status(g))) return NULL;
+    const int64_t E = v->D * hw; /* z_e's values per image */
+    for (int64_t i = 0, j = 0; L && i < n; i++) {
+        if (at[i] >= 0) continue;
+        double c = 0;
+        for (int64_t e = 0; e < E; e++) {
+            const double d = (double)ze->data[j * E + e] - qm.z_q->data[j * E + e];
+            c += d * d;
+        }
+        if ((st = lti_vq_memo_add(&v->memo, b->x + i * dim, L->data + j * dim, qm.codes->idata + j * hw, (float)(c / E)))) {
+            lti_graph_fail(g, st, "vqvae: the trunk memo: out of memory");
+            return NULL;
+        }
+        j++;
+    }
+    lt_tensor *y = lt_graph_new(g, LT_F32, 2, (int64_t[]){n, dim});
+    memset(q, 0, sizeof *q);
+    q->codes = lt_graph_new(g, LT_I64, 3, (int64_t[]){n, v->h, v->w});
+    if (!y || !q->codes) return NULL;
+    double c = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t e = lti_vq_memo_find(&v->memo, b->x + i * dim);
+        memcpy(y->data + i * dim, v->memo.logits + e * dim, sizeof(float) * (size_t)dim);
+        memcpy(q->codes->idata + i * hw, v->memo.codes + e * hw, sizeof(int64_t) * (size_t)hw);
+        c += v->memo.commit[e];
+    }
+    q->commitment = lt_graph_scalar(g, (float)(c / (double)n));
+    q->codebook = lt_graph_scalar(g, (float)(c / (double)n));
+    q->loss = lt_graph_scalar(g, 0.0f);
+    return y;
+}
+
 /* The whole model in the given mode: the decoder output (n, dim) and the quantizer's. */
 static lt_status vq_run(lt_model *m, lt_graph *g, const lt_batch *b, int training, lt_tensor **x, lt_tensor **y,
                         lt_nn_vq_out *q) {
@@ -193,6 +264,13 @@ static lt_status vq_run(lt_model *m, lt_graph *g, const lt_batch *b, int trainin
     const int old = g->training;
     g->training = training;
     *x = lti_batch_x(g, b);
+    if (v->trunk_from) { /* the head alone trains, on the frozen trunk's memoized logits */
+        lt_tensor *L = vq_trunk_memo(m, g, b, q);
+        *y = !L ? NULL : v->made == 1 ? lt_add(g, L, lt_nn_made_head_forward(g, &v->ar, *x, L))
+                                      : lt_add(g, L, lt_nn_nade_head_forward(g, &v->nade, *x, L));
+        g->training = old;
+        return lt_graph_status(g);
+    }
     if (v->none) { /* the continuous autoencoder: z_q = z_e, no quantizer terms */
         memset(q, 0, sizeof *q);
         q->z_q = vq_encoder(g, m, v, *x);
@@ -200,7 +278,8 @@ static lt_status vq_run(lt_model *m, lt_graph *g, const lt_batch *b, int trainin
         st = lt_nn_vq_forward(g, &v->vq, vq_encoder(g, m, v, *x), q);
     }
     *y = st ? NULL : vq_decoder(g, m, v, q->z_q);
-    if (!st && v->made) *y = lt_add(g, *y, lt_nn_made_head_forward(g, &v->ar, *x, *y)); /* teacher-forced */
+    if (!st && v->made == 1) *y = lt_add(g, *y, lt_nn_made_head_forward(g, &v->ar, *x, *y)); /* teacher-forced */
+    if (!st && v->made == 2) *y = lt_add(g, *y, lt_nn_nade_head_forward(g, &v->nade, *x, *y));
     g->training = old;
     return st ? st : lt_graph_status(g);
 }
@@ -406,7 +485,8 @@ static lt_status vq_decode_rng(lt_model *m, lt_graph *g, const float *z, int64_t
     if (v->binary && !v->made) y = lt_sigmoid(g, y);
     lt_graph_set_grad(g, grad);
     lt_status st = lt_graph_status(g);
-    if (!st && v->made) return lt_nn_made_head_sample(g, &v->ar, y, y->data, rng, n, out);
+    if (!st && v->made == 1) return lt_nn_made_head_sample(g, &v->ar, y, y->data, rng, n, out);
+    if (!st && v->made == 2) return lt_nn_nade_head_sample(g, &v->nade, y, y->data, rng, n, out);
     if (!st) memcpy(out, y->data, sizeof(float) * (size_t)(n * m->dim));
     return st;
 }
@@ -445,13 +525,14 @@ static void vqvae_destroy(lt_model *m) {
     lti_vqvae *v = m->impl;
     if (!v) return;
     lti_vq_stats_free(&v->stats);
+    lti_vq_memo_free(&v->memo);
     lt_free(v);
     m->impl = NULL;
 }
 
 static const char *const vqvae_keys[] = {"hidden", "res_blocks", "res_hidden", "codes", "code_dim", "downsample",
                                          "codebook", "beta", "decay", "restart_threshold", "codebook_init", "cosine", "decoder",
-                                         "ar_hidden", NULL};
+                                         "ar_hidden", "trunk_from", NULL};
 
 const lt_model_vtable lti_model_vqvae = {
     .name = "vqvae",

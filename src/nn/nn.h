@@ -498,4 +498,33 @@ lt_tensor *lt_nn_made_head_forward(lt_graph *g, const lt_nn_made_head *m, lt_ten
 lt_status lt_nn_made_head_sample(lt_graph *g, const lt_nn_made_head *m, lt_tensor *c, const float *base, lt_rng *rng,
                                  int64_t n, float *out);
 
+/* ---- an autoregressive Bernoulli head (nn/nade_head.c) ---- */
+
+/* A NADE (Larochelle & Murray 2011) over D binary inputs in raster order, conditioned on a
+ * context c (n,Cc) through its initial pre-activation:
+ *   a_0 = c_bias + Wc c,  h_d = σ(a_d),  logit_d = b_d + V_d·h_d,  a_{d+1} = a_d + W_d x_d,
+ * so logit d depends on x_<d and the context only (logit 0 on the context alone). The
+ * teacher-forced pass is the op lt_nade (one tape node, O(D·H) per example).
+ * Parameters "W" (D,H), "V" (D,H), "b" (D), "c" (H), "Wc" (H,Cc).
+ * Reset as NADE: W, V, Wc ~ N(0, 0.01²), b and c zero. */
+typedef struct lt_nn_nade_head {
+    int64_t D, H, Cc;
+    lt_tensor *W, *V, *b, *c, *Wc; /* (D,H), (D,H), (D), (H), (H,Cc) */
+} lt_nn_nade_head;
+lt_status lt_nn_nade_head_declare(lt_nn_nade_head *m, const lt_nn *nn, const char *prefix, int64_t D, int64_t H,
+                                  int64_t Cc);
+void lt_nn_nade_head_reset(lt_nn_nade_head *m, lt_rng *rng);
+/* x (n,D), c (n,Cc) -> logits (n,D), teacher-forced */
+lt_tensor *lt_nn_nade_head_forward(lt_graph *g, const lt_nn_nade_head *m, lt_tensor *x, lt_tensor *c);
+/* Draws out (n,D) from Bernoulli(σ(base_d + logit_d)), base (n,D) or NULL (a caller's own
+ * per-pixel logits), one example at a time, pixel by pixel; uniforms from rng sample-major,
+ * pixel-minor (pixel d drawn 1 iff u < p). Uses g's arena (reset it after). */
+lt_status lt_nn_nade_head_sample(lt_graph *g, const lt_nn_nade_head *m, lt_tensor *c, const float *base, lt_rng *rng,
+                                 int64_t n, float *out);
+/* One example of any NADE (W, V (D,H), b (D)) drawn pixel by pixel: a (H) holds a_0 on entry
+ * and a_D on exit, h (H) is scratch, base (D) or NULL adds to the logits, out (D) gets the
+ * pixels; one uniform per pixel, in order. Shared by this head and models/nade.c. */
+void lt_nn_nade_draw(const float *W, const float *V, const float *b, int64_t D, int64_t H, float *a, float *h,
+                     const float *base, lt_rng *rng, float *out);
+
 #endif

@@ -170,6 +170,29 @@ static void made_sums_to_one(void **state) {
     }
 }
 
+/* orthogonal_init: every weight (W0, W1, Wout, A) has orthonormal rows or columns, whichever
+ * are fewer, before any mask applies; the model still sums to one. */
+static void made_orthogonal_init(void **state) {
+    (void)state;
+    lt_model *m = make("made", "{\"dim\": 7, \"hidden\": [12, 10], \"direct\": true, \"orthogonal_init\": true}");
+    const char *const names[] = {"W0", "W1", "Wout", "A"};
+    for (int w = 0; w < 4; w++) {
+        const lt_tensor *t = &lt_params_find(&m->params, names[w])->t;
+        const int64_t r = t->shape[0], k = t->shape[1], n = r < k ? r : k, len = r < k ? k : r;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double d = 0;
+                for (int64_t u = 0; u < len; u++)
+                    d += r < k ? (double)t->data[i * k + u] * t->data[j * k + u] : (double)t->data[u * k + i] * t->data[u * k + j];
+                assert_true(fabs(d - (i == j)) < 1e-4);
+            }
+    }
+    double *p = malloc(sizeof(double) << m->dim); /* near uniform at init: only the sum is checked */
+    assert_true(fabs(enumerate(m, -1, 0, p) - 1.0) <= 1e-5);
+    free(p);
+    lt_model_destroy(m);
+}
+
 /* d logit_d / d x_j == 0 for every j not before d in the mask's ordering, by the engine's backward. */
 static void made_autoregressive_by_gradients(void **state) {
     (void)state;
@@ -601,6 +624,7 @@ int main(void) {
         cmocka_unit_test(nade_sums_to_one),
         cmocka_unit_test(nade_matches_definition),
         cmocka_unit_test(made_sums_to_one),
+        cmocka_unit_test(made_orthogonal_init),
         cmocka_unit_test(made_autoregressive_by_gradients),
         cmocka_unit_test(conditional_models_sum_to_one),
         cmocka_unit_test(samples_follow_the_model),

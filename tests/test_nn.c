@@ -420,10 +420,43 @@ static void block_steps_match_causal_forward(void **state) {
     lt_graph_set_grad(&G, 1);
 }
 
+/* orthogonal init: W Wᵀ = gain² I (wide) or Wᵀ W = gain² I (tall, square), reproducible from
+ * the seed, different across seeds; a non-matrix is refused */
+static void orthogonal_init_is_orthonormal(void **state) {
+    (void)state;
+    const int64_t shapes[3][2] = {{3, 7}, {9, 4}, {5, 5}};
+    for (int c = 0; c < 3; c++) {
+        const int64_t r = shapes[c][0], k = shapes[c][1], n = r < k ? r : k;
+        lt_tensor *w = lt_graph_new(&G, LT_F32, 2, shapes[c]), *w2 = lt_graph_new(&G, LT_F32, 2, shapes[c]);
+        assert_non_null(w);
+        assert_non_null(w2);
+        lt_rng a, b;
+        lt_rng_seed(&a, 11);
+        lt_rng_seed(&b, 11);
+        assert_int_equal(lt_nn_init_orthogonal(&a, w, 2.0f), LT_OK);
+        assert_int_equal(lt_nn_init_orthogonal(&b, w2, 2.0f), LT_OK);
+        assert_memory_equal(w->data, w2->data, sizeof(float) * (size_t)(r * k));
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double d = 0; /* rows i, j (wide) or columns i, j (tall) */
+                for (int64_t t = 0; t < (r < k ? k : r); t++)
+                    d += r < k ? (double)w->data[i * k + t] * w->data[j * k + t] : (double)w->data[t * k + i] * w->data[t * k + j];
+                assert_true(fabs(d - (i == j ? 4.0 : 0.0)) < 1e-4);
+            }
+        lt_rng_seed(&b, 12);
+        assert_int_equal(lt_nn_init_orthogonal(&b, w2, 2.0f), LT_OK);
+        assert_memory_not_equal(w->data, w2->data, sizeof(float) * (size_t)(r * k));
+    }
+    lt_tensor *v = lt_graph_new(&G, LT_F32, 1, (int64_t[]){4});
+    assert_int_equal(lt_nn_init_orthogonal(&R, v, 1.0f), LT_ERR_ARG);
+    lt_graph_reset(&G);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_builds_dotted_names),
         cmocka_unit_test_setup_teardown(linear_names_init_and_forward, setup, teardown),
+        cmocka_unit_test_setup_teardown(orthogonal_init_is_orthonormal, setup, teardown),
         cmocka_unit_test_setup_teardown(conv_names_init_and_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(norms_names_and_init, setup, teardown),
         cmocka_unit_test_setup_teardown(batch_norm_running_statistics, setup, teardown),

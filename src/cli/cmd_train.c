@@ -119,7 +119,7 @@ static void lti_usage(FILE *f) {
             "           --augment crop:P,flip (training batches: random crop with P zero pixels of padding, horizontal flip)\n"
             "           --augment simclr|simclr-grey[,rrc:LO,jitter:S,grey:P,blur:P,noise:STD] (docs/ssl.md)\n"
             "           --features SPEC.json (with --data tfrecord:PREFIX or tfrecord:PATTERN-with-{split})\n"
-            "model:     --hidden 500[,500...]  --masks K  --order-agnostic  --direct  --conditional\n"
+            "model:     --hidden 500[,500...]  --masks K  --order-agnostic  --direct  --orthogonal-init (made)  --conditional\n"
             "training:  --epochs N (10)  --batch B (100)  --optimizer adam|adamw|adagrad|sgd  --lr X (1e-3)\n"
             "           --weight-decay X  --l1 X  --schedule constant|step:SIZE:GAMMA|cosine[:MIN][,warmup:N]  --clip X\n"
             "           --patience P  --seed S  --threads T  --samples N (grid per epoch, 0 = none)\n"
@@ -193,6 +193,7 @@ int lt_cmd_train(int argc, char **argv) {
         if (lt_arg_flag(argv, i, "--order-agnostic")) { json_object_set_new(mc, "order_agnostic", json_true()); n_setup++; continue; }
         if (lt_arg_flag(argv, i, "--cosine-codes")) { json_object_set_new(mc, "cosine", json_true()); n_setup++; continue; }
         if (lt_arg_flag(argv, i, "--direct")) { json_object_set_new(mc, "direct", json_true()); n_setup++; continue; }
+        if (lt_arg_flag(argv, i, "--orthogonal-init")) { json_object_set_new(mc, "orthogonal_init", json_true()); n_setup++; continue; }
         if (lt_arg_flag(argv, i, "--conditional")) { c.conditional = 1; n_setup++; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--resume", &resume))) { if (r < 0) goto out; continue; }
         if ((r = lt_arg_str(cmd, argc, argv, &i, "--out", &c.run_dir))) { if (r < 0) goto out; continue; }

@@ -31,13 +31,15 @@
  * rebuilt when the index or the degrees change, so log_prob and sample (which switch
  * masks) must not run between a loss and its backward.
  * Config: "hidden" (default 500; "500,500" or [500,500] for two layers),
- * "masks" K (default 1), "direct" (default false), "order_agnostic" (default false). */
+ * "masks" K (default 1), "direct" (default false), "order_agnostic" (default false),
+ * "orthogonal_init" (default false: U(±1/√fan_in)). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "models/internal.h"
+#include "nn/nn.h"
 #include "ops/ops.h"
 
 #define LTI_MADE_MAX_LAYERS 16
@@ -46,7 +48,7 @@ typedef struct lti_made {
     int L;                                  /* hidden layers */
     int64_t H[LTI_MADE_MAX_LAYERS];         /* their sizes */
     int64_t K;                              /* masks */
-    int direct, order_agnostic;
+    int direct, order_agnostic, orthogonal; /* orthogonal: the weights' init (config "orthogonal_init") */
     lt_tensor *W[LTI_MADE_MAX_LAYERS + 1];  /* W[l] (H_l, H_{l-1}) with H_{-1} = D; W[L] = Wout (D, H_{L-1}) */
     lt_tensor *b[LTI_MADE_MAX_LAYERS + 1];  /* (H_l), b[L] = bout (D) */
     lt_tensor *A, *Uy, *Vy;                 /* (D,D), (H_0,C), (D,C) or NULL */
@@ -156,7 +158,8 @@ static lt_status made_create(lt_model *m) {
     lt_status st;
     if ((st = lti_cfg_hidden(m, 500, z->H, LTI_MADE_MAX_LAYERS, &z->L)) ||
         (st = lti_cfg_int(m, "masks", 1, 1, 100000, &z->K)) || (st = lti_cfg_bool(m, "direct", 0, &z->direct)) ||
-        (st = lti_cfg_bool(m, "order_agnostic", 0, &z->order_agnostic)))
+        (st = lti_cfg_bool(m, "order_agnostic", 0, &z->order_agnostic)) ||
+        (st = lti_cfg_bool(m, "orthogonal_init", 0, &z->orthogonal)))
         return st;
     if (D < 2) return lt_fail(LT_ERR_ARG, "model 'made' needs at least 2 inputs, got dim %lld", (long long)D);
     /* parameters */
@@ -197,12 +200,15 @@ static lt_status made_create(lt_model *m) {
         p += nout;
     }
     if (z->direct) z->st_direct = (lt_staircase){D, D, z->order[0], z->order[0], p};
-    /* init: PyTorch's nn.Linear weight scale U(±1/sqrt(fan_in)), biases 0 */
-    for (int l = 0; l <= z->L; l++) {
-        float s = 1.0f / sqrtf((float)z->W[l]->shape[1]);
-        lt_rng_fill_uniform(&m->rng, z->W[l]->data, lt_numel(z->W[l]), -s, s);
+    /* init: PyTorch's nn.Linear weight scale U(±1/sqrt(fan_in)), or (orthogonal_init, the
+     * authors' "Orthogonal") random orthogonal matrices, masked like any other; biases 0 */
+    for (int l = 0; l <= z->L + 1; l++) {
+        lt_tensor *w = l <= z->L ? z->W[l] : z->A;
+        if (!w) continue;
+        float s = 1.0f / sqrtf((float)w->shape[1]);
+        if (z->orthogonal && (st = lt_nn_init_orthogonal(&m->rng, w, 1.0f))) return st;
+        if (!z->orthogonal) lt_rng_fill_uniform(&m->rng, w->data, lt_numel(w), -s, s);
     }
-    if (z->A) lt_rng_fill_uniform(&m->rng, z->A->data, D * D, -1.0f / sqrtf((float)D), 1.0f / sqrtf((float)D));
     if (C > 0) {
         float s = 1.0f / sqrtf((float)C);
         lt_rng_fill_uniform(&m->rng, z->Uy->data, lt_numel(z->Uy), -s, s);
@@ -422,7 +428,7 @@ static void made_destroy(lt_model *m) {
     m->impl = NULL;
 }
 
-static const char *const made_keys[] = {"hidden", "masks", "direct", "order_agnostic", NULL};
+static const char *const made_keys[] = {"hidden", "masks", "direct", "order_agnostic", "orthogonal_init", NULL};
 
 const lt_model_vtable lti_model_made = {
     .name = "made",

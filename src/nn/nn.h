@@ -56,6 +56,11 @@ lt_status lt_nn_join(char out[LT_NN_NAME_MAX], const char *prefix, const char *f
 typedef enum lt_nn_act { LT_NN_IDENTITY = 0, LT_NN_RELU, LT_NN_GELU /* tanh approximation */, LT_NN_SILU, LT_NN_TANH } lt_nn_act;
 lt_tensor *lt_nn_act_forward(lt_graph *g, lt_nn_act act, lt_tensor *x);
 
+/* A random orthogonal weight (nn/init.c), as torch.nn.init.orthogonal_ and the MADE authors'
+ * "Orthogonal" initializer: w (rows, cols) gets orthonormal rows (rows <= cols) or columns
+ * (rows > cols), times gain, Haar-distributed, from rng (Gaussian draws, QR by LAPACK). */
+lt_status lt_nn_init_orthogonal(lt_rng *rng, lt_tensor *w, float gain);
+
 /* ---- layers (nn/layers.c) ---- */
 
 /* torch.nn.Linear(in, out, bias): "weight" (out,in), "bias" (out) */

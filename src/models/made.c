@@ -205,9 +205,9 @@ static lt_status made_create(lt_model *m) {
     for (int l = 0; l <= z->L + 1; l++) {
         lt_tensor *w = l <= z->L ? z->W[l] : z->A;
         if (!w) continue;
-        float s = 1.0f / sqrtf((float)w->shape[1]);
-        if (z->orthogonal && (st = lt_nn_init_orthogonal(&m->rng, w, 1.0f))) return st;
+        const float s = 1.0f / sqrtf((float)w->shape[1]);
         if (!z->orthogonal) lt_rng_fill_uniform(&m->rng, w->data, lt_numel(w), -s, s);
+        else if ((st = lt_nn_init_orthogonal(&m->rng, w, 1.0f))) return st;
     }
     if (C > 0) {
         float s = 1.0f / sqrtf((float)C);

@@ -1,7 +1,7 @@
 /* The trainer end to end on a small synthetic labeled data set (6x6 images of
  * three noisy shapes): run files, learning, exact resume (after a finished
  * epoch and after an interrupt mid-epoch), no heap use per step, NaN handling,
- * bad settings, Bayes classification. */
+ * bad settings, a replaced run directory, Bayes classification. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -254,6 +255,49 @@ static void nan_loss_stops_and_keeps_checkpoint(void **state) {
     json_decref(mc);
 }
 
+/* A dying run must not write into a new directory that took its name: at step 17
+ * (epoch 2) the callback moves RUN away and creates an empty RUN, as `rm -rf RUN &&
+ * latent train --out RUN` would while the old process is still saving. Both the
+ * epoch-end writes and an interrupt's checkpoint must refuse, leaving the new RUN empty. */
+static const char *swap_run;
+static void swap_on_step(void *ud, const lt_train_progress *p) {
+    (void)ud;
+    if (p->global_step != 17) return;
+    char moved[600];
+    snprintf(moved, sizeof moved, "%s.moved", swap_run);
+    assert_int_equal(rename(swap_run, moved), 0);
+    assert_int_equal(mkdir(swap_run, 0755), 0);
+    if (stop_at == 17) stop_flag = 1;
+}
+
+static void replaced_run_dir_is_not_written(void **state) {
+    (void)state;
+    json_t *mc = made_config();
+    for (int interrupt = 0; interrupt < 2; interrupt++) {
+        lt_train_config c = base_config(interrupt ? "swapped-int" : "swapped", mc);
+        swap_run = c.run_dir;
+        stop_flag = 0;
+        stop_at = interrupt ? 17 : -1;
+        c.stop = &stop_flag;
+        lt_train_callbacks cb = {NULL, NULL, swap_on_step, NULL};
+        lt_status st = lt_train(&c, &cb);
+        assert_int_equal(st, LT_ERR_IO);
+        printf("%s\n", lt_error_message());
+        assert_non_null(strstr(lt_error_message(), "was replaced"));
+        DIR *d = opendir(c.run_dir);
+        assert_non_null(d);
+        int n = 0;
+        for (struct dirent *e; (e = readdir(d));) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+        closedir(d);
+        assert_int_equal(n, 0); /* the new RUN got nothing */
+        char moved[600];
+        snprintf(moved, sizeof moved, "%s.moved", c.run_dir);
+        assert_int_equal(count_lines(read_file(moved, "metrics.jsonl")), 1); /* the old one keeps epoch 1 */
+    }
+    stop_flag = 0;
+    json_decref(mc);
+}
+
 static void bad_settings_leave_nothing(void **state) {
     (void)state;
     json_t *mc = json_pack("{s:i}", "masks", 4);
@@ -416,6 +460,7 @@ int main(void) {
         cmocka_unit_test(interrupt_mid_epoch_then_resume),
         cmocka_unit_test(steps_do_not_allocate),
         cmocka_unit_test(nan_loss_stops_and_keeps_checkpoint),
+        cmocka_unit_test(replaced_run_dir_is_not_written),
         cmocka_unit_test(bad_settings_leave_nothing),
         cmocka_unit_test(early_stopping_with_patience),
         cmocka_unit_test(valid_every_skips_validation_only),

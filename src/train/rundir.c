@@ -33,6 +33,26 @@ lt_status lt_run_mkdir(const char *dir) {
     return LT_OK;
 }
 
+lt_status lt_run_identify(const char *dir, lt_run_id *out) {
+    struct stat sb;
+    if (stat(dir, &sb)) return lt_fail(LT_ERR_IO, "cannot stat run directory %s: %s", dir, strerror(errno));
+    out->dev = (uint64_t)sb.st_dev;
+    out->ino = (uint64_t)sb.st_ino;
+    return LT_OK;
+}
+
+lt_status lt_run_check(const char *dir, const lt_run_id *id) {
+    struct stat sb;
+    if (stat(dir, &sb))
+        return lt_fail(LT_ERR_IO, "run directory %s is gone (%s) since this run started; nothing more written",
+                       dir, strerror(errno));
+    if ((uint64_t)sb.st_dev != id->dev || (uint64_t)sb.st_ino != id->ino)
+        return lt_fail(LT_ERR_IO, "run directory %s was replaced by another directory since this run started "
+                       "(inode %llu, was %llu); nothing more written into it", dir,
+                       (unsigned long long)sb.st_ino, (unsigned long long)id->ino);
+    return LT_OK;
+}
+
 /* Writes n bytes to PATH via PATH.tmp + fsync + rename. */
 static lt_status lti_write_atomic(const char *path, const char *bytes, size_t n) {
     char tmp[4200];

@@ -42,6 +42,17 @@ lt_status lt_run_read_json(const char *path, json_t **out);
  * (one JSON object, no newline). Lines from epochs past a resumed checkpoint vanish. */
 lt_status lt_run_append_metrics(const char *run_dir, int64_t epoch, const char *line);
 
+/* A directory's identity (device, inode). The trainer takes it when it starts and
+ * checks it before each write: a run whose directory was deleted or replaced while it
+ * ran (say, re-created for a new run while this one was still dying) fails with
+ * LT_ERR_IO instead of writing into the directory that now has its name. */
+typedef struct lt_run_id {
+    uint64_t dev, ino;
+} lt_run_id;
+lt_status lt_run_identify(const char *dir, lt_run_id *out);
+/* LT_OK while DIR is still the directory `id` was taken of. */
+lt_status lt_run_check(const char *dir, const lt_run_id *id);
+
 /* Saves model (+ optimizer, state and class prior when not NULL) to PATH. */
 lt_status lt_checkpoint_save(const char *path, const lt_model *m, const lt_optim *o, const lt_train_state *s,
                              const double *class_prior);

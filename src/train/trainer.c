@@ -68,6 +68,7 @@ typedef struct lti_trainer {
     double epoch_secs;         /* wall time of the last whole epoch (training + validation); 0 before one */
     int64_t win_steps, win_examples;
     lt_comm *comm;             /* the process group; rank 0 writes RUN */
+    lt_run_id rid;             /* rank 0: RUN as it was when training started (lt_run_check before writes) */
     int rank, size;
     FILE *trace;               /* LT_TRACE_EXAMPLES: the examples this rank consumed */
     lt_grad_reduce red;        /* N > 1: the gradient all-reduce, bucketed */
@@ -307,6 +308,8 @@ static const char *lti_ckpt(lti_trainer *t, const char *which) {
 
 /* The model, every group's optimizer, the training state and the class prior. */
 static lt_status lti_save(lti_trainer *t, const char *path) {
+    lt_status st = lt_run_check(t->run_dir, &t->rid);
+    if (st) return st;
     return lt_checkpoint_save_groups(path, t->m, t->plan.opts, t->plan.names, t->plan.n_groups, &t->s, t->prior);
 }
 
@@ -324,6 +327,7 @@ static lt_status lti_write_samples(lti_trainer *t, int64_t epoch) {
     lt_graph_reset(&t->g);
     lt_graph_set_grad(&t->g, grad);
     if (st) return lt_fail_context(st, "sampling after epoch %lld: ", (long long)epoch);
+    if ((st = lt_run_check(t->run_dir, &t->rid))) return st;
     snprintf(t->path, sizeof t->path, "%s/samples/epoch-%03lld.png", t->run_dir, (long long)epoch);
     return lt_png_write_grid_range(t->path, t->samples, t->sample_n, t->data.channels, t->data.height, t->data.width,
                                    t->m->n_classes > 0 ? t->m->n_classes : 0, lti_grid_lo(t), 1.0f);
@@ -409,6 +413,7 @@ static lt_status lti_log_recons(lti_trainer *t, int64_t epoch, int64_t step) {
         lt_graph_set_grad(&t->g, grad);
         if (st) st = lt_fail_context(st, "reconstructions after epoch %lld: ", (long long)epoch);
     }
+    if (!st) st = lt_run_check(t->run_dir, &t->rid);
     if (!st) {
         int64_t k = 0; /* rows of up to 8 originals, each followed by their reconstructions */
         for (int64_t row = 0; row < n; row += cols) {
@@ -929,7 +934,8 @@ static lt_status lti_loop(lti_trainer *t, const lt_train_config *c, const lt_tra
             if (isfinite(mvals[j])) snprintf(line + k, sizeof line - k, ", \"valid_%s\": %.6g}", mnames[j], mvals[j]);
             else snprintf(line + k, sizeof line - k, ", \"valid_%s\": null}", mnames[j]);
         }
-        if ((st = lt_run_append_metrics(t->run_dir, s->epoch, line))) return st;
+        if ((st = lt_run_check(t->run_dir, &t->rid)) || (st = lt_run_append_metrics(t->run_dir, s->epoch, line)))
+            return st;
         if (cb && cb->on_epoch) {
             lt_epoch_report r = {s->epoch, t->epochs, s->global_step, train_loss, vr.nll_nats, vr.nll_stderr,
                                  vr.bits_per_dim, vr.examples, lr, secs, eps, best, stop_early,
@@ -1007,6 +1013,7 @@ lt_status lt_train(const lt_train_config *c, const lt_train_callbacks *cb) {
         snprintf(cfg_path, sizeof cfg_path, "%s.%d", trace, t.rank);
         if (!(t.trace = fopen(cfg_path, "a"))) st = lt_fail(LT_ERR_IO, "LT_TRACE_EXAMPLES: cannot open %s: %s", cfg_path, strerror(errno));
     }
+    if (!st && t.rank == 0) st = lt_run_identify(c->run_dir, &t.rid);
     if (!st) st = lti_loop(&t, c, cb);
     lti_teardown(&t);
     return st;

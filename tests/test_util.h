@@ -30,6 +30,23 @@ static inline const char *test_path(const char *dir, const char *name) {
     return buf[k];
 }
 
+/* The largest |G_ij - gain2 δ_ij| over the Gram matrix of w's rows (r <= k) or columns
+ * (r > k), w being (r, k) row-major: ~0 for an orthogonal matrix of gain² gain2. */
+static inline double test_orthonormal_error(const float *w, int64_t r, int64_t k, double gain2) {
+    const int64_t n = r < k ? r : k, len = r < k ? k : r;
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double d = 0;
+            for (int64_t u = 0; u < len; u++)
+                d += r < k ? (double)w[i * k + u] * w[j * k + u] : (double)w[u * k + i] * w[u * k + j];
+            d = d - (i == j ? gain2 : 0.0);
+            if (d < 0) d = -d;
+            if (d > worst) worst = d;
+        }
+    return worst;
+}
+
 #ifdef ZLIB_H
 /* Opens path as a gzip IDX file of unsigned bytes and writes its header: n images h x w
  * (idx3), or with h == 0 n labels (idx1). The caller writes the n * h * w (or n) bytes

@@ -1,7 +1,8 @@
 /* The probe and sample-metric numerics (src/metrics): logistic regression against an
  * independent Newton solve in double, the linear probe on a separable toy, weighted k-NN on
  * hand-checkable toys, Gaussian fits, the Fréchet distance against closed forms, KID against a
- * direct double loop and its unbiasedness on equal distributions. */
+ * direct double loop, its unbiasedness on equal distributions and the calibration of its
+ * standard error. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -261,10 +262,15 @@ static void kid_matches_direct(void **state) {
     const double want = (xx + yy) / (N * (N - 1.0)) - 2 * xy / ((double)N * N);
     /* one subset of every row: a permutation, and the estimate is permutation invariant */
     lt_kid_opts o = {1, N, 1};
-    double m, sd;
-    assert_int_equal(lt_kid(x, N, y, N, D, &o, &m, &sd), LT_OK);
+    double m, sd, se;
+    assert_int_equal(lt_kid(x, N, y, N, D, &o, &m, &sd, &se), LT_OK);
     assert_true(fabs(m - want) < 1e-5 * fabs(want));
     assert_true(sd == 0);
+    /* the subset is every row, so the only error left is U_n's own (the jackknife's) */
+    assert_true(isfinite(se) && se > 0);
+    double m4, sd4, se4;
+    assert_int_equal(lt_kid(x, 3, y, 3, D, &o, &m4, &sd4, &se4), LT_OK);
+    assert_true(isnan(se4)); /* 3 rows: too few for two jackknife groups of 2 */
 }
 
 static void kid_unbiased_on_equal_distributions(void **state) {
@@ -279,7 +285,7 @@ static void kid_unbiased_on_equal_distributions(void **state) {
         lt_rng_fill_normal(&r, y, N * D, 0, 1);
         lt_kid_opts o = {5, 100, (uint64_t)k};
         double m, sd;
-        assert_int_equal(lt_kid(x, N, y, N, D, &o, &m, &sd), LT_OK);
+        assert_int_equal(lt_kid(x, N, y, N, D, &o, &m, &sd, NULL), LT_OK);
         s += m, ss += m * m;
         /* the diagonal terms a biased V-statistic would keep, Σ k(x_i,x_i)/m² + Σ k(y_i,y_i)/m² for a
          * subset of m = 100 rows: what makes it positive in expectation */
@@ -296,8 +302,39 @@ static void kid_unbiased_on_equal_distributions(void **state) {
     for (int i = 0; i < N * D; i++) y[i] += 0.5f;
     lt_kid_opts o = {10, 100, 1};
     double m, sd;
-    assert_int_equal(lt_kid(x, N, y, N, D, &o, &m, &sd), LT_OK);
+    assert_int_equal(lt_kid(x, N, y, N, D, &o, &m, &sd, NULL), LT_OK);
     assert_true(m > 10 * se && m > 3 * sd / sqrt(10.0));
+}
+
+/* The reported standard error is what it claims: over repeated draws of the two sets, the
+ * KID means scatter by about the standard error each run reports (and by far less than the
+ * per-subset sd, which is not an error of the mean). Equal and shifted distributions. */
+static void kid_standard_error_is_calibrated(void **state) {
+    (void)state;
+    enum { N = 1000, D = 5, R = 60 };
+    static float x[N * D], y[N * D];
+    const float shifts[2] = {0.0f, 0.3f};
+    for (int c = 0; c < 2; c++) {
+        lt_rng r;
+        lt_rng_seed(&r, 23 + (uint64_t)c);
+        double s = 0, ss = 0, se2 = 0, sd2 = 0;
+        for (int k = 0; k < R; k++) {
+            lt_rng_fill_normal(&r, x, N * D, 0, 1);
+            lt_rng_fill_normal(&r, y, N * D, shifts[c], 1);
+            lt_kid_opts o = {100, 100, (uint64_t)k}; /* 10 disjoint subsets of 100 */
+            double m, sd, se;
+            assert_int_equal(lt_kid(x, N, y, N, D, &o, &m, &sd, &se), LT_OK);
+            assert_true(isfinite(se) && se > 0);
+            s += m, ss += m * m, se2 += se * se, sd2 += sd * sd;
+        }
+        const double mean = s / R, spread = sqrt((ss / R - mean * mean) * R / (R - 1));
+        const double rms_se = sqrt(se2 / R), rms_sd = sqrt(sd2 / R);
+        print_message("KID shift %.1f: sd of the means over %d draws %.3g, reported standard error %.3g, "
+                      "per-subset sd %.3g\n",
+                      shifts[c], R, spread, rms_se, rms_sd);
+        assert_true(rms_se > 0.6 * spread && rms_se < 1.8 * spread);
+        assert_true(rms_sd > 2 * spread);
+    }
 }
 
 int main(void) {
@@ -307,6 +344,7 @@ int main(void) {
         cmocka_unit_test(knn_clusters),               cmocka_unit_test(gauss_fit_small),
         cmocka_unit_test(fd_closed_forms),            cmocka_unit_test(fd_of_sets),
         cmocka_unit_test(kid_matches_direct),         cmocka_unit_test(kid_unbiased_on_equal_distributions),
+        cmocka_unit_test(kid_standard_error_is_calibrated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

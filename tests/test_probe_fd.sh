@@ -111,6 +111,9 @@ import json, math, sys
 r, s = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert r["fake_kind"] == "reconstructions" and r["fake_split"] == "test" and r["n_fake"] == r["n_real"] == int(sys.argv[3])
 assert 0 < r["fd_self"] < s["fd_self"] and math.isfinite(r["kid_self"]), (r["fd_self"], s["fd_self"])
+# subsets of all 300 rows have no spread (sd 0), but the KID still has a standard error
+assert r["kid_self_sd"] < 1e-6 and 0 < r["kid_self_se"] < 0.1 * r["kid_self"], r
+assert 0 < s["kid_self_se"] < 0.1 * s["kid_self"], s
 PY
 
 # bad input exits 2 with one line
@@ -130,7 +133,7 @@ a, b = c["runs"]
 assert a["model"] == "vqvae" and a["nll_source"] == "computed" and math.isfinite(a["nll_nats"])
 assert b["model"] == "fvsbn" and b["nll_source"] == "eval.json" and abs(b["nll_nats"] - ev["nll_nats"]) < 1e-6
 for r in (a, b):
-    assert r["n_samples"] == 100 and r["fd_self"] > 0 and math.isfinite(r["kid_self"])
+    assert r["n_samples"] == 100 and r["fd_self"] > 0 and math.isfinite(r["kid_self"]) and r["kid_self_se"] > 0
 PY
 mkdir -p "$T/small"
 $PY - "$T/small/x.png" <<'PY' || bad "write a 20x20 PNG"

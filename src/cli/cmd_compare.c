@@ -8,7 +8,8 @@
  * --json prints {"encoder", "encoder_sha256", "feature_size", "real", "n_real", "n", "seed",
  * "kid_subsets", "runs": [{"run", "model", "binarize", "nll_nats" (null: none),
  * "neg_elbo_nats" (models with a bound), "nll_source" ("eval.json"|"computed"), "fd_self",
- * "kid_self", "kid_self_sd", "n_samples", "sampling" ({temperature, top_k (0 = all), top_p}: how a
+ * "kid_self", "kid_self_se" (its standard error; null: too few rows), "kid_self_sd", "n_samples",
+ * "sampling" ({temperature, top_k (0 = all), top_p}: how a
  * prior over codes (gpt) drew its codes, --temperature/--top-k/--top-p as `latent sample`;
  * null for other models)}]}. With those flags every RUN must be a prior over codes. */
 #include <math.h>
@@ -159,6 +160,7 @@ int lt_cmd_compare(int argc, char **argv) {
                               "neg_elbo_nats", isfinite(nelbo) ? json_real(nelbo) : json_null(), "nll_source", src,
                               "fd_self", sd.fd, "kid_self", sd.kid, "kid_self_sd", sd.kid_sd, "n_samples",
                               (json_int_t)nf, "sampling", tokens ? lt_cli_sample_json(&smp) : json_null());
+        json_object_set_new(o, "kid_self_se", isfinite(sd.kid_se) ? json_real(sd.kid_se) : json_null());
         json_decref(rc);
         json_array_append_new(rows, o);
     }
@@ -178,17 +180,21 @@ int lt_cmd_compare(int argc, char **argv) {
         printf("FD_self / KID_self in the features of %s (%s, %lld dims, sha256 %s); real: %lld test images of %s. "
                "Not FIDs: comparable only under this encoder.\n",
                enc, e.m->vt->name, (long long)d, e.sha256, (long long)nr, real ? real : "its data");
-        printf("%-32s %-8s %-10s %12s %12s %12s %14s\n", "run", "model", "binarize", "NLL nats", "-ELBO nats",
-               "FD_self", "KID_self");
+        printf("%-32s %-8s %-10s %12s %12s %12s %14s %10s\n", "run", "model", "binarize", "NLL nats", "-ELBO nats",
+               "FD_self", "KID_self", "± s.e.");
         for (size_t k = 0; k < json_array_size(rows); k++) {
             json_t *o = json_array_get(rows, k);
             char a[32] = "—", b[32] = "—";
             json_t *v = json_object_get(o, "nll_nats"), *w = json_object_get(o, "neg_elbo_nats");
             if (json_is_number(v)) snprintf(a, sizeof a, "%.3f", json_number_value(v));
             if (json_is_number(w)) snprintf(b, sizeof b, "%.3f", json_number_value(w));
-            printf("%-32s %-8s %-10s %12s %12s %12.4f %14.6f\n", json_string_value(json_object_get(o, "run")),
+            char e[32] = "—";
+            json_t *u = json_object_get(o, "kid_self_se");
+            if (json_is_number(u)) snprintf(e, sizeof e, "%.6f", json_number_value(u));
+            printf("%-32s %-8s %-10s %12s %12s %12.4f %14.6f %10s\n", json_string_value(json_object_get(o, "run")),
                    json_string_value(json_object_get(o, "model")), json_string_value(json_object_get(o, "binarize")), a,
-                   b, json_number_value(json_object_get(o, "fd_self")), json_number_value(json_object_get(o, "kid_self")));
+                   b, json_number_value(json_object_get(o, "fd_self")), json_number_value(json_object_get(o, "kid_self")),
+                   e);
         }
         printf("NLL: test split, nats per image (eval.json, or computed with the default estimator); binary data "
                "only compares with binary data.\n");

@@ -6,10 +6,12 @@
  * --json prints one object: encoder, encoder_checkpoint, encoder_sha256, feature_size, real,
  * real_split, fake, fake_kind (samples|png|data|reconstructions), fake_split (data and
  * reconstructions only), n_real, n_fake,
- * fd_self, kid_self, kid_self_sd (standard deviation over subsets), kid_subsets,
+ * fd_self, kid_self, kid_self_se (its standard error; null when a set has < 4 rows),
+ * kid_self_sd (standard deviation over subsets), kid_subsets,
  * kid_subset_size, seed; and sampling ({temperature, top_k (0 = all), top_p}) when the fake set
  * is the samples of a prior over codes (gpt), drawn with --temperature/--top-k/--top-p as
  * `latent sample` draws them (the human line says the same). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +103,7 @@ int lt_cmd_fd(int argc, char **argv) {
                               "n_fake", (json_int_t)nf, "fd_self", sd.fd, "kid_self", sd.kid, "kid_self_sd", sd.kid_sd,
                               "kid_subsets", (json_int_t)sd.kid_subsets, "kid_subset_size",
                               (json_int_t)sd.kid_subset_size, "seed", (json_int_t)seed);
+        json_object_set_new(o, "kid_self_se", isfinite(sd.kid_se) ? json_real(sd.kid_se) : json_null());
         if (!strcmp(kind, "data") || recon) json_object_set_new(o, "fake_split", json_string(fsp));
         if (tokens) json_object_set_new(o, "sampling", lt_cli_sample_json(&smp));
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
@@ -108,9 +111,12 @@ int lt_cmd_fd(int argc, char **argv) {
         free(s);
         json_decref(o);
     } else {
-        printf("FD_self %.4f   KID_self %.6f ± %.6f (sd over %lld subsets of %lld)   encoder %s (%s, sha256 %s)\n", sd.fd,
-               sd.kid, sd.kid_sd, (long long)sd.kid_subsets, (long long)sd.kid_subset_size, enc, e.m->vt->name,
-               e.sha256);
+        char se[32] = "n/a (too few rows)";
+        if (isfinite(sd.kid_se)) snprintf(se, sizeof se, "%.6f", sd.kid_se);
+        printf("FD_self %.4f   KID_self %.6f ± %s (standard error; sd %.6f over %lld subsets of %lld)   encoder %s "
+               "(%s, sha256 %s)\n",
+               sd.fd, sd.kid, se, sd.kid_sd, (long long)sd.kid_subsets, (long long)sd.kid_subset_size, enc,
+               e.m->vt->name, e.sha256);
         char how[128] = "", t[96];
         if (tokens) lt_cli_sample_text(&smp, t, sizeof t), snprintf(how, sizeof how, " (%s)", t);
         printf("real: %lld of %s (%s); fake: %lld %s%s from %s; %lld features. Comparable only under this encoder "

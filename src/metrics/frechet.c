@@ -123,16 +123,17 @@ lt_status lt_frechet_distance_sets(const float *x, int64_t nx, const float *y, i
     return st;
 }
 
-/* Σ over the entries of k(a, b) = (a·b/d + 1)³ for a (m, d), b (m, d); with skip_diag the
- * diagonal is left out (a = b). g is an (m, m) scratch. */
-static double lti_kernel_sum(const float *a, const float *b, int64_t m, int64_t d, int skip_diag, float *g) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)m, (int)d, 1.0f / (float)d, a, (int)d, b, (int)d,
-                0.0f, g, (int)m);
+/* Σ over the entries of k(a_i, b_j) = (a_i·b_j/d + 1)³ for a (ma, d), b (mb, d); with skip_diag
+ * the diagonal i = j is left out (a = b). g is an (ma, mb) scratch. */
+static double lti_kernel_sum(const float *a, int64_t ma, const float *b, int64_t mb, int64_t d, int skip_diag,
+                             float *g) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ma, (int)mb, (int)d, 1.0f / (float)d, a, (int)d, b,
+                (int)d, 0.0f, g, (int)mb);
     double s = 0;
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < m; j++) {
+    for (int64_t i = 0; i < ma; i++)
+        for (int64_t j = 0; j < mb; j++) {
             if (skip_diag && i == j) continue;
-            const double t = (double)g[i * m + j] + 1.0;
+            const double t = (double)g[i * mb + j] + 1.0;
             s += t * t * t;
         }
     return s;
@@ -149,8 +150,105 @@ static void lti_subset(const float *x, int64_t n, int64_t d, int64_t m, lt_rng *
     }
 }
 
+/* The unbiased MMD² of a (m, d) against b (m, d); g is an (m, m) scratch. */
+static double lti_mmd2(const float *a, const float *b, int64_t m, int64_t d, float *g) {
+    const double kxx = lti_kernel_sum(a, m, a, m, d, 1, g), kyy = lti_kernel_sum(b, m, b, m, d, 1, g);
+    const double kxy = lti_kernel_sum(a, m, b, m, d, 0, g);
+    return (kxx + kyy) / (double)(m * (m - 1)) - 2 * kxy / (double)(m * m);
+}
+
+/* Sample standard deviation of v[0..n) about its mean (divisor n − 1; 0 for n < 2). */
+static double lti_sd(const double *v, int64_t n, double *mean) {
+    double s1 = 0, s2 = 0;
+    for (int64_t k = 0; k < n; k++) s1 += v[k];
+    *mean = s1 / (double)n;
+    for (int64_t k = 0; k < n; k++) s2 += (v[k] - *mean) * (v[k] - *mean);
+    return n > 1 ? sqrt(s2 / (double)(n - 1)) : 0;
+}
+
+/* perm = a uniform permutation of 0..n−1 (Fisher–Yates) */
+static void lti_shuffle(int64_t *perm, int64_t n, lt_rng *r) {
+    for (int64_t i = 0; i < n; i++) perm[i] = i;
+    for (int64_t i = 0; i + 1 < n; i++) {
+        const int64_t j = i + (int64_t)lt_rng_below(r, (uint64_t)(n - i)), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
+/* Grouped (delete-a-group) jackknife variance of the complete U-statistic MMD²_u over all rows
+ * of x (nx, d) and y (ny, d). The rows of each set are shuffled into G groups; deleting group g
+ * drops X's and Y's g-th groups together; the G×G block sums of the three kernels give every
+ * leave-one-group-out statistic θ_g, and Var = (G − 1)/G · Σ (θ_g − θ̄)². NaN when a set has
+ * fewer than 4 rows (G >= 2 groups of >= 2 rows). */
+static lt_status lti_jackknife_var(const float *x, int64_t nx, const float *y, int64_t ny, int64_t d, lt_rng *r,
+                                   double *var) {
+    int64_t G = 20;
+    if (G > nx / 2) G = nx / 2;
+    if (G > ny / 2) G = ny / 2;
+    *var = NAN;
+    if (G < 2) return LT_OK;
+    const int64_t gx = (nx + G - 1) / G, gy = (ny + G - 1) / G, gm = gx > gy ? gx : gy;
+    float *px = lt_malloc(sizeof(float) * (size_t)(nx * d)), *py = lt_malloc(sizeof(float) * (size_t)(ny * d));
+    float *g = lt_malloc(sizeof(float) * (size_t)(gm * gm));
+    int64_t *perm = lt_malloc(sizeof(int64_t) * (size_t)(nx > ny ? nx : ny));
+    double *kxx = lt_malloc(sizeof(double) * (size_t)(3 * G * G)), *kyy = kxx + G * G, *kxy = kyy + G * G;
+    lt_status st = LT_OK;
+    if (!px || !py || !g || !perm || !kxx) {
+        st = lt_fail(LT_ERR_NOMEM, "KID standard error (%lld and %lld rows of %lld)", (long long)nx, (long long)ny,
+                     (long long)d);
+        goto done;
+    }
+    lti_shuffle(perm, nx, r);
+    for (int64_t i = 0; i < nx; i++) memcpy(px + i * d, x + perm[i] * d, sizeof(float) * (size_t)d);
+    lti_shuffle(perm, ny, r);
+    for (int64_t i = 0; i < ny; i++) memcpy(py + i * d, y + perm[i] * d, sizeof(float) * (size_t)d);
+    /* group k of a set of n rows: rows [k·n/G, (k+1)·n/G) */
+#define LTI_LO(n, k) ((k) * (n) / G)
+#define LTI_LEN(n, k) (LTI_LO(n, (k) + 1) - LTI_LO(n, k))
+    for (int64_t a = 0; a < G; a++)
+        for (int64_t b = 0; b < G; b++) {
+            kxy[a * G + b] = lti_kernel_sum(px + LTI_LO(nx, a) * d, LTI_LEN(nx, a), py + LTI_LO(ny, b) * d,
+                                            LTI_LEN(ny, b), d, 0, g);
+            if (b < a) { /* symmetric */
+                kxx[a * G + b] = kxx[b * G + a];
+                kyy[a * G + b] = kyy[b * G + a];
+                continue;
+            }
+            kxx[a * G + b] = lti_kernel_sum(px + LTI_LO(nx, a) * d, LTI_LEN(nx, a), px + LTI_LO(nx, b) * d,
+                                            LTI_LEN(nx, b), d, a == b, g);
+            kyy[a * G + b] = lti_kernel_sum(py + LTI_LO(ny, a) * d, LTI_LEN(ny, a), py + LTI_LO(ny, b) * d,
+                                            LTI_LEN(ny, b), d, a == b, g);
+        }
+    double sxx = 0, syy = 0, sxy = 0;
+    for (int64_t k = 0; k < G * G; k++) sxx += kxx[k], syy += kyy[k], sxy += kxy[k];
+    double th[64], mean = 0; /* G <= 20 */
+    for (int64_t a = 0; a < G; a++) {
+        double rx = 0, ry = 0, rxy = 0, cxy = 0;
+        for (int64_t b = 0; b < G; b++)
+            rx += kxx[a * G + b], ry += kyy[a * G + b], rxy += kxy[a * G + b], cxy += kxy[b * G + a];
+        const double mx = (double)(nx - LTI_LEN(nx, a)), my = (double)(ny - LTI_LEN(ny, a));
+        const double xx = sxx - 2 * rx + kxx[a * G + a], yy = syy - 2 * ry + kyy[a * G + a];
+        const double xy = sxy - rxy - cxy + kxy[a * G + a];
+        th[a] = xx / (mx * (mx - 1)) + yy / (my * (my - 1)) - 2 * xy / (mx * my);
+        mean += th[a] / (double)G;
+    }
+#undef LTI_LO
+#undef LTI_LEN
+    double ss = 0;
+    for (int64_t a = 0; a < G; a++) ss += (th[a] - mean) * (th[a] - mean);
+    *var = (double)(G - 1) / (double)G * ss;
+done:
+    lt_free(px);
+    lt_free(py);
+    lt_free(g);
+    lt_free(perm);
+    lt_free(kxx);
+    return st;
+}
+
 lt_status lt_kid(const float *x, int64_t nx, const float *y, int64_t ny, int64_t d, const lt_kid_opts *o, double *mean,
-                 double *sd) {
+                 double *sd, double *se) {
     if (nx < 2 || ny < 2 || d < 1)
         return lt_fail(LT_ERR_ARG, "KID needs >= 2 rows in each set, got %lld and %lld", (long long)nx, (long long)ny);
     const int64_t S = o->subsets > 0 ? o->subsets : 100;
@@ -168,20 +266,25 @@ lt_status lt_kid(const float *x, int64_t nx, const float *y, int64_t ny, int64_t
     }
     lt_rng r;
     lt_rng_seed(&r, o->seed);
-    double s1 = 0;
     for (int64_t k = 0; k < S; k++) {
         lti_subset(x, nx, d, m, &r, perm, a);
         lti_subset(y, ny, d, m, &r, perm, b);
-        const double kxx = lti_kernel_sum(a, a, m, d, 1, g), kyy = lti_kernel_sum(b, b, m, d, 1, g);
-        const double kxy = lti_kernel_sum(a, b, m, d, 0, g);
-        v[k] = (kxx + kyy) / (double)(m * (m - 1)) - 2 * kxy / (double)(m * m);
-        s1 += v[k];
+        v[k] = lti_mmd2(a, b, m, d, g);
     }
-    *mean = s1 / (double)S;
-    double s2 = 0;
-    for (int64_t k = 0; k < S; k++) s2 += (v[k] - *mean) * (v[k] - *mean);
-    *sd = S > 1 ? sqrt(s2 / (double)(S - 1)) : 0;
-    if (!isfinite(*mean)) st = lt_fail(LT_ERR_NUMERIC, "KID is not finite (%g)", *mean);
+    *sd = lti_sd(v, S, mean);
+    if (!isfinite(*mean)) {
+        st = lt_fail(LT_ERR_NUMERIC, "KID is not finite (%g)", *mean);
+        goto done;
+    }
+    /* The standard error. Given the rows, the subsets are iid draws whose expectation is the
+     * complete U-statistic U_n over all rows, so Var(mean) = Var(U_n) + E[within-data
+     * variance]/S: the grouped jackknife's Var(U_n) plus sd²/S. */
+    if (se) {
+        double vj;
+        *se = NAN;
+        if (!(st = lti_jackknife_var(x, nx, y, ny, d, &r, &vj)) && isfinite(vj))
+            *se = sqrt(vj + (*sd) * (*sd) / (double)S);
+    }
 done:
     lt_free(a);
     lt_free(b);
@@ -199,5 +302,5 @@ lt_status lt_sample_distance_sets(const float *x, int64_t nx, const float *y, in
     if (out->kid_subset_size > nx) out->kid_subset_size = nx;
     if (out->kid_subset_size > ny) out->kid_subset_size = ny;
     lt_status st = lt_frechet_distance_sets(x, nx, y, ny, d, &out->fd);
-    return st ? st : lt_kid(x, nx, y, ny, d, o, &out->kid, &out->kid_sd);
+    return st ? st : lt_kid(x, nx, y, ny, d, o, &out->kid, &out->kid_sd, &out->kid_se);
 }

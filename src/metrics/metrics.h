@@ -101,14 +101,18 @@ typedef struct lt_kid_opts {
 
 /* mean: the average over subsets of the unbiased MMD² estimate
  *   mean_{i≠j} k(x_i,x_j) + mean_{i≠j} k(y_i,y_j) − 2 mean_{i,j} k(x_i,y_j),  k(a,b) = (a·b/d + 1)³;
- * sd: its standard deviation over the subsets (torch-fidelity's kid_std). nx, ny >= 2. */
+ * sd: its standard deviation over the subsets (torch-fidelity's kid_std: the spread of one
+ * subset's estimate, not the error of the mean);
+ * se (may be NULL): the standard error of mean, √(Var(U_n) + sd²/S): U_n is the complete
+ * U-statistic over all rows (what the subsets average to, given the rows), its variance by a
+ * 20-group jackknife; NaN when a set has fewer than 4 rows. nx, ny >= 2. */
 lt_status lt_kid(const float *x, int64_t nx, const float *y, int64_t ny, int64_t d, const lt_kid_opts *o, double *mean,
-                 double *sd);
+                 double *sd, double *se);
 
 /* ---- Both, as `latent fd` and `latent compare` report them ---- */
 typedef struct lt_sample_distance {
     double fd;                 /* Fréchet distance of the two sets' Gaussian fits */
-    double kid, kid_sd;        /* lt_kid's mean and standard deviation over subsets */
+    double kid, kid_sd, kid_se; /* lt_kid's mean, sd over subsets and standard error (NaN: too few rows) */
     int64_t kid_subsets, kid_subset_size; /* as used (the size capped by the sets) */
 } lt_sample_distance;
 

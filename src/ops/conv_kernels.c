@@ -21,7 +21,9 @@
  * fwd+bwd 5.0-5.3 ms CPU against 4.7-5.0 with the scatter); the phases replaced both.
  * The vector type is GCC's generic one: without AVX-512 it compiles to narrower vectors
  * (same results, slower); only the 16×16 transposes are AVX-512 intrinsics, with a
- * scalar path beside them. */
+ * scalar path beside them. On AVX2 the tiles are 6×16 (the wide ones spilled), and GCC
+ * still lowers the 64-byte type poorly (xmm inserts, stack traffic): an AVX2 kernel with
+ * 32-byte vectors is what that machine needs (docs/speed.md). */
 #include "ops/conv_kernels.h"
 
 #include <omp.h>
@@ -90,8 +92,13 @@ static inline __attribute__((always_inline)) void lti_igemm_tile(int R, int OB, 
 void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *roff, const int64_t *poff,
                const float *b, int64_t ldb, float *c, int64_t ldc, int acc0) {
     const int64_t NB = N / 16;
+#ifdef __AVX512F__
+    const int64_t OBMAX = 4; /* 6×64: 24 of the 32 zmm registers accumulate */
+#else
+    const int64_t OBMAX = 1; /* AVX2's 16 ymm: 6×16 is 12 accumulators; 6×64 (48) spilled, 4× slower */
+#endif
     for (int64_t jb = 0; jb < NB;) {
-        const int64_t ob = lti_min64(4, NB - jb);
+        const int64_t ob = lti_min64(OBMAX, NB - jb);
         for (int64_t p0 = 0; p0 == 0 || p0 < P; p0 += LTI_GEMM_PB) { /* once with P 0: C = 0 */
             const int64_t pb = lti_min64(LTI_GEMM_PB, P - p0), *pk = poff + p0; /* the block's rows of B */
             const float *bk = b + p0 * ldb;
@@ -100,7 +107,11 @@ void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *r
             case 4: LTI_TILES(4, 6); break;
             case 3: LTI_TILES(3, 8); break;
             case 2: LTI_TILES(2, 12); break;
+#ifdef __AVX512F__
             default: LTI_TILES(1, 12); break;
+#else
+            default: LTI_TILES(1, 6); break;
+#endif
             }
         }
         jb += ob;

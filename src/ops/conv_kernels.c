@@ -21,9 +21,8 @@
  * fwd+bwd 5.0-5.3 ms CPU against 4.7-5.0 with the scatter); the phases replaced both.
  * The vector type is GCC's generic one: without AVX-512 it compiles to narrower vectors
  * (same results, slower); only the 16×16 transposes are AVX-512 intrinsics, with a
- * scalar path beside them. On AVX2 the tiles are 6×16 (the wide ones spilled), and GCC
- * still lowers the 64-byte type poorly (xmm inserts, stack traffic): an AVX2 kernel with
- * 32-byte vectors is what that machine needs (docs/speed.md). */
+ * scalar path beside them. Without AVX-512 the vectors are 8 floats and the tiles 6×16
+ * (12 accumulators in AVX2's 16 registers; the 6×64 tiles spilled, docs/speed.md). */
 #include "ops/conv_kernels.h"
 
 #include <omp.h>
@@ -32,7 +31,16 @@
 #endif
 #include <string.h>
 
-typedef float lti_v16 __attribute__((vector_size(64), aligned(4)));
+/* The tile's vector: 16 floats with AVX-512, else 8 (AVX2's ymm; GCC lowered a 64-byte type
+ * on AVX2 through xmm inserts and the stack). A 16-column block is LTI_VPB vectors. */
+#ifdef __AVX512F__
+typedef float lti_vt __attribute__((vector_size(64), aligned(4)));
+#define LTI_VW 16
+#else
+typedef float lti_vt __attribute__((vector_size(32), aligned(4)));
+#define LTI_VW 8
+#endif
+#define LTI_VPB (16 / LTI_VW)
 
 static int64_t lti_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t lti_up16(int64_t n) { return (n + 15) / 16 * 16; }
@@ -41,24 +49,25 @@ static int64_t lti_up16(int64_t n) { return (n + 15) / 16 * 16; }
 static inline __attribute__((always_inline)) void lti_igemm_tile(int R, int OB, const float *a, const int64_t *roff,
                                                                  const int64_t *poff, int64_t P, const float *b,
                                                                  int64_t ldb, float *c, int64_t ldc, int acc) {
-    lti_v16 s[12][4];
+    const int V = OB * LTI_VPB; /* vectors per row */
+    lti_vt s[12][4 * LTI_VPB];
     const float *ap[12];
     for (int r = 0; r < R; r++) {
         ap[r] = a + roff[r];
-        for (int j = 0; j < OB; j++) s[r][j] = acc ? *(const lti_v16 *)(c + r * ldc + 16 * j) : (lti_v16){0};
+        for (int j = 0; j < V; j++) s[r][j] = acc ? *(const lti_vt *)(c + r * ldc + LTI_VW * j) : (lti_vt){0};
     }
     for (int64_t p = 0; p < P; p++) {
         const float *bp = b + p * ldb;
         const int64_t o = poff[p];
-        lti_v16 bv[4];
-        for (int j = 0; j < OB; j++) bv[j] = *(const lti_v16 *)(bp + 16 * j);
+        lti_vt bv[4 * LTI_VPB];
+        for (int j = 0; j < V; j++) bv[j] = *(const lti_vt *)(bp + LTI_VW * j);
         for (int r = 0; r < R; r++) {
-            const lti_v16 av = (lti_v16){0} + ap[r][o];
-            for (int j = 0; j < OB; j++) s[r][j] += av * bv[j];
+            const lti_vt av = (lti_vt){0} + ap[r][o];
+            for (int j = 0; j < V; j++) s[r][j] += av * bv[j];
         }
     }
     for (int r = 0; r < R; r++)
-        for (int j = 0; j < OB; j++) *(lti_v16 *)(c + r * ldc + 16 * j) = s[r][j];
+        for (int j = 0; j < V; j++) *(lti_vt *)(c + r * ldc + LTI_VW * j) = s[r][j];
 }
 
 #define LTI_TILE(R_, OB_)                                                                                            \
@@ -95,7 +104,7 @@ void lti_igemm(int64_t M, int64_t N, int64_t P, const float *a, const int64_t *r
 #ifdef __AVX512F__
     const int64_t OBMAX = 4; /* 6×64: 24 of the 32 zmm registers accumulate */
 #else
-    const int64_t OBMAX = 1; /* AVX2's 16 ymm: 6×16 is 12 accumulators; 6×64 (48) spilled, 4× slower */
+    const int64_t OBMAX = 1; /* AVX2's 16 ymm: 6×16 is 12 accumulators; 6×64 (48) spilled */
 #endif
     for (int64_t jb = 0; jb < NB;) {
         const int64_t ob = lti_min64(OBMAX, NB - jb);

@@ -166,23 +166,13 @@ static double lti_sd(const double *v, int64_t n, double *mean) {
     return n > 1 ? sqrt(s2 / (double)(n - 1)) : 0;
 }
 
-/* perm = a uniform permutation of 0..n−1 (Fisher–Yates) */
-static void lti_shuffle(int64_t *perm, int64_t n, lt_rng *r) {
-    for (int64_t i = 0; i < n; i++) perm[i] = i;
-    for (int64_t i = 0; i + 1 < n; i++) {
-        const int64_t j = i + (int64_t)lt_rng_below(r, (uint64_t)(n - i)), t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-}
-
 /* Grouped (delete-a-group) jackknife variance of the complete U-statistic MMD²_u over all rows
  * of x (nx, d) and y (ny, d). The rows of each set are shuffled into G groups; deleting group g
  * drops X's and Y's g-th groups together; the G×G block sums of the three kernels give every
  * leave-one-group-out statistic θ_g, and Var = (G − 1)/G · Σ (θ_g − θ̄)². NaN when a set has
- * fewer than 4 rows (G >= 2 groups of >= 2 rows). */
+ * fewer than 4 rows (G >= 2 groups of >= 2 rows). perm: scratch of max(nx, ny). */
 static lt_status lti_jackknife_var(const float *x, int64_t nx, const float *y, int64_t ny, int64_t d, lt_rng *r,
-                                   double *var) {
+                                   int64_t *perm, double *var) {
     int64_t G = 20;
     if (G > nx / 2) G = nx / 2;
     if (G > ny / 2) G = ny / 2;
@@ -191,17 +181,16 @@ static lt_status lti_jackknife_var(const float *x, int64_t nx, const float *y, i
     const int64_t gx = (nx + G - 1) / G, gy = (ny + G - 1) / G, gm = gx > gy ? gx : gy;
     float *px = lt_malloc(sizeof(float) * (size_t)(nx * d)), *py = lt_malloc(sizeof(float) * (size_t)(ny * d));
     float *g = lt_malloc(sizeof(float) * (size_t)(gm * gm));
-    int64_t *perm = lt_malloc(sizeof(int64_t) * (size_t)(nx > ny ? nx : ny));
     double *kxx = lt_malloc(sizeof(double) * (size_t)(3 * G * G)), *kyy = kxx + G * G, *kxy = kyy + G * G;
     lt_status st = LT_OK;
-    if (!px || !py || !g || !perm || !kxx) {
+    if (!px || !py || !g || !kxx) {
         st = lt_fail(LT_ERR_NOMEM, "KID standard error (%lld and %lld rows of %lld)", (long long)nx, (long long)ny,
                      (long long)d);
         goto done;
     }
-    lti_shuffle(perm, nx, r);
+    lt_rng_permutation(r, perm, nx);
     for (int64_t i = 0; i < nx; i++) memcpy(px + i * d, x + perm[i] * d, sizeof(float) * (size_t)d);
-    lti_shuffle(perm, ny, r);
+    lt_rng_permutation(r, perm, ny);
     for (int64_t i = 0; i < ny; i++) memcpy(py + i * d, y + perm[i] * d, sizeof(float) * (size_t)d);
     /* group k of a set of n rows: rows [k·n/G, (k+1)·n/G) */
 #define LTI_LO(n, k) ((k) * (n) / G)
@@ -242,7 +231,6 @@ done:
     lt_free(px);
     lt_free(py);
     lt_free(g);
-    lt_free(perm);
     lt_free(kxx);
     return st;
 }
@@ -282,7 +270,7 @@ lt_status lt_kid(const float *x, int64_t nx, const float *y, int64_t ny, int64_t
     if (se) {
         double vj;
         *se = NAN;
-        if (!(st = lti_jackknife_var(x, nx, y, ny, d, &r, &vj)) && isfinite(vj))
+        if (!(st = lti_jackknife_var(x, nx, y, ny, d, &r, perm, &vj)) && isfinite(vj))
             *se = sqrt(vj + (*sd) * (*sd) / (double)S);
     }
 done:

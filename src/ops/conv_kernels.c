@@ -19,28 +19,18 @@
  * Blocking P so that B's rows stay in L1 (64, 128, 256 rows) measured no faster; nor did
  * transposing colᵀ and adding col2im row by row (stride-2 layers slower: conv32-64
  * fwd+bwd 5.0-5.3 ms CPU against 4.7-5.0 with the scatter); the phases replaced both.
- * The vector type is GCC's generic one: without AVX-512 it compiles to narrower vectors
- * (same results, slower); only the 16×16 transposes are AVX-512 intrinsics, with a
- * scalar path beside them. Without AVX-512 the vectors are 8 floats and the tiles 6×16
- * (12 accumulators in AVX2's 16 registers; the 6×64 tiles spilled, docs/speed.md). */
+ * The vector type is GCC's generic one (ops/vec.h): 16 floats with AVX-512, else 8 and tiles
+ * of 6×16 (12 accumulators in AVX2's 16 registers; the 6×64 tiles spilled, docs/speed.md),
+ * with the same results. Only the transposes are intrinsics (16×16 AVX-512, 8×8 AVX), with
+ * a scalar path beside them. */
 #include "ops/conv_kernels.h"
+#include "ops/vec.h"
 
 #include <omp.h>
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX__)
 #include <immintrin.h>
 #endif
 #include <string.h>
-
-/* The tile's vector: 16 floats with AVX-512, else 8 (AVX2's ymm; GCC lowered a 64-byte type
- * on AVX2 through xmm inserts and the stack). A 16-column block is LTI_VPB vectors. */
-#ifdef __AVX512F__
-typedef float lti_vt __attribute__((vector_size(64), aligned(4)));
-#define LTI_VW 16
-#else
-typedef float lti_vt __attribute__((vector_size(32), aligned(4)));
-#define LTI_VW 8
-#endif
-#define LTI_VPB (16 / LTI_VW)
 
 static int64_t lti_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t lti_up16(int64_t n) { return (n + 15) / 16 * 16; }
@@ -62,7 +52,10 @@ static inline __attribute__((always_inline)) void lti_igemm_tile(int R, int OB, 
         lti_vt bv[4 * LTI_VPB];
         for (int j = 0; j < V; j++) bv[j] = *(const lti_vt *)(bp + LTI_VW * j);
         for (int r = 0; r < R; r++) {
-            const lti_vt av = (lti_vt){0} + ap[r][o];
+            /* scalar · vector: a broadcast load; "(lti_vt){0} + a" was an add and a register
+             * broadcast on the FP pipes the FMAs need (AVX2, M 1000 N 128 P 288:
+             * 54-61 -> 74-85 GFLOP/s, one core) */
+            const float av = ap[r][o];
             for (int j = 0; j < V; j++) s[r][j] += av * bv[j];
         }
     }
@@ -223,11 +216,11 @@ static void lti_pad(const lti_geom *q, const lti_plan *pl, const float *img, flo
 }
 
 /* dst (cols, rows) (=|+=) src (rows, cols)ᵀ [+ bias per dst row]: dst[j·ldd + i] = src[i·lds + j].
- * accumulate: dst += srcᵀ; else dst = srcᵀ + (bias ? bias[j] : 0). Full 16×16 blocks are
- * transposed in registers (AVX-512 builds), the edges element by element. */
+ * accumulate: dst += srcᵀ; else dst = srcᵀ + (bias ? bias[j] : 0). Full 16×16 blocks (AVX-512
+ * builds) or 8×8 blocks (AVX) are transposed in registers, the edges element by element. */
 void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
                    float *dst, int64_t ldd) {
-    int64_t r16 = 0, c16 = 0;
+    int64_t r16 = 0, c16 = 0; /* the rows and columns the register blocks cover */
 #ifdef __AVX512F__
     r16 = rows / 16 * 16;
     c16 = cols / 16 * 16;
@@ -259,6 +252,34 @@ void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, co
                 __m512 v = accumulate ? _mm512_add_ps(_mm512_loadu_ps(o), t[j])
                                       : _mm512_add_ps(_mm512_set1_ps(bias ? bias[j0 + j] : 0.0f), t[j]);
                 _mm512_storeu_ps(o, v);
+            }
+        }
+#elif defined(__AVX__)
+    r16 = rows / 8 * 8; /* 8×8 blocks in ymm registers */
+    c16 = cols / 8 * 8;
+    for (int64_t i0 = 0; i0 < r16; i0 += 8)
+        for (int64_t j0 = 0; j0 < c16; j0 += 8) {
+            __m256 r[8], t[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (i0 + i) * lds + j0);
+            for (int i = 0; i < 4; i++) {
+                t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+            }
+            for (int i = 0; i < 2; i++) { /* r[4i+j], 128-bit lane L: column 4L+j of rows 4i..4i+3 */
+                r[4 * i + 0] = _mm256_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+                r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+                r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+                r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+            }
+            for (int j = 0; j < 4; j++) {
+                t[j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x20);     /* column j */
+                t[4 + j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x31); /* column 4+j */
+            }
+            for (int j = 0; j < 8; j++) {
+                float *o = dst + (j0 + j) * ldd + i0;
+                __m256 v = accumulate ? _mm256_add_ps(_mm256_loadu_ps(o), t[j])
+                                      : _mm256_add_ps(_mm256_set1_ps(bias ? bias[j0 + j] : 0.0f), t[j]);
+                _mm256_storeu_ps(o, v);
             }
         }
 #endif

@@ -14,11 +14,12 @@
 #include <string.h>
 
 #include "ops/conv_kernels.h"
+#include "ops/vec.h"
 
-typedef float lti_w16 __attribute__((vector_size(64), aligned(4)));
-
-#define LTI_LD(p) (*(const lti_w16 *)(p))
-#define LTI_ST(p, v) (*(lti_w16 *)(p) = (v))
+/* lanes are channels (transforms) or outputs (GEMMs' results), never summed across: each
+ * loop steps LTI_VW floats through buffers padded to 16 */
+#define LTI_LD LTI_VLD
+#define LTI_ST LTI_VST
 
 int lti_wino_fits(const lti_geom *q, int64_t O) {
     return q->stride == 1 && q->KH == 3 && q->KW == 3 && q->pad <= 2 && q->C >= 16 && O >= 16;
@@ -57,8 +58,8 @@ int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, in
     /* U_ξ (C, Op) = G g Gᵀ per (c, o), 16 o at a time from wᵀ ((c, ky, kx), o) */
     #pragma omp parallel for schedule(static) if (C * wp->Op > 4096)
     for (int64_t c = 0; c < C; c++)
-        for (int64_t ob = 0; ob < wp->Op; ob += 16) {
-            lti_w16 k[9], r[4][3], u[4][4];
+        for (int64_t ob = 0; ob < wp->Op; ob += LTI_VW) {
+            lti_vt k[9], r[4][3], u[4][4];
             for (int i = 0; i < 9; i++) k[i] = LTI_LD(wt + (c * 9 + i) * ldw + ob);
             for (int j = 0; j < 3; j++) { /* G g: rows */
                 r[0][j] = k[j];
@@ -88,12 +89,12 @@ static void lti_wino_in(const lti_geom *q, const lti_wino *wp, const float *img,
     for (int64_t ty = 0; ty < wp->tH; ty++)
         for (int64_t tx = 0; tx < wp->tW; tx++) {
             const int64_t t = ty * wp->tW + tx;
-            for (int64_t cb = 0; cb < Cp; cb += 16) {
+            for (int64_t cb = 0; cb < Cp; cb += LTI_VW) {
                 const float *d = im + (2 * ty * Wq + 2 * tx) * Cp + cb;
-                lti_w16 r[4][4];
+                lti_vt r[4][4];
                 for (int j = 0; j < 4; j++) { /* Bᵀ d: rows */
-                    lti_w16 d0 = LTI_LD(d + j * Cp), d1 = LTI_LD(d + (Wq + j) * Cp);
-                    lti_w16 d2 = LTI_LD(d + (2 * Wq + j) * Cp), d3 = LTI_LD(d + (3 * Wq + j) * Cp);
+                    lti_vt d0 = LTI_LD(d + j * Cp), d1 = LTI_LD(d + (Wq + j) * Cp);
+                    lti_vt d2 = LTI_LD(d + (2 * Wq + j) * Cp), d3 = LTI_LD(d + (3 * Wq + j) * Cp);
                     r[0][j] = d0 - d2;
                     r[1][j] = d1 + d2;
                     r[2][j] = d2 - d1;
@@ -121,12 +122,12 @@ void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const floa
     for (int64_t ty = 0; ty < wp->tH; ty++)
         for (int64_t tx = 0; tx < wp->tW; tx++) {
             const int64_t t = ty * wp->tW + tx, y = 2 * ty, x = 2 * tx;
-            for (int64_t ob = 0; ob < Op; ob += 16) {
+            for (int64_t ob = 0; ob < Op; ob += LTI_VW) {
                 const float *s = m + t * Op + ob;
-                lti_w16 r[2][4];
+                lti_vt r[2][4];
                 for (int j = 0; j < 4; j++) { /* Aᵀ M: rows */
-                    lti_w16 m0 = LTI_LD(s + j * T * Op), m1 = LTI_LD(s + (4 + j) * T * Op);
-                    lti_w16 m2 = LTI_LD(s + (8 + j) * T * Op), m3 = LTI_LD(s + (12 + j) * T * Op);
+                    lti_vt m0 = LTI_LD(s + j * T * Op), m1 = LTI_LD(s + (4 + j) * T * Op);
+                    lti_vt m2 = LTI_LD(s + (8 + j) * T * Op), m3 = LTI_LD(s + (12 + j) * T * Op);
                     r[0][j] = m0 + m1 + m2;
                     r[1][j] = m1 - m2 - m3;
                 }
@@ -184,13 +185,13 @@ int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, i
                 for (int64_t ty = 0; ty < wp->tH; ty++)
                     for (int64_t tx = 0; tx < wp->tW; tx++) {
                         const int64_t t = l * T + ty * wp->tW + tx, y0 = 2 * ty, x0 = 2 * tx;
-                        for (int64_t ob = 0; ob < Op; ob += 16) {
-                            lti_w16 d[2][2], r[4][2];
+                        for (int64_t ob = 0; ob < Op; ob += LTI_VW) {
+                            lti_vt d[2][2], r[4][2];
                             for (int i = 0; i < 2; i++)
                                 for (int j = 0; j < 2; j++)
                                     d[i][j] = (y0 + i < q->Ho && x0 + j < q->Wo)
                                                   ? LTI_LD(tmp + ((y0 + i) * q->Wo + x0 + j) * Op + ob)
-                                                  : (lti_w16){0};
+                                                  : (lti_vt){0};
                             for (int j = 0; j < 2; j++) { /* A dy: rows */
                                 r[0][j] = d[0][j];
                                 r[1][j] = d[0][j] + d[1][j];
@@ -214,13 +215,13 @@ int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, i
     }
     /* chunk 0 collects the others in order; dwᵀ ((c, ky, kx), o) = Gᵀ dU G */
     #pragma omp parallel for schedule(static) if (usz * nchunk > 65536)
-    for (int64_t i = 0; i < usz; i += 16)
+    for (int64_t i = 0; i < usz; i += LTI_VW)
         for (int64_t c = 1; c < nchunk; c++) LTI_ST(part + i, LTI_LD(part + i) + LTI_LD(part + c * usz + i));
     float *dwt = part + nchunk * usz;
     #pragma omp parallel for schedule(static) if (C * Op > 4096)
     for (int64_t c = 0; c < C; c++)
-        for (int64_t ob = 0; ob < Op; ob += 16) {
-            lti_w16 u[16], r[3][4];
+        for (int64_t ob = 0; ob < Op; ob += LTI_VW) {
+            lti_vt u[16], r[3][4];
             for (int i = 0; i < 16; i++) u[i] = LTI_LD(part + (i * C + c) * Op + ob);
             for (int j = 0; j < 4; j++) { /* Gᵀ dU: rows */
                 r[0][j] = u[j] + 0.5f * (u[4 + j] + u[8 + j]);

@@ -15,6 +15,7 @@
 #include "core/rng.h"
 #include "ops/fastmath.h"
 #include "ops/internal.h"
+#include "ops/vec.h"
 
 #define LTI_INLINE static inline __attribute__((always_inline))
 
@@ -144,16 +145,11 @@ lt_tensor *lt_layer_norm(lt_graph *g, lt_tensor *x, lt_tensor *gamma, lt_tensor 
  * the variance combines each plane's sum of squares about its own mean (Chan et al.), so
  * the statistics take one pass over memory and depend on the shapes alone, never on threads. */
 
-typedef float lti_bn_v __attribute__((vector_size(64), aligned(4)));
-typedef int32_t lti_bn_m __attribute__((vector_size(64), aligned(4)));
-
-/* (macros, not functions: a vector passed by value changes the ABI in builds without AVX-512) */
-#define LTI_BN_LD(p) (*(const lti_bn_v *)(p))
-/* v where m (a comparison's result), else 0 */
-#define LTI_BN_WHERE(m, v) ((lti_bn_v)((m) & (lti_bn_m)(v)))
-static float lti_bn_hsum(const lti_bn_v *v) {
+/* the 16 lanes of a block's accumulators a (LTI_VPB vectors), in lane order, in double */
+static float lti_bn_hsum(const lti_vt *a) {
     double s = 0;
-    for (int k = 0; k < 16; k++) s += (*v)[k];
+    for (int h = 0; h < LTI_VPB; h++)
+        for (int k = 0; k < LTI_VW; k++) s += a[h][k];
     return (float)s;
 }
 
@@ -184,21 +180,23 @@ LTI_INLINE void lti_silu_dact(const float *dy, const float *x, float m, float a,
 
 /* plane p (S): its sum, and its sum of squares about its own (float) mean */
 static void lti_bn_plane(const float *p, int64_t S, double *sum, double *sq) {
-    lti_bn_v a = {0};
+    lti_vt a[LTI_VPB] = {0};
     int64_t j = 0;
-    for (; j + 16 <= S; j += 16) a += LTI_BN_LD(p + j);
+    for (; j + 16 <= S; j += 16)
+        for (int h = 0; h < LTI_VPB; h++) a[h] += LTI_VLD(p + j + h * LTI_VW);
     float t = 0;
     for (; j < S; j++) t += p[j];
-    *sum = (double)lti_bn_hsum(&a) + t;
+    *sum = (double)lti_bn_hsum(a) + t;
     const float mp = (float)(*sum / (double)S);
-    lti_bn_v b = {0};
-    for (j = 0; j + 16 <= S; j += 16) {
-        const lti_bn_v d = LTI_BN_LD(p + j) - mp;
-        b += d * d;
-    }
+    lti_vt b[LTI_VPB] = {0};
+    for (j = 0; j + 16 <= S; j += 16)
+        for (int h = 0; h < LTI_VPB; h++) {
+            const lti_vt d = LTI_VLD(p + j + h * LTI_VW) - mp;
+            b[h] += d * d;
+        }
     t = 0;
     for (; j < S; j++) t += (p[j] - mp) * (p[j] - mp);
-    *sq = (double)lti_bn_hsum(&b) + t;
+    *sq = (double)lti_bn_hsum(b) + t;
 }
 
 /* mean and biased variance over np planes of S values, plane k at x + k·stride */
@@ -220,11 +218,11 @@ static void lti_bn_stats(const float *x, int64_t np, int64_t stride, int64_t S, 
 LTI_INLINE void lti_bn_out(const float *x, const float *r, float *y, int64_t S, const lti_plane *f, int act) {
     const float m = f->m, a = f->a, b = f->b;
     int64_t j = 0;
-    for (; j + 16 <= S; j += 16) {
-        lti_bn_v v = (LTI_BN_LD(x + j) - m) * a + b;
-        if (r) v += LTI_BN_LD(r + j);
-        if (act == LTI_ACT_RELU) v = LTI_BN_WHERE(v > 0, v);
-        *(lti_bn_v *)(y + j) = v;
+    for (; j + LTI_VW <= S; j += LTI_VW) {
+        lti_vt v = (LTI_VLD(x + j) - m) * a + b;
+        if (r) v += LTI_VLD(r + j);
+        if (act == LTI_ACT_RELU) v = LTI_VWHERE(v > 0, v);
+        LTI_VST(y + j, v);
     }
     for (; j < S; j++) {
         float v = (x[j] - m) * a + b + (r ? r[j] : 0.0f);
@@ -248,27 +246,29 @@ LTI_INLINE const float *lti_bn_dact(const float *dy, const float *y, const float
 LTI_INLINE void lti_bn_plane_grad(const float *dy, const float *y, const float *x, const lti_plane *f, int64_t S,
                                   int act, float *dr, int set, double *sdy, double *sdyx) {
     const float m = f->m;
-    lti_bn_v a = {0}, b = {0};
+    lti_vt a[LTI_VPB] = {0}, b[LTI_VPB] = {0};
     float ta = 0, tb = 0, buf[LTI_BN_CHUNK];
     for (int64_t j0 = 0; j0 < S; j0 += LTI_BN_CHUNK) {
         const int64_t n = S - j0 < LTI_BN_CHUNK ? S - j0 : LTI_BN_CHUNK;
         const float *d = lti_bn_dact(dy + j0, y + j0, x + j0, f, act, n, buf), *xc = x + j0;
         float *rc = dr ? dr + j0 : NULL;
         int64_t j = 0;
-        for (; j + 16 <= n; j += 16) {
-            const lti_bn_v v = LTI_BN_LD(d + j);
-            a += v;
-            b += v * (LTI_BN_LD(xc + j) - m);
-            if (rc) *(lti_bn_v *)(rc + j) = set ? v : *(lti_bn_v *)(rc + j) + v;
-        }
+        for (; j + 16 <= n; j += 16)
+            for (int h = 0; h < LTI_VPB; h++) {
+                const int64_t i = j + h * LTI_VW;
+                const lti_vt v = LTI_VLD(d + i);
+                a[h] += v;
+                b[h] += v * (LTI_VLD(xc + i) - m);
+                if (rc) LTI_VST(rc + i, set ? v : LTI_VLD(rc + i) + v);
+            }
         for (; j < n; j++) { /* the last chunk's tail */
             ta += d[j];
             tb += d[j] * (xc[j] - m);
             if (rc) rc[j] = set ? d[j] : rc[j] + d[j];
         }
     }
-    *sdy += (double)lti_bn_hsum(&a) + ta;
-    *sdyx += (double)lti_bn_hsum(&b) + tb;
+    *sdy += (double)lti_bn_hsum(a) + ta;
+    *sdyx += (double)lti_bn_hsum(b) + tb;
 }
 
 /* dx (+)= p·dy' + q·(x − m) + c over one plane (set: "=") */
@@ -281,9 +281,9 @@ LTI_INLINE void lti_bn_plane_dx(const float *dy, const float *y, const float *x,
         const float *d = lti_bn_dact(dy + j0, y + j0, x + j0, f, act, n, buf), *xc = x + j0;
         float *o = dx + j0;
         int64_t j = 0;
-        for (; j + 16 <= n; j += 16) {
-            const lti_bn_v v = p * LTI_BN_LD(d + j) + q * (LTI_BN_LD(xc + j) - m) + c;
-            *(lti_bn_v *)(o + j) = set ? v : *(lti_bn_v *)(o + j) + v;
+        for (; j + LTI_VW <= n; j += LTI_VW) {
+            const lti_vt v = p * LTI_VLD(d + j) + q * (LTI_VLD(xc + j) - m) + c;
+            LTI_VST(o + j, set ? v : LTI_VLD(o + j) + v);
         }
         for (; j < n; j++) {
             const float v = p * d[j] + q * (xc[j] - m) + c;
@@ -535,8 +535,6 @@ void lti_batch_norm_backward(lt_graph *g, lti_node *nd) {
 }
 
 void lti_batch_norm_relu_backward(lt_graph *g, lti_node *nd) { lti_batch_norm_backward(g, nd); }
-#undef LTI_BN_LD
-#undef LTI_BN_WHERE
 /* ---- dropout ---- saved: the mask, 0 or 1/(1-p) per element */
 
 lt_tensor *lt_dropout(lt_graph *g, lt_tensor *x, float p) {

@@ -40,18 +40,24 @@ void lti_transpose_par(const float *src, int64_t lds, int64_t rows, int64_t cols
                        float *dst, int64_t ldd);
 
 /* Winograd F(2×2, 3×3) for stride-1 3×3 layers of 16 or more channels on both sides
- * (conv_winograd.c): the plan holds U = G g Gᵀ (16, C, Op) and per-thread scratch. */
+ * (conv_winograd.c): the plan holds U = G g Gᵀ (16, C, Op) and per-thread scratch for
+ * blocks of up to nb images, whose tiles are the rows of one GEMM per transformed position. */
 typedef struct {
     int64_t tH, tW, T, Hq, Wq, Cp, Op, isz, vsz, per_thread; /* T = tH·tW tiles of 2×2 outputs */
-    int64_t *roff, *poff;                                    /* (T) t·Cp, (C) c */
+    int64_t nb;                                              /* images per block, at most */
+    int64_t *roff, *poff;                                    /* (nb·T) r·Cp, (C) c */
     float *u, *scratch;
 } lti_wino;
 int lti_wino_fits(const lti_geom *q, int64_t O);
-/* From wᵀ ((c, ky, kx), o) with row stride ldw; wt NULL: the geometry alone, for lti_wino_dw.
- * Returns 0, or -1 with the graph failed. */
-int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, int64_t ldw, lti_wino *wp);
-/* grid_n (O, Ho, Wo) (=|+=) conv(img_n (C, H, W)) [+ bias]; scratch: the thread's per_thread floats */
-void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const float *img, const float *bias,
+/* Images per block: about 96 tiles (GEMM rows), at most `most`, at least 1. */
+int64_t lti_wino_images(const lti_geom *q, int64_t most);
+/* From wᵀ ((c, ky, kx), o) with row stride ldw, for blocks of up to nb images; wt NULL: the
+ * geometry alone, for lti_wino_dw. Returns 0, or -1 with the graph failed. */
+int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, int64_t ldw, int64_t nb,
+                  lti_wino *wp);
+/* grid_n (O, Ho, Wo) (=|+=) conv(img_n (C, H, W)) [+ bias] for the n <= nb images from img and
+ * grid on; scratch: the thread's per_thread floats */
+void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const float *img, int64_t n, const float *bias,
                     int accumulate, float *scratch, float *grid);
 
 /* dw (O, C, 3, 3) += Σ_n grid_n · im2col(img_n)ᵀ in the Winograd domain (wp from lti_wino_make).

@@ -25,32 +25,43 @@ int lti_wino_fits(const lti_geom *q, int64_t O) {
     return q->stride == 1 && q->KH == 3 && q->KW == 3 && q->pad <= 2 && q->C >= 16 && O >= 16;
 }
 
-int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, int64_t ldw, lti_wino *wp) {
+/* GEMM rows per block of images: one image of 7×7 has 16 tiles, whose 16 GEMMs (M 16)
+ * ran at ... of the kernel's speed; 6 images make 96 rows */
+#define LTI_WINO_ROWS 96
+
+int64_t lti_wino_images(const lti_geom *q, int64_t most) {
+    const int64_t T = ((q->Ho + 1) / 2) * ((q->Wo + 1) / 2), nb = LTI_WINO_ROWS / T;
+    return nb < 1 ? 1 : nb > most ? (most < 1 ? 1 : most) : nb;
+}
+
+int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, int64_t ldw, int64_t nb,
+                  lti_wino *wp) {
     const int64_t C = q->C;
     wp->tH = (q->Ho + 1) / 2;
     wp->tW = (q->Wo + 1) / 2;
     wp->T = wp->tH * wp->tW;
+    wp->nb = nb;
     wp->Hq = 2 * wp->tH + 2;
     wp->Wq = 2 * wp->tW + 2;
     wp->Cp = (C + 15) / 16 * 16;
     wp->Op = (O + 15) / 16 * 16;
     wp->isz = wp->Hq * wp->Wq * wp->Cp;
-    wp->vsz = 16 * wp->T * (wp->Cp > wp->Op ? wp->Cp : wp->Op);
-    /* per thread: the channels-last image, V (16, T, Cp), M (16, T, Op), and outᵀ (Ho·Wo, Op),
-     * which holds the image's transpose (H·W, Cp) first */
+    wp->vsz = 16 * nb * wp->T * (wp->Cp > wp->Op ? wp->Cp : wp->Op);
+    /* per thread: the channels-last image, V (16, nb·T, Cp), M (16, nb·T, Op), and outᵀ (Ho·Wo, Op),
+     * which holds an image's transpose (H·W, Cp) first */
     const int64_t osz = q->Ho * q->Wo * wp->Op, xsz = q->H * q->W * wp->Cp;
     wp->per_thread = wp->isz + 2 * wp->vsz + (osz > xsz ? osz : xsz);
     const int T = omp_get_max_threads();
     if (!wt) return 0; /* the geometry alone (lti_wino_dw) */
     wp->u = lt_graph_alloc(g, sizeof(float) * (size_t)(16 * C * wp->Op));
-    wp->roff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(wp->T + C));
+    wp->roff = lt_graph_alloc(g, sizeof(int64_t) * (size_t)(nb * wp->T + C));
     wp->scratch = lt_graph_alloc(g, sizeof(float) * (size_t)(wp->per_thread * T));
     if (!wp->u || !wp->roff || !wp->scratch) {
         if (!g->status) lti_graph_fail(g, LT_ERR_NOMEM, "conv: out of memory for the Winograd kernel");
         return -1;
     }
-    wp->poff = wp->roff + wp->T;
-    for (int64_t t = 0; t < wp->T; t++) wp->roff[t] = t * wp->Cp;
+    wp->poff = wp->roff + nb * wp->T;
+    for (int64_t t = 0; t < nb * wp->T; t++) wp->roff[t] = t * wp->Cp;
     for (int64_t c = 0; c < C; c++) wp->poff[c] = c;
     /* the borders and the channel tails of the channels-last images stay zero */
     #pragma omp parallel for schedule(static, 1)
@@ -111,34 +122,36 @@ static void lti_wino_in(const lti_geom *q, const lti_wino *wp, const float *img,
         }
 }
 
-void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const float *img, const float *bias,
+void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const float *img, int64_t n, const float *bias,
                     int accumulate, float *scratch, float *grid) {
-    const int64_t C = q->C, Cp = wp->Cp, Op = wp->Op, T = wp->T, HW = q->Ho * q->Wo;
+    const int64_t C = q->C, Cp = wp->Cp, Op = wp->Op, T = wp->T, HW = q->Ho * q->Wo, R = n * T;
     float *im = scratch, *v = im + wp->isz, *m = v + wp->vsz, *ot = m + wp->vsz;
-    lti_wino_in(q, wp, img, im, ot, v, T * Cp);
+    for (int64_t l = 0; l < n; l++) lti_wino_in(q, wp, img + l * C * q->H * q->W, im, ot, v + l * T * Cp, R * Cp);
     for (int x = 0; x < 16; x++)
-        lti_igemm(T, Op, C, v + x * T * Cp, wp->roff, wp->poff, wp->u + x * C * Op, Op, m + x * T * Op, Op, 0);
-    /* outᵀ (HW, Op): Aᵀ M A per tile, the overhanging row and column dropped */
-    for (int64_t ty = 0; ty < wp->tH; ty++)
-        for (int64_t tx = 0; tx < wp->tW; tx++) {
-            const int64_t t = ty * wp->tW + tx, y = 2 * ty, x = 2 * tx;
-            for (int64_t ob = 0; ob < Op; ob += LTI_VW) {
-                const float *s = m + t * Op + ob;
-                lti_vt r[2][4];
-                for (int j = 0; j < 4; j++) { /* Aᵀ M: rows */
-                    lti_vt m0 = LTI_LD(s + j * T * Op), m1 = LTI_LD(s + (4 + j) * T * Op);
-                    lti_vt m2 = LTI_LD(s + (8 + j) * T * Op), m3 = LTI_LD(s + (12 + j) * T * Op);
-                    r[0][j] = m0 + m1 + m2;
-                    r[1][j] = m1 - m2 - m3;
-                }
-                for (int i = 0; i < 2 && y + i < q->Ho; i++) { /* (Aᵀ M) A: columns */
-                    float *o = ot + ((y + i) * q->Wo + x) * Op + ob;
-                    LTI_ST(o, r[i][0] + r[i][1] + r[i][2]);
-                    if (x + 1 < q->Wo) LTI_ST(o + Op, r[i][1] - r[i][2] - r[i][3]);
+        lti_igemm(R, Op, C, v + x * R * Cp, wp->roff, wp->poff, wp->u + x * C * Op, Op, m + x * R * Op, Op, 0);
+    /* outᵀ (HW, Op) per image: Aᵀ M A per tile, the overhanging row and column dropped */
+    for (int64_t l = 0; l < n; l++) {
+        for (int64_t ty = 0; ty < wp->tH; ty++)
+            for (int64_t tx = 0; tx < wp->tW; tx++) {
+                const int64_t t = ty * wp->tW + tx, y = 2 * ty, x = 2 * tx;
+                for (int64_t ob = 0; ob < Op; ob += LTI_VW) {
+                    const float *s = m + (l * T + t) * Op + ob;
+                    lti_vt r[2][4];
+                    for (int j = 0; j < 4; j++) { /* Aᵀ M: rows */
+                        lti_vt m0 = LTI_LD(s + j * R * Op), m1 = LTI_LD(s + (4 + j) * R * Op);
+                        lti_vt m2 = LTI_LD(s + (8 + j) * R * Op), m3 = LTI_LD(s + (12 + j) * R * Op);
+                        r[0][j] = m0 + m1 + m2;
+                        r[1][j] = m1 - m2 - m3;
+                    }
+                    for (int i = 0; i < 2 && y + i < q->Ho; i++) { /* (Aᵀ M) A: columns */
+                        float *o = ot + ((y + i) * q->Wo + x) * Op + ob;
+                        LTI_ST(o, r[i][0] + r[i][1] + r[i][2]);
+                        if (x + 1 < q->Wo) LTI_ST(o + Op, r[i][1] - r[i][2] - r[i][3]);
+                    }
                 }
             }
-        }
-    lti_transpose(ot, Op, HW, O, bias, accumulate, grid, HW);
+        lti_transpose(ot, Op, HW, O, bias, accumulate, grid + l * O * HW, HW);
+    }
 }
 
 /* The weight gradient in the same transformed domain: the forward is linear in U, so

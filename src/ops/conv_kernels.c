@@ -229,71 +229,66 @@ static void lti_pad(const lti_geom *q, const lti_plan *pl, const float *img, flo
                    sizeof(float) * (size_t)q->W);
 }
 
+/* out[j] = column j of the LTI_VW × LTI_VW block at src (row stride lds), in registers: the
+ * unpack and shuffle stages are the same on both widths, then the 128-bit lanes are gathered */
+#if defined(__AVX512F__) || defined(__AVX__)
+#ifdef __AVX512F__
+#define LTI_X(f) _mm512_##f
+typedef __m512 lti_xv;
+#else
+#define LTI_X(f) _mm256_##f
+typedef __m256 lti_xv;
+#endif
+static inline __attribute__((always_inline)) void lti_transpose_block(const float *src, int64_t lds, lti_vt *out) {
+    lti_xv r[LTI_VW], t[LTI_VW];
+    for (int i = 0; i < LTI_VW; i++) r[i] = LTI_X(loadu_ps)(src + i * lds);
+    for (int i = 0; i < LTI_VW / 2; i++) {
+        t[2 * i] = LTI_X(unpacklo_ps)(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = LTI_X(unpackhi_ps)(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < LTI_VW / 4; i++) { /* r[4i+j], 128-bit lane L: column 4L+j of rows 4i..4i+3 */
+        r[4 * i + 0] = LTI_X(shuffle_ps)(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = LTI_X(shuffle_ps)(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = LTI_X(shuffle_ps)(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = LTI_X(shuffle_ps)(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+#ifdef __AVX512F__
+    for (int j = 0; j < 4; j++) {
+        __m512 a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), b = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+        __m512 c = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+        __m512 d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+        t[j] = _mm512_shuffle_f32x4(a, c, 0x88);      /* column j */
+        t[4 + j] = _mm512_shuffle_f32x4(b, d, 0x88);  /* column 4+j */
+        t[8 + j] = _mm512_shuffle_f32x4(a, c, 0xDD);  /* column 8+j */
+        t[12 + j] = _mm512_shuffle_f32x4(b, d, 0xDD); /* column 12+j */
+    }
+#else
+    for (int j = 0; j < 4; j++) {
+        t[j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x20);     /* column j */
+        t[4 + j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x31); /* column 4+j */
+    }
+#endif
+    for (int j = 0; j < LTI_VW; j++) out[j] = (lti_vt)t[j];
+}
+#undef LTI_X
+#endif
+
 /* dst (cols, rows) (=|+=) src (rows, cols)ᵀ [+ bias per dst row]: dst[j·ldd + i] = src[i·lds + j].
  * accumulate: dst += srcᵀ; else dst = srcᵀ + (bias ? bias[j] : 0). Full 16×16 blocks (AVX-512
  * builds) or 8×8 blocks (AVX) are transposed in registers, the edges element by element. */
 void lti_transpose(const float *src, int64_t lds, int64_t rows, int64_t cols, const float *bias, int accumulate,
                    float *dst, int64_t ldd) {
     int64_t r16 = 0, c16 = 0; /* the rows and columns the register blocks cover */
-#ifdef __AVX512F__
-    r16 = rows / 16 * 16;
-    c16 = cols / 16 * 16;
-    for (int64_t i0 = 0; i0 < r16; i0 += 16)
-        for (int64_t j0 = 0; j0 < c16; j0 += 16) {
-            __m512 r[16], t[16];
-            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (i0 + i) * lds + j0);
-            for (int i = 0; i < 8; i++) {
-                t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-                t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-            }
-            for (int i = 0; i < 4; i++) { /* r[4i+j], 128-bit lane L: column 4L+j of rows 4i..4i+3 */
-                r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-                r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-                r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-                r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-            }
-            for (int j = 0; j < 4; j++) {
-                __m512 a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), b = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
-                __m512 c = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-                __m512 d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
-                t[j] = _mm512_shuffle_f32x4(a, c, 0x88);      /* column j */
-                t[4 + j] = _mm512_shuffle_f32x4(b, d, 0x88);  /* column 4+j */
-                t[8 + j] = _mm512_shuffle_f32x4(a, c, 0xDD);  /* column 8+j */
-                t[12 + j] = _mm512_shuffle_f32x4(b, d, 0xDD); /* column 12+j */
-            }
-            for (int j = 0; j < 16; j++) {
+#if defined(__AVX512F__) || defined(__AVX__)
+    r16 = rows / LTI_VW * LTI_VW;
+    c16 = cols / LTI_VW * LTI_VW;
+    for (int64_t i0 = 0; i0 < r16; i0 += LTI_VW)
+        for (int64_t j0 = 0; j0 < c16; j0 += LTI_VW) {
+            lti_vt t[LTI_VW];
+            lti_transpose_block(src + i0 * lds + j0, lds, t);
+            for (int j = 0; j < LTI_VW; j++) {
                 float *o = dst + (j0 + j) * ldd + i0;
-                __m512 v = accumulate ? _mm512_add_ps(_mm512_loadu_ps(o), t[j])
-                                      : _mm512_add_ps(_mm512_set1_ps(bias ? bias[j0 + j] : 0.0f), t[j]);
-                _mm512_storeu_ps(o, v);
-            }
-        }
-#elif defined(__AVX__)
-    r16 = rows / 8 * 8; /* 8×8 blocks in ymm registers */
-    c16 = cols / 8 * 8;
-    for (int64_t i0 = 0; i0 < r16; i0 += 8)
-        for (int64_t j0 = 0; j0 < c16; j0 += 8) {
-            __m256 r[8], t[8];
-            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (i0 + i) * lds + j0);
-            for (int i = 0; i < 4; i++) {
-                t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-                t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-            }
-            for (int i = 0; i < 2; i++) { /* r[4i+j], 128-bit lane L: column 4L+j of rows 4i..4i+3 */
-                r[4 * i + 0] = _mm256_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-                r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-                r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-                r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-            }
-            for (int j = 0; j < 4; j++) {
-                t[j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x20);     /* column j */
-                t[4 + j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x31); /* column 4+j */
-            }
-            for (int j = 0; j < 8; j++) {
-                float *o = dst + (j0 + j) * ldd + i0;
-                __m256 v = accumulate ? _mm256_add_ps(_mm256_loadu_ps(o), t[j])
-                                      : _mm256_add_ps(_mm256_set1_ps(bias ? bias[j0 + j] : 0.0f), t[j]);
-                _mm256_storeu_ps(o, v);
+                LTI_VST(o, accumulate ? LTI_VLD(o) + t[j] : (bias ? bias[j0 + j] : 0.0f) + t[j]);
             }
         }
 #endif

@@ -44,13 +44,13 @@ static inline __attribute__((always_inline)) void lti_igemm_tile(int R, int OB, 
     const float *ap[12];
     for (int r = 0; r < R; r++) {
         ap[r] = a + roff[r];
-        for (int j = 0; j < V; j++) s[r][j] = acc ? *(const lti_vt *)(c + r * ldc + LTI_VW * j) : (lti_vt){0};
+        for (int j = 0; j < V; j++) s[r][j] = acc ? LTI_VLD(c + r * ldc + LTI_VW * j) : (lti_vt){0};
     }
     for (int64_t p = 0; p < P; p++) {
         const float *bp = b + p * ldb;
         const int64_t o = poff[p];
         lti_vt bv[4 * LTI_VPB];
-        for (int j = 0; j < V; j++) bv[j] = *(const lti_vt *)(bp + LTI_VW * j);
+        for (int j = 0; j < V; j++) bv[j] = LTI_VLD(bp + LTI_VW * j);
         for (int r = 0; r < R; r++) {
             /* scalar · vector: a broadcast load; "(lti_vt){0} + a" was an add and a register
              * broadcast on the FP pipes the FMAs need (AVX2, M 1000 N 128 P 288:
@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) void lti_igemm_tile(int R, int OB, 
         }
     }
     for (int r = 0; r < R; r++)
-        for (int j = 0; j < V; j++) *(lti_vt *)(c + r * ldc + LTI_VW * j) = s[r][j];
+        for (int j = 0; j < V; j++) LTI_VST(c + r * ldc + LTI_VW * j, s[r][j]);
 }
 
 #define LTI_TILE(R_, OB_)                                                                                            \

@@ -18,8 +18,6 @@
 
 /* lanes are channels (transforms) or outputs (GEMMs' results), never summed across: each
  * loop steps LTI_VW floats through buffers padded to 16 */
-#define LTI_LD LTI_VLD
-#define LTI_ST LTI_VST
 
 int lti_wino_fits(const lti_geom *q, int64_t O) {
     return q->stride == 1 && q->KH == 3 && q->KW == 3 && q->pad <= 2 && q->C >= 16 && O >= 16;
@@ -72,7 +70,7 @@ int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, in
     for (int64_t c = 0; c < C; c++)
         for (int64_t ob = 0; ob < wp->Op; ob += LTI_VW) {
             lti_vt k[9], r[4][3], u[4][4];
-            for (int i = 0; i < 9; i++) k[i] = LTI_LD(wt + (c * 9 + i) * ldw + ob);
+            for (int i = 0; i < 9; i++) k[i] = LTI_VLD(wt + (c * 9 + i) * ldw + ob);
             for (int j = 0; j < 3; j++) { /* G g: rows */
                 r[0][j] = k[j];
                 r[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
@@ -85,7 +83,7 @@ int lti_wino_make(lt_graph *g, const lti_geom *q, int64_t O, const float *wt, in
                 u[i][2] = 0.5f * (r[i][0] - r[i][1] + r[i][2]);
                 u[i][3] = r[i][2];
             }
-            for (int i = 0; i < 16; i++) LTI_ST(wp->u + (i * C + c) * wp->Op + ob, u[i / 4][i % 4]);
+            for (int i = 0; i < 16; i++) LTI_VST(wp->u + (i * C + c) * wp->Op + ob, u[i / 4][i % 4]);
         }
     return 0;
 }
@@ -105,8 +103,8 @@ static void lti_wino_in(const lti_geom *q, const lti_wino *wp, const float *img,
                 const float *d = im + (2 * ty * Wq + 2 * tx) * Cp + cb;
                 lti_vt r[4][4];
                 for (int j = 0; j < 4; j++) { /* Bᵀ d: rows */
-                    lti_vt d0 = LTI_LD(d + j * Cp), d1 = LTI_LD(d + (Wq + j) * Cp);
-                    lti_vt d2 = LTI_LD(d + (2 * Wq + j) * Cp), d3 = LTI_LD(d + (3 * Wq + j) * Cp);
+                    lti_vt d0 = LTI_VLD(d + j * Cp), d1 = LTI_VLD(d + (Wq + j) * Cp);
+                    lti_vt d2 = LTI_VLD(d + (2 * Wq + j) * Cp), d3 = LTI_VLD(d + (3 * Wq + j) * Cp);
                     r[0][j] = d0 - d2;
                     r[1][j] = d1 + d2;
                     r[2][j] = d2 - d1;
@@ -114,10 +112,10 @@ static void lti_wino_in(const lti_geom *q, const lti_wino *wp, const float *img,
                 }
                 float *o = v + t * Cp + cb;
                 for (int i = 0; i < 4; i++) { /* (Bᵀ d) B: columns */
-                    LTI_ST(o + (4 * i + 0) * xs, r[i][0] - r[i][2]);
-                    LTI_ST(o + (4 * i + 1) * xs, r[i][1] + r[i][2]);
-                    LTI_ST(o + (4 * i + 2) * xs, r[i][2] - r[i][1]);
-                    LTI_ST(o + (4 * i + 3) * xs, r[i][1] - r[i][3]);
+                    LTI_VST(o + (4 * i + 0) * xs, r[i][0] - r[i][2]);
+                    LTI_VST(o + (4 * i + 1) * xs, r[i][1] + r[i][2]);
+                    LTI_VST(o + (4 * i + 2) * xs, r[i][2] - r[i][1]);
+                    LTI_VST(o + (4 * i + 3) * xs, r[i][1] - r[i][3]);
                 }
             }
         }
@@ -139,15 +137,15 @@ void lti_wino_apply(const lti_geom *q, const lti_wino *wp, int64_t O, const floa
                     const float *s = m + (l * T + t) * Op + ob;
                     lti_vt r[2][4];
                     for (int j = 0; j < 4; j++) { /* Aᵀ M: rows */
-                        lti_vt m0 = LTI_LD(s + j * R * Op), m1 = LTI_LD(s + (4 + j) * R * Op);
-                        lti_vt m2 = LTI_LD(s + (8 + j) * R * Op), m3 = LTI_LD(s + (12 + j) * R * Op);
+                        lti_vt m0 = LTI_VLD(s + j * R * Op), m1 = LTI_VLD(s + (4 + j) * R * Op);
+                        lti_vt m2 = LTI_VLD(s + (8 + j) * R * Op), m3 = LTI_VLD(s + (12 + j) * R * Op);
                         r[0][j] = m0 + m1 + m2;
                         r[1][j] = m1 - m2 - m3;
                     }
                     for (int i = 0; i < 2 && y + i < q->Ho; i++) { /* (Aᵀ M) A: columns */
                         float *o = ot + ((y + i) * q->Wo + x) * Op + ob;
-                        LTI_ST(o, r[i][0] + r[i][1] + r[i][2]);
-                        if (x + 1 < q->Wo) LTI_ST(o + Op, r[i][1] - r[i][2] - r[i][3]);
+                        LTI_VST(o, r[i][0] + r[i][1] + r[i][2]);
+                        if (x + 1 < q->Wo) LTI_VST(o + Op, r[i][1] - r[i][2] - r[i][3]);
                     }
                 }
             }
@@ -204,7 +202,7 @@ int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, i
                             for (int i = 0; i < 2; i++)
                                 for (int j = 0; j < 2; j++)
                                     d[i][j] = (y0 + i < q->Ho && x0 + j < q->Wo)
-                                                  ? LTI_LD(tmp + ((y0 + i) * q->Wo + x0 + j) * Op + ob)
+                                                  ? LTI_VLD(tmp + ((y0 + i) * q->Wo + x0 + j) * Op + ob)
                                                   : (lti_vt){0};
                             for (int j = 0; j < 2; j++) { /* A dy: rows */
                                 r[0][j] = d[0][j];
@@ -214,10 +212,10 @@ int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, i
                             }
                             float *o = y + t * Op + ob;
                             for (int i = 0; i < 4; i++) { /* (A dy) Aᵀ: columns */
-                                LTI_ST(o + (4 * i + 0) * ys, r[i][0]);
-                                LTI_ST(o + (4 * i + 1) * ys, r[i][0] + r[i][1]);
-                                LTI_ST(o + (4 * i + 2) * ys, r[i][0] - r[i][1]);
-                                LTI_ST(o + (4 * i + 3) * ys, -r[i][1]);
+                                LTI_VST(o + (4 * i + 0) * ys, r[i][0]);
+                                LTI_VST(o + (4 * i + 1) * ys, r[i][0] + r[i][1]);
+                                LTI_VST(o + (4 * i + 2) * ys, r[i][0] - r[i][1]);
+                                LTI_VST(o + (4 * i + 3) * ys, -r[i][1]);
                             }
                         }
                     }
@@ -230,13 +228,13 @@ int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, i
     /* chunk 0 collects the others in order; dwᵀ ((c, ky, kx), o) = Gᵀ dU G */
     #pragma omp parallel for schedule(static) if (usz * nchunk > 65536)
     for (int64_t i = 0; i < usz; i += LTI_VW)
-        for (int64_t c = 1; c < nchunk; c++) LTI_ST(part + i, LTI_LD(part + i) + LTI_LD(part + c * usz + i));
+        for (int64_t c = 1; c < nchunk; c++) LTI_VST(part + i, LTI_VLD(part + i) + LTI_VLD(part + c * usz + i));
     float *dwt = part + nchunk * usz;
     #pragma omp parallel for schedule(static) if (C * Op > 4096)
     for (int64_t c = 0; c < C; c++)
         for (int64_t ob = 0; ob < Op; ob += LTI_VW) {
             lti_vt u[16], r[3][4];
-            for (int i = 0; i < 16; i++) u[i] = LTI_LD(part + (i * C + c) * Op + ob);
+            for (int i = 0; i < 16; i++) u[i] = LTI_VLD(part + (i * C + c) * Op + ob);
             for (int j = 0; j < 4; j++) { /* Gᵀ dU: rows */
                 r[0][j] = u[j] + 0.5f * (u[4 + j] + u[8 + j]);
                 r[1][j] = 0.5f * (u[4 + j] - u[8 + j]);
@@ -244,9 +242,9 @@ int lti_wino_dw(lt_graph *g, const lti_geom *q, const lti_wino *wp, int64_t N, i
             }
             for (int i = 0; i < 3; i++) { /* (Gᵀ dU) G: columns */
                 float *o = dwt + (c * 9 + 3 * i) * Op + ob;
-                LTI_ST(o, r[i][0] + 0.5f * (r[i][1] + r[i][2]));
-                LTI_ST(o + Op, 0.5f * (r[i][1] - r[i][2]));
-                LTI_ST(o + 2 * Op, 0.5f * (r[i][1] + r[i][2]) + r[i][3]);
+                LTI_VST(o, r[i][0] + 0.5f * (r[i][1] + r[i][2]));
+                LTI_VST(o + Op, 0.5f * (r[i][1] - r[i][2]));
+                LTI_VST(o + 2 * Op, 0.5f * (r[i][1] + r[i][2]) + r[i][3]);
             }
         }
     lti_transpose_par(dwt, Op, K, O, NULL, 1, dw, K);

@@ -18,17 +18,7 @@
 #include "core/rng.h"
 #include "ops/ops.h"
 
-static lt_graph G;
-
-static int setup(void **state) {
-    (void)state;
-    return lt_graph_init(&G, 0) ? -1 : 0;
-}
-static int teardown(void **state) {
-    (void)state;
-    lt_graph_free(&G);
-    return 0;
-}
+#include "graph_fixture.h"
 
 /* qkv (B,T,3C) uniform in [-2,2] */
 static lt_tensor *rand_qkv(uint64_t seed, int64_t B, int64_t T, int64_t C) {

@@ -18,17 +18,7 @@
 #include "ops/fastmath.h"
 #include "ops/ops.h"
 
-static lt_graph G;
-
-static int setup(void **state) {
-    (void)state;
-    return lt_graph_init(&G, 0) ? -1 : 0;
-}
-static int teardown(void **state) {
-    (void)state;
-    lt_graph_free(&G);
-    return 0;
-}
+#include "graph_fixture.h"
 
 /* A graph tensor with the given values (requires_grad as asked). */
 static lt_tensor *mk(int nd, const int64_t *shape, const float *v, int grad) {

@@ -17,17 +17,7 @@
 #include "ops/ops.h"
 #include "train/views.h"
 
-static lt_graph G;
-
-static int setup(void **state) {
-    (void)state;
-    return lt_graph_init(&G, 0) ? -1 : 0;
-}
-static int teardown(void **state) {
-    (void)state;
-    lt_graph_free(&G);
-    return 0;
-}
+#include "graph_fixture.h"
 
 /* z (4,3), tau 0.5: per-row losses and the gradient of their mean, computed in float64 with
  * NumPy (the formula written out row by row; the gradient by central differences, h 1e-6). */
